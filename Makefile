@@ -1,0 +1,55 @@
+# Two commands set up everything on a fresh machine with Python 3.11:
+#   make demo   create .venv from the pins and run the demo DAG (all studies, CPU)
+#   make test   the test suite, in the same .venv
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+CORES ?= 2
+
+.PHONY: demo test test-fast lint report dag paper-dry-run clean-demo lock venv
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; set PYTHON=/path/to/python3.11" >&2; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip==25.3"
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+demo: $(STAMP)
+	$(BIN)/snakemake --cores $(CORES)
+	@echo
+	@echo "Figures and tables:"
+	@find results/demo -maxdepth 2 \( -name '*.png' -o -name 'claims.csv' \) | sort | sed 's/^/  /'
+	@echo "HTML report with every figure: make report"
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not workflow"
+
+lint: $(STAMP)
+	$(BIN)/snakemake --lint
+
+report: $(STAMP)
+	$(BIN)/snakemake --cores $(CORES)
+	$(BIN)/snakemake --report report.html
+	@echo "report: $(CURDIR)/report.html"
+
+paper-dry-run: $(STAMP)
+	$(BIN)/snakemake -n --config scale=paper
+
+clean-demo:
+	rm -rf results/demo data/demo logs/demo benchmarks/demo
+
+# Re-resolve requirements.txt from requirements.in in a throw-away venv.
+lock:
+	rm -rf /tmp/xairepro-lock && $(PYTHON) -m venv /tmp/xairepro-lock
+	/tmp/xairepro-lock/bin/pip install --quiet -r requirements.in
+	{ sed -n '1,3p' requirements.txt; /tmp/xairepro-lock/bin/pip freeze --all --exclude-editable | grep -v "^pip==" | sort -f; } > requirements.txt.new
+	mv requirements.txt.new requirements.txt

@@ -1,0 +1,27 @@
+# xai-repro: one workflow that regenerates the figures and tables of five explainability
+# studies. `snakemake --cores 2` builds the demo scale; `--config scale=paper` the original
+# data and hyper-parameters. Any figure path is a valid target.
+
+configfile: "config.yaml"
+
+
+report: "report/workflow.rst"
+
+
+include: "rules/common.smk"
+include: "rules/lossgrad_functions.smk"
+
+
+wildcard_constraints:
+    scale="demo|paper",
+    seed=r"\d+",
+    variant="softmax10|softmax2|sigmoid2",
+
+
+include: "rules/lossgrad.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        all_targets,

@@ -1,0 +1,1 @@
+"""Thin, batched adapters over captum: loss-gradient attribution, occlusion helpers."""

@@ -1,0 +1,1 @@
+"""Code shared by every study: errors, IO, downloads, seeding, training, logging, plotting."""

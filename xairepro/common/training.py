@@ -1,0 +1,138 @@
+"""One training loop for every study: epochs, a checkpoint after each, resume after a kill.
+
+The loop owns everything that must survive a preemption (model, optimiser, scheduler, the
+global torch RNG that drives dropout, the shuffling generator, the metric history and the
+best-so-far weights) and writes it atomically after every epoch. A re-run with the same
+fingerprint continues after the last finished epoch and, on the CPU, ends with exactly the
+metrics of an uninterrupted run. A checkpoint written under other hyper-parameters is
+ignored with a warning instead of being silently resumed.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import os
+import signal
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from xairepro.common.io import load_torch, save_torch
+
+log = logging.getLogger(__name__)
+
+#: Test hook: SIGKILL this process right after the checkpoint of this (1-based) epoch.
+FAULT_ENV = "XAIREPRO_FAULT_AFTER_EPOCH"
+
+
+@dataclass
+class TrainResult:
+    """What :func:`train_epochs` returns."""
+
+    history: list[dict[str, float]]
+    best_epoch: int | None = None
+    best_state: dict[str, torch.Tensor] | None = None
+    resumed_from: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def minibatches(n: int, batch_size: int, generator: torch.Generator, shuffle: bool = True) -> Iterator[torch.Tensor]:
+    """Index batches over ``range(n)``, reshuffled from ``generator`` on every call."""
+    order = torch.randperm(n, generator=generator) if shuffle else torch.arange(n)
+    yield from order.split(batch_size)
+
+
+def train_epochs(
+    *,
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    epochs: int,
+    run_epoch: Callable[[int], dict[str, float]],
+    checkpoint_path: str | Path,
+    fingerprint: str,
+    scheduler: Any | None = None,
+    generator: torch.Generator | None = None,
+    select_metric: str | None = None,
+    select_mode: str = "max",
+) -> TrainResult:
+    """Train for ``epochs`` epochs, checkpointing after each; resume if a checkpoint exists.
+
+    Parameters
+    ----------
+    run_epoch
+        ``run_epoch(epoch) -> metrics``: trains one epoch (0-based) and returns its metrics,
+        e.g. ``{"train_loss": 0.12, "valid_acc": 0.98}``.
+    checkpoint_path
+        Where the resumable state lives. Not a declared workflow output: Snakemake would
+        delete it with a failed job, which is exactly when it is needed.
+    fingerprint
+        A hash of everything that defines the run (hyper-parameters, data, seed).
+    scheduler
+        Stepped once after every epoch (e.g. ``StepLR``).
+    generator
+        The RNG that shuffles batches; its state is checkpointed too.
+    select_metric, select_mode
+        Keep the weights of the epoch with the best value of this metric.
+    """
+    checkpoint_path = Path(checkpoint_path)
+    history: list[dict[str, float]] = []
+    best_value: float | None = None
+    best_epoch: int | None = None
+    best_state: dict[str, torch.Tensor] | None = None
+    start = 0
+    if checkpoint_path.exists():
+        state = load_torch(checkpoint_path)
+        if state.get("fingerprint") != fingerprint:
+            log.warning("%s was written for other settings; starting from scratch", checkpoint_path)
+        else:
+            model.load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+            if scheduler is not None:
+                scheduler.load_state_dict(state["scheduler"])
+            torch.set_rng_state(state["torch_rng"])
+            if generator is not None:
+                generator.set_state(state["generator_rng"])
+            history = list(state["history"])
+            best_value, best_epoch = state["best_value"], state["best_epoch"]
+            best_state = state["best_state"]
+            start = int(state["epoch"])
+            log.info("resuming from %s after epoch %d of %d", checkpoint_path, start, epochs)
+    fault_after = int(os.environ.get(FAULT_ENV, "0") or 0)
+
+    for epoch in range(start, epochs):
+        metrics = {k: float(v) for k, v in run_epoch(epoch).items()}
+        if scheduler is not None:
+            scheduler.step()
+        history.append({"epoch": epoch + 1, **metrics})
+        log.info("epoch %d/%d %s", epoch + 1, epochs, " ".join(f"{k}={v:.4g}" for k, v in metrics.items()))
+        if select_metric is not None:
+            value = metrics[select_metric]
+            better = best_value is None or (value > best_value if select_mode == "max" else value < best_value)
+            if better:
+                best_value, best_epoch = value, epoch + 1
+                best_state = copy.deepcopy(model.state_dict())
+        save_torch(
+            checkpoint_path,
+            {
+                "fingerprint": fingerprint,
+                "epoch": epoch + 1,
+                "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict() if scheduler is not None else {},
+                "torch_rng": torch.get_rng_state(),
+                "generator_rng": generator.get_state() if generator is not None else torch.empty(0),
+                "history": history,
+                "best_value": best_value,
+                "best_epoch": best_epoch,
+                "best_state": best_state,
+            },
+        )
+        if fault_after and epoch + 1 == fault_after:
+            log.error("%s=%d: killing this process after the checkpoint (test hook)", FAULT_ENV, fault_after)
+            logging.shutdown()
+            os.kill(os.getpid(), signal.SIGKILL)
+    return TrainResult(history=history, best_epoch=best_epoch, best_state=best_state, resumed_from=start)

@@ -1,0 +1,1 @@
+"""Plain metric functions shared by the studies (never defined inside training hooks)."""
