@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CORES ?= 2
 
-.PHONY: demo test test-fast lint report dag paper-dry-run clean-demo lock venv
+.PHONY: demo test test-fast lint report paper-dry-run images clean-demo lock venv
 
 venv: $(STAMP)
 
@@ -43,6 +43,11 @@ report: $(STAMP)
 
 paper-dry-run: $(STAMP)
 	$(BIN)/snakemake -n --config scale=paper
+
+# Apptainer images for `--sdm apptainer` (needs apptainer; run on a build or login node).
+images:
+	@command -v apptainer >/dev/null || { echo "error: apptainer not found" >&2; exit 1; }
+	for def in containers/*.def; do apptainer build --force "$${def%.def}.sif" "$$def"; done
 
 clean-demo:
 	rm -rf results/demo data/demo logs/demo benchmarks/demo

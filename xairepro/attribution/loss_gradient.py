@@ -71,5 +71,6 @@ class LossGradient:
         chunks = []
         for x, y in zip(inputs.split(step), target.split(step)):
             # grads: (chunk, *input_shape)
+            x = x.detach().requires_grad_(True)
             chunks.append(self._saliency.attribute(x, abs=False, additional_forward_args=(y,)).detach())
         return torch.cat(chunks) if chunks else torch.empty_like(inputs)

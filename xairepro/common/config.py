@@ -33,6 +33,47 @@ def _fill_defaults(instance: Any, schema: dict, root: dict) -> None:
             _fill_defaults(instance[key], sub, root)
 
 
+def _coerce_scalar(value: Any, schema: dict) -> Any:
+    """Turn a string into the number/boolean/null the schema expects, when it parses as one.
+
+    ``snakemake --config 'study={"part": {"epochs": 3}}'`` reads nested values with YAML's
+    BaseLoader, so they arrive as strings; this makes such overrides work as typed.
+    """
+    if not isinstance(value, str):
+        return value
+    types = schema.get("type", [])
+    types = [types] if isinstance(types, str) else types
+    if "integer" in types:
+        try:
+            return int(value)
+        except ValueError:
+            pass
+    if "number" in types:
+        try:
+            return float(value)
+        except ValueError:
+            pass
+    if "boolean" in types and value.lower() in {"true", "false"}:
+        return value.lower() == "true"
+    if "null" in types and value.lower() in {"null", "none", "~"}:
+        return None
+    return value
+
+
+def _coerce(instance: Any, schema: dict, root: dict) -> Any:
+    """Apply :func:`_coerce_scalar` through objects and arrays, following ``$ref``s."""
+    if "$ref" in schema:
+        schema = _resolve(schema["$ref"], root)
+    if isinstance(instance, MutableMapping):
+        for key, sub in schema.get("properties", {}).items():
+            if key in instance:
+                instance[key] = _coerce(instance[key], sub, root)
+        return instance
+    if isinstance(instance, list) and isinstance(schema.get("items"), dict):
+        return [_coerce(item, schema["items"], root) for item in instance]
+    return _coerce_scalar(instance, schema)
+
+
 def _resolve(ref: str, root: dict) -> dict:
     if not ref.startswith("#/"):
         raise ValueError(f"only local $refs are supported, got {ref!r}")
@@ -65,6 +106,7 @@ def validate_config(config: MutableMapping[str, Any], schema_path: str | Path, s
         ``config: 'lossgrad.mnist.demo.epochs' = -1: -1 is less than the minimum of 1``.
     """
     schema = yaml.safe_load(Path(schema_path).read_text())
+    _coerce(config, schema, schema)
     _fill_defaults(config, schema, schema)
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))

@@ -37,13 +37,15 @@ def mock_snakemake(
     Paths are made absolute so that the script can run from any folder; the folders of
     the outputs and logs are created.
     """
+    import snakemake.api  # noqa: F401  (initialises snakemake's modules in the right order)
     from snakemake.dag import DAG
     from snakemake.jobs import Job
-    from snakemake.logging import LoggerManager
+    from snakemake.logging import LoggerManager, logger
     from snakemake.script import Snakemake
     from snakemake.settings.types import (
         ConfigSettings,
         DAGSettings,
+        OutputSettings,
         ResourceSettings,
         StorageSettings,
         WorkflowSettings,
@@ -60,7 +62,7 @@ def mock_snakemake(
             ),
             resource_settings=ResourceSettings(),
             workflow_settings=WorkflowSettings(),
-            logger_manager=LoggerManager(),
+            logger_manager=LoggerManager(logger, OutputSettings()),
             storage_settings=StorageSettings(),
             dag_settings=DAGSettings(rerun_triggers=[]),
             overwrite_workdir=root,

@@ -1,0 +1,85 @@
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from xairepro.common.errors import InputError
+from xairepro.common.io import (
+    atomic_path, load_arrays, load_torch, read_csv, read_json, read_provenance, save_arrays, save_torch,
+    write_csv, write_json,
+)
+
+
+def test_arrays_round_trip_and_object_arrays_refused(tmp_path):
+    path = tmp_path / "a.npz"
+    save_arrays(path, x=np.arange(6).reshape(2, 3), y=np.array(1.5, dtype=np.float32))
+    arrays = load_arrays(path, required=("x", "y"))
+    np.testing.assert_array_equal(arrays["x"], np.arange(6).reshape(2, 3))
+    with pytest.raises(TypeError, match="pickle"):
+        save_arrays(tmp_path / "b.npz", x=np.array([{"a": 1}], dtype=object))
+
+
+@pytest.mark.parametrize("content", [b"", b"not a zip at all", None], ids=["empty", "garbage", "truncated"])
+def test_bad_npz_raises_input_error_naming_the_file(tmp_path, content):
+    path = tmp_path / "bad.npz"
+    if content is None:
+        save_arrays(path, x=np.random.default_rng(0).normal(size=1000))
+        content = path.read_bytes()[:200]
+    path.write_bytes(content)
+    with pytest.raises(InputError) as info:
+        load_arrays(path)
+    assert str(path) in str(info.value)
+
+
+def test_missing_array_is_reported(tmp_path):
+    save_arrays(tmp_path / "a.npz", x=np.zeros(2))
+    with pytest.raises(InputError, match="missing arrays"):
+        load_arrays(tmp_path / "a.npz", required=("x", "labels"))
+
+
+def test_torch_state_round_trip_is_weights_only(tmp_path):
+    path = tmp_path / "w.pt"
+    save_torch(path, {"w": torch.ones(2), "name": "net", "n": 3, "nested": {"h": [1.0, 2.0]}})
+    state = load_torch(path)
+    assert torch.equal(state["w"], torch.ones(2)) and state["name"] == "net" and state["nested"]["h"] == [1.0, 2.0]
+
+
+def test_torch_load_refuses_arbitrary_objects(tmp_path):
+    path = tmp_path / "evil.pt"
+
+    class Payload:
+        def __reduce__(self):
+            return (os.system, ("echo pwned",))
+
+    torch.save({"x": Payload()}, path)
+    with pytest.raises(InputError, match=str(path)):
+        load_torch(path)
+
+
+def test_atomic_path_leaves_nothing_when_the_writer_fails(tmp_path):
+    target = tmp_path / "out.csv"
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as tmp:
+            tmp.write_text("half")
+            raise RuntimeError("killed")
+    assert not target.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_csv_keeps_provenance_header(tmp_path):
+    path = tmp_path / "t.csv"
+    write_csv(path, pd.DataFrame({"a": [1, 2]}), {"study": "lossgrad", "seed": "0"})
+    assert read_provenance(path) == {"study": "lossgrad", "seed": "0"}
+    assert read_csv(path, required=("a",))["a"].tolist() == [1, 2]
+    with pytest.raises(InputError, match="missing columns"):
+        read_csv(path, required=("b",))
+
+
+def test_json_round_trip_and_bad_json(tmp_path):
+    write_json(tmp_path / "r.json", {"b": 1, "a": [1, 2]})
+    assert read_json(tmp_path / "r.json") == {"a": [1, 2], "b": 1}
+    (tmp_path / "bad.json").write_text("{")
+    with pytest.raises(InputError, match="bad.json"):
+        read_json(tmp_path / "bad.json")

@@ -1,0 +1,45 @@
+"""Shared fixtures: tiny models with known answers, the repository root, GPU skipping."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+os.environ.setdefault("XAIREPRO_PROGRESS", "0")
+
+
+def pytest_collection_modifyitems(config, items):
+    if torch.cuda.is_available():
+        return
+    skip = pytest.mark.skip(reason="needs a CUDA device")
+    for item in items:
+        if "gpu" in item.keywords:
+            item.add_marker(skip)
+
+
+class LinearSoftmax(torch.nn.Module):
+    """log_softmax(W x + b) over flattened inputs: its NLL gradient is known in closed form,
+    dL/dx = W^T (softmax(Wx + b) - onehot(y))."""
+
+    def __init__(self, n_in: int, n_out: int, seed: int = 0):
+        super().__init__()
+        generator = torch.Generator().manual_seed(seed)
+        self.weight = torch.nn.Parameter(torch.randn(n_out, n_in, generator=generator))
+        self.bias = torch.nn.Parameter(torch.randn(n_out, generator=generator))
+
+    def forward(self, x):
+        return torch.log_softmax(x.flatten(1) @ self.weight.T + self.bias, dim=1)
+
+
+@pytest.fixture
+def linear_softmax():
+    return LinearSoftmax(n_in=16, n_out=3)
+
+
+@pytest.fixture(scope="session")
+def root() -> Path:
+    return ROOT

@@ -1,0 +1,146 @@
+"""The lossgrad MNIST steps on a small slice of the demo data."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from xairepro.common.io import load_arrays, read_json, save_arrays
+from xairepro.lossgrad import mnist
+from xairepro.lossgrad.data import load_split, make_demo_digits
+from xairepro.lossgrad.models import Net
+from xairepro.lossgrad.tables import aggregate_sweeps, mnist_claims
+
+ARCH = {"conv1_channels": 4, "conv2_channels": 8, "hidden_units": 32}
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A sigmoid head trained briefly on the demo digits 0/1, its gradients and sweep."""
+    tmp = tmp_path_factory.mktemp("lossgrad")
+    save_arrays(tmp / "mnist.npz", **make_demo_digits(seed=0))
+    record = mnist.train_classifier(tmp / "mnist.npz", tmp / "m.pt", tmp / "m.json", tmp / "ckpt.pt",
+                                    classifier_type="sigmoid", num_classes=2, seed=0, epochs=2, batch_size=64,
+                                    test_batch_size=100, lr=1.0, gamma=0.7, arch=ARCH)
+    mnist.compute_gradients(tmp / "mnist.npz", tmp / "m.pt", tmp / "g.npz", internal_batch_size=37)
+    curves, signs = mnist.occlusion_sweep(
+        tmp / "mnist.npz", tmp / "m.pt", tmp / "g.npz", variant="sigmoid2", seed=0,
+        attribution_methods=["abs_grad", "grad_orig", "grad_inp", "random"],
+        replacement_types=["mean", "image_min", "image_max"], roar=[1, 0], occlude_levels=[78, 392, 784],
+        test_batch_size=50)
+    return tmp, record, curves, signs
+
+
+def test_parse_variant_round_trips():
+    assert mnist.parse_variant("sigmoid2") == ("sigmoid", 2)
+    assert mnist.variant_name(*mnist.parse_variant("softmax10")) == "softmax10"
+    with pytest.raises(ValueError):
+        mnist.parse_variant("sigmoid10")
+
+
+def test_sigmoid_head_is_binary_only():
+    with pytest.raises(ValueError, match="binary"):
+        Net(num_classes=10, classifier_type="sigmoid")
+    assert Net(2, "sigmoid", **ARCH)(torch.zeros(3, 1, 28, 28)).shape == (3,)
+    assert Net(10, "softmax", **ARCH)(torch.zeros(3, 1, 28, 28)).shape == (3, 10)
+
+
+def test_training_learns_and_removes_its_checkpoint(trained):
+    tmp, record, _, _ = trained
+    assert record["test_accuracy"] > 0.95
+    assert read_json(tmp / "m.json")["history"][-1]["epoch"] == 2
+    assert not (tmp / "ckpt.pt").exists()
+
+
+def test_model_file_rebuilds_the_same_network(trained):
+    tmp, record, _, _ = trained
+    model = mnist.load_model(tmp / "m.pt")
+    x, y = load_split(tmp / "mnist.npz", "test", 2)
+    with torch.no_grad():
+        accuracy = (torch.round(model(x)).long() == y).float().mean().item()
+    assert accuracy == pytest.approx(record["test_accuracy"])
+
+
+def test_gradient_cache_matches_a_fresh_per_sample_gradient(trained):
+    tmp, _, _, _ = trained
+    cache = load_arrays(tmp / "g.npz")
+    model = mnist.load_model(tmp / "m.pt")
+    x, y = load_split(tmp / "mnist.npz", "test", 2)
+    i = 5
+    xi = x[i : i + 1].clone().requires_grad_(True)
+    loss = torch.nn.functional.binary_cross_entropy(model(xi), y[i : i + 1].float())
+    (g,) = torch.autograd.grad(loss, xi)
+    np.testing.assert_allclose(cache["grads"][i], g[0, 0].numpy(), rtol=1e-4, atol=1e-8)
+
+
+def test_gradient_cache_does_not_depend_on_batch_size(trained, tmp_path):
+    tmp, _, _, _ = trained
+    mnist.compute_gradients(tmp / "mnist.npz", tmp / "m.pt", tmp_path / "one.npz", internal_batch_size=1)
+    np.testing.assert_allclose(load_arrays(tmp_path / "one.npz")["grads"], load_arrays(tmp / "g.npz")["grads"],
+                               rtol=1e-4, atol=1e-8)
+
+
+def test_k0_accuracy_equals_clean_accuracy_for_every_method(trained):
+    _, record, curves, _ = trained
+    at_zero = curves[curves.k == 0]
+    assert len(at_zero) == 4 * 3 * 2
+    assert (at_zero.accuracy == record["test_accuracy"]).all()
+
+
+def test_occluding_every_pixel_erases_the_image(trained):
+    _, _, curves, _ = trained
+    # k=784 with the mean replacement gives every image the same input, hence one prediction
+    full = curves[(curves.k == 784) & (curves.replacement == "mean")]
+    assert full.accuracy.nunique() == 1
+
+
+def test_sign_counts_cover_every_occluded_pixel(trained):
+    _, _, curves, signs = trained
+    n = curves.n.iloc[0]
+    totals = signs.groupby(["method", "order", "k"])[["grad_positive", "grad_negative", "grad_zero"]].sum().sum(axis=1)
+    for (method, order, k), total in totals.items():
+        assert total == n * k
+    grad_orig_top = signs[(signs.method == "grad_orig") & (signs.order == 1) & (signs.k == 78)]
+    grad_orig_bottom = signs[(signs.method == "grad_orig") & (signs.order == 0) & (signs.k == 78)]
+    # ROAR=1 takes the most positive gradients first, ROAR=0 the most negative
+    assert grad_orig_top.grad_positive.sum() > grad_orig_top.grad_negative.sum()
+    assert grad_orig_bottom.grad_negative.sum() > grad_orig_bottom.grad_positive.sum()
+
+
+def test_claims_table_flags_a_broken_invariant():
+    rows = []
+    for method in ("grad_orig", "random"):
+        for replacement, order in (("mean", 1), ("mean", 0), ("image_min", 1), ("image_max", 0)):
+            for k, acc, loss in ((0, 0.9, 0.30), (78, 0.95, 0.20)):
+                rows.append(dict(variant="softmax10", seed=0, method=method, replacement=replacement, order=order,
+                                 k=k, accuracy=acc, loss=loss))
+    roar = pd.DataFrame(rows)
+    models = pd.DataFrame([{"variant": "softmax10", "seed": 0, "test_accuracy": 0.9, "test_loss": 0.3}])
+    claims = mnist_claims(roar, models, "demo").set_index("claim")
+    assert claims["pass"].iloc[0]
+    control = [c for c in claims.index if "random occlusion raises" in c]
+    assert not claims.loc[control[0], "pass"]  # random lowering the loss fails the control
+    models.loc[0, "test_accuracy"] = 0.8
+    broken = mnist_claims(roar, models, "demo")
+    assert not broken["pass"].iloc[0]
+
+
+def test_aggregate_sums_signs_over_seeds(trained, tmp_path):
+    from xairepro.common.io import write_csv, write_json
+
+    _, record, curves, signs = trained
+    paths = []
+    for seed in (0, 1):
+        write_csv(tmp_path / f"c{seed}.csv", curves.assign(seed=seed))
+        write_csv(tmp_path / f"s{seed}.csv", signs.assign(seed=seed))
+        write_json(tmp_path / f"m{seed}.json", dict(record, seed=seed))
+        paths.append(seed)
+    roar, table, models = aggregate_sweeps([tmp_path / f"c{s}.csv" for s in paths],
+                                           [tmp_path / f"s{s}.csv" for s in paths],
+                                           [tmp_path / f"m{s}.json" for s in paths])
+    assert len(roar) == 2 * len(curves) and list(models.seed) == [0, 1]
+    one = signs[(signs.method == "abs_grad") & (signs.order == 1) & (signs.k == 78)].grad_positive.sum()
+    two = table[(table.method == "abs_grad") & (table.order == 1) & (table.k == 78)].grad_positive.sum()
+    assert two == 2 * one
+    shares = table[["grad_positive_share", "grad_negative_share", "grad_zero_share"]]
+    assert shares.groupby([table.method, table.order, table.k]).sum().sum(axis=1).round(4).eq(1).all()

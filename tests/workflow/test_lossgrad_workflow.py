@@ -1,0 +1,157 @@
+"""The lossgrad demo chain end to end, and the workflow behaviours users rely on."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib import image
+
+from xairepro.common.io import read_csv, read_provenance
+
+from .conftest import jobs_of, snakemake
+
+pytestmark = pytest.mark.workflow
+OUT = "results/demo/lossgrad"
+
+
+def test_demo_builds_every_lossgrad_output(demo_run):
+    workdir, _ = demo_run
+    for name in ("mnist_roar.csv", "mnist_sign_table.csv", "mnist_models.csv", "claims.csv",
+                 "fig_mnist_roar.png", "fig_mnist_examples.png"):
+        assert (workdir / OUT / name).stat().st_size > 0, name
+    assert not list((workdir / OUT).rglob("checkpoints/*/*.pt")), "checkpoints must be removed after success"
+
+
+def test_roar_table_is_complete_and_stamped(demo_run):
+    workdir, _ = demo_run
+    roar = read_csv(workdir / OUT / "mnist_roar.csv")
+    assert set(roar.columns) >= {"variant", "seed", "method", "replacement", "order", "k", "accuracy", "loss"}
+    assert len(roar) == 3 * 3 * 4 * 3 * 2 * 7  # variants x seeds x methods x replacements x orders x (6 levels + k=0)
+    assert roar.accuracy.between(0, 1).all()
+    stamp = read_provenance(workdir / OUT / "mnist_roar.csv")
+    assert {"git_commit", "config_hash", "packages"} <= set(stamp)
+
+
+def test_k0_accuracy_equals_clean_accuracy_everywhere(demo_run):
+    workdir, _ = demo_run
+    roar = read_csv(workdir / OUT / "mnist_roar.csv")
+    models = read_csv(workdir / OUT / "mnist_models.csv").set_index(["variant", "seed"])
+    at_zero = roar[roar.k == 0].join(models, on=["variant", "seed"])
+    assert len(at_zero) == 9 * 24
+    np.testing.assert_array_equal(at_zero.accuracy, at_zero.test_accuracy)
+
+
+def test_random_ranking_ignores_order_within_noise(demo_run):
+    workdir, _ = demo_run
+    roar = read_csv(workdir / OUT / "mnist_roar.csv")
+    random = roar[(roar.method == "random") & (roar.k > 0)]
+    pivot = random.pivot_table(index=["variant", "seed", "replacement", "k"], columns="order", values="accuracy")
+    # each point averages >= 90 test images: a few points of accuracy apart at most
+    assert (pivot[1] - pivot[0]).abs().mean() < 0.03
+    assert (pivot[1] - pivot[0]).abs().max() < 0.2
+
+
+def test_loss_gradient_occlusion_reproduces_the_anomaly(demo_run):
+    """The paper's claim: occluding by grad_orig (ROAR=1, mean) can beat the clean images."""
+    workdir, _ = demo_run
+    roar = read_csv(workdir / OUT / "mnist_roar.csv")
+    sel = roar[(roar.variant == "softmax10") & (roar.method == "grad_orig") & (roar.replacement == "mean")
+               & (roar.order == 1)]
+    by_k = sel.groupby("k")[["accuracy", "loss"]].mean()
+    assert by_k.loc[78, "accuracy"] > by_k.loc[0, "accuracy"]
+    assert by_k.loc[78, "loss"] < by_k.loc[0, "loss"]
+    top_abs = roar[(roar.variant == "softmax10") & (roar.method == "abs_grad") & (roar.replacement == "mean")
+                   & (roar.order == 1)].groupby("k").accuracy.mean()
+    assert top_abs.loc[235] < 0.5 * top_abs.loc[0]  # |g| finds the pixels the classifier needs
+
+
+def test_every_claim_holds_at_demo_scale(demo_run):
+    workdir, _ = demo_run
+    claims = read_csv(workdir / OUT / "claims.csv", required=("claim", "metric", "value", "expected", "tolerance", "pass"))
+    assert len(claims) >= 10
+    assert claims["pass"].all(), claims[~claims["pass"]].to_string()
+
+
+def test_sign_table_counts_occluded_pixels(demo_run):
+    workdir, _ = demo_run
+    table = read_csv(workdir / OUT / "mnist_sign_table.csv")
+    models = read_csv(workdir / OUT / "mnist_models.csv")
+    roar = read_csv(workdir / OUT / "mnist_roar.csv")
+    n_test = roar.groupby("variant").n.first()
+    seeds = models.groupby("variant").seed.nunique()
+    totals = table.groupby(["variant", "method", "order", "k"])[["grad_positive", "grad_negative", "grad_zero"]].sum()
+    for (variant, _, _, k), row in totals.iterrows():
+        assert row.sum() == n_test[variant] * seeds[variant] * k
+
+
+def test_figures_show_something(demo_run):
+    workdir, _ = demo_run
+    for name, min_size in (("fig_mnist_roar.png", (600, 1500)), ("fig_mnist_examples.png", (400, 1000))):
+        pixels = image.imread(workdir / OUT / name)
+        assert pixels.shape[0] >= min_size[0] and pixels.shape[1] >= min_size[1], name
+        assert pixels[..., :3].std() > 0.05, f"{name} is blank"
+
+
+def test_training_metrics_record_every_epoch(demo_run):
+    workdir, _ = demo_run
+    record = json.loads((workdir / OUT / "models/softmax10/seed0.json").read_text())
+    assert [h["epoch"] for h in record["history"]] == list(range(1, record["params"]["epochs"] + 1))
+    assert record["resumed_from_epoch"] == 0
+    assert record["history"][-1]["train_loss"] < record["history"][0]["train_loss"]
+
+
+def test_every_job_wrote_a_log_and_a_benchmark(demo_run):
+    workdir, _ = demo_run
+    logs = list((workdir / "logs/demo/lossgrad").rglob("*.log"))
+    benchmarks = list((workdir / "benchmarks/demo/lossgrad").rglob("*.tsv"))
+    assert len(logs) == len(benchmarks) == 1 + 9 * 3 + 4
+    assert "final test accuracy" in (workdir / "logs/demo/lossgrad/train_classifier/sigmoid2/seed0.log").read_text()
+    bench = pd.read_csv(benchmarks[0], sep="\t")
+    assert "s" in bench.columns and bench["s"].iloc[0] > 0
+
+
+def test_nothing_to_do_after_a_complete_run(demo_run):
+    workdir, _ = demo_run
+    out = snakemake(workdir, "-n").stdout
+    assert "Nothing to be done" in out, out[-2000:]
+
+
+def test_plot_only_parameter_reruns_only_the_plot(demo_run):
+    workdir, _ = demo_run
+    out = snakemake(workdir, "-n", "--config", 'lossgrad={"plot": {"spread": "std"}}').stdout
+    assert set(jobs_of(out)) == {"lossgrad_plot_roar", "all"}, out[-3000:]
+    out = snakemake(workdir, "-n", "--config", 'lossgrad={"plot": {"example_k": 100}}').stdout
+    assert set(jobs_of(out)) == {"lossgrad_plot_examples", "all"}, out[-3000:]
+
+
+def test_training_parameter_reruns_the_chain(demo_run):
+    workdir, _ = demo_run
+    out = snakemake(workdir, "-n", "--config", 'lossgrad={"mnist": {"demo": {"epochs": 2}}}').stdout
+    jobs = jobs_of(out)
+    assert jobs["lossgrad_train_classifier"] == 9 and jobs["lossgrad_compute_occlusion"] == 9
+
+
+def test_report_has_the_figures(demo_run):
+    workdir, _ = demo_run
+    snakemake(workdir, "--report", "report.html", timeout=300)
+    html = (workdir / "report.html").read_text(errors="replace")
+    assert "fig_mnist_roar.png" in html and "fig_mnist_examples.png" in html
+
+
+def test_killed_training_job_resumes_and_matches_the_uninterrupted_run(demo_run):
+    workdir, _ = demo_run
+    target = f"{OUT}/models/softmax10/seed1.json"
+    reference = json.loads((workdir / target).read_text())
+    killed = snakemake(workdir, target, "--cores", "1", "--forcerun", "lossgrad_train_classifier",
+                       env={"XAIREPRO_FAULT_AFTER_EPOCH": "3"}, check=False)
+    assert killed.returncode != 0
+    assert not (workdir / target).exists() and not (workdir / target.replace(".json", ".pt")).exists()
+    assert (workdir / f"{OUT}/checkpoints/softmax10/seed1.pt").exists()
+    assert "Error in rule lossgrad_train_classifier" in killed.stdout
+    snakemake(workdir, "--cores", "1", target)
+    resumed = json.loads((workdir / target).read_text())
+    assert resumed["resumed_from_epoch"] == 3
+    assert resumed["history"] == pytest.approx(reference["history"]) or resumed["history"] == reference["history"]
+    assert resumed["test_accuracy"] == pytest.approx(reference["test_accuracy"], abs=1e-9)
+    assert resumed["test_loss"] == pytest.approx(reference["test_loss"], rel=1e-6)
