@@ -68,6 +68,15 @@ def test_atomic_path_leaves_nothing_when_the_writer_fails(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_atomic_writes_get_ordinary_permissions(tmp_path):
+    umask = os.umask(0o022)
+    try:
+        write_json(tmp_path / "r.json", {"a": 1})
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "r.json").stat().st_mode & 0o777 == 0o644
+
+
 def test_csv_keeps_provenance_header(tmp_path):
     path = tmp_path / "t.csv"
     write_csv(path, pd.DataFrame({"a": [1, 2]}), {"study": "lossgrad", "seed": "0"})

@@ -28,6 +28,13 @@ import pandas as pd
 from xairepro.common.errors import InputError
 
 
+def _default_mode() -> int:
+    """File mode a plain ``open(path, "w")`` would give: 0o666 minus the umask."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it to ``path`` if the block succeeds.
@@ -44,6 +51,7 @@ def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        os.chmod(tmp_path, _default_mode())  # mkstemp creates 0o600; results are meant to be shared
         os.replace(tmp_path, path)
     finally:
         if tmp_path.exists():
