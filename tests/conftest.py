@@ -10,6 +10,8 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("XAIREPRO_PROGRESS", "0")
+# Unit tests use tiny tensors: one intra-op thread avoids OpenMP spin-waiting on 2 busy cores.
+torch.set_num_threads(1)
 
 
 def pytest_collection_modifyitems(config, items):

@@ -1,0 +1,127 @@
+"""Label-free example importance: which training examples explain a test example's latent.
+
+Scores are ``(n_test, n_train)`` matrices, higher = more important, computed for all test
+examples at once (the originals loop per example; SimplEx there returns zeros for fewer
+than 1,000 test examples and DKNN drops a remainder batch; neither happens here).
+
+* :func:`cosine_scores`: cosine similarity of latents (the "cosine NN" baseline).
+* :func:`dknn_scores`: 1 / ||h_test - h_train||^2 (deep k-nearest neighbours' weighting).
+* :func:`simplex_scores`: SimplEx (Crabbé et al. 2021) corpus weights: a softmax over the
+  training corpus, fitted so that the weighted mean of training latents reconstructs each
+  test latent.
+* :func:`tracin_scores`: TracIn (Pruthi et al. 2020) with the pretext loss and gradients
+  w.r.t. encoder parameters only, summed over saved checkpoints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+import torch
+
+
+def cosine_scores(train_latents: torch.Tensor, test_latents: torch.Tensor) -> torch.Tensor:
+    """``(n_test, n_train)`` cosine similarities between latents ``(n, d)``."""
+    a = torch.nn.functional.normalize(test_latents.flatten(1), dim=1)
+    b = torch.nn.functional.normalize(train_latents.flatten(1), dim=1)
+    return a @ b.T
+
+
+def dknn_scores(train_latents: torch.Tensor, test_latents: torch.Tensor, eps: float = 1e-12) -> torch.Tensor:
+    """``(n_test, n_train)`` inverse squared distances ``1 / (||h_test - h_train||^2 + eps)``."""
+    return 1.0 / (torch.cdist(test_latents.flatten(1), train_latents.flatten(1)) ** 2 + eps)
+
+
+def simplex_scores(
+    train_latents: torch.Tensor,
+    test_latents: torch.Tensor,
+    n_epochs: int = 2000,
+    lr: float = 0.5,
+    seed: int = 0,
+) -> torch.Tensor:
+    """SimplEx corpus weights ``(n_test, n_train)``, each row a softmax summing to 1.
+
+    Minimises ``sum_j ||h_j - softmax(theta_j) @ H_train||^2`` over ``theta`` ``(n_test,
+    n_train)`` with Adam, all test examples at once.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    train = train_latents.flatten(1).detach()
+    test = test_latents.flatten(1).detach()
+    theta = torch.zeros(test.shape[0], train.shape[0]).normal_(0, 0.01, generator=generator).requires_grad_(True)
+    optimizer = torch.optim.Adam([theta], lr=lr)
+    for _ in range(n_epochs):
+        optimizer.zero_grad()
+        reconstruction = torch.softmax(theta, dim=1) @ train  # (n_test, d)
+        loss = ((reconstruction - test) ** 2).sum()
+        loss.backward()
+        optimizer.step()
+    return torch.softmax(theta.detach(), dim=1)
+
+
+def per_sample_gradients(
+    model: torch.nn.Module,
+    loss_fn: Callable[[torch.nn.Module, torch.Tensor], torch.Tensor],
+    inputs: torch.Tensor,
+    params: Sequence[str],
+    chunk_size: int = 64,
+) -> torch.Tensor:
+    """Flattened gradients of each sample's loss w.r.t. the named parameters, ``(N, P)``.
+
+    ``loss_fn(model, x)`` returns the scalar pretext loss of a batch ``x`` of one sample
+    (e.g. reconstruction error); vectorised with :func:`torch.func.vmap`.
+    """
+    from torch.func import functional_call, grad, vmap
+
+    named = dict(model.named_parameters())
+    trainable = {name: named[name].detach() for name in params}
+    frozen = {name: p.detach() for name, p in named.items() if name not in trainable}
+    buffers = dict(model.named_buffers())
+
+    def sample_loss(weights: Mapping[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+        call = lambda batch: functional_call(model, ({**frozen, **weights}, buffers), (batch,))  # noqa: E731
+        return loss_fn(call, x.unsqueeze(0))
+
+    per_sample = vmap(grad(sample_loss), in_dims=(None, 0))
+    rows = []
+    for x in inputs.split(chunk_size):
+        grads = per_sample(trainable, x)  # name -> (chunk, *param_shape)
+        rows.append(torch.cat([grads[name].flatten(1) for name in params], dim=1))
+    return torch.cat(rows)
+
+
+def tracin_scores(
+    model: torch.nn.Module,
+    checkpoints: Sequence[tuple[Mapping[str, torch.Tensor], float]],
+    loss_fn: Callable[[torch.nn.Module, torch.Tensor], torch.Tensor],
+    train_inputs: torch.Tensor,
+    test_inputs: torch.Tensor,
+    params: Sequence[str],
+) -> torch.Tensor:
+    """Label-free TracIn: ``sum_c lr_c <grad L(z_train), grad L(z_test)>``, ``(n_test, n_train)``.
+
+    Parameters
+    ----------
+    checkpoints
+        ``(state_dict, learning_rate)`` of each saved checkpoint.
+    loss_fn
+        ``loss_fn(model_call, x) -> scalar`` pretext loss of a one-sample batch.
+    params
+        Names of the encoder parameters the gradients are taken with respect to.
+    """
+    scores = torch.zeros(len(test_inputs), len(train_inputs))
+    for state, lr in checkpoints:
+        model.load_state_dict(state)
+        g_train = per_sample_gradients(model, loss_fn, train_inputs, params)
+        g_test = per_sample_gradients(model, loss_fn, test_inputs, params)
+        scores += lr * (g_test @ g_train.T)
+    return scores
+
+
+def similarity_rate(scores: torch.Tensor, train_labels: torch.Tensor, test_labels: torch.Tensor,
+                    k: int, most_important: bool = True) -> float:
+    """Share of the k most (or least) important training examples that share the test label.
+
+    The example-importance consistency metric of the paper (Sec. 4.1, Fig. 2).
+    """
+    top = scores.topk(k, dim=1, largest=most_important).indices  # (n_test, k)
+    return float((train_labels[top] == test_labels.unsqueeze(1)).float().mean())
