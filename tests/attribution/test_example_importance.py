@@ -3,7 +3,8 @@
 import torch
 
 from xairepro.attribution.example_importance import (
-    cosine_scores, dknn_scores, per_sample_gradients, similarity_rate, simplex_scores, tracin_scores,
+    _flat_loss, cosine_scores, dknn_scores, influence_scores, lissa_inverse_hvp, per_sample_gradients,
+    similarity_rate, simplex_scores, tracin_scores,
 )
 
 
@@ -91,3 +92,40 @@ def test_tracin_sums_learning_rate_weighted_gradient_products_over_checkpoints()
     gram = tracin_scores(model, [(first, 1.0)], reconstruction_loss, train, train, params)
     torch.testing.assert_close(gram, gram.T)
     assert (gram.diagonal() >= 0).all()
+
+
+class LinearAutoencoder(TinyAutoencoder):
+    """No non-linearity: the loss is quadratic, hence convex, in the encoder parameters."""
+
+    def forward(self, x):
+        return self.decoder(self.encoder(x))
+
+
+def test_lissa_converges_to_the_damped_inverse_hessian_product():
+    torch.manual_seed(0)
+    model = LinearAutoencoder()
+    data = torch.randn(16, 4)
+    params = ["encoder.weight", "encoder.bias"]
+    theta, loss = _flat_loss(model, reconstruction_loss, params)
+    hessian = torch.autograd.functional.hessian(lambda t: loss(t, data), theta)  # exact, (P, P)
+    vectors = torch.randn(3, theta.numel())
+    scale = 2.0 * torch.linalg.eigvalsh(hessian).abs().max().item()
+    damping = 0.05
+    estimate = lissa_inverse_hvp(model, reconstruction_loss, params, vectors, [data], depth=600,
+                                 damping=damping, scale=scale)
+    exact = torch.linalg.solve(hessian + damping * scale * torch.eye(theta.numel()), vectors.T).T
+    torch.testing.assert_close(estimate, exact, rtol=1e-3, atol=1e-4)
+
+
+def test_influence_scores_use_the_inverse_hessian_between_test_and_train_gradients():
+    torch.manual_seed(0)
+    model = TinyAutoencoder()
+    train, test = torch.randn(12, 4), torch.randn(3, 4)
+    params = ["encoder.weight", "encoder.bias"]
+    scores = influence_scores(model, reconstruction_loss, train, test, params, depth=50, damping=0.01,
+                              scale=500.0, batch_size=12)
+    g_train = per_sample_gradients(model, reconstruction_loss, train, params)
+    g_test = per_sample_gradients(model, reconstruction_loss, test, params)
+    inverse = lissa_inverse_hvp(model, reconstruction_loss, params, g_test, [train], 50, 0.01, 500.0)
+    torch.testing.assert_close(scores, inverse @ g_train.T)
+    assert scores.shape == (3, 12)
