@@ -10,6 +10,7 @@ report: "report/workflow.rst"
 
 include: "rules/common.smk"
 include: "rules/lossgrad_functions.smk"
+include: "rules/labelfree_functions.smk"
 
 
 wildcard_constraints:
@@ -19,6 +20,7 @@ wildcard_constraints:
 
 
 include: "rules/lossgrad.smk"
+include: "rules/labelfree.smk"
 
 
 rule all:

@@ -1,0 +1,175 @@
+# Study labelfree: label-free explainability for unsupervised models (Crabbé & van der
+# Schaar 2022; FACT reproduction). So far claim 1.1 on MNIST: train autoencoders ->
+# label-free attributions -> mask top pixels -> representation shift -> figure + claims.
+# The MNIST data file is the one the lossgrad rules generate or download.
+
+
+rule labelfree_train_autoencoder:
+    """The MNIST autoencoder of one run (MSE, Adam; best validation epoch kept)."""
+    input:
+        data="data/{scale}/mnist/mnist.npz",
+    output:
+        model="results/{scale}/labelfree/mnist/autoencoder/seed{seed}.pt",
+        metrics="results/{scale}/labelfree/mnist/autoencoder/seed{seed}.json",
+    log:
+        "logs/{scale}/labelfree/train_autoencoder/seed{seed}.log",
+    benchmark:
+        "benchmarks/{scale}/labelfree/train_autoencoder/seed{seed}.tsv"
+    params:
+        checkpoint="results/{scale}/labelfree/checkpoints/autoencoder/seed{seed}.pt",
+        train=lambda wc: {
+            key: lf_features(wc)[key]
+            for key in ("latent_dim", "epochs", "batch_size", "lr", "weight_decay", "valid_fraction")
+        },
+        log_level=config["log_level"],
+    threads: resource("labelfree", "consistency_features", "threads")
+    resources:
+        mem_mb=resource("labelfree", "consistency_features", "mem_mb"),
+        runtime=resource("labelfree", "consistency_features", "runtime"),
+        gpu=resource("labelfree", "consistency_features", "gpu"),
+    conda:
+        "../envs/labelfree.yaml"
+    container:
+        container_image("labelfree")
+    script:
+        "../scripts/labelfree/train_autoencoder.py"
+
+
+rule labelfree_compute_feature_importance:
+    """Label-free IG, Gradient SHAP and Saliency of the test images: the attribution cache."""
+    input:
+        data="data/{scale}/mnist/mnist.npz",
+        model="results/{scale}/labelfree/mnist/autoencoder/seed{seed}.pt",
+    output:
+        attributions="results/{scale}/labelfree/mnist/feature_importance/seed{seed}.npz",
+    log:
+        "logs/{scale}/labelfree/compute_feature_importance/seed{seed}.log",
+    benchmark:
+        "benchmarks/{scale}/labelfree/compute_feature_importance/seed{seed}.tsv"
+    params:
+        attribution=lambda wc: {
+            "methods": lf_features(wc)["methods"],
+            "n_test": lf_features(wc)["n_test"],
+            "ig_steps": lf_features(wc)["ig_steps"],
+            "shap_samples": lf_features(wc)["shap_samples"],
+            "internal_batch_size": lf_features(wc)["internal_batch_size"],
+        },
+        log_level=config["log_level"],
+    threads: resource("labelfree", "consistency_features", "threads")
+    resources:
+        mem_mb=resource("labelfree", "consistency_features", "mem_mb"),
+        runtime=resource("labelfree", "consistency_features", "runtime"),
+        gpu=resource("labelfree", "consistency_features", "gpu"),
+    conda:
+        "../envs/labelfree.yaml"
+    container:
+        container_image("labelfree")
+    script:
+        "../scripts/labelfree/compute_feature_importance.py"
+
+
+rule labelfree_compute_consistency_features:
+    """Representation shift after masking the top-k % pixels of each ranking, one run."""
+    input:
+        model="results/{scale}/labelfree/mnist/autoencoder/seed{seed}.pt",
+        attributions="results/{scale}/labelfree/mnist/feature_importance/seed{seed}.npz",
+    output:
+        shifts="results/{scale}/labelfree/mnist/consistency_features/seed{seed}.csv",
+    log:
+        "logs/{scale}/labelfree/compute_consistency_features/seed{seed}.log",
+    benchmark:
+        "benchmarks/{scale}/labelfree/compute_consistency_features/seed{seed}.tsv"
+    params:
+        masking=lambda wc: {"methods": lf_features(wc)["methods"], "mask_fractions": lf_features(wc)["mask_fractions"]},
+        log_level=config["log_level"],
+    threads: resource("labelfree", "consistency_features", "threads")
+    resources:
+        mem_mb=resource("labelfree", "consistency_features", "mem_mb"),
+        runtime=resource("labelfree", "consistency_features", "runtime"),
+        gpu=resource("labelfree", "consistency_features", "gpu"),
+    conda:
+        "../envs/labelfree.yaml"
+    container:
+        container_image("labelfree")
+    script:
+        "../scripts/labelfree/compute_consistency_features.py"
+
+
+rule labelfree_summarise_consistency_features:
+    """Every run's representation shifts in one table (the data of Fig. 1, MNIST panel)."""
+    input:
+        shifts=lf_per_seed("results/{scale}/labelfree/mnist/consistency_features/seed{seed}.csv"),
+    output:
+        table="results/{scale}/labelfree/consistency_features_mnist.csv",
+    log:
+        "logs/{scale}/labelfree/summarise_consistency_features.log",
+    benchmark:
+        "benchmarks/{scale}/labelfree/summarise_consistency_features.tsv"
+    params:
+        log_level=config["log_level"],
+    conda:
+        "../envs/labelfree.yaml"
+    container:
+        container_image("labelfree")
+    script:
+        "../scripts/labelfree/summarise_consistency_features.py"
+
+
+rule labelfree_plot_consistency_features:
+    """Fig. 1 (MNIST panel): representation shift vs % masked, every method, every run."""
+    input:
+        table="results/{scale}/labelfree/consistency_features_mnist.csv",
+    output:
+        figure=report(
+            "results/{scale}/labelfree/fig_consistency_features_mnist.png",
+            caption="../report/labelfree/fig_consistency_features_mnist.rst",
+            category="labelfree",
+        ),
+    log:
+        "logs/{scale}/labelfree/plot_consistency_features.log",
+    benchmark:
+        "benchmarks/{scale}/labelfree/plot_consistency_features.tsv"
+    params:
+        width=config["labelfree"]["plot"]["width"],
+        height=config["labelfree"]["plot"]["height"],
+        log_level=config["log_level"],
+    conda:
+        "../envs/labelfree.yaml"
+    container:
+        container_image("labelfree")
+    script:
+        "../scripts/labelfree/plot_consistency_features.py"
+
+
+rule labelfree_write_claims:
+    """The labelfree claims (so far claim 1.1 on MNIST)."""
+    input:
+        features_mnist="results/{scale}/labelfree/consistency_features_mnist.csv",
+    output:
+        claims=report("results/{scale}/labelfree/claims.csv", caption="../report/labelfree/claims.rst",
+                      category="labelfree"),
+    log:
+        "logs/{scale}/labelfree/write_claims.log",
+    benchmark:
+        "benchmarks/{scale}/labelfree/write_claims.tsv"
+    params:
+        scale="{scale}",
+        log_level=config["log_level"],
+    conda:
+        "../envs/labelfree.yaml"
+    container:
+        container_image("labelfree")
+    script:
+        "../scripts/labelfree/write_claims.py"
+
+
+rule labelfree_consistency_features:
+    """Named target of FACT's `consistency_features` experiment (MNIST so far)."""
+    input:
+        labelfree_targets(SCALE),
+
+
+rule labelfree:
+    """Every output of the labelfree study at the configured scale."""
+    input:
+        labelfree_targets(SCALE),

@@ -1,0 +1,24 @@
+# Input functions and targets of the labelfree rules (kept apart from the rules, as the
+# Snakemake linter asks).
+
+
+def lf_features(wildcards):
+    return study_cfg("labelfree", "consistency_features", wildcards.scale)
+
+
+def lf_per_seed(pattern):
+    """Input function: ``pattern`` expanded over the runs of the job's scale."""
+
+    def inputs(wildcards):
+        return [pattern.format(scale=wildcards.scale, seed=s) for s in lf_features(wildcards)["seeds"]]
+
+    return inputs
+
+
+def labelfree_targets(scale):
+    base = f"results/{scale}/labelfree"
+    return [
+        f"{base}/consistency_features_mnist.csv",
+        f"{base}/fig_consistency_features_mnist.png",
+        f"{base}/claims.csv",
+    ]

@@ -1,0 +1,16 @@
+"""Rule labelfree_plot_consistency_features: ``fig_consistency_features_mnist.png``.
+
+Calls :func:`xairepro.labelfree.figures.plot_consistency_features`.
+"""
+
+from xairepro.common.io import read_csv
+from xairepro.common.logs import setup_logging
+from xairepro.common.plotting import save_figure, use_style
+from xairepro.common.smk import snakemake_or_mock
+from xairepro.labelfree.figures import plot_consistency_features
+
+smk = snakemake_or_mock(globals(), "labelfree_plot_consistency_features", scale="demo")
+setup_logging(smk.log[0], smk.params.log_level)
+use_style()
+shifts = read_csv(smk.input.table, required=("seed", "method", "fraction", "representation_shift"))
+save_figure(plot_consistency_features(shifts, "MNIST", smk.params.width, smk.params.height), smk.output.figure)

@@ -1,0 +1,22 @@
+"""Rule labelfree_write_claims: ``claims.csv`` of the labelfree study.
+
+Calls :func:`xairepro.labelfree.tables.feature_consistency_claims` on each dataset's
+consistency table.
+"""
+
+import logging
+
+import pandas as pd
+
+from xairepro.common.io import read_csv, write_csv
+from xairepro.common.logs import setup_logging
+from xairepro.common.provenance import stamp
+from xairepro.common.smk import snakemake_or_mock
+from xairepro.labelfree.tables import feature_consistency_claims
+
+smk = snakemake_or_mock(globals(), "labelfree_write_claims", scale="demo")
+setup_logging(smk.log[0], smk.params.log_level)
+claims = pd.concat([feature_consistency_claims(read_csv(smk.input.features_mnist), "MNIST")], ignore_index=True)
+write_csv(smk.output.claims, claims, stamp("labelfree", {"scale": smk.params.scale}))
+for row in claims[~claims["pass"]].itertuples():
+    logging.getLogger("xairepro").warning("claim not reproduced: %s (%s = %s)", row.claim, row.metric, row.value)
