@@ -1,6 +1,7 @@
 # Study labelfree: label-free explainability for unsupervised models (Crabbé & van der
-# Schaar 2022; FACT reproduction). So far claim 1.1 on MNIST: train autoencoders ->
-# label-free attributions -> mask top pixels -> representation shift -> figure + claims.
+# Schaar 2022; FACT reproduction). So far claims 1.1 and 1.2 on MNIST: autoencoders ->
+# label-free feature importance -> masking -> representation shift; denoising autoencoders
+# -> label-free example importance -> similarity rates; figures + claims.
 # The MNIST data file is the one the lossgrad rules generate or download.
 
 
@@ -141,10 +142,125 @@ rule labelfree_plot_consistency_features:
         "../scripts/labelfree/plot_consistency_features.py"
 
 
+rule labelfree_train_denoiser:
+    """The denoising MNIST autoencoder of one run, with its TracIn snapshots."""
+    input:
+        data="data/{scale}/mnist/mnist.npz",
+    output:
+        model="results/{scale}/labelfree/mnist/denoiser/seed{seed}.pt",
+        metrics="results/{scale}/labelfree/mnist/denoiser/seed{seed}.json",
+        snapshots=directory("results/{scale}/labelfree/mnist/denoiser/seed{seed}_snapshots"),
+    log:
+        "logs/{scale}/labelfree/train_denoiser/seed{seed}.log",
+    benchmark:
+        "benchmarks/{scale}/labelfree/train_denoiser/seed{seed}.tsv"
+    params:
+        checkpoint="results/{scale}/labelfree/checkpoints/denoiser/seed{seed}.pt",
+        train=lambda wc: {
+            key: lf_examples(wc)[key]
+            for key in ("latent_dim", "epochs", "batch_size", "lr", "weight_decay", "noise_level",
+                        "checkpoint_interval")
+        },
+        log_level=config["log_level"],
+    threads: resource("labelfree", "consistency_examples", "threads")
+    resources:
+        mem_mb=resource("labelfree", "consistency_examples", "mem_mb"),
+        runtime=resource("labelfree", "consistency_examples", "runtime"),
+        gpu=resource("labelfree", "consistency_examples", "gpu"),
+    conda:
+        "../envs/labelfree.yaml"
+    container:
+        container_image("labelfree")
+    script:
+        "../scripts/labelfree/train_denoiser.py"
+
+
+rule labelfree_compute_example_importance:
+    """Influence functions, TracIn, SimplEx, DKNN and cosine scores of one run: the cache."""
+    input:
+        data="data/{scale}/mnist/mnist.npz",
+        model="results/{scale}/labelfree/mnist/denoiser/seed{seed}.pt",
+        snapshots="results/{scale}/labelfree/mnist/denoiser/seed{seed}_snapshots",
+    output:
+        scores="results/{scale}/labelfree/mnist/example_importance/seed{seed}.npz",
+    log:
+        "logs/{scale}/labelfree/compute_example_importance/seed{seed}.log",
+    benchmark:
+        "benchmarks/{scale}/labelfree/compute_example_importance/seed{seed}.tsv"
+    params:
+        explain=lambda wc: {
+            key: lf_examples(wc)[key]
+            for key in ("explainers", "subtrain_size", "subtest_size", "recursion_depth", "damping", "scale",
+                        "simplex_epochs")
+        },
+        log_level=config["log_level"],
+    threads: resource("labelfree", "consistency_examples", "threads")
+    resources:
+        mem_mb=resource("labelfree", "consistency_examples", "mem_mb"),
+        runtime=resource("labelfree", "consistency_examples", "runtime"),
+        gpu=resource("labelfree", "consistency_examples", "gpu"),
+    conda:
+        "../envs/labelfree.yaml"
+    container:
+        container_image("labelfree")
+    script:
+        "../scripts/labelfree/compute_example_importance.py"
+
+
+rule labelfree_summarise_consistency_examples:
+    """Similarity rates of every run, explainer, fraction and most/least (Fig. 2 data)."""
+    input:
+        scores=lf_examples_per_seed("results/{scale}/labelfree/mnist/example_importance/seed{seed}.npz"),
+    output:
+        table="results/{scale}/labelfree/consistency_examples_mnist.csv",
+    log:
+        "logs/{scale}/labelfree/summarise_consistency_examples.log",
+    benchmark:
+        "benchmarks/{scale}/labelfree/summarise_consistency_examples.tsv"
+    params:
+        explainers=lambda wc: lf_examples(wc)["explainers"],
+        fractions=lambda wc: lf_examples(wc)["fractions"],
+        seeds=lambda wc: lf_examples(wc)["seeds"],
+        log_level=config["log_level"],
+    conda:
+        "../envs/labelfree.yaml"
+    container:
+        container_image("labelfree")
+    script:
+        "../scripts/labelfree/summarise_consistency_examples.py"
+
+
+rule labelfree_plot_consistency_examples:
+    """Fig. 2 (MNIST): similarity rate vs % of examples selected, most vs least important."""
+    input:
+        table="results/{scale}/labelfree/consistency_examples_mnist.csv",
+    output:
+        figure=report(
+            "results/{scale}/labelfree/fig_consistency_examples_mnist.png",
+            caption="../report/labelfree/fig_consistency_examples_mnist.rst",
+            category="labelfree",
+        ),
+    log:
+        "logs/{scale}/labelfree/plot_consistency_examples.log",
+    benchmark:
+        "benchmarks/{scale}/labelfree/plot_consistency_examples.tsv"
+    params:
+        width=config["labelfree"]["plot"]["width"],
+        height=config["labelfree"]["plot"]["height"],
+        log_level=config["log_level"],
+    conda:
+        "../envs/labelfree.yaml"
+    container:
+        container_image("labelfree")
+    script:
+        "../scripts/labelfree/plot_consistency_examples.py"
+
+
 rule labelfree_write_claims:
-    """The labelfree claims (so far claim 1.1 on MNIST)."""
+    """The labelfree claims (so far claims 1.1 and 1.2 on MNIST)."""
     input:
         features_mnist="results/{scale}/labelfree/consistency_features_mnist.csv",
+        examples_mnist="results/{scale}/labelfree/consistency_examples_mnist.csv",
     output:
         claims=report("results/{scale}/labelfree/claims.csv", caption="../report/labelfree/claims.rst",
                       category="labelfree"),
@@ -166,7 +282,15 @@ rule labelfree_write_claims:
 rule labelfree_consistency_features:
     """Named target of FACT's `consistency_features` experiment (MNIST so far)."""
     input:
-        labelfree_targets(SCALE),
+        f"results/{SCALE}/labelfree/fig_consistency_features_mnist.png",
+        f"results/{SCALE}/labelfree/consistency_features_mnist.csv",
+
+
+rule labelfree_consistency_examples:
+    """Named target of FACT's `consistency_examples` experiment (MNIST)."""
+    input:
+        f"results/{SCALE}/labelfree/fig_consistency_examples_mnist.png",
+        f"results/{SCALE}/labelfree/consistency_examples_mnist.csv",
 
 
 rule labelfree:

@@ -20,5 +20,20 @@ def labelfree_targets(scale):
     return [
         f"{base}/consistency_features_mnist.csv",
         f"{base}/fig_consistency_features_mnist.png",
+        f"{base}/consistency_examples_mnist.csv",
+        f"{base}/fig_consistency_examples_mnist.png",
         f"{base}/claims.csv",
     ]
+
+
+def lf_examples(wildcards):
+    return study_cfg("labelfree", "consistency_examples", wildcards.scale)
+
+
+def lf_examples_per_seed(pattern):
+    """Input function: ``pattern`` expanded over the example-importance runs of the scale."""
+
+    def inputs(wildcards):
+        return [pattern.format(scale=wildcards.scale, seed=s) for s in lf_examples(wildcards)["seeds"]]
+
+    return inputs

@@ -58,6 +58,7 @@ def train_epochs(
     generator: torch.Generator | None = None,
     select_metric: str | None = None,
     select_mode: str = "max",
+    on_checkpoint: Callable[[], None] | None = None,
 ) -> TrainResult:
     """Train for ``epochs`` epochs, checkpointing after each; resume if a checkpoint exists.
 
@@ -77,6 +78,9 @@ def train_epochs(
         The RNG that shuffles batches; its state is checkpointed too.
     select_metric, select_mode
         Keep the weights of the epoch with the best value of this metric.
+    on_checkpoint
+        Called right after each checkpoint is written, to save state of the caller's own
+        (e.g. TracIn snapshots) under the same guarantee.
     """
     checkpoint_path = Path(checkpoint_path)
     history: list[dict[str, float]] = []
@@ -131,6 +135,8 @@ def train_epochs(
                 "best_state": best_state,
             },
         )
+        if on_checkpoint is not None:
+            on_checkpoint()
         if fault_after and epoch + 1 == fault_after:
             log.error("%s=%d: killing this process after the checkpoint (test hook)", FAULT_ENV, fault_after)
             logging.shutdown()

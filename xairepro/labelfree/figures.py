@@ -23,10 +23,40 @@ def plot_consistency_features(shifts: pd.DataFrame, dataset: str, width: float =
             continue
         ax.plot(100 * sel.fraction, sel["mean"], color=color, marker=marker, ms=4, label=METHOD_NAMES[method])
         ax.fill_between(100 * sel.fraction, sel["min"], sel["max"], color=color, alpha=0.15, lw=0)
-    seeds = shifts.seed.nunique()
+    runs = shifts.seed.nunique()
     ax.set_xlabel("pixels masked (%)")
     ax.set_ylabel("representation shift\nmean ||f(x) - f(x masked)||^2")
-    ax.set_title(f"{dataset}: label-free feature importance, {seeds} runs")
+    ax.set_title(f"{dataset}: label-free feature importance, {runs} run{'s' if runs != 1 else ''}")
     ax.legend(frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+EXPLAINER_STYLE = {"influence_functions": "#1b9e77", "tracin": "#d95f02", "simplex": "#7570b3",
+                   "dknn": "#e7298a", "cosine": "#666666"}
+
+
+def plot_consistency_examples(rates: pd.DataFrame, dataset: str, width: float = 4.0,
+                              height: float = 3.0) -> plt.Figure:
+    """Similarity rate vs % of training examples selected; solid = most, dashed = least
+    important; mean over runs with a min-max band."""
+    from xairepro.labelfree.tables import EXPLAINER_NAMES
+
+    summary = summarise_curves(rates, ["explainer", "examples", "fraction"], value="similarity_rate")
+    fig, ax = plt.subplots(figsize=(width * 1.2, height))
+    for explainer, color in EXPLAINER_STYLE.items():
+        for examples, style in (("most important", "-"), ("least important", "--")):
+            sel = summary[(summary.explainer == explainer) & (summary.examples == examples)]
+            if sel.empty:
+                continue
+            label = EXPLAINER_NAMES[explainer] if examples == "most important" else None
+            ax.plot(100 * sel.fraction, sel["mean"], color=color, ls=style, marker="o", ms=3, label=label)
+            ax.fill_between(100 * sel.fraction, sel["min"], sel["max"], color=color, alpha=0.12, lw=0)
+    ax.set_xlabel("training examples selected (%)")
+    ax.set_ylabel("similarity rate")
+    runs = rates.seed.nunique()
+    ax.set_title(f"{dataset}: label-free example importance, {runs} run{'s' if runs != 1 else ''}\n"
+                 "solid = most important, dashed = least important")
+    ax.legend(frameon=False, fontsize=7)
     fig.tight_layout()
     return fig

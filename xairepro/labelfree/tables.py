@@ -28,3 +28,30 @@ def feature_consistency_claims(shifts: pd.DataFrame, dataset: str) -> pd.DataFra
                      "metric": "min over levels of shift(method) / shift(random)", "value": round(ratio, 6),
                      "expected": "> 1", "tolerance": 0, "pass": ratio > 1})
     return pd.DataFrame(rows)
+
+
+EXPLAINER_NAMES = {"influence_functions": "Influence Functions", "tracin": "TracIn", "simplex": "SimplEx",
+                   "dknn": "DKNN", "cosine": "Cosine NN"}
+
+
+def example_consistency_claims(rates: pd.DataFrame, dataset: str, n_classes: int = 10) -> pd.DataFrame:
+    """Claim 1.2: the training examples a label-free explainer ranks most important share
+    the test example's label more often than chance (1 / n_classes on balanced subsets)
+    and than the least important ones, at the smallest selected fraction.
+
+    ``rates``: rows of (seed, explainer, examples, fraction, similarity_rate).
+    """
+    rows = []
+    smallest = rates.fraction.min()
+    at = rates[rates.fraction == smallest].groupby(["explainer", "examples"])["similarity_rate"].mean().unstack()
+    for explainer, row in at.iterrows():
+        name = EXPLAINER_NAMES.get(explainer, explainer)
+        gap = float(row["most important"] - row["least important"])
+        rows.append({"claim": f"{dataset}: {name}'s most important examples share the label more than its least important",
+                     "metric": f"similarity rate most - least, top {smallest:.0%}", "value": round(gap, 6),
+                     "expected": "> 0", "tolerance": 0, "pass": gap > 0})
+        lift = float(row["most important"] * n_classes)
+        rows.append({"claim": f"{dataset}: {name}'s most important examples beat chance",
+                     "metric": f"similarity rate / chance, top {smallest:.0%}", "value": round(lift, 6),
+                     "expected": "> 1", "tolerance": 0, "pass": lift > 1})
+    return pd.DataFrame(rows)
