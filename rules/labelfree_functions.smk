@@ -22,6 +22,8 @@ def labelfree_targets(scale):
         f"{base}/fig_consistency_features_mnist.png",
         f"{base}/consistency_examples_mnist.csv",
         f"{base}/fig_consistency_examples_mnist.png",
+        f"{base}/encoder_vs_full_mnist.csv",
+        f"{base}/fig_encoder_vs_full_mnist.png",
         f"{base}/claims.csv",
     ]
 
@@ -35,5 +37,18 @@ def lf_examples_per_seed(pattern):
 
     def inputs(wildcards):
         return [pattern.format(scale=wildcards.scale, seed=s) for s in lf_examples(wildcards)["seeds"]]
+
+    return inputs
+
+
+def lf_encoder_vs_full(wildcards):
+    return study_cfg("labelfree", "encoder_vs_full", wildcards.scale)
+
+
+def lf_evf_per_seed(pattern):
+    """Input function: ``pattern`` expanded over the classifier runs of the scale."""
+
+    def inputs(wildcards):
+        return [pattern.format(scale=wildcards.scale, seed=s) for s in lf_encoder_vs_full(wildcards)["seeds"]]
 
     return inputs

@@ -1,7 +1,6 @@
 """Rule labelfree_write_claims: ``claims.csv`` of the labelfree study.
 
-Calls :func:`xairepro.labelfree.tables.feature_consistency_claims` and
-:func:`xairepro.labelfree.tables.example_consistency_claims` on each dataset's tables.
+Calls the claim functions of :mod:`xairepro.labelfree.tables` on each experiment's table.
 """
 
 import logging
@@ -12,13 +11,16 @@ from xairepro.common.io import read_csv, write_csv
 from xairepro.common.logs import setup_logging
 from xairepro.common.provenance import stamp
 from xairepro.common.smk import snakemake_or_mock
-from xairepro.labelfree.tables import example_consistency_claims, feature_consistency_claims
+from xairepro.labelfree.tables import (
+    encoder_vs_full_claims, example_consistency_claims, feature_consistency_claims,
+)
 
 smk = snakemake_or_mock(globals(), "labelfree_write_claims", scale="demo")
 setup_logging(smk.log[0], smk.params.log_level)
 claims = pd.concat([
     feature_consistency_claims(read_csv(smk.input.features_mnist), "MNIST"),
     example_consistency_claims(read_csv(smk.input.examples_mnist), "MNIST"),
+    encoder_vs_full_claims(read_csv(smk.input.encoder_vs_full_mnist), "MNIST", smk.params.scale),
 ], ignore_index=True)
 write_csv(smk.output.claims, claims, stamp("labelfree", {"scale": smk.params.scale}))
 for row in claims[~claims["pass"]].itertuples():

@@ -60,3 +60,27 @@ def plot_consistency_examples(rates: pd.DataFrame, dataset: str, width: float = 
     ax.legend(frameon=False, fontsize=7)
     fig.tight_layout()
     return fig
+
+
+def plot_encoder_vs_full(correlations: pd.DataFrame, dataset: str, width: float = 4.0,
+                         height: float = 3.0) -> plt.Figure:
+    """Distribution of per-image Pearson correlations between encoder and full-model
+    attributions, one box per method (all runs pooled)."""
+    methods = [m for m in STYLE if m in set(correlations.method)]
+    data = [correlations.loc[correlations.method == m, "pearson"].dropna().to_numpy() for m in methods]
+    fig, ax = plt.subplots(figsize=(width, height))
+    from xairepro.labelfree.tables import ENCODER_VS_FULL_PUBLISHED
+
+    box = ax.boxplot(data, patch_artist=True, showfliers=False, widths=0.6, medianprops={"color": "black"})
+    for patch, method in zip(box["boxes"], methods):
+        patch.set_facecolor(STYLE[method][0])
+        patch.set_alpha(0.5)
+    published = [ENCODER_VS_FULL_PUBLISHED.get(m, float("nan")) for m in methods]
+    ax.plot(range(1, len(methods) + 1), published, "kD", ms=5, label="FACT's mean (full MNIST)")
+    ax.set_xticks(range(1, len(methods) + 1), [METHOD_NAMES[m].replace(" ", "\n") for m in methods])
+    ax.axhline(0, color="black", lw=0.8)
+    ax.legend(frameon=False, loc="lower right")
+    ax.set_ylabel("Pearson correlation per image")
+    ax.set_title(f"{dataset}: encoder vs full classifier attributions")
+    fig.tight_layout()
+    return fig
