@@ -364,12 +364,99 @@ rule labelfree_plot_encoder_vs_full:
         "../scripts/labelfree/plot_encoder_vs_full.py"
 
 
+rule labelfree_train_pretext:
+    """The encoder of one run trained on one task: a pretext autoencoder or the classifier."""
+    input:
+        data="data/{scale}/mnist/mnist.npz",
+    output:
+        model="results/{scale}/labelfree/mnist/pretext/{task}/seed{seed}.pt",
+        metrics="results/{scale}/labelfree/mnist/pretext/{task}/seed{seed}.json",
+    log:
+        "logs/{scale}/labelfree/train_pretext/{task}/seed{seed}.log",
+    benchmark:
+        "benchmarks/{scale}/labelfree/train_pretext/{task}/seed{seed}.tsv"
+    wildcard_constraints:
+        task="reconstruction|denoising|inpainting|classification",
+    params:
+        checkpoint="results/{scale}/labelfree/checkpoints/pretext/{task}/seed{seed}.pt",
+        train=lambda wc: {
+            key: lf_pretext(wc)[key]
+            for key in ("latent_dim", "epochs", "batch_size", "lr", "weight_decay", "noise_level", "mask_proportion")
+        },
+        log_level=config["log_level"],
+    threads: resource("labelfree", "pretext", "threads")
+    resources:
+        mem_mb=resource("labelfree", "pretext", "mem_mb"),
+        runtime=resource("labelfree", "pretext", "runtime"),
+        gpu=resource("labelfree", "pretext", "gpu"),
+    conda:
+        "../envs/labelfree.yaml"
+    container:
+        container_image("labelfree")
+    script:
+        "../scripts/labelfree/train_pretext.py"
+
+
+rule labelfree_compute_pretext_importance:
+    """Gradient SHAP feature and DKNN example importance of every task's encoder, one run."""
+    input:
+        unpack(lambda wc: {"data": f"data/{wc.scale}/mnist/mnist.npz", **lf_pretext_models(wc)}),
+    output:
+        importance="results/{scale}/labelfree/mnist/pretext/importance_seed{seed}.npz",
+        correlations="results/{scale}/labelfree/mnist/pretext/correlations_seed{seed}.csv",
+    log:
+        "logs/{scale}/labelfree/compute_pretext_importance/seed{seed}.log",
+    benchmark:
+        "benchmarks/{scale}/labelfree/compute_pretext_importance/seed{seed}.tsv"
+    params:
+        tasks=lambda wc: lf_pretext(wc)["tasks"],
+        importance=lambda wc: {
+            key: lf_pretext(wc)[key] for key in ("n_test", "subtrain_size", "shap_samples", "internal_batch_size")
+        },
+        log_level=config["log_level"],
+    threads: resource("labelfree", "pretext", "threads")
+    resources:
+        mem_mb=resource("labelfree", "pretext", "mem_mb"),
+        runtime=resource("labelfree", "pretext", "runtime"),
+        gpu=resource("labelfree", "pretext", "gpu"),
+    conda:
+        "../envs/labelfree.yaml"
+    container:
+        container_image("labelfree")
+    script:
+        "../scripts/labelfree/compute_pretext_importance.py"
+
+
+rule labelfree_summarise_pretext:
+    """Tables 2-4 (MNIST): correlations between tasks, every run, as CSV and LaTeX."""
+    input:
+        correlations=lf_pretext_per_seed("results/{scale}/labelfree/mnist/pretext/correlations_seed{seed}.csv"),
+    output:
+        table="results/{scale}/labelfree/pretext_mnist.csv",
+        latex=report("results/{scale}/labelfree/pretext_mnist.tex", caption="../report/labelfree/pretext_mnist.rst",
+                     category="labelfree"),
+    log:
+        "logs/{scale}/labelfree/summarise_pretext.log",
+    benchmark:
+        "benchmarks/{scale}/labelfree/summarise_pretext.tsv"
+    params:
+        tasks=lambda wc: lf_pretext(wc)["tasks"],
+        log_level=config["log_level"],
+    conda:
+        "../envs/labelfree.yaml"
+    container:
+        container_image("labelfree")
+    script:
+        "../scripts/labelfree/summarise_pretext.py"
+
+
 rule labelfree_write_claims:
-    """The labelfree claims (so far claims 1.1, 1.2 and the encoder-vs-full extension, MNIST)."""
+    """The labelfree claims (so far MNIST: claims 1.1, 1.2, 2.1, 2.2 and encoder vs full)."""
     input:
         features_mnist="results/{scale}/labelfree/consistency_features_mnist.csv",
         examples_mnist="results/{scale}/labelfree/consistency_examples_mnist.csv",
         encoder_vs_full_mnist="results/{scale}/labelfree/encoder_vs_full_mnist.csv",
+        pretext_mnist="results/{scale}/labelfree/pretext_mnist.csv",
     output:
         claims=report("results/{scale}/labelfree/claims.csv", caption="../report/labelfree/claims.rst",
                       category="labelfree"),
@@ -407,6 +494,13 @@ rule labelfree_encoder_vs_full:
     input:
         f"results/{SCALE}/labelfree/fig_encoder_vs_full_mnist.png",
         f"results/{SCALE}/labelfree/encoder_vs_full_mnist.csv",
+
+
+rule labelfree_pretext:
+    """Named target of FACT's `pretext` experiment (MNIST)."""
+    input:
+        f"results/{SCALE}/labelfree/pretext_mnist.csv",
+        f"results/{SCALE}/labelfree/pretext_mnist.tex",
 
 
 rule labelfree:

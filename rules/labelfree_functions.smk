@@ -24,6 +24,8 @@ def labelfree_targets(scale):
         f"{base}/fig_consistency_examples_mnist.png",
         f"{base}/encoder_vs_full_mnist.csv",
         f"{base}/fig_encoder_vs_full_mnist.png",
+        f"{base}/pretext_mnist.csv",
+        f"{base}/pretext_mnist.tex",
         f"{base}/claims.csv",
     ]
 
@@ -50,5 +52,26 @@ def lf_evf_per_seed(pattern):
 
     def inputs(wildcards):
         return [pattern.format(scale=wildcards.scale, seed=s) for s in lf_encoder_vs_full(wildcards)["seeds"]]
+
+    return inputs
+
+
+def lf_pretext(wildcards):
+    return study_cfg("labelfree", "pretext", wildcards.scale)
+
+
+def lf_pretext_models(wildcards):
+    """The models of every task of one run."""
+    return {
+        task: f"results/{wildcards.scale}/labelfree/mnist/pretext/{task}/seed{wildcards.seed}.pt"
+        for task in lf_pretext(wildcards)["tasks"]
+    }
+
+
+def lf_pretext_per_seed(pattern):
+    """Input function: ``pattern`` expanded over the pretext runs of the scale."""
+
+    def inputs(wildcards):
+        return [pattern.format(scale=wildcards.scale, seed=s) for s in lf_pretext(wildcards)["seeds"]]
 
     return inputs

@@ -78,3 +78,22 @@ def encoder_vs_full_claims(correlations: pd.DataFrame, dataset: str, scale: str)
                          "metric": "mean per-image Pearson", "value": round(float(value), 6), "expected": "> 0",
                          "tolerance": 0, "pass": bool(value > 0)})
     return pd.DataFrame(rows)
+
+
+def pretext_claims(correlations: pd.DataFrame, dataset: str, ceiling: float = 0.9) -> pd.DataFrame:
+    """Claims 2.1 (features) and 2.2 (examples): explanations depend on the pretext task.
+
+    The mean over runs of every off-diagonal correlation between two different tasks must
+    stay below ``ceiling``: the tasks' explanations are related but not interchangeable.
+    """
+    rows = []
+    off = correlations[correlations.task_a < correlations.task_b]
+    for kind, claim in (("features", "2.1"), ("examples", "2.2")):
+        means = off[off.kind == kind].groupby(["task_a", "task_b"])["pearson"].mean()
+        rows.append({"claim": f"{dataset}: {kind} importance depends on the pretext task (claim {claim})",
+                     "metric": "max over task pairs of mean Pearson", "value": round(float(means.max()), 6),
+                     "expected": f"< {ceiling}", "tolerance": 0, "pass": bool(means.max() < ceiling)})
+        rows.append({"claim": f"{dataset}: {kind} importance of different tasks is still related (claim {claim})",
+                     "metric": "mean over task pairs of mean Pearson", "value": round(float(means.mean()), 6),
+                     "expected": "> 0", "tolerance": 0, "pass": bool(means.mean() > 0)})
+    return pd.DataFrame(rows)

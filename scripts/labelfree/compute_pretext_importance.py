@@ -1,0 +1,18 @@
+"""Rule labelfree_compute_pretext_importance: every task's feature and example importance of
+one run, and the correlations between tasks. Calls :func:`xairepro.labelfree.pretext.task_importance`
+and :func:`xairepro.labelfree.pretext.correlation_tables`."""
+
+from xairepro.common.io import write_csv
+from xairepro.common.logs import setup_logging
+from xairepro.common.provenance import stamp
+from xairepro.common.smk import snakemake_or_mock
+from xairepro.labelfree.pretext import correlation_tables, task_importance
+
+smk = snakemake_or_mock(globals(), "labelfree_compute_pretext_importance", scale="demo", seed="0")
+setup_logging(smk.log[0], smk.params.log_level)
+seed = int(smk.wildcards.seed)
+models = {task: smk.input[task] for task in smk.params.tasks}
+task_importance(smk.input.data, models, smk.output.importance, seed=seed, threads=smk.threads,
+                **smk.params.importance)
+table = correlation_tables(smk.output.importance, smk.params.tasks).assign(seed=seed)
+write_csv(smk.output.correlations, table, stamp("labelfree", dict(smk.params.importance), seed))

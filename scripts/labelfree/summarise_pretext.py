@@ -1,0 +1,23 @@
+"""Rule labelfree_summarise_pretext: every run's task correlations -> CSV and LaTeX tables.
+
+Calls :func:`xairepro.labelfree.pretext.latex_table`.
+"""
+
+import pandas as pd
+
+from xairepro.common.io import atomic_path, read_csv, write_csv
+from xairepro.common.logs import setup_logging
+from xairepro.common.provenance import stamp
+from xairepro.common.smk import snakemake_or_mock
+from xairepro.labelfree.pretext import latex_table
+
+smk = snakemake_or_mock(globals(), "labelfree_summarise_pretext", scale="demo")
+setup_logging(smk.log[0], smk.params.log_level)
+table = pd.concat([read_csv(p, required=("kind", "task_a", "task_b", "pearson", "seed"))
+                   for p in smk.input.correlations], ignore_index=True)
+write_csv(smk.output.table, table, stamp("labelfree", {"tasks": smk.params.tasks}))
+with atomic_path(smk.output.latex) as tmp:
+    tmp.write_text("% Feature importance (Pearson, mean +- std over runs)\n"
+                   + latex_table(table, "features", smk.params.tasks)
+                   + "\n% Example importance (Pearson, mean +- std over runs)\n"
+                   + latex_table(table, "examples", smk.params.tasks))
