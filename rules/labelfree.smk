@@ -5,6 +5,10 @@
 # The MNIST data file is the one the lossgrad rules generate or download.
 
 
+localrules:
+    labelfree_download_dsprites,
+
+
 rule labelfree_train_autoencoder:
     """The MNIST autoencoder of one run (MSE, Adam; best validation epoch kept)."""
     input:
@@ -450,6 +454,125 @@ rule labelfree_summarise_pretext:
         "../scripts/labelfree/summarise_pretext.py"
 
 
+rule labelfree_generate_dsprites:
+    """Demo stand-in for dSprites: sprites rendered procedurally from their five factors."""
+    output:
+        data="data/demo/dsprites/dsprites.npz",
+    log:
+        "logs/demo/labelfree/generate_dsprites.log",
+    benchmark:
+        "benchmarks/demo/labelfree/generate_dsprites.tsv"
+    params:
+        n=config["labelfree"]["disvae"]["demo"]["dsprites_n"],
+        size=config["labelfree"]["disvae"]["demo"]["dsprites_size"],
+        log_level=config["log_level"],
+    conda:
+        "../envs/labelfree.yaml"
+    container:
+        container_image("labelfree")
+    script:
+        "../scripts/labelfree/generate_dsprites.py"
+
+
+rule labelfree_download_dsprites:
+    """The official dSprites npz (DeepMind), md5-checked, converted without unpickling."""
+    output:
+        raw="data/paper/dsprites/dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz",
+        data="data/paper/dsprites/dsprites.npz",
+    log:
+        "logs/paper/labelfree/download_dsprites.log",
+    benchmark:
+        "benchmarks/paper/labelfree/download_dsprites.tsv"
+    params:
+        log_level=config["log_level"],
+    retries: 2
+    conda:
+        "../envs/labelfree.yaml"
+    container:
+        container_image("labelfree")
+    script:
+        "../scripts/labelfree/download_dsprites.py"
+
+
+rule labelfree_fit_disvae:
+    """One beta-VAE or beta-TCVAE and the saliency correlations of its latent units."""
+    input:
+        data=lambda wc: f"data/{wc.scale}/{'mnist/mnist' if wc.dataset == 'mnist' else 'dsprites/dsprites'}.npz",
+    output:
+        model="results/{scale}/labelfree/disvae/{dataset}/{loss}_beta{beta}_seed{seed}.pt",
+        record="results/{scale}/labelfree/disvae/{dataset}/{loss}_beta{beta}_seed{seed}.json",
+        correlations="results/{scale}/labelfree/disvae/{dataset}/{loss}_beta{beta}_seed{seed}.csv",
+    log:
+        "logs/{scale}/labelfree/fit_disvae/{dataset}/{loss}_beta{beta}_seed{seed}.log",
+    benchmark:
+        "benchmarks/{scale}/labelfree/fit_disvae/{dataset}/{loss}_beta{beta}_seed{seed}.tsv"
+    wildcard_constraints:
+        dataset="mnist|dsprites",
+        loss="beta_vae|beta_tcvae",
+        beta=r"\d+(\.\d+)?",
+    params:
+        checkpoint="results/{scale}/labelfree/checkpoints/disvae/{dataset}/{loss}_beta{beta}_seed{seed}.pt",
+        fit=lambda wc: {
+            "latent_dim": lf_disvae(wc)["latent_dims"][wc.dataset],
+            **{key: lf_disvae(wc)[key] for key in ("epochs", "batch_size", "lr", "n_test", "shap_samples")},
+        },
+        log_level=config["log_level"],
+    threads: resource("labelfree", "disvae", "threads")
+    resources:
+        mem_mb=resource("labelfree", "disvae", "mem_mb"),
+        runtime=resource("labelfree", "disvae", "runtime"),
+        gpu=resource("labelfree", "disvae", "gpu"),
+    conda:
+        "../envs/labelfree.yaml"
+    container:
+        container_image("labelfree")
+    script:
+        "../scripts/labelfree/fit_disvae.py"
+
+
+rule labelfree_summarise_disvae:
+    """Every VAE's per-image saliency correlations in one table (the data of Fig. 3)."""
+    input:
+        correlations=lf_disvae_runs,
+    output:
+        table="results/{scale}/labelfree/disvae.csv",
+    log:
+        "logs/{scale}/labelfree/summarise_disvae.log",
+    benchmark:
+        "benchmarks/{scale}/labelfree/summarise_disvae.tsv"
+    params:
+        log_level=config["log_level"],
+    conda:
+        "../envs/labelfree.yaml"
+    container:
+        container_image("labelfree")
+    script:
+        "../scripts/labelfree/summarise_disvae.py"
+
+
+rule labelfree_plot_disvae:
+    """Fig. 3: saliency correlation between latent units vs beta, beta-VAE vs beta-TCVAE."""
+    input:
+        table="results/{scale}/labelfree/disvae.csv",
+    output:
+        figure=report("results/{scale}/labelfree/fig_disvae.png", caption="../report/labelfree/fig_disvae.rst",
+                      category="labelfree"),
+    log:
+        "logs/{scale}/labelfree/plot_disvae.log",
+    benchmark:
+        "benchmarks/{scale}/labelfree/plot_disvae.tsv"
+    params:
+        width=config["labelfree"]["plot"]["width"],
+        height=config["labelfree"]["plot"]["height"],
+        log_level=config["log_level"],
+    conda:
+        "../envs/labelfree.yaml"
+    container:
+        container_image("labelfree")
+    script:
+        "../scripts/labelfree/plot_disvae.py"
+
+
 rule labelfree_write_claims:
     """The labelfree claims (so far MNIST: claims 1.1, 1.2, 2.1, 2.2 and encoder vs full)."""
     input:
@@ -457,6 +580,7 @@ rule labelfree_write_claims:
         examples_mnist="results/{scale}/labelfree/consistency_examples_mnist.csv",
         encoder_vs_full_mnist="results/{scale}/labelfree/encoder_vs_full_mnist.csv",
         pretext_mnist="results/{scale}/labelfree/pretext_mnist.csv",
+        disvae="results/{scale}/labelfree/disvae.csv",
     output:
         claims=report("results/{scale}/labelfree/claims.csv", caption="../report/labelfree/claims.rst",
                       category="labelfree"),
@@ -501,6 +625,13 @@ rule labelfree_pretext:
     input:
         f"results/{SCALE}/labelfree/pretext_mnist.csv",
         f"results/{SCALE}/labelfree/pretext_mnist.tex",
+
+
+rule labelfree_disvae:
+    """Named target of FACT's `disvae` experiments (MNIST and dSprites)."""
+    input:
+        f"results/{SCALE}/labelfree/fig_disvae.png",
+        f"results/{SCALE}/labelfree/disvae.csv",
 
 
 rule labelfree:

@@ -26,6 +26,8 @@ def labelfree_targets(scale):
         f"{base}/fig_encoder_vs_full_mnist.png",
         f"{base}/pretext_mnist.csv",
         f"{base}/pretext_mnist.tex",
+        f"{base}/disvae.csv",
+        f"{base}/fig_disvae.png",
         f"{base}/claims.csv",
     ]
 
@@ -75,3 +77,19 @@ def lf_pretext_per_seed(pattern):
         return [pattern.format(scale=wildcards.scale, seed=s) for s in lf_pretext(wildcards)["seeds"]]
 
     return inputs
+
+
+def lf_disvae(wildcards):
+    return study_cfg("labelfree", "disvae", wildcards.scale)
+
+
+def lf_disvae_runs(wildcards):
+    """Every (dataset, loss, beta, seed) correlation table of the scale."""
+    cfg = lf_disvae(wildcards)
+    return [
+        f"results/{wildcards.scale}/labelfree/disvae/{d}/{loss}_beta{beta:g}_seed{seed}.csv"
+        for d in cfg["datasets"]
+        for loss in cfg["losses"]
+        for beta in cfg["beta_list"]
+        for seed in cfg["seeds"]
+    ]

@@ -12,7 +12,7 @@ from xairepro.common.logs import setup_logging
 from xairepro.common.provenance import stamp
 from xairepro.common.smk import snakemake_or_mock
 from xairepro.labelfree.tables import (
-    encoder_vs_full_claims, example_consistency_claims, feature_consistency_claims, pretext_claims,
+    disvae_claims, encoder_vs_full_claims, example_consistency_claims, feature_consistency_claims, pretext_claims,
 )
 
 smk = snakemake_or_mock(globals(), "labelfree_write_claims", scale="demo")
@@ -22,6 +22,7 @@ claims = pd.concat([
     example_consistency_claims(read_csv(smk.input.examples_mnist), "MNIST"),
     encoder_vs_full_claims(read_csv(smk.input.encoder_vs_full_mnist), "MNIST", smk.params.scale),
     pretext_claims(read_csv(smk.input.pretext_mnist), "MNIST"),
+    disvae_claims(read_csv(smk.input.disvae), smk.params.scale),
 ], ignore_index=True)
 write_csv(smk.output.claims, claims, stamp("labelfree", {"scale": smk.params.scale}))
 for row in claims[~claims["pass"]].itertuples():

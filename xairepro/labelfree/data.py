@@ -109,3 +109,26 @@ def simulate_ecg_beats(
         "labels": np.concatenate([np.ones(n_normal), np.zeros(n_abnormal)]).astype(np.int64),
         "planted": planted,
     }
+
+
+#: The official dSprites file (DeepMind), for the paper scale.
+DSPRITES_URL = "https://github.com/deepmind/dsprites-dataset/raw/master/dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz"
+DSPRITES_CHECKSUM = "md5:7da33b31b13a06f4b04a70402ce90c2e"
+
+
+def read_official_dsprites(path) -> dict[str, np.ndarray]:
+    """The arrays of the official dSprites ``.npz`` in :func:`render_dsprites`' layout.
+
+    Its ``metadata`` entry is a pickled object and is never read (``allow_pickle=False``);
+    ``imgs``, ``latents_classes`` and ``latents_values`` are plain arrays.
+    """
+    from xairepro.common.errors import InputError
+
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            images = data["imgs"].astype(np.uint8)
+            classes = data["latents_classes"][:, 1:].astype(np.int64)  # drop the constant colour factor
+            values = data["latents_values"][:, 1:].astype(np.float32)
+    except (OSError, ValueError, KeyError) as exc:
+        raise InputError(path, f"not the official dSprites npz ({exc})") from exc
+    return {"images": images, "factors": classes, "values": values}

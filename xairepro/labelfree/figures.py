@@ -84,3 +84,39 @@ def plot_encoder_vs_full(correlations: pd.DataFrame, dataset: str, width: float 
     ax.set_title(f"{dataset}: encoder vs full classifier attributions")
     fig.tight_layout()
     return fig
+
+
+LOSS_STYLE = {"beta_vae": ("#1b9e77", "beta-VAE"), "beta_tcvae": ("#d95f02", "beta-TCVAE")}
+
+
+def plot_disvae(table: pd.DataFrame, width: float = 4.0, height: float = 3.0) -> plt.Figure:
+    """Boxes of per-image saliency correlation between latent units, x = beta, hue = loss,
+    a panel per dataset (FACT's means marked where published)."""
+    from xairepro.labelfree.tables import DISVAE_PUBLISHED
+
+    datasets = sorted(set(table.dataset))
+    fig, axes = plt.subplots(1, len(datasets), figsize=(width * len(datasets), height), squeeze=False, sharey=True)
+    betas = sorted(set(table.beta))
+    for ax, dataset in zip(axes[0], datasets):
+        for k, (loss, (color, label)) in enumerate(LOSS_STYLE.items()):
+            sel = table[(table.dataset == dataset) & (table.loss == loss)]
+            if sel.empty:
+                continue
+            positions = [i + (k - 0.5) * 0.35 for i in range(len(betas))]
+            data = [sel.loc[sel.beta == b, "correlation"].dropna().to_numpy() for b in betas]
+            box = ax.boxplot(data, positions=positions, widths=0.3, patch_artist=True, showfliers=False,
+                             medianprops={"color": "black"})
+            for patch in box["boxes"]:
+                patch.set_facecolor(color)
+                patch.set_alpha(0.5)
+            ax.plot([], [], color=color, lw=6, alpha=0.5, label=label)
+            published = [DISVAE_PUBLISHED.get((dataset, loss), {}).get(b, float("nan")) for b in betas]
+            ax.plot(positions, published, "kD", ms=4)
+        ax.set_xticks(range(len(betas)), [f"{b:g}" for b in betas])
+        ax.set_xlabel("beta")
+        ax.set_title(dataset)
+    axes[0, 0].set_ylabel("saliency correlation\nbetween latent units")
+    axes[0, 0].plot([], [], "kD", ms=4, label="FACT's mean")
+    axes[0, 0].legend(frameon=False, fontsize=7)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,13 @@
+"""Rule labelfree_generate_dsprites: the demo dSprites, rendered from sampled factors.
+
+Calls :func:`xairepro.labelfree.data.render_dsprites`.
+"""
+
+from xairepro.common.io import save_arrays
+from xairepro.common.logs import setup_logging
+from xairepro.common.smk import snakemake_or_mock
+from xairepro.labelfree.data import render_dsprites
+
+smk = snakemake_or_mock(globals(), "labelfree_generate_dsprites")
+setup_logging(smk.log[0], smk.params.log_level)
+save_arrays(smk.output.data, **render_dsprites(smk.params.n, size=smk.params.size, seed=0))
