@@ -24,7 +24,7 @@ def test_consistency_features_table_and_figure(demo_run):
 def test_every_labelfree_claim_holds_at_demo_scale(demo_run):
     workdir, _ = demo_run
     claims = read_csv(workdir / OUT / "claims.csv")
-    assert len(claims) == 4 + 2 * 5 + 3 + 4 and claims["pass"].all(), claims.to_string()
+    assert len(claims) == 4 + 2 * 5 + 3 + 4 + 8 and claims["pass"].all(), claims.to_string()
 
 
 def test_labelfree_plot_knob_reruns_only_its_plot(demo_run):
