@@ -64,7 +64,7 @@ SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
 DefMemPerCPU=1000
 GresTypes=gpu
-MinJobAge=300
+MinJobAge=3600
 ReturnToService=2
 SchedulerType=sched/backfill
 AccountingStorageType=accounting_storage/none
@@ -110,6 +110,9 @@ up() {
     if alive "$state/slurmctld.pid" && alive "$state/slurmd.pid"; then
         log "already up (state $state)"
     else
+        if scontrol ping >/dev/null 2>&1; then
+            die "a SLURM controller already answers (another cluster); stop it first"
+        fi
         write_config "$state"
         start_munge "$state"
         alive "$state/slurmctld.pid" || /usr/sbin/slurmctld
@@ -122,6 +125,8 @@ up() {
 
 down() {
     local state=$1 name pidfile pid
+    # Jobs of a failed run would otherwise outlive their slurmd.
+    if alive "$state/slurmctld.pid"; then timeout 30 scancel --full --user=root 2>/dev/null || true; fi
     for name in slurmd slurmctld munged; do
         pidfile=$state/$name.pid
         alive "$pidfile" || continue
