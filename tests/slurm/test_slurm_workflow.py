@@ -4,8 +4,9 @@ submitted with a GPU request to the GPU partition, the local one-GPU cap of
 profiles/default does not serialise them, and the numbers equal a local run's.
 
 The chain is reduced to one head and two seeds, and its training/attribution rules ask for
-one GPU each (at demo scale they ask for none). The cluster's GPU is a fake GRES, so the
-jobs run on the CPU, with one thread, where results are deterministic."""
+one GPU and two threads each (demo scale: no GPU, one thread), so that `--cpus-per-gpu`
+shows it follows `threads`. The GPU is a fake GRES: the jobs run on the CPU, where the
+same thread count gives the same numbers."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ SEEDS = (0, 1)
 CONFIG = (
     'lossgrad={"mnist": {"demo": {"seeds": [0, 1], '
     '"classifiers": [{"classifier_type": "sigmoid", "num_classes": 2}], '
-    '"resources": {"gpu": 1, "threads": 1, "mem_mb": 1000, "runtime": 10}}}}'
+    '"resources": {"gpu": 1, "threads": 2, "mem_mb": 1000, "runtime": 10}}}}'
 )
 SUBMITTED = re.compile(r"^Job (\d+) has been submitted with SLURM jobid (\d+) \(log: .*/rule_(\w+)/")
 FINISHED = re.compile(r"^Finished jobid: (\d+) \(Rule: (\w+)\)")
@@ -82,9 +83,9 @@ def test_every_job_of_a_gpu_rule_asked_for_a_gpu(slurm_run):
     for _, job_id, rule in jobs:
         job = slurm_job(job_id)
         if rule in GPU_RULES:
-            # gpu=1 -> --gpus=1; threads=1 -> --cpus-per-gpu=1; mem_mb -> --mem; runtime -> -t
+            # gpu=1 -> --gpus=1; threads=2 -> --cpus-per-gpu=2; mem_mb -> --mem; runtime -> -t
             assert job.get("TresPerJob") == "gres:gpu:1", (rule, job)
-            assert job.get("CpusPerTres") == "gres:gpu:1", (rule, job)
+            assert job.get("CpusPerTres") == "gres:gpu:2" and job["NumCPUs"] == "2", (rule, job)
             assert job["Partition"] == "gpu", (rule, job)
             assert "mem=1000M" in job["TRES"] and job["TimeLimit"] == "00:10:00", (rule, job)
         else:
