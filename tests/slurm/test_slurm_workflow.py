@@ -1,7 +1,9 @@
 """The demo lossgrad chain through `snakemake --profile profiles/slurm` on a real SLURM
 cluster (brought up by tests/slurm/run.sh: `make test-slurm`): every job of a GPU rule is
 submitted with a GPU request to the GPU partition, the local one-GPU cap of
-profiles/default does not serialise them, and the numbers equal a local run's.
+profiles/default does not serialise them, the numbers equal a local run's, and a training
+job killed mid-way (a stand-in for preemption) is resubmitted and resumes from its
+checkpoint.
 
 The chain is reduced to one head and two seeds, and its training/attribution rules ask for
 one GPU and two threads each (demo scale: no GPU, one thread), so that `--cpus-per-gpu`
@@ -10,6 +12,7 @@ same thread count gives the same numbers."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -22,6 +25,9 @@ from workflow.conftest import copy_workflow, snakemake
 pytestmark = pytest.mark.slurm
 
 TARGET = "results/demo/lossgrad/fig_mnist_roar.png"
+MODEL = "results/demo/lossgrad/models/sigmoid2/seed0.json"
+# Poll sooner than the profile's 20 s: the test cluster answers at once.
+FAST = ("--slurm-init-seconds-before-status-checks", "5", "--latency-wait", "5")
 GPU_RULES = {"lossgrad_train_classifier", "lossgrad_compute_gradients", "lossgrad_compute_occlusion"}
 CPU_RULES = {"lossgrad_generate_mnist", "lossgrad_aggregate_occlusion", "lossgrad_plot_roar"}
 SEEDS = (0, 1)
@@ -49,8 +55,18 @@ def cluster() -> str:
 def slurm_run(cluster, tmp_path_factory):
     """(workdir, output) of the reduced chain run through the SLURM profile."""
     workdir = copy_workflow(tmp_path_factory.mktemp("slurm"))
-    proc = snakemake(workdir, "--profile", "profiles/slurm", "--slurm-init-seconds-before-status-checks", "5",
-                     "--latency-wait", "5", TARGET, "--config", CONFIG, timeout=1200)
+    proc = snakemake(workdir, TARGET, "--profile", "profiles/slurm", *FAST, "--config", CONFIG, timeout=1200)
+    return workdir, proc.stdout
+
+
+@pytest.fixture(scope="module")
+def killed_run(cluster, tmp_path_factory):
+    """(workdir, output) of one model trained through the SLURM profile while the training
+    process SIGKILLs itself after epoch 3 (the library's test hook): the job fails, and the
+    profile's `retries: 1` submits it again."""
+    workdir = copy_workflow(tmp_path_factory.mktemp("killed"))
+    proc = snakemake(workdir, MODEL, "--profile", "profiles/slurm", *FAST, "--config", CONFIG,
+                     env={"XAIREPRO_FAULT_AFTER_EPOCH": "3"}, timeout=1200)
     return workdir, proc.stdout
 
 
@@ -119,3 +135,16 @@ def test_results_equal_a_local_run(slurm_run, local_run, table):
 def test_figure_was_built_on_the_cluster(slurm_run):
     workdir, _ = slurm_run
     assert (workdir / TARGET).stat().st_size > 10_000
+
+
+def test_killed_training_job_is_resubmitted_and_resumes_from_its_checkpoint(killed_run, local_run):
+    workdir, output = killed_run
+    trainings = [job_id for _, job_id, rule in submissions(output) if rule == "lossgrad_train_classifier"]
+    assert len(trainings) == 2, output[-4000:]
+    assert [slurm_job(job_id)["JobState"] for job_id in trainings] == ["FAILED", "COMPLETED"]
+    resumed = json.loads((workdir / MODEL).read_text())
+    reference = json.loads((local_run / MODEL).read_text())
+    assert resumed["resumed_from_epoch"] == 3
+    assert len(resumed["history"]) == len(reference["history"])
+    for got, want in zip(resumed["history"], reference["history"]):
+        assert got == pytest.approx(want, rel=1e-6)
