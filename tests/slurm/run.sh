@@ -18,12 +18,19 @@ fi
 
 state=$(mktemp -d "${TMPDIR:-/tmp}/xairepro-slurm.XXXXXX")
 status=1
-trap 'tests/slurm/cluster.sh down "$state"; ((status != 0)) || rm -rf "$state"' EXIT
+tests_pid=
+# On any exit: SIGKILL the test session's whole process group first (the SLURM executor
+# plugin ignores SIGTERM), then stop the cluster.
+stop_tests() { if [[ -n $tests_pid ]]; then kill -KILL -- "-$tests_pid" 2>/dev/null || true; fi; }
+trap 'stop_tests; tests/slurm/cluster.sh down "$state"; ((status != 0)) || rm -rf "$state"' EXIT
 trap 'exit 143' TERM INT HUP
 
 tests/slurm/cluster.sh up "$state"
 status=0
-XAIREPRO_SLURM_STATE=$state .venv/bin/python -m pytest -m slurm --durations=0 tests/slurm "$@" || status=$?
+XAIREPRO_SLURM_STATE=$state setsid .venv/bin/python -m pytest -m slurm --durations=0 tests/slurm "$@" &
+tests_pid=$!
+wait "$tests_pid" || status=$?
+tests_pid=
 if ((status != 0)); then
     echo "test-slurm: failed; daemon logs: $state/slurmctld.log $state/slurmd.log" >&2
     tail -n 20 "$state/slurmctld.log" "$state/slurmd.log" >&2 || true
