@@ -13,7 +13,8 @@
 # daemon logs and pid files. `up` is idempotent (daemons already started from STATE_DIR are
 # kept); `down` only stops PIDs recorded in STATE_DIR, and removes /etc/slurm files only if
 # this script wrote them. Needs root. Partitions `cpu` and `gpu` (both on this node) match
-# profiles/slurm/partitions.yaml. See shared notes: docs in README "Running on a cluster".
+# profiles/slurm/partitions.yaml. Used by tests/slurm/run.sh; see README, "Running on a
+# cluster".
 set -euo pipefail
 
 MARKER="# written by xai-repro tests/slurm/cluster.sh"
