@@ -26,10 +26,9 @@ trap 'stop_tests; tests/slurm/cluster.sh down "$state"; ((status != 0)) || rm -r
 trap 'exit 143' TERM INT HUP
 
 tests/slurm/cluster.sh up "$state"
-status=0
 XAIREPRO_SLURM_STATE=$state setsid .venv/bin/python -m pytest -m slurm --durations=0 tests/slurm "$@" &
 tests_pid=$!
-wait "$tests_pid" || status=$?
+wait "$tests_pid" && status=0 || status=$?
 tests_pid=
 if ((status != 0)); then
     echo "test-slurm: failed; daemon logs: $state/slurmctld.log $state/slurmd.log" >&2
