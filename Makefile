@@ -1,6 +1,7 @@
 # Two commands set up everything on a fresh machine with Python 3.11:
 #   make demo   create .venv from the pins and run the demo DAG (all studies, CPU)
 #   make test   the test suite, in the same .venv
+#   make test-slurm   the workflow through the SLURM profile on a throw-away cluster (root)
 SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
@@ -8,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CORES ?= 2
 
-.PHONY: demo test test-fast lint report paper-dry-run images clean-demo lock venv
+.PHONY: demo test test-fast test-slurm lint report paper-dry-run images clean-demo lock venv
 
 venv: $(STAMP)
 
@@ -28,7 +29,12 @@ demo: $(STAMP)
 	@echo "HTML report with every figure: make report"
 
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not slurm"
+
+# A single-node SLURM cluster with a fake GPU (apt, root), the demo chain through
+# `--profile profiles/slurm` against it, then teardown: see tests/slurm/run.sh.
+test-slurm: $(STAMP)
+	tests/slurm/run.sh
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not workflow"
