@@ -21,7 +21,8 @@ from typing import Any
 
 import torch
 
-from xairepro.common.io import load_torch, save_torch
+from xairepro.common.io import load_torch, save_torch, write_json
+from xairepro.common.provenance import config_hash
 
 log = logging.getLogger(__name__)
 
@@ -142,3 +143,52 @@ def train_epochs(
             logging.shutdown()
             os.kill(os.getpid(), signal.SIGKILL)
     return TrainResult(history=history, best_epoch=best_epoch, best_state=best_state, resumed_from=start)
+
+
+def file_fingerprint(path: str | Path) -> str:
+    """A short content hash of an input file, to tie a checkpoint to the data it was trained on."""
+    import hashlib
+
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+
+
+def fit_and_save(
+    *,
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    run_epoch: Callable[[int], dict[str, float]],
+    epochs: int,
+    params: dict[str, Any],
+    data_path: str | Path,
+    checkpoint_path: str | Path,
+    model_path: str | Path,
+    metrics_path: str | Path,
+    model_meta: dict[str, Any] | None = None,
+    summary: Callable[[TrainResult], dict[str, Any]] | None = None,
+    **train_kwargs: Any,
+) -> tuple[TrainResult, dict[str, Any]]:
+    """:func:`train_epochs`, then the usual ending: weights, a JSON record, no checkpoint.
+
+    Parameters
+    ----------
+    params
+        The run's hyper-parameters; with the data file's fingerprint they form the
+        checkpoint fingerprint and are stored in the record.
+    model_meta
+        Stored beside the weights (e.g. ``latent_dim``) so the model can be rebuilt.
+    summary
+        ``summary(result) -> dict`` of headline numbers for the record.
+    **train_kwargs
+        Passed to :func:`train_epochs` (``scheduler``, ``generator``, ``select_metric``, ...).
+        With ``select_metric``, the best epoch's weights are saved.
+    """
+    params = dict(params, data=file_fingerprint(data_path))
+    result = train_epochs(model=model, optimizer=optimizer, epochs=epochs, run_epoch=run_epoch,
+                          checkpoint_path=checkpoint_path, fingerprint=config_hash(params), **train_kwargs)
+    state = result.best_state if train_kwargs.get("select_metric") else model.state_dict()
+    save_torch(model_path, {"state_dict": {k: v.detach().cpu() for k, v in state.items()}, **(model_meta or {})})
+    record = {**(summary(result) if summary else {}), "resumed_from_epoch": result.resumed_from,
+              "history": result.history, "params": params}
+    write_json(metrics_path, record)
+    Path(checkpoint_path).unlink(missing_ok=True)
+    return result, record

@@ -9,19 +9,16 @@ as beta grows; FACT reports it does not.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
 
-from xairepro.common.io import load_arrays, save_torch, write_json
-from xairepro.common.provenance import config_hash
+from xairepro.common.io import load_arrays
 from xairepro.common.seeding import pick_device, seed_everything
-from xairepro.common.training import minibatches, train_epochs
+from xairepro.common.training import fit_and_save, minibatches
 from xairepro.labelfree.models import BurgessVAE, beta_tcvae_loss, beta_vae_loss
 
 log = logging.getLogger(__name__)
@@ -96,14 +93,12 @@ def fit_and_explain(
         return {"train_loss": total / len(train)}
 
     params = dict(dataset=dataset, loss=loss, beta=beta, latent_dim=latent_dim, epochs=epochs, batch_size=batch_size,
-                  lr=lr, seed=seed, data=hashlib.sha256(Path(data_path).read_bytes()).hexdigest()[:16])
-    result = train_epochs(model=model, optimizer=optimizer, epochs=epochs, run_epoch=run_epoch,
-                          checkpoint_path=checkpoint_path, fingerprint=config_hash(params), generator=generator)
+                  lr=lr, seed=seed)
+    fit_and_save(model=model, optimizer=optimizer, run_epoch=run_epoch, epochs=epochs, params=params,
+                 data_path=data_path, checkpoint_path=checkpoint_path, model_path=model_path,
+                 metrics_path=record_path, model_meta={"latent_dim": latent_dim, "size": train.shape[-1]},
+                 generator=generator)
     model.eval().cpu()
-    save_torch(model_path, {"state_dict": model.state_dict(), "latent_dim": latent_dim, "size": train.shape[-1]})
-    write_json(record_path, {"history": result.history, "params": params,
-                                                       "resumed_from_epoch": result.resumed_from})
-    Path(checkpoint_path).unlink(missing_ok=True)
 
     x = test[:n_test]
     torch.manual_seed(seed)

@@ -9,8 +9,6 @@ two |attribution| maps over the non-blank pixels measures their agreement.
 
 from __future__ import annotations
 
-import hashlib
-import logging
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +17,9 @@ import pandas as pd
 import torch
 from torch import nn
 
-from xairepro.common.io import load_torch, save_arrays, save_torch, write_json
-from xairepro.common.provenance import config_hash
+from xairepro.common.io import load_torch, save_arrays
 from xairepro.common.seeding import pick_device, seed_everything
-from xairepro.common.training import minibatches, train_epochs
+from xairepro.common.training import fit_and_save, minibatches
 from xairepro.labelfree.features import load_images
 from xairepro.labelfree.models import MnistAutoencoder
 
@@ -79,15 +76,11 @@ def train_classifier(
         return {"train_loss": total / len(x), "test_accuracy": accuracy}
 
     params = dict(latent_dim=latent_dim, epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay,
-                  seed=seed, data=hashlib.sha256(Path(data_path).read_bytes()).hexdigest()[:16])
-    result = train_epochs(model=model, optimizer=optimizer, epochs=epochs, run_epoch=run_epoch,
-                          checkpoint_path=checkpoint_path, fingerprint=config_hash(params), generator=generator)
-    save_torch(model_path, {"state_dict": {k: v.cpu() for k, v in model.state_dict().items()},
-                            "latent_dim": latent_dim})
-    record = {"seed": seed, "test_accuracy": result.history[-1]["test_accuracy"],
-              "resumed_from_epoch": result.resumed_from, "history": result.history, "params": params}
-    write_json(metrics_path, record)
-    Path(checkpoint_path).unlink(missing_ok=True)
+                  seed=seed)
+    _, record = fit_and_save(model=model, optimizer=optimizer, run_epoch=run_epoch, epochs=epochs, params=params,
+                             data_path=data_path, checkpoint_path=checkpoint_path, model_path=model_path,
+                             metrics_path=metrics_path, model_meta={"latent_dim": latent_dim}, generator=generator,
+                             summary=lambda r: {"seed": seed, "test_accuracy": r.history[-1]["test_accuracy"]})
     return record
 
 

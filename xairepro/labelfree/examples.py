@@ -14,7 +14,6 @@ Steps (one workflow rule each):
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from pathlib import Path
 from typing import Any
@@ -23,10 +22,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from xairepro.common.io import load_arrays, load_torch, save_arrays, save_torch, write_json
-from xairepro.common.provenance import config_hash
+from xairepro.common.io import load_arrays, load_torch, save_arrays, save_torch
 from xairepro.common.seeding import pick_device, seed_everything
-from xairepro.common.training import minibatches, train_epochs
+from xairepro.common.training import fit_and_save, minibatches
 from xairepro.labelfree.features import load_images
 from xairepro.labelfree.models import MnistAutoencoder
 
@@ -99,24 +97,19 @@ def train_denoiser(
         return {"train_loss": total / len(x)}
 
     params = dict(latent_dim=latent_dim, epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay,
-                  noise_level=noise_level, checkpoint_interval=checkpoint_interval, seed=seed,
-                  data=hashlib.sha256(Path(data_path).read_bytes()).hexdigest()[:16])
+                  noise_level=noise_level, checkpoint_interval=checkpoint_interval, seed=seed)
     snapshot_path = Path(str(checkpoint_path) + ".snapshots")
     if snapshot_path.exists():
         snapshots.update(load_torch(snapshot_path))
-    result = train_epochs(model=model, optimizer=optimizer, epochs=epochs, run_epoch=run_epoch,
-                          checkpoint_path=checkpoint_path, fingerprint=config_hash(params), generator=generator,
-                          on_checkpoint=lambda: save_torch(snapshot_path, snapshots))
+    _, record = fit_and_save(model=model, optimizer=optimizer, run_epoch=run_epoch, epochs=epochs, params=params,
+                             data_path=data_path, checkpoint_path=checkpoint_path, model_path=model_path,
+                             metrics_path=metrics_path, model_meta={"latent_dim": latent_dim}, generator=generator,
+                             summary=lambda r: {"seed": seed, "snapshots": sorted(snapshots)},
+                             on_checkpoint=lambda: save_torch(snapshot_path, snapshots))
     snapshots_dir = Path(snapshots_dir)
     snapshots_dir.mkdir(parents=True, exist_ok=True)
     for name, state in snapshots.items():
         save_torch(snapshots_dir / f"{name}.pt", {"state_dict": state, "lr": lr, "latent_dim": latent_dim})
-    save_torch(model_path, {"state_dict": {k: v.cpu() for k, v in model.state_dict().items()},
-                            "latent_dim": latent_dim})
-    record = {"seed": seed, "snapshots": sorted(snapshots), "resumed_from_epoch": result.resumed_from,
-              "history": result.history, "params": params}
-    write_json(metrics_path, record)
-    Path(checkpoint_path).unlink(missing_ok=True)
     snapshot_path.unlink(missing_ok=True)
     return record
 

@@ -13,7 +13,6 @@ Steps (one workflow rule each):
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from pathlib import Path
 from typing import Any
@@ -23,10 +22,9 @@ import pandas as pd
 import torch
 
 from xairepro.attribution.occlusion import feature_ranks, occlude, rank_scores
-from xairepro.common.io import load_arrays, load_torch, save_arrays, save_torch, write_json
-from xairepro.common.provenance import config_hash
+from xairepro.common.io import load_arrays, load_torch, save_arrays
 from xairepro.common.seeding import pick_device, seed_everything
-from xairepro.common.training import minibatches, train_epochs
+from xairepro.common.training import fit_and_save, minibatches
 from xairepro.labelfree.models import MnistAutoencoder
 from xairepro.metrics.representation import representation_shift
 
@@ -99,19 +97,17 @@ def train_autoencoder(
         return {"train_loss": total / len(train), "valid_loss": valid_loss}
 
     params = dict(latent_dim=latent_dim, epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay,
-                  valid_fraction=valid_fraction, seed=seed,
-                  data=hashlib.sha256(Path(data_path).read_bytes()).hexdigest()[:16])
-    result = train_epochs(model=model, optimizer=optimizer, epochs=epochs, run_epoch=run_epoch,
-                          checkpoint_path=checkpoint_path, fingerprint=config_hash(params), generator=generator,
-                          select_metric="valid_loss", select_mode="min")
-    save_torch(model_path, {"state_dict": {k: v.cpu() for k, v in result.best_state.items()},
-                            "latent_dim": latent_dim})
-    best = result.history[result.best_epoch - 1]
-    record = {"seed": seed, "best_epoch": result.best_epoch, "valid_loss": best["valid_loss"],
-              "resumed_from_epoch": result.resumed_from, "history": result.history, "params": params}
-    write_json(metrics_path, record)
-    Path(checkpoint_path).unlink(missing_ok=True)
-    log.info("best epoch %d, validation MSE %.5f", result.best_epoch, best["valid_loss"])
+                  valid_fraction=valid_fraction, seed=seed)
+
+    def summary(result):
+        best = result.history[result.best_epoch - 1]
+        log.info("best epoch %d, validation MSE %.5f", result.best_epoch, best["valid_loss"])
+        return {"seed": seed, "best_epoch": result.best_epoch, "valid_loss": best["valid_loss"]}
+
+    _, record = fit_and_save(model=model, optimizer=optimizer, run_epoch=run_epoch, epochs=epochs, params=params,
+                             data_path=data_path, checkpoint_path=checkpoint_path, model_path=model_path,
+                             metrics_path=metrics_path, model_meta={"latent_dim": latent_dim}, summary=summary,
+                             generator=generator, select_metric="valid_loss", select_mode="min")
     return record
 
 

@@ -9,7 +9,6 @@ form the 4x4 tables: low correlations mean the explanations depend on the pretex
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from pathlib import Path
 from typing import Any
@@ -18,10 +17,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from xairepro.common.io import load_arrays, load_torch, save_arrays, save_torch, write_json
-from xairepro.common.provenance import config_hash
+from xairepro.common.io import load_arrays, load_torch, save_arrays
 from xairepro.common.seeding import pick_device, seed_everything
-from xairepro.common.training import minibatches, train_epochs
+from xairepro.common.training import fit_and_save, minibatches
 from xairepro.labelfree.encoder_vs_full import EncoderClassifier, train_classifier
 from xairepro.labelfree.examples import balanced_subset
 from xairepro.labelfree.features import load_images
@@ -90,16 +88,11 @@ def train_task(
         return {"train_loss": total / len(x)}
 
     params = dict(task=task, latent_dim=latent_dim, epochs=epochs, batch_size=batch_size, lr=lr,
-                  weight_decay=weight_decay, noise_level=noise_level, mask_proportion=mask_proportion, seed=seed,
-                  data=hashlib.sha256(Path(data_path).read_bytes()).hexdigest()[:16])
-    result = train_epochs(model=model, optimizer=optimizer, epochs=epochs, run_epoch=run_epoch,
-                          checkpoint_path=checkpoint_path, fingerprint=config_hash(params), generator=generator)
-    save_torch(model_path, {"state_dict": {k: v.cpu() for k, v in model.state_dict().items()},
-                            "latent_dim": latent_dim})
-    record = {"task": task, "seed": seed, "train_loss": result.history[-1]["train_loss"],
-              "resumed_from_epoch": result.resumed_from, "history": result.history, "params": params}
-    write_json(metrics_path, record)
-    Path(checkpoint_path).unlink(missing_ok=True)
+                  weight_decay=weight_decay, noise_level=noise_level, mask_proportion=mask_proportion, seed=seed)
+    _, record = fit_and_save(model=model, optimizer=optimizer, run_epoch=run_epoch, epochs=epochs, params=params,
+                             data_path=data_path, checkpoint_path=checkpoint_path, model_path=model_path,
+                             metrics_path=metrics_path, model_meta={"latent_dim": latent_dim}, generator=generator,
+                             summary=lambda r: {"task": task, "seed": seed, "train_loss": r.history[-1]["train_loss"]})
     return record
 
 
