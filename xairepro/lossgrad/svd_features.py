@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from xairepro.common.io import load_arrays
 from xairepro.lossgrad.svd_data import SAMPLE_RATE, SPLITS, frame_labels, read_audio, read_filelist, read_lab
 
 log = logging.getLogger(__name__)
@@ -153,8 +154,6 @@ class ExcerptSet:
 
 def load_excerpts(spect_path: str | Path, znorm_path: str | Path, split: str) -> tuple[ExcerptSet, np.ndarray]:
     """The excerpts and frame labels ``(sum T,)`` of one split from the cached spectrograms."""
-    from xairepro.common.io import load_arrays
-
     data = load_arrays(spect_path, required=(f"{split}_spect", f"{split}_labels", f"{split}_offsets"))
     stats = load_arrays(znorm_path, required=("mean", "std"))
     excerpts = ExcerptSet(data[f"{split}_spect"], data[f"{split}_offsets"], stats["mean"], stats["std"])
