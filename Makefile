@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CORES ?= 2
 
-.PHONY: demo test test-fast test-slurm lint report paper-dry-run images clean-demo lock venv
+.PHONY: demo test test-fast test-slurm lint report paper-dry-run images clean-demo lock venv bench-svd
 
 venv: $(STAMP)
 
@@ -49,6 +49,11 @@ report: $(STAMP)
 
 paper-dry-run: $(STAMP)
 	$(BIN)/snakemake -n --config scale=paper
+
+# Loss gradients of SVD test excerpts: batched vs batch size 1 (needs the demo's SVD model).
+bench-svd: $(STAMP)
+	$(BIN)/snakemake --cores $(CORES) lossgrad_svd
+	$(BIN)/python scripts/bench/svd_gradients.py --scale demo
 
 # Apptainer images for `--sdm apptainer` (needs apptainer; run on a build or login node).
 images:

@@ -1,10 +1,12 @@
-# Study lossgrad: loss-gradient attributions under ROAR/KAR occlusion (MNIST part).
+# Study lossgrad: loss-gradient attributions under ROAR/KAR occlusion (MNIST, then SVD below).
 # Chain: generate/download MNIST -> train three heads x seeds -> loss-gradient cache ->
 # occlusion sweep -> aggregate tables -> figures + claims.
 
 localrules:
     lossgrad_download_mnist,
+    lossgrad_download_jamendo,
     lossgrad_mnist,
+    lossgrad_svd,
 
 
 rule lossgrad_generate_mnist:
@@ -252,6 +254,8 @@ rule lossgrad_write_claims:
     input:
         roar="results/{scale}/lossgrad/mnist_roar.csv",
         models="results/{scale}/lossgrad/mnist_models.csv",
+        svd_eval="results/{scale}/lossgrad/svd_eval.csv",
+        svd_roar="results/{scale}/lossgrad/svd_roar.csv",
     output:
         claims=report("results/{scale}/lossgrad/claims.csv", caption="../report/lossgrad/claims.rst", category="lossgrad"),
     log:
@@ -272,10 +276,265 @@ rule lossgrad_write_claims:
 rule lossgrad_mnist:
     """Named target of the original's MNIST experiments at the configured scale."""
     input:
-        lossgrad_targets(SCALE),
+        lossgrad_mnist_targets(SCALE),
 
 
 rule lossgrad:
     """Every output of the lossgrad study at the configured scale."""
     input:
         lossgrad_targets(SCALE),
+
+
+# ----------------------------------------------------------------------------------------
+# Singing-voice detection (SVD). Chain: generate (demo) / download + extract (paper)
+# Jamendo -> log-mel spectrograms + z-norm statistics -> train SVDNet -> evaluate ->
+# loss-gradient cache -> ROAR/KAR occlusion -> figure + claims.
+
+
+rule lossgrad_generate_jamendo:
+    """Demo stand-in for Jamendo: generated songs with planted sung segments (no network)."""
+    output:
+        corpus=directory("data/demo/jamendo/corpus"),
+    log:
+        "logs/demo/lossgrad/generate_jamendo.log",
+    benchmark:
+        "benchmarks/demo/lossgrad/generate_jamendo.tsv"
+    params:
+        corpus=config["lossgrad"]["svd"]["demo"]["corpus"],
+        log_level=config["log_level"],
+    conda:
+        "../envs/lossgrad.yaml"
+    container:
+        container_image("lossgrad")
+    script:
+        "../scripts/lossgrad/generate_jamendo.py"
+
+
+rule lossgrad_download_jamendo:
+    """The Jamendo archive (Zenodo record 2585988), sha256-checked, or placed by hand (local rule)."""
+    output:
+        archive="data/paper/jamendo/jamendo.zip",
+    log:
+        "logs/paper/lossgrad/download_jamendo.log",
+    benchmark:
+        "benchmarks/paper/lossgrad/download_jamendo.tsv"
+    params:
+        urls=config["lossgrad"]["svd"]["paper"]["archive_urls"],
+        sha256=config["lossgrad"]["svd"]["paper"]["archive_sha256"],
+        log_level=config["log_level"],
+    retries: 2
+    conda:
+        "../envs/lossgrad.yaml"
+    container:
+        container_image("lossgrad")
+    script:
+        "../scripts/lossgrad/download_jamendo.py"
+
+
+rule lossgrad_extract_jamendo:
+    """Verify and safely extract the Jamendo archive into the corpus layout."""
+    input:
+        archive="data/paper/jamendo/jamendo.zip",
+    output:
+        corpus=directory("data/paper/jamendo/corpus"),
+    log:
+        "logs/paper/lossgrad/extract_jamendo.log",
+    benchmark:
+        "benchmarks/paper/lossgrad/extract_jamendo.tsv"
+    params:
+        sha256=config["lossgrad"]["svd"]["paper"]["archive_sha256"],
+        log_level=config["log_level"],
+    conda:
+        "../envs/lossgrad.yaml"
+    container:
+        container_image("lossgrad")
+    script:
+        "../scripts/lossgrad/extract_jamendo.py"
+
+
+rule lossgrad_compute_spectrograms:
+    """Log-mel spectrograms + frame labels of every file (the cache), and train-set z-norm stats."""
+    input:
+        corpus="data/{scale}/jamendo/corpus",
+    output:
+        spects="data/{scale}/jamendo/spectrograms.npz",
+        znorm="data/{scale}/jamendo/znorm.npz",
+    log:
+        "logs/{scale}/lossgrad/compute_spectrograms.log",
+    benchmark:
+        "benchmarks/{scale}/lossgrad/compute_spectrograms.tsv"
+    params:
+        log_level=config["log_level"],
+    threads: resource("lossgrad", "svd", "threads")
+    resources:
+        mem_mb=resource("lossgrad", "svd", "mem_mb"),
+        runtime=resource("lossgrad", "svd", "runtime"),
+    conda:
+        "../envs/lossgrad.yaml"
+    container:
+        container_image("lossgrad")
+    script:
+        "../scripts/lossgrad/compute_spectrograms.py"
+
+
+rule lossgrad_train_svd:
+    """Train SVDNet (SGD Nesterov, lr x0.85 per epoch, soft labels), keep the best validation epoch."""
+    input:
+        spects="data/{scale}/jamendo/spectrograms.npz",
+        znorm="data/{scale}/jamendo/znorm.npz",
+    output:
+        model="results/{scale}/lossgrad/svd/model.pt",
+        metrics="results/{scale}/lossgrad/svd/model.json",
+    log:
+        "logs/{scale}/lossgrad/train_svd.log",
+    benchmark:
+        "benchmarks/{scale}/lossgrad/train_svd.tsv"
+    params:
+        checkpoint="results/{scale}/lossgrad/checkpoints/svd/model.pt",
+        train=lambda wc: {
+            key: lg_svd(wc)[key]
+            for key in ("seed", "epochs", "batches_per_epoch", "batch_size", "lr", "lr_decay", "momentum", "arch", "test_batch_size")
+        },
+        log_level=config["log_level"],
+    threads: resource("lossgrad", "svd", "threads")
+    resources:
+        mem_mb=resource("lossgrad", "svd", "mem_mb"),
+        runtime=resource("lossgrad", "svd", "runtime"),
+        gpu=resource("lossgrad", "svd", "gpu"),
+    conda:
+        "../envs/lossgrad.yaml"
+    container:
+        container_image("lossgrad")
+    script:
+        "../scripts/lossgrad/train_svd.py"
+
+
+rule lossgrad_evaluate_svd:
+    """Median-filtered predictions, validation-tuned threshold, test AUROC and error: svd_eval.csv."""
+    input:
+        spects="data/{scale}/jamendo/spectrograms.npz",
+        znorm="data/{scale}/jamendo/znorm.npz",
+        model="results/{scale}/lossgrad/svd/model.pt",
+    output:
+        table="results/{scale}/lossgrad/svd_eval.csv",
+        predictions="results/{scale}/lossgrad/svd/predictions.npz",
+    log:
+        "logs/{scale}/lossgrad/evaluate_svd.log",
+    benchmark:
+        "benchmarks/{scale}/lossgrad/evaluate_svd.tsv"
+    params:
+        median_filter=lambda wc: lg_svd(wc)["median_filter"],
+        test_batch_size=lambda wc: lg_svd(wc)["test_batch_size"],
+        log_level=config["log_level"],
+    threads: resource("lossgrad", "svd", "threads")
+    resources:
+        mem_mb=resource("lossgrad", "svd", "mem_mb"),
+        runtime=resource("lossgrad", "svd", "runtime"),
+        gpu=resource("lossgrad", "svd", "gpu"),
+    conda:
+        "../envs/lossgrad.yaml"
+    container:
+        container_image("lossgrad")
+    script:
+        "../scripts/lossgrad/evaluate_svd.py"
+
+
+rule lossgrad_compute_svd_gradients:
+    """Loss gradients of every test excerpt, batched: the declared gradient cache."""
+    input:
+        spects="data/{scale}/jamendo/spectrograms.npz",
+        znorm="data/{scale}/jamendo/znorm.npz",
+        model="results/{scale}/lossgrad/svd/model.pt",
+    output:
+        grads="results/{scale}/lossgrad/svd/gradients.npz",
+    log:
+        "logs/{scale}/lossgrad/compute_svd_gradients.log",
+    benchmark:
+        "benchmarks/{scale}/lossgrad/compute_svd_gradients.tsv"
+    params:
+        gradient_batch_size=lambda wc: lg_svd(wc)["gradient_batch_size"],
+        frame_step=lambda wc: lg_svd(wc)["occlusion_frame_step"],
+        log_level=config["log_level"],
+    threads: resource("lossgrad", "svd", "threads")
+    resources:
+        mem_mb=resource("lossgrad", "svd", "mem_mb"),
+        runtime=resource("lossgrad", "svd", "runtime"),
+        gpu=resource("lossgrad", "svd", "gpu"),
+    conda:
+        "../envs/lossgrad.yaml"
+    container:
+        container_image("lossgrad")
+    script:
+        "../scripts/lossgrad/compute_svd_gradients.py"
+
+
+rule lossgrad_compute_svd_occlusion:
+    """ROAR (order 1) and KAR (order 0) occlusion of spectrogram bins: svd_roar.csv."""
+    input:
+        spects="data/{scale}/jamendo/spectrograms.npz",
+        znorm="data/{scale}/jamendo/znorm.npz",
+        model="results/{scale}/lossgrad/svd/model.pt",
+        grads="results/{scale}/lossgrad/svd/gradients.npz",
+        predictions="results/{scale}/lossgrad/svd/predictions.npz",
+    output:
+        table="results/{scale}/lossgrad/svd_roar.csv",
+    log:
+        "logs/{scale}/lossgrad/compute_svd_occlusion.log",
+    benchmark:
+        "benchmarks/{scale}/lossgrad/compute_svd_occlusion.tsv"
+    params:
+        sweep=lambda wc: {
+            "seed": lg_svd(wc)["seed"],
+            "attribution_methods": lg_svd(wc)["attribution_method"],
+            "replacement_types": lg_svd(wc)["replacement_type"],
+            "roar": lg_svd(wc)["ROAR"],
+            "occlude_levels": lg_svd(wc)["occlude"],
+            "median_filter": lg_svd(wc)["median_filter"],
+            "test_batch_size": lg_svd(wc)["test_batch_size"],
+            "frame_step": lg_svd(wc)["occlusion_frame_step"],
+        },
+        log_level=config["log_level"],
+    threads: resource("lossgrad", "svd", "threads")
+    resources:
+        mem_mb=resource("lossgrad", "svd", "mem_mb"),
+        runtime=resource("lossgrad", "svd", "runtime"),
+        gpu=resource("lossgrad", "svd", "gpu"),
+    conda:
+        "../envs/lossgrad.yaml"
+    container:
+        container_image("lossgrad")
+    script:
+        "../scripts/lossgrad/compute_svd_occlusion.py"
+
+
+rule lossgrad_plot_svd_roar:
+    """Test AUROC and error vs occluded bins, ROAR vs KAR, one line per ranking."""
+    input:
+        table="results/{scale}/lossgrad/svd_roar.csv",
+    output:
+        figure=report(
+            "results/{scale}/lossgrad/fig_svd_roar.png",
+            caption="../report/lossgrad/fig_svd_roar.rst",
+            category="lossgrad",
+            subcategory="Singing voice detection",
+        ),
+    log:
+        "logs/{scale}/lossgrad/plot_svd_roar.log",
+    benchmark:
+        "benchmarks/{scale}/lossgrad/plot_svd_roar.tsv"
+    params:
+        panel_width=config["lossgrad"]["plot"]["panel_width"],
+        panel_height=config["lossgrad"]["plot"]["panel_height"],
+        log_level=config["log_level"],
+    conda:
+        "../envs/lossgrad.yaml"
+    container:
+        container_image("lossgrad")
+    script:
+        "../scripts/lossgrad/plot_svd_roar.py"
+
+
+rule lossgrad_svd:
+    """Named target of the original's singing-voice experiments at the configured scale."""
+    input:
+        lossgrad_svd_targets(SCALE),

@@ -46,12 +46,25 @@ def lg_example_input(kind):
     return inputs
 
 
-def lossgrad_targets(scale):
+def lg_svd(wildcards):
+    return study_cfg("lossgrad", "svd", wildcards.scale)
+
+
+def lossgrad_mnist_targets(scale):
     base = f"results/{scale}/lossgrad"
     return [
         f"{base}/mnist_roar.csv",
         f"{base}/mnist_sign_table.csv",
         f"{base}/fig_mnist_roar.png",
         f"{base}/fig_mnist_examples.png",
-        f"{base}/claims.csv",
     ]
+
+
+def lossgrad_svd_targets(scale):
+    base = f"results/{scale}/lossgrad"
+    return [f"{base}/svd_eval.csv", f"{base}/svd_roar.csv", f"{base}/fig_svd_roar.png"]
+
+
+def lossgrad_targets(scale):
+    """Every output of the study: both halves and the one claims table."""
+    return [*lossgrad_mnist_targets(scale), *lossgrad_svd_targets(scale), f"results/{scale}/lossgrad/claims.csv"]

@@ -25,6 +25,21 @@ def test_paper_scale_dag_builds(fresh_workflow):
     assert jobs["lossgrad_download_mnist"] == 4 and jobs["lossgrad_prepare_mnist"] == 1
     assert jobs["lossgrad_train_classifier"] == 15  # 3 heads x 5 models, as in the paper
     assert "lossgrad_generate_mnist" not in jobs
+    assert jobs["lossgrad_download_jamendo"] == 1 and jobs["lossgrad_extract_jamendo"] == 1
+    assert jobs["lossgrad_train_svd"] == 1 and "lossgrad_generate_jamendo" not in jobs
+
+
+def test_svd_figure_builds_only_its_chain(fresh_workflow):
+    jobs = jobs_of(snakemake(fresh_workflow, "-n", "results/demo/lossgrad/fig_svd_roar.png").stdout)
+    assert jobs == {
+        "lossgrad_generate_jamendo": 1,
+        "lossgrad_compute_spectrograms": 1,
+        "lossgrad_train_svd": 1,
+        "lossgrad_evaluate_svd": 1,
+        "lossgrad_compute_svd_gradients": 1,
+        "lossgrad_compute_svd_occlusion": 1,
+        "lossgrad_plot_svd_roar": 1,
+    }
 
 
 def test_paper_rules_ask_for_a_gpu(fresh_workflow):

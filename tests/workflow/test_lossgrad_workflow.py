@@ -105,7 +105,7 @@ def test_every_job_wrote_a_log_and_a_benchmark(demo_run):
     workdir, _ = demo_run
     logs = list((workdir / "logs/demo/lossgrad").rglob("*.log"))
     benchmarks = list((workdir / "benchmarks/demo/lossgrad").rglob("*.tsv"))
-    assert len(logs) == len(benchmarks) == 1 + 9 * 3 + 4
+    assert len(logs) == len(benchmarks) == 1 + 9 * 3 + 4 + 7  # MNIST chain + SVD chain
     assert "final test accuracy" in (workdir / "logs/demo/lossgrad/train_classifier/sigmoid2/seed0.log").read_text()
     bench = pd.read_csv(benchmarks[0], sep="\t")
     assert "s" in bench.columns and bench["s"].iloc[0] > 0
@@ -157,3 +157,64 @@ def test_killed_training_job_resumes_and_matches_the_uninterrupted_run(demo_run)
         assert got == pytest.approx(want, rel=1e-6)
     assert resumed["test_accuracy"] == pytest.approx(reference["test_accuracy"], abs=1e-9)
     assert resumed["test_loss"] == pytest.approx(reference["test_loss"], rel=1e-6)
+
+
+# ------------------------------------------------------------------ singing-voice detection
+def test_demo_builds_every_svd_output(demo_run):
+    workdir, _ = demo_run
+    for name in ("svd_eval.csv", "svd_roar.csv", "fig_svd_roar.png", "svd/gradients.npz", "svd/model.pt"):
+        assert (workdir / OUT / name).stat().st_size > 0, name
+    for name in ("spectrograms.npz", "znorm.npz"):
+        assert (workdir / "data/demo/jamendo" / name).stat().st_size > 0, name
+    assert not (workdir / OUT / "checkpoints/svd/model.pt").exists()
+
+
+def test_svd_detector_learns_the_planted_voice(demo_run):
+    workdir, _ = demo_run
+    evaluation = read_csv(workdir / OUT / "svd_eval.csv").set_index("split")
+    assert evaluation.loc["test", "auroc"] > 0.8
+    assert evaluation.loc["test", "error"] < 0.2
+    assert set(evaluation.columns) >= {"precision", "recall", "specificity", "f1", "error", "threshold"}
+    assert evaluation.loc["test", "median_filter"] == 56
+    record = json.loads((workdir / OUT / "svd/model.json").read_text())
+    losses = [h["valid_loss"] for h in record["history"]]
+    assert record["best_epoch"] == 1 + int(np.argmin(losses))  # the best validation checkpoint is kept
+
+
+def test_svd_k0_occlusion_reproduces_the_clean_predictions(demo_run):
+    workdir, _ = demo_run
+    roar = read_csv(workdir / OUT / "svd_roar.csv")
+    assert set(roar.order) == {0, 1} and set(roar.method) == {"abs_grad", "grad_orig", "grad_inp", "random"}
+    assert sorted(set(roar.k)) == [0, 920, 2760, 4600, 6440, 8280, 9100]
+    k0 = roar[roar.k == 0]
+    assert len(k0) == roar.groupby(["method", "replacement", "order"]).ngroups
+    assert (k0.max_abs_diff_clean <= 1e-6).all()
+    for column in ("auroc", "error", "loss"):
+        assert k0[column].max() - k0[column].min() <= 1e-12, column
+    assert (roar[roar.k > 0].max_abs_diff_clean > 0).all()
+
+
+def test_svd_figure_shows_something(demo_run):
+    workdir, _ = demo_run
+    pixels = image.imread(workdir / OUT / "fig_svd_roar.png")
+    assert pixels.shape[0] >= 400 and pixels.shape[1] >= 500
+    assert pixels[..., :3].std() > 0.05, "fig_svd_roar.png is blank"
+
+
+def test_svd_gradient_cache_is_reused_when_only_occlusion_changes(demo_run):
+    workdir, _ = demo_run
+    for override in ('lossgrad={"svd": {"demo": {"occlude": [920, 4600]}}}',
+                     'lossgrad={"svd": {"demo": {"ROAR": [1]}}}'):
+        jobs = jobs_of(snakemake(workdir, "-n", "--config", override).stdout)
+        assert "lossgrad_compute_svd_gradients" not in jobs and "lossgrad_train_svd" not in jobs, jobs
+        assert jobs["lossgrad_compute_svd_occlusion"] == 1
+    jobs = jobs_of(snakemake(workdir, "-n", "--config", 'lossgrad={"svd": {"demo": {"epochs": 2}}}').stdout)
+    assert jobs["lossgrad_train_svd"] == 1 and jobs["lossgrad_compute_svd_gradients"] == 1
+
+
+def test_svd_claims_are_in_the_study_claims(demo_run):
+    workdir, _ = demo_run
+    claims = read_csv(workdir / OUT / "claims.csv")
+    svd = claims[claims.claim.str.startswith("svd:")]
+    assert len(svd) >= 5
+    assert svd["pass"].all(), svd[~svd["pass"]].to_string()

@@ -107,3 +107,44 @@ def plot_examples(x: "torch.Tensor", grads: "torch.Tensor", methods: list[str], 
     fig.suptitle(f"{k} of 784 pixels occluded, replacement = {replacement} (gradient: red > 0, blue < 0)", fontsize=8)
     fig.tight_layout()
     return fig
+
+
+SVD_METRICS = (("auroc", "test AUROC"), ("error", "test error"))
+
+
+def plot_svd_roar(table: pd.DataFrame, panel_width: float = 2.2, panel_height: float = 1.9) -> plt.Figure:
+    """Singing-voice detection: test AUROC and error vs occluded bins; ROAR vs KAR.
+
+    Rows are the two metrics, columns replacement x order (``ROAR=1`` top-k, ``ROAR=0``
+    bottom-k, i.e. KAR); one line per ranking method; the dashed line is the clean value.
+    """
+    columns = [(r, o) for r in ("mean", "image_min", "image_max") for o in (1, 0)
+               if ((table.replacement == r) & (table.order == o)).any()]
+    n_bins = int(round(table.loc[table.k > 0, "k"].iloc[0] / table.loc[table.k > 0, "fraction"].iloc[0]))
+    fig, axes = plt.subplots(len(SVD_METRICS), len(columns), squeeze=False, sharex=True, sharey="row",
+                             figsize=(1.2 * panel_width * len(columns), 1.1 * panel_height * len(SVD_METRICS)))
+    for i, (metric, label) in enumerate(SVD_METRICS):
+        clean = table.loc[table.k == 0, metric].mean()
+        for j, (replacement, order) in enumerate(columns):
+            ax = axes[i, j]
+            ax.axhline(clean, color="black", lw=0.8, ls="--")
+            for method, style in METHOD_STYLE.items():
+                sel = table[(table.method == method) & (table.replacement == replacement)
+                            & (table.order == order)].sort_values("k")
+                if not sel.empty:
+                    ax.plot(sel.k, sel[metric], color=style["color"], marker=style["marker"], ms=3, lw=1.2,
+                            label=style["label"])
+            if i == 0:
+                name = "ROAR=1 (top-k, ROAR)" if order == 1 else "ROAR=0 (bottom-k, KAR)"
+                ax.set_title(f"{replacement}\n{name}")
+            if j == 0:
+                ax.set_ylabel(label)
+            if i == len(SVD_METRICS) - 1:
+                ax.set_xlabel(f"occluded bins k (of {n_bins})")
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    handles.append(plt.Line2D([], [], color="black", lw=0.8, ls="--"))
+    labels.append("clean")
+    fig.legend(handles, labels, loc="lower center", ncol=3, bbox_to_anchor=(0.5, -0.06), frameon=False)
+    fig.suptitle("Singing voice detection: occlusion by loss-gradient ranking", y=1.0)
+    fig.tight_layout(rect=(0, 0.06, 1, 0.98))
+    return fig

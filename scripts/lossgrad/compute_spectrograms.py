@@ -1,0 +1,20 @@
+"""Rule lossgrad_compute_spectrograms: log-mel spectrograms of a Jamendo-layout corpus.
+
+Calls :func:`xairepro.lossgrad.svd_features.compute_spectrograms` and
+:func:`~xairepro.lossgrad.svd_features.znorm_stats`; writes the spectrogram cache and the
+training set's per-band mean and standard deviation.
+"""
+
+import torch
+
+from xairepro.common.io import save_arrays
+from xairepro.common.logs import setup_logging
+from xairepro.common.smk import snakemake_or_mock
+from xairepro.lossgrad.svd_features import compute_spectrograms, znorm_stats
+
+smk = snakemake_or_mock(globals(), "lossgrad_compute_spectrograms", scale="demo")
+setup_logging(smk.log[0], smk.params.log_level)
+torch.set_num_threads(smk.threads)
+arrays = compute_spectrograms(smk.input.corpus)
+save_arrays(smk.output.spects, **arrays)
+save_arrays(smk.output.znorm, **znorm_stats(arrays["train_spect"]))

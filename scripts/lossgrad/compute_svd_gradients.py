@@ -1,0 +1,20 @@
+"""Rule lossgrad_compute_svd_gradients: the batched loss-gradient cache of the test excerpts.
+
+Calls :func:`xairepro.lossgrad.svd.compute_svd_gradients` (captum Saliency over the loss).
+"""
+
+from xairepro.common.logs import setup_logging
+from xairepro.common.smk import snakemake_or_mock
+from xairepro.lossgrad.svd import compute_svd_gradients
+
+smk = snakemake_or_mock(globals(), "lossgrad_compute_svd_gradients", scale="demo")
+setup_logging(smk.log[0], smk.params.log_level)
+compute_svd_gradients(
+    smk.input.spects,
+    smk.input.znorm,
+    smk.input.model,
+    smk.output.grads,
+    gradient_batch_size=smk.params.gradient_batch_size,
+    frame_step=smk.params.frame_step,
+    threads=smk.threads,
+)

@@ -1,0 +1,23 @@
+"""Rule lossgrad_evaluate_svd: ``svd_eval.csv`` and the clean predictions with their threshold.
+
+Calls :func:`xairepro.lossgrad.svd.evaluate_svd`.
+"""
+
+from xairepro.common.io import write_csv
+from xairepro.common.logs import setup_logging
+from xairepro.common.provenance import stamp
+from xairepro.common.smk import snakemake_or_mock
+from xairepro.lossgrad.svd import evaluate_svd
+
+smk = snakemake_or_mock(globals(), "lossgrad_evaluate_svd", scale="demo")
+setup_logging(smk.log[0], smk.params.log_level)
+table = evaluate_svd(
+    smk.input.spects,
+    smk.input.znorm,
+    smk.input.model,
+    smk.output.predictions,
+    median_filter=smk.params.median_filter,
+    test_batch_size=smk.params.test_batch_size,
+    threads=smk.threads,
+)
+write_csv(smk.output.table, table, stamp("lossgrad", {"median_filter": smk.params.median_filter}))

@@ -1,0 +1,202 @@
+"""The singing-voice half of lossgrad: demo corpus, Jamendo loader, features, model, gradients."""
+
+from __future__ import annotations
+
+import zipfile
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+
+from xairepro.common.errors import InputError, XaiReproError
+from xairepro.lossgrad.svd import svd_gradients
+from xairepro.lossgrad.svd_data import (
+    SAMPLE_RATE,
+    extract_jamendo,
+    frame_labels,
+    generate_song,
+    read_audio,
+    read_lab,
+    write_demo_corpus,
+    write_lab,
+)
+from xairepro.lossgrad.svd_features import BLOCKLEN, FPS, HOP, MEL_BANDS, ExcerptSet, LogMel, compute_spectrograms
+from xairepro.lossgrad.svd_model import PAPER_ARCH, SVDNet, soft_targets
+
+TINY_ARCH = {"conv1": 2, "conv2": 2, "conv3": 3, "conv4": 2, "fc1": 4, "fc2": 3}
+
+
+def _write_tiny_corpus(root, files):
+    """``files``: {name: (audio, rate, segments, split)} -> a Jamendo-layout corpus."""
+    for sub in ("audio", "labels", "filelists"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    lists = {"train": [], "valid": [], "test": []}
+    for name, (audio, rate, segments, split) in files.items():
+        sf.write(root / "audio" / name, audio, rate)
+        write_lab(root / "labels" / f"{name.rsplit('.', 1)[0]}.lab", segments)
+        lists[split].append(name)
+    for split, names in lists.items():
+        (root / "filelists" / split).write_text("\n".join(names) + "\n")
+    return root
+
+
+def test_frame_hop_and_rate_are_the_originals():
+    assert HOP == 315 and SAMPLE_RATE / HOP == FPS == 70
+
+
+def test_generated_voice_sounds_exactly_where_the_labels_say_sing():
+    rng = np.random.default_rng(3)
+    audio, segments = generate_song(rng, duration=12.0)
+    assert audio.dtype == np.float32 and len(audio) == 12 * SAMPLE_RATE and np.abs(audio).max() <= 1
+    assert segments[0][0] == 0 and segments[-1][1] == 12.0
+    assert any(s for *_, s in segments) and not all(s for *_, s in segments)
+    spect = LogMel()(audio)
+    labels = frame_labels(segments, len(spect), FPS)
+    # the formant region (about 250-3000 Hz in mel bands) carries more energy when sung
+    band = spect[:, 25:65].mean(axis=1)
+    assert band[labels == 1].mean() > band[labels == 0].mean() + 0.3
+
+
+def test_generated_voice_has_vibrato():
+    """A sung stretch alone: its strongest partial's frequency wobbles at 5-7 Hz."""
+    from xairepro.lossgrad import svd_data
+
+    rng = np.random.default_rng(0)
+    voice = svd_data._voice(rng, 2 * SAMPLE_RATE, SAMPLE_RATE)
+    spectrum = np.abs(np.fft.rfft(voice * np.hanning(len(voice))))
+    peak = np.argmax(spectrum)
+    # a vibrato of 2-4 % spreads the partial over many 0.5 Hz bins instead of one
+    assert (spectrum > 0.3 * spectrum[peak]).sum() > 5
+
+
+def test_lab_round_trip_and_frame_labels(tmp_path):
+    segments = [(0.0, 1.0, False), (1.0, 2.5, True), (2.5, 3.0, False)]
+    write_lab(tmp_path / "a.lab", segments)
+    assert read_lab(tmp_path / "a.lab") == segments
+    labels = frame_labels(segments, 3 * FPS, FPS)
+    assert labels[:FPS].sum() == 0 and labels[FPS:int(2.5 * FPS)].all() and labels[int(2.5 * FPS):].sum() == 0
+
+
+def test_malformed_lab_names_the_file(tmp_path):
+    (tmp_path / "bad.lab").write_text("0.0 1.0 singing\n")
+    with pytest.raises(InputError, match="bad.lab"):
+        read_lab(tmp_path / "bad.lab")
+
+
+def test_loader_reads_a_tiny_corpus(tmp_path):
+    t = np.arange(2 * 44100) / 44100
+    stereo = np.stack([np.sin(2 * np.pi * 440 * t), np.sin(2 * np.pi * 440 * t)], axis=1) * 0.5
+    mono = np.sin(2 * np.pi * 1000 * np.arange(3 * SAMPLE_RATE) / SAMPLE_RATE) * 0.5
+    root = _write_tiny_corpus(tmp_path / "jamendo", {
+        "a.wav": (stereo, 44100, [(0.0, 1.0, True), (1.0, 2.0, False)], "train"),
+        "b.flac": (mono, SAMPLE_RATE, [(0.0, 3.0, False)], "train"),
+        "c.wav": (mono[:SAMPLE_RATE], SAMPLE_RATE, [(0.0, 1.0, True)], "valid"),
+        "d.ogg": (mono, SAMPLE_RATE, [(0.0, 1.5, False), (1.5, 3.0, True)], "test"),
+    })
+    assert len(read_audio(root / "audio" / "a.wav")) == 2 * SAMPLE_RATE  # resampled from 44.1 kHz
+    arrays = compute_spectrograms(root)
+    frames = lambda n: 1 + n // HOP  # noqa: E731  (centred frames)
+    assert arrays["train_offsets"].tolist() == [0, frames(2 * SAMPLE_RATE), frames(2 * SAMPLE_RATE) + frames(3 * SAMPLE_RATE)]
+    assert arrays["train_spect"].shape == (arrays["train_offsets"][-1], MEL_BANDS)
+    assert arrays["train_names"].tolist() == ["a.wav", "b.flac"]
+    first = arrays["train_labels"][:frames(2 * SAMPLE_RATE)]
+    assert first[:FPS].all() and not first[FPS + 1:].any()
+    assert arrays["test_labels"][int(1.5 * FPS) + 1:-1].all()  # the last frame sits at 3.0 s, the end
+    assert np.isfinite(arrays["valid_spect"]).all() and arrays["valid_spect"].min() >= np.log(1e-7) - 1e-6
+
+
+def test_truncated_wav_is_an_input_error_naming_the_file(tmp_path):
+    audio = np.zeros(SAMPLE_RATE, dtype=np.float32)
+    sf.write(tmp_path / "song.wav", audio, SAMPLE_RATE)
+    (tmp_path / "cut.wav").write_bytes((tmp_path / "song.wav").read_bytes()[:30])
+    (tmp_path / "junk.wav").write_bytes(b"not a wav file at all" * 10)
+    for name in ("cut.wav", "junk.wav"):
+        with pytest.raises(InputError, match=name):
+            read_audio(tmp_path / name)
+
+
+def test_log_mel_puts_a_tone_in_its_band():
+    tone = np.sin(2 * np.pi * 1000 * np.arange(SAMPLE_RATE) / SAMPLE_RATE).astype(np.float32)
+    spect = LogMel()(tone)
+    assert spect.shape == (1 + SAMPLE_RATE // HOP, MEL_BANDS)
+    mel = lambda f: 2595 * np.log10(1 + f / 700)  # noqa: E731  (HTK)
+    edges = np.linspace(mel(27.5), mel(8000), MEL_BANDS + 2)
+    expected = np.argmin(np.abs(edges[1:-1] - mel(1000)))
+    assert abs(int(np.argmax(spect[FPS // 2])) - expected) <= 1
+    silent = LogMel()(np.zeros(SAMPLE_RATE, dtype=np.float32))
+    assert np.allclose(silent, np.log(1e-7))
+
+
+def test_excerpts_are_centred_on_their_frame_and_padded_per_file():
+    rng = np.random.default_rng(0)
+    spect = rng.normal(size=(50, MEL_BANDS)).astype(np.float32)
+    offsets = np.array([0, 20, 50])
+    mean, std = spect.mean(0), spect.std(0)
+    excerpts = ExcerptSet(spect, offsets, mean, std)
+    assert len(excerpts) == 50
+    batch = excerpts.get(torch.tensor([0, 19, 20, 49]))
+    assert batch.shape == (4, 1, BLOCKLEN, MEL_BANDS)
+    norm = (spect - mean) / std
+    centre = BLOCKLEN // 2
+    for row, frame in enumerate([0, 19, 20, 49]):
+        np.testing.assert_allclose(batch[row, 0, centre].numpy(), norm[frame], rtol=1e-6)
+    assert (batch[0, 0, :centre] == 0).all()  # padding before file 1
+    assert (batch[1, 0, centre + 1:] == 0).all()  # frame 19 is the last of file 1: no frames of file 2
+    subset, keep = excerpts.every(6)
+    assert keep.tolist() == [0, 6, 12, 18, 20, 26, 32, 38, 44] and subset.offsets.tolist() == [0, 4, 9]
+    torch.testing.assert_close(subset.get(torch.tensor([4])), excerpts.get(torch.tensor([20])))
+
+
+def test_svd_net_shapes_and_original_widths():
+    model = SVDNet(**TINY_ARCH).eval()
+    out = model(torch.randn(3, 1, BLOCKLEN, MEL_BANDS))
+    assert out.shape == (3,) and ((out > 0) & (out < 1)).all()
+    paper = SVDNet(**PAPER_ARCH)
+    assert paper.fc[0].in_features == 64 * 11 * 7
+    torch.testing.assert_close(soft_targets(torch.tensor([0.0, 1.0])), torch.tensor([0.02, 0.98]))
+
+
+def test_batched_loss_gradients_equal_the_per_excerpt_reference():
+    torch.manual_seed(0)
+    rng = np.random.default_rng(1)
+    spect = rng.normal(size=(30, MEL_BANDS)).astype(np.float32)
+    excerpts = ExcerptSet(spect, np.array([0, 12, 30]), spect.mean(0), spect.std(0))
+    labels = (rng.random(30) > 0.5).astype(np.float32)
+    model = SVDNet(**TINY_ARCH).eval()
+    batched = svd_gradients(model, excerpts, labels, batch_size=8)
+    reference = svd_gradients(model, excerpts, labels, batch_size=1)
+    assert batched.shape == (30, BLOCKLEN, MEL_BANDS)
+    np.testing.assert_allclose(batched, reference, rtol=1e-4, atol=1e-9)
+    # and the reference is autograd of that excerpt's own BCE
+    x = excerpts.get(torch.tensor([5])).requires_grad_(True)
+    loss = torch.nn.functional.binary_cross_entropy(model(x), torch.tensor([labels[5]]))
+    loss.backward()
+    np.testing.assert_allclose(reference[5], x.grad[0, 0].numpy(), rtol=1e-4, atol=1e-9)
+
+
+def test_demo_corpus_has_the_jamendo_layout(tmp_path):
+    lists = write_demo_corpus(tmp_path / "corpus", n_train=2, n_valid=1, n_test=1, duration=4.0, seed=0)
+    root = tmp_path / "corpus"
+    assert {k: len(v) for k, v in lists.items()} == {"train": 2, "valid": 1, "test": 1}
+    for names in lists.values():
+        for name in names:
+            assert (root / "audio" / name).is_file() and (root / "labels" / name.replace(".wav", ".lab")).is_file()
+    assert (root / "filelists" / "test").read_text().split() == lists["test"]
+
+
+def test_paper_archive_needs_a_checksum_and_extracts_safely(tmp_path):
+    corpus = write_demo_corpus(tmp_path / "src", n_train=1, n_valid=1, n_test=1, duration=4.0, seed=0)
+    archive = tmp_path / "jamendo.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for path in (tmp_path / "src").rglob("*"):
+            if path.is_file():
+                zf.write(path, f"jamendo/{path.relative_to(tmp_path / 'src')}")
+    with pytest.raises(XaiReproError, match="sha256"):
+        extract_jamendo(archive, tmp_path / "out", None)
+    with pytest.raises(InputError, match="checksum mismatch"):
+        extract_jamendo(archive, tmp_path / "out", "0" * 64)
+    from xairepro.common.download import file_digest
+
+    extract_jamendo(archive, tmp_path / "out", file_digest(archive, "sha256"))
+    assert (tmp_path / "out" / "filelists" / "train").read_text().split() == corpus["train"]

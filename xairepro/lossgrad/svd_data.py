@@ -1,0 +1,303 @@
+"""Singing-voice data for ``lossgrad``: a generated demo corpus and the Jamendo loader.
+
+Both scales share the Jamendo folder layout::
+
+    <root>/audio/<name>.<ext>          mono or stereo audio (any rate; resampled to 22,050 Hz)
+    <root>/labels/<stem>.lab           lines ``start end sing|nosing`` in seconds
+    <root>/filelists/{train,valid,test}   one audio file name per line
+
+* demo: :func:`write_demo_corpus` synthesises "songs": a chord bed (harmonic tones without
+  vibrato), a kick/hi-hat pattern, and sung segments (a harmonic voice with 5-7 Hz vibrato
+  whose partials are shaped by vowel formants). The ``.lab`` files are the planted truth.
+* paper: the Jamendo corpus of Zenodo record 2585988, read by the same functions.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from xairepro.common.errors import InputError, XaiReproError
+from xairepro.common.io import atomic_path
+
+log = logging.getLogger(__name__)
+
+SAMPLE_RATE = 22050
+SPLITS = ("train", "valid", "test")
+
+#: Formant centre frequencies and bandwidths (Hz) of five vowels, (F1, F2, F3).
+VOWELS = (
+    ((730, 1090, 2440), (80, 90, 120)),   # a
+    ((530, 1840, 2480), (60, 100, 120)),  # e
+    ((270, 2290, 3010), (60, 90, 100)),   # i
+    ((570, 840, 2410), (60, 80, 120)),    # o
+    ((300, 870, 2240), (60, 80, 100)),    # u
+)
+
+
+# --------------------------------------------------------------------------- demo corpus
+def _segments(rng: np.random.Generator, duration: float) -> list[tuple[float, float, bool]]:
+    """Alternating nosing/sing segments of 1.5-4 s covering ``[0, duration]``."""
+    segments, t, sing = [], 0.0, bool(rng.integers(2))
+    while t < duration:
+        end = min(duration, t + float(rng.uniform(1.5, 4.0)))
+        if duration - end < 1.0:
+            end = duration
+        segments.append((round(t, 3), round(end, 3), sing))
+        t, sing = end, not sing
+    return segments
+
+
+def _formant_gain(freqs: np.ndarray, vowel: int) -> np.ndarray:
+    centres, widths = VOWELS[vowel]
+    gain = sum(np.exp(-0.5 * ((freqs - c) / w) ** 2) for c, w in zip(centres, widths))
+    return 0.05 + gain
+
+
+def _voice(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
+    """A sung phrase of ``n`` samples: notes of 0.25-0.6 s, vibrato, formant-shaped partials."""
+    t = np.arange(n) / sr
+    f0 = np.empty(n)
+    vowel_of = np.empty(n, dtype=int)
+    pos = 0
+    base = float(rng.uniform(160, 320))
+    while pos < n:
+        length = int(rng.uniform(0.25, 0.6) * sr)
+        f0[pos:pos + length] = base * 2 ** (int(rng.integers(-5, 8)) / 12)
+        vowel_of[pos:pos + length] = rng.integers(len(VOWELS))
+        pos += length
+    rate, depth = float(rng.uniform(5.0, 7.0)), float(rng.uniform(0.02, 0.04))
+    f_inst = f0 * (1 + depth * np.sin(2 * np.pi * rate * t))  # (n,) Hz
+    phase = 2 * np.pi * np.cumsum(f_inst) / sr
+    out = np.zeros(n)
+    for h in range(1, 25):
+        freq = h * f0
+        gain = np.zeros(n)
+        for v in range(len(VOWELS)):
+            sel = vowel_of == v
+            gain[sel] = _formant_gain(freq[sel], v)
+        gain[freq * (1 + depth) > 0.45 * sr] = 0.0
+        out += gain / h**0.7 * np.sin(h * phase)
+    ramp = min(n // 2, int(0.05 * sr))
+    envelope = np.ones(n)
+    envelope[:ramp] = np.linspace(0, 1, ramp)
+    envelope[n - ramp:] = np.linspace(1, 0, ramp)
+    return out * envelope / (np.abs(out).max() + 1e-9)
+
+
+def _bed(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
+    """Chords (steady harmonic tones) plus a kick and hi-hat pattern."""
+    t = np.arange(n) / sr
+    bed = np.zeros(n)
+    chord_len = int(sr * float(rng.uniform(1.0, 2.0)))
+    root = float(rng.uniform(90, 180))
+    for start in range(0, n, chord_len):
+        stop = min(n, start + chord_len)
+        tonic = root * 2 ** (int(rng.choice([0, 3, 5, 7, 8, 10])) / 12)
+        for interval in (0, 4 if rng.random() < 0.5 else 3, 7):
+            f = tonic * 2 ** (interval / 12)
+            for h in range(1, 9):
+                if h * f < 0.45 * sr:
+                    bed[start:stop] += np.sin(2 * np.pi * h * f * t[start:stop] + rng.uniform(0, 2 * np.pi)) / h**1.3
+    bed /= np.abs(bed).max() + 1e-9
+    beat = int(sr * 60 / float(rng.uniform(90, 140)))
+    hit = np.arange(int(0.15 * sr)) / sr
+    kick = np.sin(2 * np.pi * (60 + 80 * np.exp(-hit * 30)) * hit) * np.exp(-hit * 20)
+    hat = rng.normal(size=int(0.05 * sr)) * np.exp(-np.arange(int(0.05 * sr)) / sr * 80)
+    hat = np.diff(hat, prepend=0.0)  # brighter
+    for i, start in enumerate(range(0, n, beat // 2)):
+        sound = kick if i % 2 == 0 else 0.3 * hat
+        stop = min(n, start + len(sound))
+        bed[start:stop] += sound[: stop - start]
+    return bed
+
+
+def generate_song(
+    rng: np.random.Generator, duration: float, sample_rate: int = SAMPLE_RATE, voice_gain_db: tuple = (-3.0, 3.0)
+) -> tuple[np.ndarray, list[tuple[float, float, bool]]]:
+    """One demo song and its planted labels.
+
+    Returns
+    -------
+    audio
+        ``(duration * sample_rate,)`` float32 in [-1, 1].
+    segments
+        ``[(start_s, end_s, is_sung), ...]`` covering the song; the voice sounds exactly in
+        the sung segments.
+    """
+    n = int(round(duration * sample_rate))
+    segments = _segments(rng, duration)
+    audio = 0.5 * _bed(rng, n, sample_rate)
+    for start, end, sing in segments:
+        if sing:
+            a, b = int(start * sample_rate), min(n, int(end * sample_rate))
+            gain = 0.5 * 10 ** (float(rng.uniform(*voice_gain_db)) / 20)
+            audio[a:b] += gain * _voice(rng, b - a, sample_rate)
+    audio += 0.003 * rng.normal(size=n)
+    return (0.9 * audio / np.abs(audio).max()).astype(np.float32), segments
+
+
+def write_lab(path: str | Path, segments: list[tuple[float, float, bool]]) -> None:
+    """Write ``start end sing|nosing`` lines (seconds), atomically."""
+    lines = "".join(f"{s:.3f} {e:.3f} {'sing' if sung else 'nosing'}\n" for s, e, sung in segments)
+    with atomic_path(path) as tmp:
+        tmp.write_text(lines)
+
+
+def write_demo_corpus(
+    root: str | Path, *, n_train: int, n_valid: int, n_test: int, duration: float, seed: int
+) -> dict[str, list[str]]:
+    """Write a Jamendo-layout corpus of generated songs under ``root``; return the filelists."""
+    import soundfile as sf
+
+    root = Path(root)
+    for sub in ("audio", "labels", "filelists"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    lists: dict[str, list[str]] = {}
+    counter = 0
+    for split, count in zip(SPLITS, (n_train, n_valid, n_test)):
+        lists[split] = []
+        for _ in range(count):
+            name = f"song{counter:03d}.wav"
+            counter += 1
+            audio, segments = generate_song(rng, duration)
+            with atomic_path(root / "audio" / name) as tmp:
+                sf.write(tmp, audio, SAMPLE_RATE, subtype="PCM_16", format="WAV")
+            write_lab(root / "labels" / f"{Path(name).stem}.lab", segments)
+            lists[split].append(name)
+        with atomic_path(root / "filelists" / split) as tmp:
+            tmp.write_text("".join(f"{name}\n" for name in lists[split]))
+        log.info("%s: %d songs of %.1f s", split, count, duration)
+    return lists
+
+
+# --------------------------------------------------------------------------- reading
+def read_filelist(root: str | Path, split: str) -> list[str]:
+    """Audio file names of one split (``filelists/<split>``), blank lines skipped."""
+    path = Path(root) / "filelists" / split
+    if not path.is_file():
+        raise InputError(path, "filelist not found", "the corpus needs filelists/train, valid and test")
+    names = [line.strip() for line in path.read_text().splitlines() if line.strip()]
+    if not names:
+        raise InputError(path, "filelist is empty")
+    return names
+
+
+def read_lab(path: str | Path) -> list[tuple[float, float, bool]]:
+    """Segments of a ``.lab`` file: ``[(start_s, end_s, is_sung), ...]``."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, "label file not found")
+    segments = []
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        if not line.strip():
+            continue
+        parts = line.split()
+        try:
+            start, end, tag = float(parts[0]), float(parts[1]), parts[2]
+        except (IndexError, ValueError) as exc:
+            raise InputError(path, f"line {number} is not 'start end sing|nosing': {line!r}") from exc
+        if tag not in ("sing", "nosing") or end < start:
+            raise InputError(path, f"line {number} is not 'start end sing|nosing': {line!r}")
+        segments.append((start, end, tag == "sing"))
+    return segments
+
+
+def read_audio(path: str | Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """Mono float32 samples of an audio file, resampled to ``sample_rate``.
+
+    A file soundfile cannot decode (corrupt, truncated, not audio) is an
+    :class:`~xairepro.common.errors.InputError` naming it.
+    """
+    import soundfile as sf
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, "audio file not found")
+    try:
+        audio, rate = sf.read(path, dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, ValueError) as exc:
+        raise InputError(path, f"not readable audio ({exc})", "replace the file or remove it from the filelists") from exc
+    if len(audio) == 0:
+        raise InputError(path, "audio file has no samples")
+    audio = audio.mean(axis=1)
+    if rate != sample_rate:
+        from math import gcd
+
+        from scipy.signal import resample_poly
+
+        g = gcd(rate, sample_rate)
+        audio = resample_poly(audio, sample_rate // g, rate // g).astype(np.float32)
+    return audio
+
+
+def frame_labels(segments: list[tuple[float, float, bool]], n_frames: int, fps: float) -> np.ndarray:
+    """``(n_frames,)`` float32, 1 where frame ``i`` (centred at ``i / fps`` s) is sung."""
+    times = np.arange(n_frames) / fps
+    labels = np.zeros(n_frames, dtype=np.float32)
+    for start, end, sung in segments:
+        if sung:
+            labels[(times >= start) & (times < end)] = 1.0
+    return labels
+
+
+# --------------------------------------------------------------------------- paper corpus
+#: Where the paper corpus comes from; the archive is placed by hand until a verified URL and
+#: sha256 are recorded in the config (lossgrad.svd.paper.archive_urls / archive_sha256).
+JAMENDO_RECORD = "https://zenodo.org/records/2585988"
+
+
+def _no_checksum(archive: Path) -> XaiReproError:
+    from xairepro.common.download import file_digest
+
+    digest = file_digest(archive, "sha256") if archive.is_file() else None
+    found = f"the file there has sha256 {digest}; " if digest else ""
+    return XaiReproError(
+        f"{archive}: no sha256 configured for the Jamendo archive ({found}download the corpus from "
+        f"{JAMENDO_RECORD}, zip it as audio/, labels/, filelists/ if needed, place it at {archive} and set "
+        "lossgrad.svd.paper.archive_sha256 in config.yaml to its sha256)"
+    )
+
+
+def fetch_jamendo(urls: list[str], archive: str | Path, sha256: str | None) -> Path:
+    """Download the Jamendo archive with its checksum, or explain how to place it by hand."""
+    from xairepro.common.download import download
+
+    archive = Path(archive)
+    if not sha256:
+        raise _no_checksum(archive)
+    if not urls and not archive.exists():
+        raise XaiReproError(
+            f"{archive}: no download URL configured; download the corpus from {JAMENDO_RECORD} and place it there"
+        )
+    return download(urls, archive, checksum=f"sha256:{sha256}")
+
+
+def extract_jamendo(archive: str | Path, dest: str | Path, sha256: str | None) -> Path:
+    """Verify the archive's sha256, extract it safely, and move the corpus folder to ``dest``.
+
+    The corpus folder is the one holding ``filelists/`` (at the top or one level down).
+    """
+    import shutil
+    import tempfile
+
+    from xairepro.common.download import safe_extract, verify_checksum
+
+    archive, dest = Path(archive), Path(dest)
+    if not sha256:
+        raise _no_checksum(archive)
+    verify_checksum(archive, f"sha256:{sha256}")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=dest.parent) as tmp:
+        safe_extract(archive, tmp)
+        roots = [p.parent for p in Path(tmp).glob("**/filelists") if p.is_dir()]
+        if not roots:
+            raise InputError(archive, "no filelists/ folder inside", "the archive must hold audio/, labels/, filelists/")
+        root = min(roots, key=lambda p: len(p.parts))
+        for split in SPLITS:
+            read_filelist(root, split)
+        shutil.move(str(root), dest)
+    return dest
