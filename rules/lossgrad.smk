@@ -311,9 +311,11 @@ rule lossgrad_generate_jamendo:
 
 
 rule lossgrad_download_jamendo:
-    """The Jamendo archive (Zenodo record 2585988), sha256-checked, or placed by hand (local rule)."""
+    """The Jamendo archive (Zenodo record 2585988), checked against Zenodo's published md5 or a
+    pinned sha256; a file placed by hand is accepted if it matches (local rule)."""
     output:
         archive="data/paper/jamendo/jamendo.zip",
+        checksum="data/paper/jamendo/jamendo.zip.checksum",
     log:
         "logs/paper/lossgrad/download_jamendo.log",
     benchmark:
@@ -321,6 +323,8 @@ rule lossgrad_download_jamendo:
     params:
         urls=config["lossgrad"]["svd"]["paper"]["archive_urls"],
         sha256=config["lossgrad"]["svd"]["paper"]["archive_sha256"],
+        record_api=config["lossgrad"]["svd"]["paper"]["zenodo_record_api"],
+        name=config["lossgrad"]["svd"]["paper"]["archive_name"],
         log_level=config["log_level"],
     retries: 2
     conda:
@@ -335,6 +339,7 @@ rule lossgrad_extract_jamendo:
     """Verify and safely extract the Jamendo archive into the corpus layout."""
     input:
         archive="data/paper/jamendo/jamendo.zip",
+        checksum="data/paper/jamendo/jamendo.zip.checksum",
     output:
         corpus=directory("data/paper/jamendo/corpus"),
     log:
@@ -342,7 +347,6 @@ rule lossgrad_extract_jamendo:
     benchmark:
         "benchmarks/paper/lossgrad/extract_jamendo.tsv"
     params:
-        sha256=config["lossgrad"]["svd"]["paper"]["archive_sha256"],
         log_level=config["log_level"],
     conda:
         "../envs/lossgrad.yaml"

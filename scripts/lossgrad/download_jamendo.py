@@ -1,7 +1,8 @@
-"""Rule lossgrad_download_jamendo: the Jamendo archive, sha256-checked (a local rule).
+"""Rule lossgrad_download_jamendo: the Jamendo archive, checksum-verified (a local rule).
 
-Calls :func:`xairepro.lossgrad.svd_data.fetch_jamendo`; without configured URLs and
-checksum it stops with instructions to place the archive by hand.
+Calls :func:`xairepro.lossgrad.svd_data.fetch_jamendo`: the checksum is the configured
+sha256, else the md5 Zenodo publishes for the file; the one used is written beside the
+archive for the extract rule.
 """
 
 from xairepro.common.logs import setup_logging
@@ -10,4 +11,5 @@ from xairepro.lossgrad.svd_data import fetch_jamendo
 
 smk = snakemake_or_mock(globals(), "lossgrad_download_jamendo")
 setup_logging(smk.log[0], smk.params.log_level)
-fetch_jamendo(smk.params.urls, smk.output.archive, smk.params.sha256)
+fetch_jamendo(smk.params.urls, smk.output.archive, smk.output.checksum, smk.params.sha256,
+              record_api=smk.params.record_api, name=smk.params.name)

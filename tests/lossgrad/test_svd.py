@@ -195,8 +195,36 @@ def test_paper_archive_needs_a_checksum_and_extracts_safely(tmp_path):
     with pytest.raises(XaiReproError, match="sha256"):
         extract_jamendo(archive, tmp_path / "out", None)
     with pytest.raises(InputError, match="checksum mismatch"):
-        extract_jamendo(archive, tmp_path / "out", "0" * 64)
+        extract_jamendo(archive, tmp_path / "out", "sha256:" + "0" * 64)
     from xairepro.common.download import file_digest
 
-    extract_jamendo(archive, tmp_path / "out", file_digest(archive, "sha256"))
+    extract_jamendo(archive, tmp_path / "out", "sha256:" + file_digest(archive, "sha256"))
     assert (tmp_path / "out" / "filelists" / "train").read_text().split() == corpus["train"]
+
+
+def test_paper_archive_is_verified_against_the_checksum_the_record_publishes(tmp_path):
+    """A Zenodo-like record JSON and archive written by the test, reached through file:// URLs."""
+    import json
+
+    from xairepro.common.download import file_digest
+    from xairepro.lossgrad.svd_data import fetch_jamendo
+
+    source = tmp_path / "jamando.zip"
+    with zipfile.ZipFile(source, "w") as zf:
+        zf.writestr("jamendo/filelists/train", "a.mp3\n")
+    record = tmp_path / "record.json"
+    record.write_text(json.dumps({"files": [{"key": "other.zip", "checksum": "md5:" + "0" * 32},
+                                            {"key": "jamando.zip", "checksum": "md5:" + file_digest(source, "md5")}]}))
+    archive, checksum = tmp_path / "data" / "jamendo.zip", tmp_path / "data" / "jamendo.zip.checksum"
+    fetch_jamendo([source.as_uri()], archive, checksum, None, record_api=record.as_uri(), name="jamando.zip")
+    assert archive.read_bytes() == source.read_bytes()
+    assert checksum.read_text().strip() == "md5:" + file_digest(source, "md5")
+    # a tampered record (or archive) fails, and leaves no archive behind
+    record.write_text(json.dumps({"files": [{"key": "jamando.zip", "checksum": "md5:" + "1" * 32}]}))
+    with pytest.raises(XaiReproError, match="could not download a verified copy"):
+        fetch_jamendo([source.as_uri()], tmp_path / "again.zip", tmp_path / "again.checksum", None,
+                      record_api=record.as_uri(), name="jamando.zip")
+    assert not (tmp_path / "again.zip").exists()
+    with pytest.raises(XaiReproError, match="no file named"):
+        fetch_jamendo([source.as_uri()], tmp_path / "x.zip", tmp_path / "x.checksum", None,
+                      record_api=record.as_uri(), name="missing.zip")

@@ -245,39 +245,77 @@ def frame_labels(segments: list[tuple[float, float, bool]], n_frames: int, fps: 
 
 
 # --------------------------------------------------------------------------- paper corpus
-#: Where the paper corpus comes from; the archive is placed by hand until a verified URL and
-#: sha256 are recorded in the config (lossgrad.svd.paper.archive_urls / archive_sha256).
+#: The paper corpus: Zenodo record 2585988 (its file is named ``jamando.zip``). Zenodo
+#: publishes an md5 for every file in the record's JSON; that is what the download is checked
+#: against, unless a sha256 is pinned in the config (lossgrad.svd.paper.archive_sha256).
 JAMENDO_RECORD = "https://zenodo.org/records/2585988"
 
 
-def _no_checksum(archive: Path) -> XaiReproError:
+def _no_checksum(archive: Path, why: str) -> XaiReproError:
     from xairepro.common.download import file_digest
 
     digest = file_digest(archive, "sha256") if archive.is_file() else None
     found = f"the file there has sha256 {digest}; " if digest else ""
     return XaiReproError(
-        f"{archive}: no sha256 configured for the Jamendo archive ({found}download the corpus from "
-        f"{JAMENDO_RECORD}, zip it as audio/, labels/, filelists/ if needed, place it at {archive} and set "
-        "lossgrad.svd.paper.archive_sha256 in config.yaml to its sha256)"
+        f"{archive}: no checksum to verify the Jamendo archive against ({why}; {found}check the file against "
+        f"{JAMENDO_RECORD} and set lossgrad.svd.paper.archive_sha256 in config.yaml to its sha256)"
     )
 
 
-def fetch_jamendo(urls: list[str], archive: str | Path, sha256: str | None) -> Path:
-    """Download the Jamendo archive with its checksum, or explain how to place it by hand."""
+def published_checksum(record_api: str, name: str, timeout_s: float = 60.0) -> str:
+    """The checksum a Zenodo record publishes for its file ``name``, e.g. ``"md5:<hex>"``.
+
+    ``record_api`` is the record's JSON (``https://zenodo.org/api/records/<id>``), whose
+    ``files`` entries carry ``key`` and ``checksum``.
+    """
+    import json
+    import re
+    import urllib.request
+
+    with urllib.request.urlopen(record_api, timeout=timeout_s) as response:
+        record = json.load(response)
+    for entry in record.get("files", []):
+        if entry.get("key") == name:
+            checksum = str(entry.get("checksum", ""))
+            if not re.fullmatch(r"(md5|sha1|sha256):[0-9a-f]+", checksum):
+                raise ValueError(f"{record_api}: unusable checksum {checksum!r} for {name}")
+            return checksum
+    raise ValueError(f"{record_api}: the record has no file named {name!r}")
+
+
+def fetch_jamendo(urls: list[str], archive: str | Path, checksum_path: str | Path, sha256: str | None,
+                  record_api: str | None = None, name: str | None = None) -> Path:
+    """Download the Jamendo archive and verify it; write the checksum used to ``checksum_path``.
+
+    The checksum is the configured ``sha256`` when set, else the one Zenodo publishes for
+    ``name`` in ``record_api``. A file already at ``archive`` (placed by hand) is accepted
+    when it matches. Without either checksum, stops with instructions.
+    """
     from xairepro.common.download import download
+    from xairepro.common.io import atomic_path
 
     archive = Path(archive)
-    if not sha256:
-        raise _no_checksum(archive)
+    if sha256:
+        checksum = f"sha256:{sha256}"
+    elif record_api and name:
+        try:
+            checksum = published_checksum(record_api, name)
+        except (OSError, ValueError) as exc:
+            raise _no_checksum(archive, f"the published checksum could not be read: {exc}") from exc
+    else:
+        raise _no_checksum(archive, "neither archive_sha256 nor a Zenodo record is configured")
     if not urls and not archive.exists():
-        raise XaiReproError(
-            f"{archive}: no download URL configured; download the corpus from {JAMENDO_RECORD} and place it there"
-        )
-    return download(urls, archive, checksum=f"sha256:{sha256}")
+        raise XaiReproError(f"{archive}: no download URL configured; download the corpus from {JAMENDO_RECORD} "
+                            "and place it there")
+    download(urls, archive, checksum=checksum)
+    with atomic_path(checksum_path) as tmp:
+        tmp.write_text(checksum + "\n")
+    return archive
 
 
-def extract_jamendo(archive: str | Path, dest: str | Path, sha256: str | None) -> Path:
-    """Verify the archive's sha256, extract it safely, and move the corpus folder to ``dest``.
+def extract_jamendo(archive: str | Path, dest: str | Path, checksum: str | None) -> Path:
+    """Verify the archive (``"md5:..."`` or ``"sha256:..."``), extract it safely, and move the
+    corpus folder to ``dest``.
 
     The corpus folder is the one holding ``filelists/`` (at the top or one level down).
     """
@@ -287,9 +325,9 @@ def extract_jamendo(archive: str | Path, dest: str | Path, sha256: str | None) -
     from xairepro.common.download import safe_extract, verify_checksum
 
     archive, dest = Path(archive), Path(dest)
-    if not sha256:
-        raise _no_checksum(archive)
-    verify_checksum(archive, f"sha256:{sha256}")
+    if not checksum:
+        raise _no_checksum(archive, "no checksum was recorded by the download rule")
+    verify_checksum(archive, checksum)
     dest.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=dest.parent) as tmp:
         safe_extract(archive, tmp)
