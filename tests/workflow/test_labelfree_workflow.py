@@ -30,4 +30,7 @@ def test_every_labelfree_claim_holds_at_demo_scale(demo_run):
 def test_labelfree_plot_knob_reruns_only_its_plot(demo_run):
     workdir, _ = demo_run
     out = snakemake(workdir, "-n", "--config", 'labelfree={"plot": {"width": 5}}').stdout
-    assert set(jobs_of(out)) == {"labelfree_plot_consistency_features", "all"}
+    jobs = set(jobs_of(out)) - {"all"}
+    # the knob styles every labelfree figure: all their plot rules re-run, nothing else does
+    assert "labelfree_plot_consistency_features" in jobs, out[-3000:]
+    assert all(job.startswith("labelfree_plot_") for job in jobs), jobs
