@@ -7,31 +7,103 @@
 
 localrules:
     labelfree_download_dsprites,
+    labelfree_download_ecg,
+    labelfree_download_cifar,
+
+
+rule labelfree_generate_ecg:
+    """Demo stand-in for ECG5000: ECGSYN beats, normal and with an inverted T wave (planted)."""
+    output:
+        data="data/demo/ecg/ecg.npz",
+    log:
+        "logs/demo/labelfree/generate_ecg.log",
+    benchmark:
+        "benchmarks/demo/labelfree/generate_ecg.tsv"
+    params:
+        ecg=config["labelfree"]["ecg"]["demo"],
+        log_level=config["log_level"],
+    conda:
+        "../envs/labelfree.yaml"
+    container:
+        container_image("labelfree")
+    script:
+        "../scripts/labelfree/generate_ecg.py"
+
+
+rule labelfree_download_ecg:
+    """ECG5000 (UCR/UEA archive): TRAIN + TEST ARFF, 5000 beats; verified by content or a pinned checksum."""
+    output:
+        raw="data/paper/ecg/ECG5000.zip",
+        data="data/paper/ecg/ecg.npz",
+    log:
+        "logs/paper/labelfree/download_ecg.log",
+    benchmark:
+        "benchmarks/paper/labelfree/download_ecg.tsv"
+    params:
+        checksum=config["labelfree"]["ecg"]["paper"]["checksum"],
+        log_level=config["log_level"],
+    retries: 2
+    conda:
+        "../envs/labelfree.yaml"
+    container:
+        container_image("labelfree")
+    script:
+        "../scripts/labelfree/download_ecg.py"
+
+
+rule labelfree_download_cifar:
+    """CIFAR-10 or CIFAR-100, binary version (raw bytes, no pickle), md5-checked, extracted safely."""
+    output:
+        raw="data/paper/{cifar}/{cifar}-binary.tar.gz",
+        data="data/paper/{cifar}/{cifar}.npz",
+    log:
+        "logs/paper/labelfree/download_{cifar}.log",
+    benchmark:
+        "benchmarks/paper/labelfree/download_{cifar}.tsv"
+    wildcard_constraints:
+        cifar="cifar10|cifar100",
+    params:
+        log_level=config["log_level"],
+    retries: 2
+    conda:
+        "../envs/labelfree.yaml"
+    container:
+        container_image("labelfree")
+    script:
+        "../scripts/labelfree/download_cifar.py"
 
 
 rule labelfree_train_autoencoder:
-    """The MNIST autoencoder of one run (MSE, Adam; best validation epoch kept)."""
+    """The autoencoder of one data set and run (MNIST/CIFAR: MSE; ECG: LSTM, L1); best validation epoch kept."""
     input:
-        data="data/{scale}/mnist/mnist.npz",
+        data=lf_data,
     output:
-        model="results/{scale}/labelfree/mnist/autoencoder/seed{seed}.pt",
-        metrics="results/{scale}/labelfree/mnist/autoencoder/seed{seed}.json",
+        model="results/{scale}/labelfree/{dataset}/autoencoder/seed{seed}.pt",
+        metrics="results/{scale}/labelfree/{dataset}/autoencoder/seed{seed}.json",
     log:
-        "logs/{scale}/labelfree/train_autoencoder/seed{seed}.log",
+        "logs/{scale}/labelfree/train_autoencoder/{dataset}/seed{seed}.log",
     benchmark:
-        "benchmarks/{scale}/labelfree/train_autoencoder/seed{seed}.tsv"
+        "benchmarks/{scale}/labelfree/train_autoencoder/{dataset}/seed{seed}.tsv"
+    wildcard_constraints:
+        dataset=LF_FEATURE_DATASETS,
     params:
-        checkpoint="results/{scale}/labelfree/checkpoints/autoencoder/seed{seed}.pt",
+        checkpoint="results/{scale}/labelfree/checkpoints/autoencoder/{dataset}/seed{seed}.pt",
         train=lambda wc: {
-            key: lf_features(wc)[key]
-            for key in ("latent_dim", "epochs", "batch_size", "lr", "weight_decay", "valid_fraction")
+            "dataset": wc.dataset,
+            **{
+                key: lf_features(wc)[key]
+                for key in (
+                    "latent_dim", "loss", "positional_decoder", "epochs", "batch_size", "lr", "weight_decay",
+                    "valid_fraction",
+                )
+            },
         },
         log_level=config["log_level"],
-    threads: resource("labelfree", "consistency_features", "threads")
+    threads: lf_feature_resource("threads")
     resources:
-        mem_mb=resource("labelfree", "consistency_features", "mem_mb"),
-        runtime=resource("labelfree", "consistency_features", "runtime"),
-        gpu=resource("labelfree", "consistency_features", "gpu"),
+        mem_mb=lf_feature_resource("mem_mb"),
+        runtime=lf_feature_resource("runtime"),
+        gpu=lf_feature_resource("gpu"),
     conda:
         "../envs/labelfree.yaml"
     container:
@@ -41,30 +113,32 @@ rule labelfree_train_autoencoder:
 
 
 rule labelfree_compute_feature_importance:
-    """Label-free IG, Gradient SHAP and Saliency of the test images: the attribution cache."""
+    """Label-free IG, Gradient SHAP and Saliency of the test inputs of one data set and run: the attribution cache."""
     input:
-        data="data/{scale}/mnist/mnist.npz",
-        model="results/{scale}/labelfree/mnist/autoencoder/seed{seed}.pt",
+        data=lf_data,
+        model="results/{scale}/labelfree/{dataset}/autoencoder/seed{seed}.pt",
     output:
-        attributions="results/{scale}/labelfree/mnist/feature_importance/seed{seed}.npz",
+        attributions="results/{scale}/labelfree/{dataset}/feature_importance/seed{seed}.npz",
     log:
-        "logs/{scale}/labelfree/compute_feature_importance/seed{seed}.log",
+        "logs/{scale}/labelfree/compute_feature_importance/{dataset}/seed{seed}.log",
     benchmark:
-        "benchmarks/{scale}/labelfree/compute_feature_importance/seed{seed}.tsv"
+        "benchmarks/{scale}/labelfree/compute_feature_importance/{dataset}/seed{seed}.tsv"
+    wildcard_constraints:
+        dataset=LF_FEATURE_DATASETS,
     params:
         attribution=lambda wc: {
-            "methods": lf_features(wc)["methods"],
-            "n_test": lf_features(wc)["n_test"],
-            "ig_steps": lf_features(wc)["ig_steps"],
-            "shap_samples": lf_features(wc)["shap_samples"],
-            "internal_batch_size": lf_features(wc)["internal_batch_size"],
+            "dataset": wc.dataset,
+            **{
+                key: lf_features(wc)[key]
+                for key in ("methods", "n_test", "ig_steps", "shap_samples", "internal_batch_size", "baseline")
+            },
         },
         log_level=config["log_level"],
-    threads: resource("labelfree", "consistency_features", "threads")
+    threads: lf_feature_resource("threads")
     resources:
-        mem_mb=resource("labelfree", "consistency_features", "mem_mb"),
-        runtime=resource("labelfree", "consistency_features", "runtime"),
-        gpu=resource("labelfree", "consistency_features", "gpu"),
+        mem_mb=lf_feature_resource("mem_mb"),
+        runtime=lf_feature_resource("runtime"),
+        gpu=lf_feature_resource("gpu"),
     conda:
         "../envs/labelfree.yaml"
     container:
@@ -74,24 +148,26 @@ rule labelfree_compute_feature_importance:
 
 
 rule labelfree_compute_consistency_features:
-    """Representation shift after masking the top-k % pixels of each ranking, one run."""
+    """Representation shift after masking the top-k % features of each ranking, one data set and run."""
     input:
-        model="results/{scale}/labelfree/mnist/autoencoder/seed{seed}.pt",
-        attributions="results/{scale}/labelfree/mnist/feature_importance/seed{seed}.npz",
+        model="results/{scale}/labelfree/{dataset}/autoencoder/seed{seed}.pt",
+        attributions="results/{scale}/labelfree/{dataset}/feature_importance/seed{seed}.npz",
     output:
-        shifts="results/{scale}/labelfree/mnist/consistency_features/seed{seed}.csv",
+        shifts="results/{scale}/labelfree/{dataset}/consistency_features/seed{seed}.csv",
     log:
-        "logs/{scale}/labelfree/compute_consistency_features/seed{seed}.log",
+        "logs/{scale}/labelfree/compute_consistency_features/{dataset}/seed{seed}.log",
     benchmark:
-        "benchmarks/{scale}/labelfree/compute_consistency_features/seed{seed}.tsv"
+        "benchmarks/{scale}/labelfree/compute_consistency_features/{dataset}/seed{seed}.tsv"
+    wildcard_constraints:
+        dataset=LF_FEATURE_DATASETS,
     params:
         masking=lambda wc: {"methods": lf_features(wc)["methods"], "mask_fractions": lf_features(wc)["mask_fractions"]},
         log_level=config["log_level"],
-    threads: resource("labelfree", "consistency_features", "threads")
+    threads: lf_feature_resource("threads")
     resources:
-        mem_mb=resource("labelfree", "consistency_features", "mem_mb"),
-        runtime=resource("labelfree", "consistency_features", "runtime"),
-        gpu=resource("labelfree", "consistency_features", "gpu"),
+        mem_mb=lf_feature_resource("mem_mb"),
+        runtime=lf_feature_resource("runtime"),
+        gpu=lf_feature_resource("gpu"),
     conda:
         "../envs/labelfree.yaml"
     container:
@@ -101,15 +177,17 @@ rule labelfree_compute_consistency_features:
 
 
 rule labelfree_summarise_consistency_features:
-    """Every run's representation shifts in one table (the data of Fig. 1, MNIST panel)."""
+    """Every run's representation shifts of one data set in one table (the data of a Fig. 1 panel)."""
     input:
-        shifts=lf_per_seed("results/{scale}/labelfree/mnist/consistency_features/seed{seed}.csv"),
+        shifts=lf_per_seed("results/{scale}/labelfree/{dataset}/consistency_features/seed{seed}.csv"),
     output:
-        table="results/{scale}/labelfree/consistency_features_mnist.csv",
+        table="results/{scale}/labelfree/consistency_features_{dataset}.csv",
     log:
-        "logs/{scale}/labelfree/summarise_consistency_features.log",
+        "logs/{scale}/labelfree/summarise_consistency_features/{dataset}.log",
     benchmark:
-        "benchmarks/{scale}/labelfree/summarise_consistency_features.tsv"
+        "benchmarks/{scale}/labelfree/summarise_consistency_features/{dataset}.tsv"
+    wildcard_constraints:
+        dataset=LF_FEATURE_DATASETS,
     params:
         log_level=config["log_level"],
     conda:
@@ -121,20 +199,24 @@ rule labelfree_summarise_consistency_features:
 
 
 rule labelfree_plot_consistency_features:
-    """Fig. 1 (MNIST panel): representation shift vs % masked, every method, every run."""
+    """Fig. 1, one data set's panel: representation shift vs % masked, every method, every run."""
     input:
-        table="results/{scale}/labelfree/consistency_features_mnist.csv",
+        table="results/{scale}/labelfree/consistency_features_{dataset}.csv",
     output:
         figure=report(
-            "results/{scale}/labelfree/fig_consistency_features_mnist.png",
-            caption="../report/labelfree/fig_consistency_features_mnist.rst",
+            "results/{scale}/labelfree/fig_feature_consistency_{dataset}.png",
+            caption="../report/labelfree/fig_feature_consistency.rst",
             category="labelfree",
+            subcategory="{dataset}",
         ),
     log:
-        "logs/{scale}/labelfree/plot_consistency_features.log",
+        "logs/{scale}/labelfree/plot_consistency_features/{dataset}.log",
     benchmark:
-        "benchmarks/{scale}/labelfree/plot_consistency_features.tsv"
+        "benchmarks/{scale}/labelfree/plot_consistency_features/{dataset}.tsv"
+    wildcard_constraints:
+        dataset=LF_FEATURE_DATASETS,
     params:
+        dataset_name=lambda wc: LF_DATASET_NAMES[wc.dataset],
         width=config["labelfree"]["plot"]["width"],
         height=config["labelfree"]["plot"]["height"],
         log_level=config["log_level"],
@@ -240,8 +322,8 @@ rule labelfree_plot_consistency_examples:
         table="results/{scale}/labelfree/consistency_examples_mnist.csv",
     output:
         figure=report(
-            "results/{scale}/labelfree/fig_consistency_examples_mnist.png",
-            caption="../report/labelfree/fig_consistency_examples_mnist.rst",
+            "results/{scale}/labelfree/fig_example_consistency_mnist.png",
+            caption="../report/labelfree/fig_example_consistency_mnist.rst",
             category="labelfree",
         ),
     log:
@@ -531,15 +613,17 @@ rule labelfree_fit_disvae:
 
 
 rule labelfree_summarise_disvae:
-    """Every VAE's per-image saliency correlations in one table (the data of Fig. 3)."""
+    """Every VAE's per-image saliency correlations of one data set in one table (the data of Fig. 3)."""
     input:
         correlations=lf_disvae_runs,
     output:
-        table="results/{scale}/labelfree/disvae.csv",
+        table="results/{scale}/labelfree/disentanglement_{dataset}.csv",
     log:
-        "logs/{scale}/labelfree/summarise_disvae.log",
+        "logs/{scale}/labelfree/summarise_disvae/{dataset}.log",
     benchmark:
-        "benchmarks/{scale}/labelfree/summarise_disvae.tsv"
+        "benchmarks/{scale}/labelfree/summarise_disvae/{dataset}.tsv"
+    wildcard_constraints:
+        dataset="mnist|dsprites",
     params:
         log_level=config["log_level"],
     conda:
@@ -551,16 +635,22 @@ rule labelfree_summarise_disvae:
 
 
 rule labelfree_plot_disvae:
-    """Fig. 3: saliency correlation between latent units vs beta, beta-VAE vs beta-TCVAE."""
+    """Fig. 3, one data set: saliency correlation between latent units vs beta, beta-VAE vs beta-TCVAE."""
     input:
-        table="results/{scale}/labelfree/disvae.csv",
+        table="results/{scale}/labelfree/disentanglement_{dataset}.csv",
     output:
-        figure=report("results/{scale}/labelfree/fig_disvae.png", caption="../report/labelfree/fig_disvae.rst",
-                      category="labelfree"),
+        figure=report(
+            "results/{scale}/labelfree/fig_disentanglement_{dataset}.png",
+            caption="../report/labelfree/fig_disentanglement.rst",
+            category="labelfree",
+            subcategory="{dataset}",
+        ),
     log:
-        "logs/{scale}/labelfree/plot_disvae.log",
+        "logs/{scale}/labelfree/plot_disvae/{dataset}.log",
     benchmark:
-        "benchmarks/{scale}/labelfree/plot_disvae.tsv"
+        "benchmarks/{scale}/labelfree/plot_disvae/{dataset}.tsv"
+    wildcard_constraints:
+        dataset="mnist|dsprites",
     params:
         width=config["labelfree"]["plot"]["width"],
         height=config["labelfree"]["plot"]["height"],
@@ -574,13 +664,13 @@ rule labelfree_plot_disvae:
 
 
 rule labelfree_write_claims:
-    """The labelfree claims (so far MNIST: claims 1.1, 1.2, 2.1, 2.2 and encoder vs full)."""
+    """The labelfree claims: 1.1 per data set, 1.2, 2.1, 2.2 and encoder vs full on MNIST, 3 per data set."""
     input:
-        features_mnist="results/{scale}/labelfree/consistency_features_mnist.csv",
+        unpack(lf_feature_tables),
+        unpack(lf_disentanglement_tables),
         examples_mnist="results/{scale}/labelfree/consistency_examples_mnist.csv",
         encoder_vs_full_mnist="results/{scale}/labelfree/encoder_vs_full_mnist.csv",
         pretext_mnist="results/{scale}/labelfree/pretext_mnist.csv",
-        disvae="results/{scale}/labelfree/disvae.csv",
     output:
         claims=report("results/{scale}/labelfree/claims.csv", caption="../report/labelfree/claims.rst",
                       category="labelfree"),
@@ -600,16 +690,15 @@ rule labelfree_write_claims:
 
 
 rule labelfree_consistency_features:
-    """Named target of FACT's `consistency_features` experiment (MNIST so far)."""
+    """Named target of FACT's `consistency_features` experiment, every data set of the scale."""
     input:
-        f"results/{SCALE}/labelfree/fig_consistency_features_mnist.png",
-        f"results/{SCALE}/labelfree/consistency_features_mnist.csv",
+        lf_named_targets(SCALE, "feature_consistency"),
 
 
 rule labelfree_consistency_examples:
     """Named target of FACT's `consistency_examples` experiment (MNIST)."""
     input:
-        f"results/{SCALE}/labelfree/fig_consistency_examples_mnist.png",
+        f"results/{SCALE}/labelfree/fig_example_consistency_mnist.png",
         f"results/{SCALE}/labelfree/consistency_examples_mnist.csv",
 
 
@@ -630,8 +719,7 @@ rule labelfree_pretext:
 rule labelfree_disvae:
     """Named target of FACT's `disvae` experiments (MNIST and dSprites)."""
     input:
-        f"results/{SCALE}/labelfree/fig_disvae.png",
-        f"results/{SCALE}/labelfree/disvae.csv",
+        lf_named_targets(SCALE, "disentanglement"),
 
 
 rule labelfree:

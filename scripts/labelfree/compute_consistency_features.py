@@ -9,7 +9,7 @@ from xairepro.common.provenance import stamp
 from xairepro.common.smk import snakemake_or_mock
 from xairepro.labelfree.features import consistency_features
 
-smk = snakemake_or_mock(globals(), "labelfree_compute_consistency_features", scale="demo", seed="0")
+smk = snakemake_or_mock(globals(), "labelfree_compute_consistency_features", scale="demo", dataset="mnist", seed="0")
 setup_logging(smk.log[0], smk.params.log_level)
 seed = int(smk.wildcards.seed)
 shifts = consistency_features(smk.input.model, smk.input.attributions, seed=seed, **smk.params.masking)

@@ -1,4 +1,4 @@
-"""Rule labelfree_plot_consistency_features: ``fig_consistency_features_mnist.png``.
+"""Rule labelfree_plot_consistency_features: ``fig_feature_consistency_<dataset>.png``.
 
 Calls :func:`xairepro.labelfree.figures.plot_consistency_features`.
 """
@@ -9,8 +9,10 @@ from xairepro.common.plotting import save_figure, use_style
 from xairepro.common.smk import snakemake_or_mock
 from xairepro.labelfree.figures import plot_consistency_features
 
-smk = snakemake_or_mock(globals(), "labelfree_plot_consistency_features", scale="demo")
+smk = snakemake_or_mock(globals(), "labelfree_plot_consistency_features", scale="demo", dataset="mnist")
 setup_logging(smk.log[0], smk.params.log_level)
 use_style()
 shifts = read_csv(smk.input.table, required=("seed", "method", "fraction", "representation_shift"))
-save_figure(plot_consistency_features(shifts, "MNIST", smk.params.width, smk.params.height), smk.output.figure)
+figure = plot_consistency_features(shifts, smk.params.dataset_name, smk.params.width, smk.params.height,
+                                   features="time steps" if smk.wildcards.dataset == "ecg" else "pixels")
+save_figure(figure, smk.output.figure)

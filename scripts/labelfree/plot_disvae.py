@@ -1,4 +1,7 @@
-"""Rule labelfree_plot_disvae: ``fig_disvae.png``. Calls :func:`xairepro.labelfree.figures.plot_disvae`."""
+"""Rule labelfree_plot_disvae: ``fig_disentanglement_<dataset>.png``.
+
+Calls :func:`xairepro.labelfree.figures.plot_disvae`.
+"""
 
 from xairepro.common.io import read_csv
 from xairepro.common.logs import setup_logging
@@ -6,7 +9,7 @@ from xairepro.common.plotting import save_figure, use_style
 from xairepro.common.smk import snakemake_or_mock
 from xairepro.labelfree.figures import plot_disvae
 
-smk = snakemake_or_mock(globals(), "labelfree_plot_disvae", scale="demo")
+smk = snakemake_or_mock(globals(), "labelfree_plot_disvae", scale="demo", dataset="mnist")
 setup_logging(smk.log[0], smk.params.log_level)
 use_style()
 table = read_csv(smk.input.table, required=("dataset", "loss", "beta", "correlation"))

@@ -1,4 +1,5 @@
-"""Rule labelfree_summarise_disvae: every VAE's saliency correlations -> one table."""
+"""Rule labelfree_summarise_disvae: every VAE's saliency correlations of one data set -> one
+table, ``disentanglement_<dataset>.csv``."""
 
 import pandas as pd
 
@@ -7,7 +8,7 @@ from xairepro.common.logs import setup_logging
 from xairepro.common.provenance import stamp
 from xairepro.common.smk import snakemake_or_mock
 
-smk = snakemake_or_mock(globals(), "labelfree_summarise_disvae", scale="demo")
+smk = snakemake_or_mock(globals(), "labelfree_summarise_disvae", scale="demo", dataset="mnist")
 setup_logging(smk.log[0], smk.params.log_level)
 table = pd.concat([read_csv(p, required=("dataset", "loss", "beta", "seed", "correlation"))
                    for p in smk.input.correlations], ignore_index=True)

@@ -1,4 +1,4 @@
-"""Rule labelfree_train_autoencoder: the MNIST autoencoder of one run.
+"""Rule labelfree_train_autoencoder: the autoencoder of one data set and run.
 
 Calls :func:`xairepro.labelfree.features.train_autoencoder` (resumable from its checkpoint).
 """
@@ -7,7 +7,7 @@ from xairepro.common.logs import setup_logging
 from xairepro.common.smk import snakemake_or_mock
 from xairepro.labelfree.features import train_autoencoder
 
-smk = snakemake_or_mock(globals(), "labelfree_train_autoencoder", scale="demo", seed="0")
+smk = snakemake_or_mock(globals(), "labelfree_train_autoencoder", scale="demo", dataset="mnist", seed="0")
 setup_logging(smk.log[0], smk.params.log_level)
 train_autoencoder(smk.input.data, smk.output.model, smk.output.metrics, smk.params.checkpoint,
                   seed=int(smk.wildcards.seed), threads=smk.threads, **smk.params.train)

@@ -105,3 +105,14 @@ def test_representation_shift_is_zero_without_masking_and_grows_with_it(linear_e
     more = inputs.clone()
     more[:, :] = 0
     assert 0 < representation_shift(encoder, inputs, masked) < representation_shift(encoder, inputs, more) * 1.5
+
+
+def test_auxiliary_gradient_equals_autograd_of_the_inner_product_for_a_nonlinear_encoder(inputs):
+    """d/dx~ <f(x~), f(x)> at x~ = x, with f(x) held fixed, by plain autograd, per sample."""
+    torch.manual_seed(2)
+    encoder = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.Tanh(), torch.nn.Linear(16, 3))
+    x = inputs.clone().requires_grad_(True)
+    target = encoder(inputs).detach()
+    (expected,) = torch.autograd.grad((encoder(x) * target).sum(), x)
+    attr = LabelFreeFeatureImportance(encoder, Saliency).attribute(inputs, abs=False, internal_batch_size=4)
+    torch.testing.assert_close(attr, expected, rtol=1e-5, atol=1e-6)

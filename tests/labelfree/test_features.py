@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import torch
 
 from xairepro.common.io import load_arrays, read_json, save_arrays
 from xairepro.labelfree import features
@@ -61,3 +62,41 @@ def test_label_free_rankings_beat_random_masking(run):
     _, _, _, shifts = run
     claims = feature_consistency_claims(shifts.assign(seed=0), "MNIST")
     assert claims["pass"].all(), claims.to_string()
+
+
+def test_masking_replaces_exactly_the_top_ranked_features_by_the_baseline():
+    from xairepro.labelfree.features import mask_top_features
+
+    x = torch.arange(2 * 2 * 5, dtype=torch.float32).reshape(2, 2, 5)  # (N, C, T)
+    baseline = -torch.ones(1, 2, 5)
+    ranks = torch.tensor([[1, 2, 3, 4, 0], [2, 3, 0, 1, 4]])  # place of each step in the order
+    masked = mask_top_features(x, ranks, 2, baseline)
+    assert (masked[0, :, [4, 0]] == -1).all() and (masked[1, :, [2, 3]] == -1).all()  # every channel goes
+    keep = torch.ones_like(x, dtype=torch.bool)
+    keep[0, :, [4, 0]] = False
+    keep[1, :, [2, 3]] = False
+    assert torch.equal(masked[keep], x[keep])
+    assert torch.equal(mask_top_features(x, ranks, 0, baseline), x)  # k = 0 is the identity
+
+
+@pytest.mark.parametrize("dataset,shape", [("ecg", (3, 1, 140)), ("cifar10", (3, 3, 32, 32))])
+def test_autoencoders_of_the_other_data_sets_reconstruct_their_input_shape(dataset, shape):
+    from xairepro.labelfree.models import build_autoencoder
+
+    for options in ({"positional_decoder": True}, {}) if dataset == "ecg" else ({},):
+        model = build_autoencoder(dataset, 8, **options).eval()
+        x = torch.rand(shape)
+        assert model(x).shape == x.shape and model.encode(x).shape == (3, 8)
+
+
+def test_ecg_split_trains_on_normal_and_explains_abnormal_beats(tmp_path):
+    from xairepro.common.io import save_arrays
+    from xairepro.labelfree.features import baseline_input, load_inputs
+
+    beats = np.random.default_rng(0).normal(size=(6, 140)).astype(np.float32)
+    save_arrays(tmp_path / "ecg.npz", beats=beats, labels=np.array([1, 2, 1, 3, 1, 5]))
+    train, train_y = load_inputs(tmp_path / "ecg.npz", "ecg", "train")
+    test, test_y = load_inputs(tmp_path / "ecg.npz", "ecg", "test")
+    assert train.shape == (3, 1, 140) and (train_y == 1).all() and set(test_y.tolist()) == {2, 3, 5}
+    mean = baseline_input(tmp_path / "ecg.npz", "ecg", "mean")
+    np.testing.assert_allclose(mean[0, 0].numpy(), beats[[0, 2, 4]].mean(0), atol=1e-6)

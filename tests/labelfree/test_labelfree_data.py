@@ -52,7 +52,8 @@ def test_ecg_beats_are_aligned_and_normalised(ecg):
     np.testing.assert_allclose(beats.mean(axis=1), 0, atol=1e-5)
     np.testing.assert_allclose(beats.std(axis=1), 1, atol=1e-4)
     r_peaks = beats.argmax(axis=1)
-    assert np.ptp(r_peaks) <= 2  # the R peak sits at the same step in every beat
+    assert np.ptp(r_peaks) <= 2 * 3 + 2  # the R peak sits within the random offset (3 steps)
+    assert np.abs(np.corrcoef(beats[:40])).min() < 0.99  # recordings differ: beats vary
     assert (ecg["labels"] == 1).sum() == 40
 
 

@@ -15,7 +15,7 @@ import time
 import urllib.error
 import urllib.request
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path, PurePosixPath
 
 from xairepro.common.errors import InputError, XaiReproError
@@ -52,10 +52,11 @@ def verify_checksum(path: str | Path, checksum: str) -> None:
 def download(
     urls: str | Sequence[str],
     dest: str | Path,
-    checksum: str,
+    checksum: str | None,
     retries: int = 3,
     backoff_s: float = 2.0,
     timeout_s: float = 60.0,
+    verify: Callable[[Path], None] | None = None,
 ) -> Path:
     """Fetch ``dest`` from the first mirror that answers, verify it, and rename it into place.
 
@@ -67,13 +68,30 @@ def download(
         Final path. If it already exists with the right checksum (e.g. placed by hand),
         nothing is downloaded.
     checksum
-        ``"md5:<hex>"`` or ``"sha256:<hex>"``.
+        ``"md5:<hex>"`` or ``"sha256:<hex>"``. ``None`` only together with ``verify``, for
+        files whose publisher gives no checksum: then the content check decides, and the
+        file's sha256 is logged so that users can pin it.
+    verify
+        A content check run on the downloaded file before it is renamed into place; it
+        raises :class:`InputError` for a bad file (which counts as a failed attempt).
     retries
         Attempts per mirror; transient errors wait ``backoff_s * 2**attempt`` seconds.
     """
+    if checksum is None and verify is None:
+        raise ValueError(f"{dest}: a download needs a checksum or a content check")
     dest = Path(dest)
+
+    def check(path: Path) -> None:
+        if checksum is not None:
+            verify_checksum(path, checksum)
+        else:
+            log.warning("%s: no published checksum; its sha256 is %s (pin it in the config)", dest,
+                        file_digest(path))
+        if verify is not None:
+            verify(path)
+
     if dest.exists():
-        verify_checksum(dest, checksum)
+        check(dest)
         log.info("%s already present and verified", dest)
         return dest
     mirrors = [urls] if isinstance(urls, str) else list(urls)
@@ -85,11 +103,11 @@ def download(
                     log.info("downloading %s (attempt %d/%d)", url, attempt + 1, retries)
                     with urllib.request.urlopen(url, timeout=timeout_s) as response, open(tmp, "wb") as out:
                         shutil.copyfileobj(response, out, CHUNK)
-                    verify_checksum(tmp, checksum)
+                    check(tmp)
                 return dest
             except InputError as exc:
                 errors.append(f"{url}: {exc}")
-                log.warning("checksum mismatch from %s", url)
+                log.warning("%s from %s failed verification", dest.name, url)
             except (urllib.error.URLError, OSError, TimeoutError) as exc:
                 errors.append(f"{url}: {exc}")
                 log.warning("download of %s failed: %s", url, exc)

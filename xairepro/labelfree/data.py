@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
+
 import numpy as np
 
 #: dSprites factor grid: name -> number of values (the original's sizes).
@@ -67,13 +69,17 @@ def render_dsprites(n: int, size: int = 64, seed: int = 0) -> dict[str, np.ndarr
 
 
 def simulate_ecg_beats(
-    n_normal: int, n_abnormal: int, length: int = 140, seed: int = 0, noise: float = 0.01
+    n_normal: int, n_abnormal: int, length: int = 140, seed: int = 0, noise: float = 0.01,
+    recordings: int = 8, jitter: float = 0.2, max_shift: int = 3,
 ) -> dict[str, np.ndarray]:
-    """ECG5000-like beats: ``length`` samples per beat, R peak at the same place in each.
+    """ECG5000-like beats: ``length`` samples per beat, R peak near a third of the window.
 
-    One long ECGSYN recording per class is simulated at ``length`` Hz and 60 beats per
-    minute (one beat per ``length`` samples), cut into beats, and each beat z-normalised as
-    in ECG5000. "Abnormal" beats carry an inverted T wave.
+    Each class is simulated as ``recordings`` ECGSYN recordings at ``length`` Hz and 60
+    beats per minute (one beat per ``length`` samples), each with its P, Q, R, S and T
+    amplitudes scaled by a random factor in ``1 +- jitter`` (beat-to-beat variety, like
+    different patients), cut into beats with a random offset of up to ``max_shift``
+    samples, and z-normalised per beat as in ECG5000. "Abnormal" beats carry an inverted T
+    wave; nothing else tells the classes apart.
 
     Returns
     -------
@@ -81,29 +87,37 @@ def simulate_ecg_beats(
         ``beats`` float32 ``(n_normal + n_abnormal, length)``; ``labels`` int64, 1 = normal
         (ECG5000's class 1), 0 = abnormal; ``planted`` bool ``(length,)``, the T-wave
         window, by construction: ECGSYN places the T wave 100 degrees of the cycle after
-        the R peak with a width of 0.4 rad, so the window is centre +- 2 widths. It is the
-        ground truth of what distinguishes the classes.
+        the R peak with a width of 0.4 rad, so the window is centre +- 2 widths (+ the
+        largest offset). It is the ground truth of what distinguishes the classes.
     """
     import neurokit2 as nk
 
-    def beats(count: int, ai: tuple[float, ...], random_state: int) -> np.ndarray:
-        signal = nk.ecg_simulate(duration=count + 3, sampling_rate=length, heart_rate=60, heart_rate_std=0,
-                                 noise=noise, method="ecgsyn", random_state=random_state, ai=ai)
-        signal = np.asarray(signal, dtype=np.float64)
-        first_r = int(np.argmax(signal[length : 2 * length])) + length
-        start = first_r - r_index
-        cut = np.stack([signal[start + i * length : start + (i + 1) * length] for i in range(count)])
+    rng = np.random.default_rng(seed)
+    r_index = length // 3  # R peak at a third of the window, as in ECG5000
+
+    def beats(count: int, t_sign: float) -> np.ndarray:
+        per_recording = -(-count // recordings)
+        out = []
+        for _ in range(recordings):
+            scale = 1 + jitter * rng.uniform(-1, 1, 5)
+            ai = tuple(float(a) for a in np.array([1.2, -5.0, 30.0, -7.5, 0.75 * t_sign]) * scale)
+            signal = nk.ecg_simulate(duration=per_recording + 3, sampling_rate=length, heart_rate=60,
+                                     heart_rate_std=0, noise=noise, method="ecgsyn",
+                                     random_state=int(rng.integers(2**31)), ai=ai)
+            signal = np.asarray(signal, dtype=np.float64)
+            first_r = int(np.argmax(signal[length : 2 * length])) + length
+            for b in range(per_recording):
+                start = first_r - r_index + b * length + int(rng.integers(-max_shift, max_shift + 1))
+                out.append(signal[start : start + length])
+        cut = np.stack(out[:count])
         cut = cut - cut.mean(axis=1, keepdims=True)
         return cut / cut.std(axis=1, keepdims=True)
 
-    r_index = length // 3  # R peak at a third of the window, as in ECG5000
-    normal_ai = (1.2, -5.0, 30.0, -7.5, 0.75)
-    abnormal_ai = (1.2, -5.0, 30.0, -7.5, -0.75)  # inverted T wave
-    normal = beats(n_normal, normal_ai, seed)
-    abnormal = beats(n_abnormal, abnormal_ai, seed + 1)
+    normal = beats(n_normal, 1.0)
+    abnormal = beats(n_abnormal, -1.0)  # inverted T wave
     t_centre = r_index + 100 / 360 * length  # ECGSYN's default T-wave angle, 100 degrees
     t_width = 0.4 / (2 * np.pi) * length  # and width, 0.4 rad, in samples
-    planted = np.abs(np.arange(length) - t_centre) <= 2 * t_width
+    planted = np.abs(np.arange(length) - t_centre) <= 2 * t_width + max_shift
     return {
         "beats": np.concatenate([normal, abnormal]).astype(np.float32),
         "labels": np.concatenate([np.ones(n_normal), np.zeros(n_abnormal)]).astype(np.int64),
@@ -132,3 +146,145 @@ def read_official_dsprites(path) -> dict[str, np.ndarray]:
     except (OSError, ValueError, KeyError) as exc:
         raise InputError(path, f"not the official dSprites npz ({exc})") from exc
     return {"images": images, "factors": classes, "values": values}
+
+
+# --- ECG5000 -----------------------------------------------------------------------------
+
+#: ECG5000 (UCR/UEA archive), mirrors tried in order. The archive publishes no checksum:
+#: the download is verified by its content (:func:`verify_ecg5000`) and its sha256 logged,
+#: so a user can pin it (``labelfree.ecg.paper.checksum``).
+ECG5000_URLS = (
+    "https://www.timeseriesclassification.com/aeon-toolkit/ECG5000.zip",
+    "http://www.timeseriesclassification.com/Downloads/ECG5000.zip",
+)
+#: Beats per class in ECG5000 (TRAIN + TEST): 1 normal, 2 R-on-T PVC, 3 PVC, 4 SP, 5 UB.
+ECG5000_CLASS_COUNTS = {1: 2919, 2: 1767, 3: 96, 4: 194, 5: 24}
+ECG_LENGTH = 140
+
+
+def parse_arff(text: str, source) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of a numeric ARFF file whose last attribute is the class: ``(values, labels)``.
+
+    Header lines (``@...``), comments (``%...``) and blank lines are skipped; a data row
+    that does not parse is an :class:`InputError` naming ``source`` and the line.
+    """
+    from xairepro.common.errors import InputError
+
+    values, labels = [], []
+    in_data = False
+    for number, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("%"):
+            continue
+        if line.startswith("@"):
+            in_data = in_data or line.lower().startswith("@data")
+            continue
+        if not in_data:
+            continue
+        fields = line.split(",")
+        try:
+            values.append([float(f) for f in fields[:-1]])
+            labels.append(int(float(fields[-1].strip().strip("'\""))))
+        except ValueError as exc:
+            raise InputError(source, f"line {number} is not a numeric ARFF row ({exc})") from exc
+    if not values or len({len(v) for v in values}) != 1:
+        raise InputError(source, "no data rows, or rows of different lengths")
+    return np.asarray(values, dtype=np.float32), np.asarray(labels, dtype=np.int64)
+
+
+def read_ecg5000(path) -> dict[str, np.ndarray]:
+    """The 5000 beats of ``ECG5000.zip``: its TRAIN and TEST ARFF files, concatenated.
+
+    The members are read from the archive in memory (nothing is extracted). Returns
+    ``beats`` float32 ``(5000, 140)`` and ``labels`` int64 (1 = normal ... 5).
+    """
+    import zipfile
+
+    from xairepro.common.errors import InputError
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = {PurePosixPath(n).name: n for n in zf.namelist()}
+            parts = []
+            for split in ("TRAIN", "TEST"):
+                member = names.get(f"ECG5000_{split}.arff")
+                if member is None:
+                    raise InputError(path, f"ECG5000_{split}.arff is missing from the archive")
+                parts.append(parse_arff(zf.read(member).decode("utf-8", "replace"), f"{path}:{member}"))
+    except zipfile.BadZipFile as exc:
+        raise InputError(path, f"not a zip archive ({exc})", "delete it and re-run the download") from exc
+    return {"beats": np.concatenate([p[0] for p in parts]), "labels": np.concatenate([p[1] for p in parts])}
+
+
+def verify_ecg5000(path) -> None:
+    """Content check of a downloaded ``ECG5000.zip``: 5000 beats of 140 steps, ECG5000's class counts."""
+    from xairepro.common.errors import InputError
+
+    data = read_ecg5000(path)
+    counts = {int(c): int(n) for c, n in zip(*np.unique(data["labels"], return_counts=True))}
+    if data["beats"].shape != (sum(ECG5000_CLASS_COUNTS.values()), ECG_LENGTH) or counts != ECG5000_CLASS_COUNTS:
+        raise InputError(path, f"not ECG5000: {data['beats'].shape} beats with class counts {counts}, "
+                               f"expected (5000, 140) and {ECG5000_CLASS_COUNTS}")
+
+
+def ecg_demo(n_normal: int, n_abnormal: int, seed: int = 0, noise: float = 0.01) -> dict[str, np.ndarray]:
+    """The demo ECG file: :func:`simulate_ecg_beats` in the layout of :func:`read_ecg5000`
+    (``beats``, ``labels`` with 1 = normal), plus the ``planted`` T-wave window."""
+    sim = simulate_ecg_beats(n_normal, n_abnormal, length=ECG_LENGTH, seed=seed, noise=noise)
+    labels = np.where(sim["labels"] == 1, 1, 2).astype(np.int64)  # abnormal beats as ECG5000's class 2
+    return {"beats": sim["beats"], "labels": labels, "planted": sim["planted"]}
+
+
+# --- CIFAR-10 / CIFAR-100 (binary version: raw bytes, no pickle) ----------------------------
+
+#: The binary releases of CIFAR (Krizhevsky 2009), with the md5s the authors publish.
+#: The "python version" that torchvision reads is pickled: not used.
+CIFAR = {
+    "cifar10": {"url": "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz",
+                "checksum": "md5:c32a1d4ab5d03f1284b67883e8d87530", "folder": "cifar-10-batches-bin",
+                "train": [f"data_batch_{i}.bin" for i in range(1, 6)], "test": ["test_batch.bin"],
+                "label_bytes": 1, "n_train": 50000, "n_test": 10000},
+    "cifar100": {"url": "https://www.cs.toronto.edu/~kriz/cifar-100-binary.tar.gz",
+                 "checksum": "md5:03b5dce01913d631647c71ecec9e9cb8", "folder": "cifar-100-binary",
+                 "train": ["train.bin"], "test": ["test.bin"], "label_bytes": 2, "n_train": 50000, "n_test": 10000},
+}
+
+
+def read_cifar_binary(paths, label_bytes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Records of CIFAR binary files: ``label_bytes`` label bytes (CIFAR-100: coarse then
+    fine; the last one is used) followed by 3 x 32 x 32 pixel bytes. Returns uint8 images
+    ``(N, 3, 32, 32)`` and int64 labels."""
+    from xairepro.common.errors import InputError
+
+    record = label_bytes + 3 * 32 * 32
+    images, labels = [], []
+    for path in paths:
+        raw = np.fromfile(path, dtype=np.uint8)
+        if raw.size == 0 or raw.size % record:
+            raise InputError(path, f"{raw.size} bytes is not a whole number of {record}-byte CIFAR records",
+                             "the archive is truncated; delete it and re-run the download")
+        rows = raw.reshape(-1, record)
+        labels.append(rows[:, label_bytes - 1].astype(np.int64))
+        images.append(rows[:, label_bytes:].reshape(-1, 3, 32, 32))
+    return np.concatenate(images), np.concatenate(labels)
+
+
+def cifar_arrays(root, dataset: str) -> dict[str, np.ndarray]:
+    """``train_x/train_y/test_x/test_y`` of an extracted CIFAR binary archive under ``root``."""
+    from pathlib import Path
+
+    from xairepro.common.errors import InputError
+
+    spec = CIFAR[dataset]
+    folder = Path(root) / spec["folder"]
+    out = {}
+    for split in ("train", "test"):
+        files = [folder / name for name in spec[split]]
+        missing = [f for f in files if not f.is_file()]
+        if missing:
+            raise InputError(missing[0], f"missing from the {dataset} archive")
+        x, y = read_cifar_binary(files, spec["label_bytes"])
+        if len(x) != spec[f"n_{split}"]:
+            raise InputError(folder, f"{len(x)} {split} images, expected {spec[f'n_{split}']}")
+        out[f"{split}_x"], out[f"{split}_y"] = x, y
+    return out

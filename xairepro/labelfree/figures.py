@@ -13,8 +13,9 @@ STYLE = {"integrated_gradients": ("#1b9e77", "o"), "gradient_shap": ("#d95f02", 
 
 
 def plot_consistency_features(shifts: pd.DataFrame, dataset: str, width: float = 4.0,
-                              height: float = 3.0) -> plt.Figure:
-    """Representation shift vs % of pixels masked, a line per method (mean, min-max band)."""
+                              height: float = 3.0, features: str = "pixels") -> plt.Figure:
+    """Representation shift vs % of ``features`` (pixels, time steps) masked, a line per
+    method (mean over runs, min-max band)."""
     summary = summarise_curves(shifts, ["method", "fraction"], value="representation_shift")
     fig, ax = plt.subplots(figsize=(width, height))
     for method, (color, marker) in STYLE.items():
@@ -24,7 +25,7 @@ def plot_consistency_features(shifts: pd.DataFrame, dataset: str, width: float =
         ax.plot(100 * sel.fraction, sel["mean"], color=color, marker=marker, ms=4, label=METHOD_NAMES[method])
         ax.fill_between(100 * sel.fraction, sel["min"], sel["max"], color=color, alpha=0.15, lw=0)
     runs = shifts.seed.nunique()
-    ax.set_xlabel("pixels masked (%)")
+    ax.set_xlabel(f"{features} masked (%)")
     ax.set_ylabel("representation shift\nmean ||f(x) - f(x masked)||^2")
     ax.set_title(f"{dataset}: label-free feature importance, {runs} run{'s' if runs != 1 else ''}")
     ax.legend(frameon=False)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+DATASET_NAMES = {"mnist": "MNIST", "ecg": "ECG5000", "cifar10": "CIFAR-10", "cifar100": "CIFAR-100",
+                 "dsprites": "dSprites"}
 METHOD_NAMES = {"integrated_gradients": "Integrated Gradients", "gradient_shap": "Gradient SHAP",
                 "saliency": "Saliency", "random": "Random"}
 
@@ -18,7 +20,7 @@ def feature_consistency_claims(shifts: pd.DataFrame, dataset: str) -> pd.DataFra
     rows = []
     mean = shifts.groupby(["method", "fraction"])["representation_shift"].mean().unstack("fraction")
     zero = float(shifts.loc[shifts.fraction == 0, "representation_shift"].abs().max())
-    rows.append({"claim": f"{dataset}: masking 0 % of the pixels leaves the representation unchanged",
+    rows.append({"claim": f"{dataset}: masking 0 % of the features leaves the representation unchanged",
                  "metric": "max shift at 0 %", "value": zero, "expected": "0", "tolerance": 1e-9,
                  "pass": zero <= 1e-9})
     levels = [f for f in mean.columns if 0 < f < 1]
