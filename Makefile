@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CORES ?= 2
 
-.PHONY: demo test test-fast test-slurm lint report paper-dry-run images clean-demo lock venv bench-svd
+.PHONY: demo test test-fast test-slurm lint report paper-dry-run images clean-demo lock venv bench bench-gpu bench-svd
 
 venv: $(STAMP)
 
@@ -49,6 +49,15 @@ report: $(STAMP)
 
 paper-dry-run: $(STAMP)
 	$(BIN)/snakemake -n --config scale=paper
+
+# Workflow and kernel timings on this machine -> results/bench/bench.csv + bench.md (~20 min
+# on 2 cores: every study's demo chain, the whole demo DAG, dry runs, kernels).
+bench: $(STAMP)
+	$(BIN)/python scripts/bench/run.py --cores $(CORES)
+
+# The kernels and one paper-shaped epoch per model on CUDA -> results/bench/bench_gpu.*
+bench-gpu: $(STAMP)
+	$(BIN)/python scripts/bench/gpu.py
 
 # Loss gradients of SVD test excerpts: batched vs batch size 1 (needs the demo's SVD model).
 bench-svd: $(STAMP)

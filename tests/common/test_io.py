@@ -33,6 +33,26 @@ def test_bad_npz_raises_input_error_naming_the_file(tmp_path, content):
     assert str(path) in str(info.value)
 
 
+@pytest.mark.parametrize("cut", [None, 100, 0], ids=["whole", "truncated", "empty"])
+def test_npy_arrays_load_and_a_truncated_one_is_an_input_error(tmp_path, cut):
+    path = tmp_path / "a.npy"
+    np.save(path, np.arange(1000, dtype=np.float64))
+    if cut is None:
+        np.testing.assert_array_equal(load_arrays(path)["array"], np.arange(1000))
+        return
+    path.write_bytes(path.read_bytes()[:cut])
+    with pytest.raises(InputError) as info:
+        load_arrays(path)
+    assert str(path) in str(info.value)
+
+
+def test_npy_holding_objects_is_refused_without_unpickling(tmp_path):
+    path = tmp_path / "objects.npy"
+    np.save(path, np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    with pytest.raises(InputError, match="objects.npy"):
+        load_arrays(path)
+
+
 def test_missing_array_is_reported(tmp_path):
     save_arrays(tmp_path / "a.npz", x=np.zeros(2))
     with pytest.raises(InputError, match="missing arrays"):

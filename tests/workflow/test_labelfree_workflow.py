@@ -1,11 +1,14 @@
 """The labelfree demo chains inside the demo DAG: every figure, table and claim."""
 
+import json
+
 import pytest
 from matplotlib import image
 
 from xairepro.common.io import read_csv
+from xairepro.labelfree.tables import feature_consistency_claims
 
-from .conftest import jobs_of, snakemake
+from .conftest import copy_workflow, jobs_of, snakemake
 
 pytestmark = pytest.mark.workflow
 OUT = "results/demo/labelfree"
@@ -56,3 +59,62 @@ def test_labelfree_plot_knob_reruns_only_its_plot(demo_run):
     # the knob styles every labelfree figure: all their plot rules re-run, nothing else does
     assert "labelfree_plot_consistency_features" in jobs, out[-3000:]
     assert all(job.startswith("labelfree_plot_") for job in jobs), jobs
+
+
+def test_killed_ecg_training_resumes_and_matches_the_uninterrupted_run(demo_run):
+    workdir, _ = demo_run
+    target = f"{OUT}/ecg/autoencoder/seed0.json"
+    reference = json.loads((workdir / target).read_text())
+    killed = snakemake(workdir, target, "--cores", "1", "--forcerun", "labelfree_train_autoencoder",
+                       env={"XAIREPRO_FAULT_AFTER_EPOCH": "5"}, check=False)
+    assert killed.returncode != 0 and "Error in rule labelfree_train_autoencoder" in killed.stdout
+    assert not (workdir / target).exists() and not (workdir / target.replace(".json", ".pt")).exists()
+    assert (workdir / f"{OUT}/checkpoints/autoencoder/ecg/seed0.pt").exists()
+    snakemake(workdir, "--cores", "1", target)
+    resumed = json.loads((workdir / target).read_text())
+    assert resumed["resumed_from_epoch"] == 5
+    assert len(resumed["history"]) == len(reference["history"])
+    for got, want in zip(resumed["history"], reference["history"]):
+        assert got == pytest.approx(want, rel=1e-6)
+    assert resumed["valid_loss"] == pytest.approx(reference["valid_loss"], rel=1e-6)
+
+
+def test_a_corrupt_input_fails_the_job_with_its_log_path_and_no_output(tmp_path):
+    workdir = copy_workflow(tmp_path)
+    data = workdir / "data/demo/ecg/ecg.npz"
+    data.parent.mkdir(parents=True)
+    data.write_bytes(b"PK\x03\x04 this is not an npz file")
+    target = f"{OUT}/ecg/autoencoder/seed0.pt"
+    proc = snakemake(workdir, target, "--cores", "1", check=False)
+    log = "logs/demo/labelfree/train_autoencoder/ecg/seed0.log"
+    assert proc.returncode != 0 and log in proc.stdout
+    message = (workdir / log).read_text()
+    assert "data/demo/ecg/ecg.npz" in message and "not a readable .npz/.npy array file" in message
+    assert not (workdir / target).exists() and not (workdir / target.replace(".pt", ".json")).exists()
+
+
+def small_ecg_config(seed: int) -> str:
+    return "labelfree=" + json.dumps({"consistency_features_ecg": {"demo": {
+        "seeds": [seed], "epochs": 4, "n_test": 30, "ig_steps": 10, "mask_fractions": [0, 0.1, 0.2, 1.0],
+    }}})
+
+
+@pytest.fixture(scope="module")
+def ecg_runs(tmp_path_factory):
+    """The ECG claim-1.1 chain from scratch three times: seed 0, seed 0 again, seed 1."""
+    out = {}
+    for name, seed in (("first", 0), ("again", 0), ("other", 1)):
+        workdir = copy_workflow(tmp_path_factory.mktemp(f"ecg_{name}"))
+        snakemake(workdir, f"{OUT}/consistency_features_ecg.csv", "--cores", "2", "--config", small_ecg_config(seed))
+        out[name] = workdir / OUT / "consistency_features_ecg.csv"
+    return out
+
+
+def test_ecg_chain_is_deterministic_and_another_seed_keeps_the_claims(ecg_runs):
+    strip = lambda path: [line for line in path.read_text().splitlines() if not line.startswith("# git_commit")]  # noqa: E731
+    assert strip(ecg_runs["first"]) == strip(ecg_runs["again"])
+    first, other = read_csv(ecg_runs["first"]), read_csv(ecg_runs["other"])
+    assert len(first) == len(other) and not (first.representation_shift.values == other.representation_shift.values).all()
+    for table in (first, other):
+        claims = feature_consistency_claims(table, "ECG5000")
+        assert claims["pass"].all(), claims.to_string()

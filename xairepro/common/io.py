@@ -69,12 +69,13 @@ def save_arrays(path: str | Path, **arrays: np.ndarray) -> None:
 
 
 def load_arrays(path: str | Path, required: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
-    """Read every array of a ``.npz`` file into memory, never unpickling.
+    """Read every array of a ``.npz`` file (or a single ``.npy`` array, named ``array``)
+    into memory, never unpickling.
 
     Parameters
     ----------
     path
-        The ``.npz`` file.
+        The ``.npz`` or ``.npy`` file.
     required
         Names that must be present; a missing one is an :class:`InputError`.
     """
@@ -84,11 +85,15 @@ def load_arrays(path: str | Path, required: tuple[str, ...] = ()) -> dict[str, n
     if path.stat().st_size == 0:
         raise InputError(path, "file is empty", "delete it and re-run the rule that makes it")
     try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {name: data[name] for name in data.files}
+        data = np.load(path, allow_pickle=False)
+        if isinstance(data, np.ndarray):
+            arrays = {"array": data}
+        else:
+            with data:
+                arrays = {name: data[name] for name in data.files}
     except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
         raise InputError(
-            path, f"not a readable .npz array file ({exc})", "delete it and re-run the rule that makes it"
+            path, f"not a readable .npz/.npy array file ({exc})", "delete it and re-run the rule that makes it"
         ) from exc
     missing = [name for name in required if name not in arrays]
     if missing:

@@ -168,6 +168,7 @@ def feature_importance(
     dataset: str = "mnist",
     baseline: str = "zero",
     threads: int = 1,
+    device: str = "auto",
 ) -> dict[str, np.ndarray]:
     """Label-free attributions of the first ``n_test`` test inputs, per method.
 
@@ -181,10 +182,12 @@ def feature_importance(
     )
 
     seed_everything(seed, threads)
-    model = load_autoencoder(model_path)
-    x, y = load_inputs(data_path, dataset, "test", limit=n_test)
+    device = pick_device(device)
+    model = load_autoencoder(model_path, device)
+    x_cpu, y = load_inputs(data_path, dataset, "test", limit=n_test)
     reference = baseline_input(data_path, dataset, baseline)
-    out: dict[str, np.ndarray] = {"images": x.numpy(), "labels": y.numpy(), "baseline": reference.numpy()}
+    out: dict[str, np.ndarray] = {"images": x_cpu.numpy(), "labels": y.numpy(), "baseline": reference.numpy()}
+    x, reference = x_cpu.to(device), reference.to(device)
     for method in methods:
         if method == "integrated_gradients":
             explainer = LabelFreeFeatureImportance(model.encode, IntegratedGradients)
@@ -200,7 +203,7 @@ def feature_importance(
             attr = explainer.attribute(x, abs=True, internal_batch_size=internal_batch_size)
         else:
             raise ValueError(f"unknown feature importance method {method!r}; choose from {METHODS}")
-        out[method] = attr.numpy().astype(np.float32)
+        out[method] = attr.cpu().numpy().astype(np.float32)
         log.info("%s: mean |attribution| %.3g", method, float(np.abs(out[method]).mean()))
     save_arrays(out_path, **out)
     return out
