@@ -1,0 +1,58 @@
+"""The paper-scale code paths on CUDA give the CPU's results (run on a GPU machine; skipped
+without CUDA). Training and attribution pick the GPU by themselves (``device="auto"``)."""
+
+import numpy as np
+import pytest
+import torch
+
+pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")]
+
+
+def test_loss_gradients_on_cuda_match_the_cpu():
+    import torch.nn.functional as F
+
+    from xairepro.attribution.loss_gradient import LossGradient
+    from xairepro.lossgrad.models import Net
+
+    torch.manual_seed(0)
+    model = Net(10, "softmax").eval()
+    x, y = torch.rand(64, 1, 28, 28), torch.randint(0, 10, (64,))
+    loss = lambda out, t: F.nll_loss(out, t, reduction="none")  # noqa: E731
+    cpu = LossGradient(model, loss).attribute(x, y)
+    gpu_model, gx, gy = model.cuda(), x.cuda(), y.cuda()
+    # cuDNN's default TF32 convolutions round to ~1e-3: off, the GPU matches the CPU closely
+    torch.backends.cudnn.allow_tf32 = False
+    exact = LossGradient(gpu_model, loss).attribute(gx, gy).cpu()
+    torch.backends.cudnn.allow_tf32 = True
+    torch.testing.assert_close(exact, cpu, rtol=1e-4, atol=1e-7)
+    tf32 = LossGradient(gpu_model, loss).attribute(gx, gy).cpu()
+    assert (tf32 - cpu).abs().max() <= 2e-2 * cpu.abs().max()
+
+
+@pytest.mark.parametrize("dataset", ["mnist", "ecg"])
+def test_labelfree_training_and_attribution_run_on_cuda_like_on_the_cpu(tmp_path, dataset):
+    from xairepro.common.io import save_arrays
+    from xairepro.labelfree import features
+
+    rng = np.random.default_rng(0)
+    if dataset == "mnist":
+        arrays = {f"{s}_x": rng.integers(0, 256, (n, 28, 28), dtype=np.uint8) for s, n in (("train", 256), ("test", 32))}
+        arrays |= {f"{s}_y": rng.integers(0, 10, n) for s, n in (("train", 256), ("test", 32))}
+    else:
+        arrays = {"beats": rng.normal(size=(300, 140)).astype(np.float32), "labels": rng.integers(1, 3, 300)}
+    save_arrays(tmp_path / "data.npz", **arrays)
+    options = dict(latent_dim=8, epochs=2, batch_size=64, lr=1e-3, weight_decay=1e-5, valid_fraction=0.1, seed=0,
+                   dataset=dataset, loss="l1" if dataset == "ecg" else "mse")
+    record = features.train_autoencoder(tmp_path / "data.npz", tmp_path / "m.pt", tmp_path / "m.json",
+                                        tmp_path / "ckpt.pt", device="cuda", **options)
+    assert np.isfinite(record["valid_loss"])
+    kwargs = dict(methods=["integrated_gradients", "saliency"], n_test=16, ig_steps=20, shap_samples=2,
+                  internal_batch_size=16, seed=0, dataset=dataset, baseline="mean" if dataset == "ecg" else "zero")
+    torch.backends.cudnn.enabled = False  # cuDNN's LSTM kernels round differently: compare the plain ones
+    gpu = features.feature_importance(tmp_path / "data.npz", tmp_path / "m.pt", tmp_path / "g.npz", device="cuda",
+                                      **kwargs)
+    cpu = features.feature_importance(tmp_path / "data.npz", tmp_path / "m.pt", tmp_path / "c.npz", device="cpu",
+                                      **kwargs)
+    torch.backends.cudnn.enabled = True
+    for method in kwargs["methods"]:
+        np.testing.assert_allclose(gpu[method], cpu[method], rtol=1e-3, atol=1e-5 * np.abs(cpu[method]).max())
