@@ -12,14 +12,13 @@ CNN14 25 s per epoch).
 from __future__ import annotations
 
 import argparse
-import importlib
 import time
 from pathlib import Path
 
 import pandas as pd
 import torch
 
-from xairepro.common.bench import kernel_rows, markdown_table
+from xairepro.common.bench import kernel_rows, markdown_table, study_benches
 from xairepro.common.io import atomic_path
 from xairepro.common.logs import setup_logging
 
@@ -35,12 +34,7 @@ if not torch.cuda.is_available():
 device = "cuda"
 torch.backends.cudnn.benchmark = True
 kernels, epochs = [], []
-for study in args.studies:
-    try:
-        bench = importlib.import_module(f"xairepro.{study}.bench")
-    except ModuleNotFoundError:
-        log.warning("%s has no benchmark hooks", study)
-        continue
+for study, bench in study_benches(args.studies):
     for row in kernel_rows(bench.kernels(device), device=device):
         kernels.append(row)
         log.info("%s", row)

@@ -17,9 +17,7 @@ Writes ``results/bench/bench.csv`` (long format: section, name, metric, value, u
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -28,13 +26,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from xairepro.common.bench import kernel_rows, markdown_table
+from xairepro.common.bench import kernel_rows, markdown_table, study_benches
 from xairepro.common.io import atomic_path
 from xairepro.common.logs import setup_logging
 from xairepro.common.seeding import seed_everything
+from xairepro.common.smk import copy_workflow
 
 ROOT = Path(__file__).resolve().parents[2]
-WORKFLOW_FILES = ("Snakefile", "config.yaml", "rules", "scripts", "report", "envs", "containers", "profiles")
 STUDIES = ("lossgrad", "labelfree", "pianist", "esc50", "interactive")
 SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")
 
@@ -54,18 +52,6 @@ def record(section, name, metric, value, unit):
     log.info("%s | %s | %s = %.4g %s", section, name, metric, value, unit)
 
 
-def fresh_copy(parent: Path, name: str) -> Path:
-    dest = parent / name
-    dest.mkdir()
-    for item in WORKFLOW_FILES:
-        src = ROOT / item
-        if src.is_dir():
-            shutil.copytree(src, dest / item, ignore=shutil.ignore_patterns("*.sif", "__pycache__"))
-        else:
-            shutil.copy2(src, dest / item)
-    return dest
-
-
 def timed_snakemake(workdir: Path, *extra: str) -> float:
     start = time.perf_counter()
     proc = subprocess.run([SNAKEMAKE, "--cores", str(args.cores), *extra], cwd=workdir, text=True,
@@ -79,10 +65,10 @@ def timed_snakemake(workdir: Path, *extra: str) -> float:
 
 if not args.kernels_only:
     with tempfile.TemporaryDirectory(prefix="xairepro-bench-") as tmp:
-        chains = fresh_copy(Path(tmp), "chains")
+        chains = copy_workflow(ROOT, Path(tmp) / "chains")
         for study in args.studies:
             record("workflow", f"{study} demo chain", "wall time", timed_snakemake(chains, study), "s")
-        whole = fresh_copy(Path(tmp), "whole")
+        whole = copy_workflow(ROOT, Path(tmp) / "whole")
         record("workflow", "whole demo DAG", "wall time", timed_snakemake(whole), "s")
         record("workflow", "snakemake -n, everything up to date", "wall time", timed_snakemake(whole, "-n"), "s")
         record("workflow", "paper-scale DAG (snakemake -n --config scale=paper)", "wall time",
@@ -92,12 +78,7 @@ if not args.kernels_only:
                                'lossgrad={"plot": {"panel_width": 2.5}}'), "s")
 
 kernel_table = []
-for study in args.studies:
-    try:
-        bench = importlib.import_module(f"xairepro.{study}.bench")
-    except ModuleNotFoundError:
-        log.warning("%s has no benchmark hooks", study)
-        continue
+for study, bench in study_benches(args.studies):
     seed_everything(0, args.threads)
     for row in kernel_rows(bench.kernels("cpu")):
         kernel_table.append(row)

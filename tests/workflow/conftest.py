@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from xairepro.common import smk
+
 ROOT = Path(__file__).resolve().parents[2]
 SNAKEMAKE = Path(sys.executable).parent / "snakemake"
-WORKFLOW_FILES = ("Snakefile", "config.yaml", "rules", "scripts", "report", "envs", "containers", "profiles")
 
 
 def snakemake(workdir: Path, *args: str, env: dict | None = None, timeout: int = 900, check: bool = True):
@@ -41,15 +41,19 @@ def jobs_of(output: str) -> dict[str, int]:
     return counts
 
 
+def assert_resumed_like(resumed: dict, reference: dict, epoch: int, metrics: tuple[str, ...]) -> None:
+    """A training record resumed after ``epoch`` equals the uninterrupted one: every epoch of
+    the history and every final metric, to rounding."""
+    assert resumed["resumed_from_epoch"] == epoch
+    assert len(resumed["history"]) == len(reference["history"])
+    for got, want in zip(resumed["history"], reference["history"]):
+        assert got == pytest.approx(want, rel=1e-6)
+    for metric in metrics:
+        assert resumed[metric] == pytest.approx(reference[metric], rel=1e-6, abs=1e-9), metric
+
+
 def copy_workflow(dest: Path) -> Path:
-    dest.mkdir(parents=True, exist_ok=True)
-    for name in WORKFLOW_FILES:
-        src = ROOT / name
-        if src.is_dir():
-            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("*.sif", "__pycache__"))
-        else:
-            shutil.copy2(src, dest / name)
-    return dest
+    return smk.copy_workflow(ROOT, dest)
 
 
 @pytest.fixture(scope="session")

@@ -19,6 +19,18 @@ from typing import Any
 import torch
 
 
+def study_benches(studies: Sequence[str]):
+    """``(study, module)`` for every study that has ``xairepro.<study>.bench`` hooks."""
+    import importlib
+    import logging
+
+    for study in studies:
+        try:
+            yield study, importlib.import_module(f"xairepro.{study}.bench")
+        except ModuleNotFoundError:
+            logging.getLogger(__name__).warning("%s has no benchmark hooks", study)
+
+
 def best_seconds(fn: Callable[[], Any], repeats: int = 3, device: str = "cpu") -> float:
     """Best wall time of ``repeats`` calls after one warm-up call (the machine is shared:
     the best time is the least disturbed one)."""

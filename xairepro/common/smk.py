@@ -90,3 +90,23 @@ def snakemake_or_mock(namespace: Mapping[str, Any], rulename: str, **wildcards: 
     if "snakemake" in namespace:
         return namespace["snakemake"]
     return mock_snakemake(rulename, **wildcards)
+
+
+#: What a run of the workflow needs from the checkout (results and data stay behind).
+WORKFLOW_FILES = ("Snakefile", "config.yaml", "rules", "scripts", "report", "envs", "containers", "profiles")
+
+
+def copy_workflow(root: str | Path, dest: str | Path) -> Path:
+    """A fresh copy of the workflow in ``root`` at ``dest``, with nothing built (for tests
+    and benchmarks that must start from scratch)."""
+    import shutil
+
+    root, dest = Path(root), Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in WORKFLOW_FILES:
+        src = root / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("*.sif", "__pycache__"))
+        else:
+            shutil.copy2(src, dest / name)
+    return dest
