@@ -25,7 +25,7 @@ rule pianist_generate_data:
     benchmark:
         "benchmarks/demo/pianist/generate_data.tsv"
     params:
-        root="data/demo/pianist",
+        root=lambda wildcards, output: str(Path(output.truth).parent),
         demo=pn_demo(),
         log_level=config["log_level"],
     conda:

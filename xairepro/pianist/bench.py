@@ -85,7 +85,8 @@ def _harmony_shape(model: DisentangleNet, roll=DEMO_ROLL) -> tuple[int, ...]:
 
 
 def paper_epoch(device: str = "cuda", max_batches: int | None = None, batch_size: int = 20,
-                n_clips: int = PAPER_TRAIN_CLIPS, n_classes: int = 20) -> list[dict]:
+                n_clips: int = PAPER_TRAIN_CLIPS, n_classes: int = 20, roll_shape: tuple[int, int] = PAPER_ROLL
+                ) -> list[dict]:
     """One training epoch of each paper model on synthetic 88 x 3000 rolls (SGD for the
     ResNet-50, Adam for DisentangleNet, the paper's settings); seconds per epoch."""
     torch.manual_seed(0)
@@ -103,7 +104,7 @@ def paper_epoch(device: str = "cuda", max_batches: int | None = None, batch_size
         model = model.to(device).train()
         opt = make_opt(model.parameters())
         generator = torch.Generator(device="cpu").manual_seed(0)
-        x = (torch.rand(batch_size, channels, *PAPER_ROLL, generator=generator) < 0.02).float().to(device)
+        x = (torch.rand(batch_size, channels, *roll_shape, generator=generator) < 0.02).float().to(device)
         y = torch.randint(0, n_classes, (batch_size,), generator=generator).to(device)
         if device.startswith("cuda"):
             torch.cuda.synchronize()

@@ -59,7 +59,8 @@ def plot_sign_counts(summary: pd.DataFrame, *, width: float, height: float, cmap
     for i in range(counts.shape[0]):
         for j in range(counts.shape[1]):
             ax.text(j, i, f"{counts.iat[i, j]:.2f}{marks.iat[i, j] if isinstance(marks.iat[i, j], str) else ''}",
-                    ha="center", va="center", fontsize=7)
+                    ha="center", va="center", fontsize=7,
+                    color="white" if abs(float(counts.iat[i, j]) - 0.5) > 0.3 else "black")
     ax.set_xticks(range(counts.shape[1]), counts.columns, rotation=45, ha="right")
     ax.set_yticks(range(counts.shape[0]), counts.index)
     ax.grid(False)
