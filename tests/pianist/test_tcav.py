@@ -114,3 +114,12 @@ def test_kernel_heatmap_shapes_and_zero_where_no_notes(model):
 def test_heatmap_clip_list_uses_the_default_only_when_empty():
     assert heatmap_clips([], "d.mid") == ["d.mid"]
     assert heatmap_clips(["a.mid", "b.mid"], "d.mid") == ["a.mid", "b.mid"]
+
+
+def test_integrated_gradients_is_a_drop_in_attribution(model):
+    rolls, targets = _rolls(2, 5), np.array([0, 1])
+    cavs = np.ones((1, tcav.activations(model, rolls[:1]).shape[1]), np.float32)
+    s = tcav.sensitivities(model, rolls, targets, cavs, batch_size=2, attribution_fn="integrated_gradients", ig_steps=4)
+    assert s.shape == (2, 1) and np.isfinite(s).all()
+    with pytest.raises(ValueError, match="attribution_fn"):
+        tcav.sensitivities(model, rolls, targets, cavs, batch_size=2, attribution_fn="occlusion")
