@@ -11,16 +11,19 @@ report: "report/workflow.rst"
 include: "rules/common.smk"
 include: "rules/lossgrad_functions.smk"
 include: "rules/labelfree_functions.smk"
+include: "rules/pianist_functions.smk"
 
 
 wildcard_constraints:
     scale="demo|paper",
     seed=r"\d+",
     variant="softmax10|softmax2|sigmoid2",
+    model="resnet|disentangle",
 
 
 include: "rules/lossgrad.smk"
 include: "rules/labelfree.smk"
+include: "rules/pianist.smk"
 
 
 rule all:

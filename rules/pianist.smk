@@ -1,0 +1,411 @@
+# Study pianist: LIME and TCAV explanations of a jazz-pianist classifier on piano rolls
+# (Cheston, Bance & Harrison 2025). Clips -> note table -> ResNet baseline (LIME figures) and
+# DisentangleNet (harmony CAVs -> sign counts -> heatmaps) -> claims. Demo: synthetic
+# performers with planted concepts; paper: the Zenodo 14774191 archive.
+
+
+localrules:
+    pianist_download_archive,
+    pianist_lime,
+    pianist_tcav,
+    pianist,
+
+
+rule pianist_generate_data:
+    """Demo corpus: synthetic performers (planted concept vocabularies) cut into clips, a
+    track-level split, concept MIDIs from chord rules, and truth.json (no network)."""
+    output:
+        clips=directory("data/demo/pianist/clips"),
+        splits=directory("data/demo/pianist/splits"),
+        voicings=directory("data/demo/pianist/voicings"),
+        raw=directory("data/demo/pianist/raw"),
+        truth="data/demo/pianist/truth.json",
+    log:
+        "logs/demo/pianist/generate_data.log",
+    benchmark:
+        "benchmarks/demo/pianist/generate_data.tsv"
+    params:
+        root=lambda wildcards, output: str(Path(output.truth).parent),
+        demo=pn_demo(),
+        log_level=config["log_level"],
+    conda:
+        "../envs/pianist.yaml"
+    container:
+        container_image("pianist")
+    script:
+        "../scripts/pianist/generate_data.py"
+
+
+rule pianist_download_archive:
+    """The paper archive (Zenodo record 14774191), checked against Zenodo's published md5 or a
+    pinned sha256; a file placed by hand is accepted if it matches (local rule)."""
+    output:
+        archive="data/paper/pianist/archive.zip",
+        checksum="data/paper/pianist/archive.checksum",
+    log:
+        "logs/paper/pianist/download_archive.log",
+    benchmark:
+        "benchmarks/paper/pianist/download_archive.tsv"
+    params:
+        urls=config["pianist"]["data"]["paper"]["archive_urls"],
+        name=config["pianist"]["data"]["paper"]["archive_name"],
+        record_api=config["pianist"]["data"]["paper"]["zenodo_record_api"],
+        sha256=config["pianist"]["data"]["paper"]["archive_sha256"],
+        log_level=config["log_level"],
+    retries: 2
+    conda:
+        "../envs/pianist.yaml"
+    container:
+        container_image("pianist")
+    script:
+        "../scripts/pianist/download_archive.py"
+
+
+rule pianist_extract_archive:
+    """Verify the archive again and extract it safely into clips/, splits/ and voicings/."""
+    input:
+        archive="data/paper/pianist/archive.zip",
+        checksum="data/paper/pianist/archive.checksum",
+    output:
+        clips=directory("data/paper/pianist/clips"),
+        splits=directory("data/paper/pianist/splits"),
+        voicings=directory("data/paper/pianist/voicings"),
+    log:
+        "logs/paper/pianist/extract_archive.log",
+    benchmark:
+        "benchmarks/paper/pianist/extract_archive.tsv"
+    params:
+        split_dir=config["pianist"]["data"]["paper"]["split_dir"],
+        log_level=config["log_level"],
+    conda:
+        "../envs/pianist.yaml"
+    container:
+        container_image("pianist")
+    script:
+        "../scripts/pianist/extract_archive.py"
+
+
+rule pianist_prepare_clips:
+    """Every clip of the split tables as one note table; a corrupt or empty clip stops here."""
+    input:
+        clips="data/{scale}/pianist/clips",
+        splits="data/{scale}/pianist/splits",
+    output:
+        data="data/{scale}/pianist/clips.npz",
+    log:
+        "logs/{scale}/pianist/prepare_clips.log",
+    benchmark:
+        "benchmarks/{scale}/pianist/prepare_clips.tsv"
+    params:
+        clip_seconds=lambda wc: pn_roll(wc)["clip_seconds"],
+        min_duration=lambda wc: pn_roll(wc)["min_duration"],
+        log_level=config["log_level"],
+    conda:
+        "../envs/pianist.yaml"
+    container:
+        container_image("pianist")
+    script:
+        "../scripts/pianist/prepare_clips.py"
+
+
+rule pianist_train_model:
+    """Train the resnet baseline or DisentangleNet (augmented), evaluate it on the held-out
+    splits: clip and track accuracy, confusion counts (resumes from its checkpoint)."""
+    input:
+        data="data/{scale}/pianist/clips.npz",
+    output:
+        model="results/{scale}/pianist/models/{model}.pt",
+        metrics="results/{scale}/pianist/models/{model}.json",
+        accuracy="results/{scale}/pianist/accuracy_{model}.csv",
+        confusion="results/{scale}/pianist/confusion_{model}.csv",
+    log:
+        "logs/{scale}/pianist/train_model/{model}.log",
+    benchmark:
+        "benchmarks/{scale}/pianist/train_model/{model}.tsv"
+    params:
+        checkpoint="results/{scale}/pianist/checkpoints/{model}.pt",
+        roll=pn_roll,
+        train=pn_train,
+        log_level=config["log_level"],
+    threads: lambda wc: study_cfg("pianist", wc.model, wc.scale)["resources"]["threads"]
+    resources:
+        mem_mb=lambda wc: study_cfg("pianist", wc.model, wc.scale)["resources"]["mem_mb"],
+        runtime=lambda wc: study_cfg("pianist", wc.model, wc.scale)["resources"]["runtime"],
+        gpu=lambda wc: study_cfg("pianist", wc.model, wc.scale)["resources"]["gpu"],
+    conda:
+        "../envs/pianist.yaml"
+    container:
+        container_image("pianist")
+    script:
+        "../scripts/pianist/train_model.py"
+
+
+rule pianist_compute_lime:
+    """LIME (quickshift superpixels) of every held-out clip for the baseline: the top-5
+    positive superpixels of the top class (the explanation cache)."""
+    input:
+        data="data/{scale}/pianist/clips.npz",
+        model="results/{scale}/pianist/models/resnet.pt",
+    output:
+        explanations="results/{scale}/pianist/lime/explanations.npz",
+    log:
+        "logs/{scale}/pianist/compute_lime.log",
+    benchmark:
+        "benchmarks/{scale}/pianist/compute_lime.tsv"
+    params:
+        roll=pn_roll,
+        lime=pn_lime,
+        log_level=config["log_level"],
+    threads: resource("pianist", "lime", "threads")
+    resources:
+        mem_mb=resource("pianist", "lime", "mem_mb"),
+        runtime=resource("pianist", "lime", "runtime"),
+        gpu=resource("pianist", "lime", "gpu"),
+    conda:
+        "../envs/pianist.yaml"
+    container:
+        container_image("pianist")
+    script:
+        "../scripts/pianist/compute_lime.py"
+
+
+rule pianist_plot_lime:
+    """LIME piano rolls: one figure per held-out clip, grouped by performer (mm:ss, octaves)."""
+    input:
+        data="data/{scale}/pianist/clips.npz",
+        explanations="results/{scale}/pianist/lime/explanations.npz",
+    output:
+        figures=report(
+            directory("results/{scale}/pianist/lime/figures"),
+            patterns=["{performer}/{name}.png"],
+            caption="../report/pianist/lime.rst",
+            category="pianist",
+        ),
+    log:
+        "logs/{scale}/pianist/plot_lime.log",
+    benchmark:
+        "benchmarks/{scale}/pianist/plot_lime.tsv"
+    params:
+        roll=pn_roll,
+        width=config["pianist"]["plot"]["lime_width"],
+        height=config["pianist"]["plot"]["lime_height"],
+        log_level=config["log_level"],
+    conda:
+        "../envs/pianist.yaml"
+    container:
+        container_image("pianist")
+    script:
+        "../scripts/pianist/plot_lime.py"
+
+
+rule pianist_compute_cavs:
+    """Concept CAVs (n_experiments per concept, fresh negatives) and random CAVs on the harmony
+    branch's last block: a declared npz output, rebuilt whenever its inputs change."""
+    input:
+        data="data/{scale}/pianist/clips.npz",
+        model="results/{scale}/pianist/models/disentangle.pt",
+        voicings="data/{scale}/pianist/voicings",
+    output:
+        cavs="results/{scale}/pianist/tcav/cavs.npz",
+    log:
+        "logs/{scale}/pianist/compute_cavs.log",
+    benchmark:
+        "benchmarks/{scale}/pianist/compute_cavs.tsv"
+    params:
+        roll=pn_roll,
+        cav=pn_cav,
+        log_level=config["log_level"],
+    threads: resource("pianist", "tcav", "threads")
+    resources:
+        mem_mb=resource("pianist", "tcav", "mem_mb"),
+        runtime=resource("pianist", "tcav", "runtime"),
+        gpu=resource("pianist", "tcav", "gpu"),
+    conda:
+        "../envs/pianist.yaml"
+    container:
+        container_image("pianist")
+    script:
+        "../scripts/pianist/compute_cavs.py"
+
+
+rule pianist_compute_sensitivities:
+    """Gradient x activation sensitivities of every held-out clip to every CAV (JSON) and
+    the sign counts and magnitudes per performer, concept and experiment."""
+    input:
+        data="data/{scale}/pianist/clips.npz",
+        model="results/{scale}/pianist/models/disentangle.pt",
+        cavs="results/{scale}/pianist/tcav/cavs.npz",
+    output:
+        sensitivities="results/{scale}/pianist/tcav/sensitivities.json",
+        sign_counts="results/{scale}/pianist/tcav/sign_counts_experiments.csv",
+    log:
+        "logs/{scale}/pianist/compute_sensitivities.log",
+    benchmark:
+        "benchmarks/{scale}/pianist/compute_sensitivities.tsv"
+    params:
+        roll=pn_roll,
+        attribution=pn_attribution,
+        log_level=config["log_level"],
+    threads: resource("pianist", "tcav", "threads")
+    resources:
+        mem_mb=resource("pianist", "tcav", "mem_mb"),
+        runtime=resource("pianist", "tcav", "runtime"),
+        gpu=resource("pianist", "tcav", "gpu"),
+    conda:
+        "../envs/pianist.yaml"
+    container:
+        container_image("pianist")
+    script:
+        "../scripts/pianist/compute_sensitivities.py"
+
+
+rule pianist_summarise_tcav:
+    """Mean sign counts (Wilcoxon vs random, Bonferroni stars) and the concept-concept and
+    performer-performer Pearson correlations."""
+    input:
+        sign_counts="results/{scale}/pianist/tcav/sign_counts_experiments.csv",
+    output:
+        summary="results/{scale}/pianist/tcav_sign_counts.csv",
+        concepts="results/{scale}/pianist/concept_correlation.csv",
+        performers="results/{scale}/pianist/performer_correlation.csv",
+    log:
+        "logs/{scale}/pianist/summarise_tcav.log",
+    benchmark:
+        "benchmarks/{scale}/pianist/summarise_tcav.tsv"
+    params:
+        log_level=config["log_level"],
+    conda:
+        "../envs/pianist.yaml"
+    container:
+        container_image("pianist")
+    script:
+        "../scripts/pianist/summarise_tcav.py"
+
+
+rule pianist_plot_tcav:
+    """The performer x concept sign-count heatmap and the two correlation heatmaps, rows and
+    columns in dendrogram order."""
+    input:
+        summary="results/{scale}/pianist/tcav_sign_counts.csv",
+        concepts="results/{scale}/pianist/concept_correlation.csv",
+        performers="results/{scale}/pianist/performer_correlation.csv",
+    output:
+        sign_counts=report("results/{scale}/pianist/fig_tcav_sign_counts.png",
+                           caption="../report/pianist/fig_tcav_sign_counts.rst", category="pianist"),
+        concepts=report("results/{scale}/pianist/fig_concept_correlation.png",
+                        caption="../report/pianist/fig_concept_correlation.rst", category="pianist"),
+        performers=report("results/{scale}/pianist/fig_performer_correlation.png",
+                          caption="../report/pianist/fig_performer_correlation.rst", category="pianist"),
+    log:
+        "logs/{scale}/pianist/plot_tcav.log",
+    benchmark:
+        "benchmarks/{scale}/pianist/plot_tcav.tsv"
+    params:
+        width=config["pianist"]["plot"]["width"],
+        height=config["pianist"]["plot"]["height"],
+        cmap=config["pianist"]["plot"]["cmap"],
+        log_level=config["log_level"],
+    conda:
+        "../envs/pianist.yaml"
+    container:
+        container_image("pianist")
+    script:
+        "../scripts/pianist/plot_tcav.py"
+
+
+rule pianist_compute_kernel_heatmaps:
+    """Kernel occlusion of the named clips (sensitivity_heatmap_clips, or the default clip
+    when the list is empty): notes under the kernel deleted, sensitivity recomputed."""
+    input:
+        data="data/{scale}/pianist/clips.npz",
+        model="results/{scale}/pianist/models/disentangle.pt",
+        cavs="results/{scale}/pianist/tcav/cavs.npz",
+    output:
+        heatmaps="results/{scale}/pianist/tcav/kernel_heatmaps.npz",
+    log:
+        "logs/{scale}/pianist/compute_kernel_heatmaps.log",
+    benchmark:
+        "benchmarks/{scale}/pianist/compute_kernel_heatmaps.tsv"
+    params:
+        roll=pn_roll,
+        heatmap=pn_heatmap,
+        log_level=config["log_level"],
+    threads: resource("pianist", "tcav", "threads")
+    resources:
+        mem_mb=resource("pianist", "tcav", "mem_mb"),
+        runtime=resource("pianist", "tcav", "runtime"),
+        gpu=resource("pianist", "tcav", "gpu"),
+    conda:
+        "../envs/pianist.yaml"
+    container:
+        container_image("pianist")
+    script:
+        "../scripts/pianist/compute_kernel_heatmaps.py"
+
+
+rule pianist_plot_kernel_heatmaps:
+    """One kernel-occlusion figure per named clip, one panel per concept."""
+    input:
+        heatmaps="results/{scale}/pianist/tcav/kernel_heatmaps.npz",
+    output:
+        figures=report(
+            directory("results/{scale}/pianist/kernel_heatmaps"),
+            patterns=["{name}.png"],
+            caption="../report/pianist/kernel_heatmaps.rst",
+            category="pianist",
+        ),
+    log:
+        "logs/{scale}/pianist/plot_kernel_heatmaps.log",
+    benchmark:
+        "benchmarks/{scale}/pianist/plot_kernel_heatmaps.tsv"
+    params:
+        roll=pn_roll,
+        kernel=lambda wc: study_cfg("pianist", "tcav", wc.scale)["kernel"],
+        width=config["pianist"]["plot"]["width"],
+        height=config["pianist"]["plot"]["height"],
+        log_level=config["log_level"],
+    conda:
+        "../envs/pianist.yaml"
+    container:
+        container_image("pianist")
+    script:
+        "../scripts/pianist/plot_kernel_heatmaps.py"
+
+
+rule pianist_write_claims:
+    """claims.csv: planted-truth recovery and accuracy floors (demo), published accuracies (paper)."""
+    input:
+        unpack(pn_claims_inputs),
+    output:
+        claims="results/{scale}/pianist/claims.csv",
+    log:
+        "logs/{scale}/pianist/write_claims.log",
+    benchmark:
+        "benchmarks/{scale}/pianist/write_claims.tsv"
+    params:
+        thresholds=lambda wc: study_cfg("pianist", "claims", wc.scale),
+        log_level=config["log_level"],
+    conda:
+        "../envs/pianist.yaml"
+    container:
+        container_image("pianist")
+    script:
+        "../scripts/pianist/write_claims.py"
+
+
+rule pianist_lime:
+    """Named target of the original's create_lime_plots.py: every LIME piano-roll figure."""
+    input:
+        pianist_lime_targets(SCALE),
+
+
+rule pianist_tcav:
+    """Named target of the original's create_harmony_cavs.py: CAVs, sign counts, heatmaps."""
+    input:
+        pianist_tcav_targets(SCALE),
+
+
+rule pianist:
+    """Every output of the pianist study at the configured scale, claims included."""
+    input:
+        pianist_targets(SCALE),

@@ -1,0 +1,125 @@
+"""CAVs, sensitivities, sign counts, Wilcoxon stars, dendrograms, kernel occlusion."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from xairepro.pianist import tcav
+from xairepro.pianist.models import DisentangleNet
+from xairepro.pianist.steps import heatmap_clips
+
+SMALL = {"block": "basic", "layers": (1, 1, 1, 1), "width": 4, "stem": "small"}
+
+
+@pytest.fixture(scope="module")
+def model():
+    torch.manual_seed(0)
+    return DisentangleNet(3, **SMALL).eval()
+
+
+def _rolls(n, seed=0):
+    rng = np.random.default_rng(seed)
+    return ((rng.random((n, 88, 40)) < 0.05) * rng.random((n, 88, 40))).astype(np.float32)
+
+
+def test_sensitivity_is_gradient_times_activation_dotted_with_the_cav(model):
+    rolls, targets = _rolls(3), np.array([0, 2, 1])
+    dim = tcav.activations(model, rolls).shape[1]
+    cavs = np.random.default_rng(1).standard_normal((2, dim)).astype(np.float32)
+    s = tcav.sensitivities(model, rolls, targets, cavs, batch_size=2)
+    # by hand: hook the harmony layer, autograd of the target logit, one clip at a time
+    for i in range(3):
+        store = {}
+        handle = tcav.harmony_layer(model).register_forward_hook(lambda m, inp, out: store.setdefault("a", out))
+        x = tcav.harmony_only(rolls[i:i + 1])
+        logit = model(x)[0, targets[i]]
+        handle.remove()
+        (grad,) = torch.autograd.grad(logit, store["a"])
+        expected = (grad * store["a"]).flatten().detach().numpy() @ cavs.T
+        np.testing.assert_allclose(s[i], expected, rtol=1e-4, atol=1e-6)
+
+
+def test_batched_sensitivities_equal_one_clip_at_a_time(model):
+    rolls, targets = _rolls(5, 3), np.array([0, 1, 2, 0, 1])
+    cavs = np.random.default_rng(2).standard_normal((3, tcav.activations(model, rolls[:1]).shape[1])).astype(np.float32)
+    batched = tcav.sensitivities(model, rolls, targets, cavs, batch_size=5)
+    single = np.concatenate([tcav.sensitivities(model, rolls[i:i + 1], targets[i:i + 1], cavs, batch_size=1)
+                             for i in range(5)])
+    np.testing.assert_allclose(batched, single, rtol=1e-4, atol=1e-6)
+
+
+def test_cav_points_along_the_planted_direction():
+    rng = np.random.default_rng(0)
+    direction = np.zeros(20, np.float32)
+    direction[3] = 1.0
+    concept = [rng.normal(0, 1, (60, 20)).astype(np.float32) + 3 * direction * (k == 0) for k in range(3)]
+    clips = rng.normal(0, 1, (40, 20)).astype(np.float32)
+    fitted = tcav.fit_cavs(concept, clips, n_experiments=4, n_random_clips=40, positive_fraction=0.8, seed=0)
+    assert fitted["cavs"].shape == (3, 4, 20) and fitted["random_cavs"].shape == (4, 20)
+    unit = fitted["cavs"][0] / np.linalg.norm(fitted["cavs"][0], axis=1, keepdims=True)
+    assert (unit[:, 3] > 0.7).all()  # every experiment of concept 0 finds feature 3
+    assert not np.allclose(fitted["cavs"][0, 0], fitted["cavs"][0, 1])  # fresh draws per experiment
+
+
+def test_sign_counts_and_magnitudes_by_hand():
+    s = np.array([[1.0], [-3.0], [2.0], [0.5]])
+    labels = np.array([0, 0, 1, 1])
+    counts, magnitude = tcav.sign_counts(s, labels, 2)
+    np.testing.assert_allclose(counts[:, 0], [0.5, 1.0])
+    np.testing.assert_allclose(magnitude[:, 0], [0.25, 1.0])
+
+
+def test_wilcoxon_bonferroni_and_stars():
+    concept = np.array([[[0.9, 0.95, 1.0, 0.92, 0.97, 0.93, 0.99, 0.91, 0.96, 0.98]],
+                        [[0.5, 0.4, 0.6, 0.5, 0.45, 0.55, 0.5, 0.52, 0.48, 0.5]]])
+    random = np.array([[0.5, 0.45, 0.55, 0.52, 0.48, 0.5, 0.47, 0.53, 0.5, 0.49],
+                       [0.5, 0.45, 0.55, 0.52, 0.48, 0.5, 0.47, 0.53, 0.5, 0.49]])
+    p, p_bonf = tcav.significance(concept, random)
+    assert p[0, 0] == pytest.approx(2 / 2**10)  # exact two-sided: all ten differences positive
+    assert p_bonf[0, 0] == pytest.approx(2 * p[0, 0]) and p_bonf[1, 0] > 0.05
+    assert [tcav.stars(v) for v in (0.0005, 0.005, 0.02, 0.2)] == ["***", "**", "*", ""]
+
+
+def test_summary_correlations_and_dendrogram_order():
+    rows = []
+    for p, base in (("a", [0.9, 0.1, 0.2]), ("b", [0.1, 0.9, 0.8]), ("c", [0.85, 0.2, 0.1])):
+        for c, value in zip(("x", "y", "z"), base):
+            for e in range(10):
+                rows.append({"performer": p, "concept": c, "experiment": e, "sign_count": value + 0.01 * e,
+                             "magnitude": value, "random_sign_count": 0.5 - 0.01 * e})
+    summary = tcav.summarise(pd.DataFrame(rows))
+    assert len(summary) == 9 and (summary.stars[summary.sign_count > 0.8] != "").all()
+    concept_r, performer_r = tcav.correlations(summary)
+    assert concept_r.loc["y", "z"] > 0.9 and performer_r.loc["a", "b"] < -0.9
+    order = tcav.dendrogram_order(tcav.wide(summary).to_numpy())
+    assert abs(order.index(0) - order.index(2)) == 1  # the two similar performers sit together
+
+
+def test_kernel_heatmap_shapes_and_zero_where_no_notes(model):
+    notes = np.array([[48, 0.0, 1.0, 80], [52, 0.0, 1.0, 80], [55, 0.0, 1.0, 80]], np.float32)
+    roll = {"fps": 10, "clip_seconds": 4.0, "min_duration": 0.01, "harmony_window": 0.3}
+    kernel = {"semitones": 24, "seconds": 1.0, "stride_semitones": 12, "stride_seconds": 1.0}
+    dim = tcav.activations(model, np.zeros((1, 88, 40), np.float32)).shape[1]
+    cavs = np.random.default_rng(0).standard_normal((2, dim)).astype(np.float32)
+    out = tcav.kernel_heatmap(model, notes, 0, cavs, roll=roll, kernel=kernel, batch_size=8)
+    pitches, times = tcav.kernel_positions(4.0, kernel)
+    assert out["map"].shape == (2, len(pitches), len(times))
+    far = pitches > 60  # kernels above every note delete nothing: no change
+    assert np.allclose(out["map"][:, far], 0, atol=1e-5)
+    late = times >= 1.0
+    assert np.allclose(out["map"][:, :, late], 0, atol=1e-5)
+
+
+def test_heatmap_clip_list_uses_the_default_only_when_empty():
+    assert heatmap_clips([], "d.mid") == ["d.mid"]
+    assert heatmap_clips(["a.mid", "b.mid"], "d.mid") == ["a.mid", "b.mid"]
+
+
+def test_integrated_gradients_is_a_drop_in_attribution(model):
+    rolls, targets = _rolls(2, 5), np.array([0, 1])
+    cavs = np.ones((1, tcav.activations(model, rolls[:1]).shape[1]), np.float32)
+    s = tcav.sensitivities(model, rolls, targets, cavs, batch_size=2, attribution_fn="integrated_gradients", ig_steps=4)
+    assert s.shape == (2, 1) and np.isfinite(s).all()
+    with pytest.raises(ValueError, match="attribution_fn"):
+        tcav.sensitivities(model, rolls, targets, cavs, batch_size=2, attribution_fn="occlusion")

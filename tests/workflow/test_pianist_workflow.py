@@ -1,0 +1,112 @@
+"""The pianist demo chain inside the demo DAG, a kill-and-resume of its training rule, and a
+from-scratch re-run that must reproduce every table byte for byte."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+from matplotlib import image
+
+from xairepro.common.io import load_arrays, read_csv
+
+from .conftest import copy_workflow, jobs_of, snakemake
+from .test_determinism import without_commit
+
+pytestmark = pytest.mark.workflow
+OUT = "results/demo/pianist"
+TABLES = ("tcav_sign_counts.csv", "concept_correlation.csv", "performer_correlation.csv",
+          "accuracy_resnet.csv", "accuracy_disentangle.csv", "confusion_resnet.csv", "confusion_disentangle.csv",
+          "tcav/sign_counts_experiments.csv")
+
+
+def test_one_lime_figure_per_held_out_clip_grouped_by_performer(demo_run):
+    workdir, _ = demo_run
+    data = load_arrays(workdir / "data/demo/pianist/clips.npz")
+    held_out = int(np.isin(data["split"], [1, 2]).sum())
+    figures = sorted((workdir / OUT / "lime/figures").glob("*/*.png"))
+    assert len(figures) == held_out
+    assert {f.parent.name for f in figures} == {str(p) for p in data["performer"]}
+    pixels = image.imread(figures[0])
+    assert pixels[..., :3].std() > 0.05
+    lime = load_arrays(workdir / OUT / "lime/explanations.npz")
+    # a saturated prediction (p = 1 under every perturbation) can leave no positive superpixel
+    assert lime["mask"].shape == (held_out, 88, 60) and lime["mask"].any(axis=(1, 2)).mean() > 0.75
+
+
+def test_tcav_outputs_and_declared_cavs(demo_run):
+    workdir, _ = demo_run
+    cavs = load_arrays(workdir / OUT / "tcav/cavs.npz")
+    assert cavs["cavs"].shape[:2] == (8, 10) and cavs["random_cavs"].shape == (10, cavs["cavs"].shape[2])
+    assert int(np.prod(cavs["layer_shape"])) == cavs["cavs"].shape[2]  # derived from the model
+    summary = read_csv(workdir / OUT / "tcav_sign_counts.csv",
+                       required=("performer", "concept", "sign_count", "p_bonferroni", "stars"))
+    assert len(summary) == 4 * 8
+    record = json.loads((workdir / OUT / "tcav/sensitivities.json").read_text())
+    clip = next(iter(record["clips"].values()))
+    assert set(clip["sensitivity"]) == set(cavs["concepts"]) and len(clip["random"]) == 10
+    for name in ("fig_tcav_sign_counts.png", "fig_concept_correlation.png", "fig_performer_correlation.png",
+                 "kernel_heatmaps/synth__cleo-track08__clip_000.png"):
+        assert (workdir / OUT / name).stat().st_size > 0, name
+    assert not list((workdir / OUT).rglob("*.p")) and not list((workdir / OUT).rglob("*.pkl"))
+
+
+def test_planted_concepts_are_recovered_and_every_claim_holds(demo_run):
+    workdir, _ = demo_run
+    truth = json.loads((workdir / "data/demo/pianist/truth.json").read_text())
+    summary = read_csv(workdir / OUT / "tcav_sign_counts.csv")
+    planted = summary.apply(lambda r: r.concept in truth["planted"][r.performer], axis=1)
+    assert summary.sign_count[planted].min() > summary.sign_count[~planted].mean() + 0.3
+    significant = summary[planted]
+    assert ((significant.p_bonferroni < 0.05) & (significant.sign_count > significant.random_sign_count)).all()
+    claims = read_csv(workdir / OUT / "claims.csv")
+    assert len(claims) == 5 and claims["pass"].all(), claims.to_string()
+
+
+def test_pianist_plot_knob_reruns_only_plot_rules(demo_run):
+    workdir, _ = demo_run
+    out = snakemake(workdir, "-n", "pianist", "--config", 'pianist={"plot": {"width": 7}}').stdout
+    jobs = set(jobs_of(out)) - {"pianist"}
+    assert jobs and all(job.startswith("pianist_plot_") for job in jobs), jobs
+
+
+def test_heatmap_clips_knob_reruns_only_the_heatmaps(demo_run):
+    workdir, _ = demo_run
+    clips = '["synth/ana-track00/clip_000.mid", "synth/ben-track01/clip_001.mid"]'
+    out = snakemake(workdir, "-n", "pianist", "--config",
+                    'pianist={"tcav": {"demo": {"sensitivity_heatmap_clips": ' + clips + '}}}').stdout
+    assert set(jobs_of(out)) - {"pianist"} == {"pianist_compute_kernel_heatmaps", "pianist_plot_kernel_heatmaps"}, out
+
+
+def _data_copy(demo_run, tmp_path):
+    """A fresh workflow copy holding only the demo's generated data (mtimes kept)."""
+    workdir, _ = demo_run
+    copy = copy_workflow(tmp_path / "wf")
+    shutil.copytree(workdir / "data/demo/pianist", copy / "data/demo/pianist")
+    return copy
+
+
+def test_killed_training_job_resumes_and_matches_the_uninterrupted_run(demo_run, tmp_path):
+    workdir, _ = demo_run
+    copy = _data_copy(demo_run, tmp_path)
+    target = f"{OUT}/models/resnet.json"
+    killed = snakemake(copy, target, "--cores", "1", env={"XAIREPRO_FAULT_AFTER_EPOCH": "1"}, check=False)
+    assert killed.returncode != 0 and "Error in rule pianist_train_model" in killed.stdout
+    assert not (copy / target).exists() and not (copy / f"{OUT}/models/resnet.pt").exists()
+    assert (copy / f"{OUT}/checkpoints/resnet.pt").exists()
+    snakemake(copy, target, "--cores", "1")
+    assert "resuming from" in (copy / "logs/demo/pianist/train_model/resnet.log").read_text()
+    resumed, reference = (json.loads((d / target).read_text()) for d in (copy, workdir))
+    assert resumed["resumed_from_epoch"] == 1 and len(resumed["history"]) == len(reference["history"])
+    for got, want in zip(resumed["history"], reference["history"]):
+        assert got == pytest.approx(want, rel=1e-6)
+    assert resumed["test_track_accuracy"] == reference["test_track_accuracy"]
+    assert not (copy / f"{OUT}/checkpoints/resnet.pt").exists()
+
+
+def test_pianist_chain_from_scratch_reproduces_every_table(demo_run, tmp_path):
+    workdir, _ = demo_run
+    fresh = copy_workflow(tmp_path / "again")
+    snakemake(fresh, *[f"{OUT}/{name}" for name in TABLES], "--cores", "2")
+    for name in TABLES:
+        assert without_commit(fresh / OUT / name) == without_commit(workdir / OUT / name), name

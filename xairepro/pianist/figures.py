@@ -1,0 +1,180 @@
+"""Figures of the pianist study: LIME piano rolls, the TCAV sign-count heatmap, the two
+correlation heatmaps, and kernel-occlusion sensitivity maps."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib import pyplot as plt
+from matplotlib.ticker import FuncFormatter
+
+from xairepro.pianist.rolls import HIGHEST, LOWEST
+
+
+def mmss(seconds: float, _pos=None) -> str:
+    """``75.0 -> '01:15'``."""
+    seconds = max(0.0, float(seconds))
+    return f"{int(seconds // 60):02d}:{int(round(seconds % 60)) % 60:02d}"
+
+
+def octave_ticks(ax) -> None:
+    """Label the key axis at every C: C1 (MIDI 24) ... C8 (MIDI 108)."""
+    cs = [p for p in range(LOWEST, HIGHEST + 1) if p % 12 == 0]
+    ax.set_yticks([p - LOWEST for p in cs])
+    ax.set_yticklabels([f"C{p // 12 - 1}" for p in cs])
+
+
+def plot_lime_roll(roll: np.ndarray, mask: np.ndarray, *, fps: int, clip_start: float, title: str,
+                   width: float, height: float, cmap: str = "Greys") -> plt.Figure:
+    """The roll (velocity, normalised) with LIME's top positive superpixels outlined.
+
+    x: time in the track (mm:ss); y: the 88 keys labelled by octave.
+    """
+    fig, ax = plt.subplots(figsize=(width, height))
+    n_frames = roll.shape[1]
+    extent = (clip_start, clip_start + n_frames / fps, -0.5, roll.shape[0] - 0.5)
+    ax.imshow(roll, origin="lower", aspect="auto", cmap=cmap, extent=extent, interpolation="nearest", vmin=0, vmax=1)
+    if mask.any():
+        xs = clip_start + (np.arange(n_frames) + 0.5) / fps
+        ax.contour(xs, np.arange(roll.shape[0]), mask.astype(float), levels=[0.5], colors="tab:red", linewidths=1.2)
+    ax.xaxis.set_major_formatter(FuncFormatter(mmss))
+    octave_ticks(ax)
+    ax.set_xlabel("time (mm:ss)")
+    ax.set_ylabel("key")
+    ax.grid(False)
+    ax.set_title(title)
+    return fig
+
+
+def plot_sign_counts(summary: pd.DataFrame, *, width: float, height: float, cmap: str = "RdBu_r") -> plt.Figure:
+    """Performers x concepts mean sign counts centred at 0.5, significance stars, rows and
+    columns ordered by average-linkage dendrograms on 1 - Pearson r."""
+    from xairepro.pianist.tcav import dendrogram_order, wide
+
+    counts, marks = wide(summary), wide(summary, "stars")
+    rows, cols = dendrogram_order(counts.to_numpy()), dendrogram_order(counts.to_numpy().T)
+    counts, marks = counts.iloc[rows, cols], marks.iloc[rows, cols]
+    fig, ax = plt.subplots(figsize=(width, height))
+    image = ax.imshow(counts.to_numpy(float), cmap=cmap, vmin=0, vmax=1, aspect="auto")
+    for i in range(counts.shape[0]):
+        for j in range(counts.shape[1]):
+            ax.text(j, i, f"{counts.iat[i, j]:.2f}{marks.iat[i, j] if isinstance(marks.iat[i, j], str) else ''}",
+                    ha="center", va="center", fontsize=7,
+                    color="white" if abs(float(counts.iat[i, j]) - 0.5) > 0.3 else "black")
+    ax.set_xticks(range(counts.shape[1]), counts.columns, rotation=45, ha="right")
+    ax.set_yticks(range(counts.shape[0]), counts.index)
+    ax.grid(False)
+    fig.colorbar(image, ax=ax, label="sign count (0.5 = no effect)")
+    ax.set_title("TCAV sign counts (* p<.05, ** p<.01, *** p<.001 vs random, Bonferroni)")
+    return fig
+
+
+def plot_correlation(matrix: pd.DataFrame, *, title: str, width: float, height: float,
+                     cmap: str = "RdBu_r") -> plt.Figure:
+    """A Pearson-correlation heatmap, rows and columns in dendrogram order."""
+    from xairepro.pianist.tcav import dendrogram_order
+
+    order = dendrogram_order(matrix.to_numpy()) if len(matrix) > 2 else list(range(len(matrix)))
+    matrix = matrix.iloc[order, order]
+    fig, ax = plt.subplots(figsize=(width, height))
+    image = ax.imshow(matrix.to_numpy(float), cmap=cmap, vmin=-1, vmax=1)
+    ax.set_xticks(range(len(matrix)), matrix.columns, rotation=45, ha="right")
+    ax.set_yticks(range(len(matrix)), matrix.index)
+    ax.grid(False)
+    fig.colorbar(image, ax=ax, label="Pearson r")
+    ax.set_title(title)
+    return fig
+
+
+def plot_kernel_heatmap(roll: np.ndarray, maps: np.ndarray, concepts: list[str], pitches: np.ndarray,
+                        times: np.ndarray, kernel: dict[str, float], *, fps: int, clip_start: float, title: str,
+                        width: float, height: float) -> plt.Figure:
+    """One panel per concept: the harmony roll with the occlusion map
+    ``(s_orig - s_masked) / s_orig`` laid over it (kernel centres)."""
+    n = len(concepts)
+    cols = min(4, n)
+    rows = int(np.ceil(n / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(width, height * rows / 2), squeeze=False, sharex=True, sharey=True)
+    n_frames = roll.shape[1]
+    limit = float(np.nanmax(np.abs(maps))) or 1.0
+    for k, ax in enumerate(axes.flat):
+        if k >= n:
+            ax.axis("off")
+            continue
+        ax.imshow(roll, origin="lower", aspect="auto", cmap="Greys", extent=(clip_start, clip_start + n_frames / fps,
+                                                                          -0.5, roll.shape[0] - 0.5))
+        centres_t = clip_start + times + kernel["seconds"] / 2
+        centres_p = pitches - LOWEST + kernel["semitones"] / 2
+        if len(centres_t) > 1 and len(centres_p) > 1:
+            mesh = ax.pcolormesh(centres_t, centres_p, maps[k], cmap="RdBu_r", vmin=-limit, vmax=limit, alpha=0.6,
+                                 shading="nearest")
+        else:
+            mesh = ax.scatter(np.repeat(centres_t, len(centres_p)), np.tile(centres_p, len(centres_t)),
+                              c=maps[k].ravel(), cmap="RdBu_r", vmin=-limit, vmax=limit, s=60)
+        ax.set_title(concepts[k])
+        ax.xaxis.set_major_formatter(FuncFormatter(mmss))
+        octave_ticks(ax)
+        ax.grid(False)
+    fig.colorbar(mesh, ax=axes, label="(s - s_masked) / s")
+    fig.suptitle(title)
+    return fig
+
+
+def write_lime_figures(data_path, explanations_path, out_dir, *, roll: dict, width: float, height: float) -> list:
+    """One LIME figure per explained clip: ``<out_dir>/<performer>/<track>_<clip>.png``
+    (grouped by true performer). Returns the paths written."""
+    from pathlib import Path
+
+    from xairepro.common.io import load_arrays
+    from xairepro.common.plotting import save_figure
+    from xairepro.pianist.data import load_table
+    from xairepro.pianist.train import clip_inputs
+
+    table = load_table(data_path)
+    lime = load_arrays(explanations_path, required=("index", "mask", "top_label", "probability"))
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for i, mask, top, prob in zip(lime["index"], lime["mask"], lime["top_label"], lime["probability"]):
+        i = int(i)
+        x = clip_inputs(table, np.array([i]), "resnet", roll, 0)[0, 0]
+        start = float(table.clip[i]) * roll["clip_seconds"]
+        performer = table.performer[int(table.label[i])]
+        track = table.track_name[int(table.track[i])]
+        title = (f"{performer} | {track} | {mmss(start)}-{mmss(start + roll['clip_seconds'])}\n"
+                 f"LIME top positive superpixels for predicted {table.performer[int(top)]} (p={prob:.2f})")
+        fig = plot_lime_roll(x, mask, fps=roll["fps"], clip_start=start, title=title, width=width, height=height)
+        path = out_dir / performer / f"{track.split('/')[-1]}_clip_{int(table.clip[i]):03d}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        save_figure(fig, path)
+        written.append(path)
+    return written
+
+
+def clip_slug(clip_name: str) -> str:
+    """``"pijama/track/clip_008.mid" -> "pijama__track__clip_008"`` (a file name)."""
+    return clip_name.removesuffix(".mid").replace("/", "__")
+
+
+def write_kernel_figures(heatmaps_path, out_dir, *, roll: dict, kernel: dict, width: float, height: float) -> list:
+    """One kernel-occlusion figure per mapped clip: ``<out_dir>/<clip slug>.png``."""
+    from pathlib import Path
+
+    from xairepro.common.io import load_arrays
+    from xairepro.common.plotting import save_figure
+
+    arrays = load_arrays(heatmaps_path, required=("clips", "concepts", "pitches", "times"))
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    concepts = [str(c) for c in arrays["concepts"]]
+    written = []
+    for i, clip in enumerate(str(c) for c in arrays["clips"]):
+        start = float(arrays["clip_start"][i])
+        title = (f"{arrays['performer'][i]} | {clip} | {mmss(start)}-{mmss(start + roll['clip_seconds'])}: "
+                 "kernel occlusion of the harmony channel, first CAV of each concept")
+        fig = plot_kernel_heatmap(arrays[f"roll_{i}"], arrays[f"map_{i}"], concepts, arrays["pitches"], arrays["times"],
+                                  kernel, fps=roll["fps"], clip_start=start, title=title, width=width, height=height)
+        path = out_dir / f"{clip_slug(clip)}.png"
+        save_figure(fig, path)
+        written.append(path)
+    return written
