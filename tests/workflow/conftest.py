@@ -66,5 +66,5 @@ def fresh_workflow(tmp_path_factory) -> Path:
 def demo_run(tmp_path_factory):
     """The whole demo DAG, run once per session on 2 cores: (workdir, snakemake output)."""
     workdir = copy_workflow(tmp_path_factory.mktemp("demo"))
-    proc = snakemake(workdir, "--cores", "2")
+    proc = snakemake(workdir, "--cores", "2", timeout=2700)
     return workdir, proc.stdout
