@@ -20,7 +20,9 @@ rule esc50_generate_data:
     benchmark:
         "benchmarks/{scale}/esc50/generate_data.tsv"
     params:
-        generator=lambda wc: esc50_cfg("data", wc),
+        generator=lambda wc: {
+            k: esc50_cfg("data", wc)[k] for k in ("n_classes", "clips_per_fold", "sample_rate", "noise_level", "seed")
+        },
         log_level=config["log_level"],
     conda:
         "../envs/esc50.yaml"
@@ -98,7 +100,7 @@ rule esc50_train_piq:
     params:
         checkpoint="results/{scale}/esc50/checkpoints/piq/{arch}.pt",
         folds=esc50_folds,
-        hparams=lambda wc: esc50_cfg("piq", wc),
+        hparams=esc50_hparams("piq"),
         log_level=config["log_level"],
     threads: resource("esc50", "piq", "threads")
     resources:
@@ -128,7 +130,7 @@ rule esc50_train_nmf:
         checkpoint="results/{scale}/esc50/checkpoints/nmf/{arch}.pt",
         folds=esc50_folds,
         sample_rate=lambda wc: esc50_cfg("classify", wc)[wc.arch]["sample_rate"],
-        hparams=lambda wc: esc50_cfg("nmf", wc),
+        hparams=esc50_hparams("nmf"),
         log_level=config["log_level"],
     threads: resource("esc50", "nmf", "threads")
     resources:
@@ -159,7 +161,7 @@ rule esc50_train_l2i:
     params:
         checkpoint="results/{scale}/esc50/checkpoints/l2i/{arch}.pt",
         folds=esc50_folds,
-        hparams=lambda wc: esc50_cfg("l2i", wc),
+        hparams=esc50_hparams("l2i"),
         log_level=config["log_level"],
     threads: resource("esc50", "l2i", "threads")
     resources:

@@ -6,6 +6,15 @@ def esc50_cfg(part, wildcards):
     return study_cfg("esc50", part, wildcards.scale)
 
 
+def esc50_hparams(part):
+    """Input function: the hyper-parameters of one part (its config block minus archs and resources)."""
+
+    def params(wildcards):
+        return {k: v for k, v in esc50_cfg(part, wildcards).items() if k not in ("archs", "resources")}
+
+    return params
+
+
 def esc50_folds(wildcards):
     cfg = esc50_cfg("classify", wildcards)
     return {"train": cfg["train_folds"], "valid": cfg["valid_folds"], "test": cfg["test_folds"]}
