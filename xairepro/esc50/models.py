@@ -74,6 +74,7 @@ class SoundClassifier(torch.nn.Module):
             self.embedding_model, emb = _transformer_backbone(arch, cfg)
         else:
             raise ValueError(f"unknown architecture {arch!r}; one of {ARCHS}")
+        self.rep_dim = emb  # channels of ``representations`` (the PIQ/L2I decoders' dim)
         self.classifier = Classifier(input_size=emb, lin_blocks=1, lin_neurons=cfg["lin_neurons"], out_neurons=n_classes)
 
     def representations(self, X: torch.Tensor) -> Any:

@@ -62,12 +62,13 @@ def predict(model: torch.nn.Module, X: torch.Tensor, batch: int = 16) -> torch.T
 
 
 @torch.no_grad()
-def refresh_batchnorm(model: torch.nn.Module, X: torch.Tensor, batch: int = 16) -> None:
+def refresh_batchnorm(model: torch.nn.Module, X, batch: int = 16, forward=None) -> None:
     """Set every BatchNorm's running statistics to the exact averages over ``X`` ("precise BN").
 
     A demo run takes a few dozen optimiser steps, too few for the momentum-0.1 running
     averages to converge; evaluation would then see unconverged statistics. The recipes'
     long runs make this unnecessary at paper scale, where it changes little.
+    ``forward(idx)`` runs the model on the rows ``idx`` of the data (default ``model(X[idx])``).
     """
     norms = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
     momenta = [m.momentum for m in norms]
@@ -76,8 +77,8 @@ def refresh_batchnorm(model: torch.nn.Module, X: torch.Tensor, batch: int = 16) 
         m.momentum = None  # cumulative average
     was_training = model.training
     model.train()
-    for x in X.split(batch):
-        model(x)
+    for idx in torch.arange(len(X)).split(batch):
+        forward(idx) if forward is not None else model(X[idx])
     for m, momentum in zip(norms, momenta):
         m.momentum = momentum
     model.train(was_training)
@@ -123,7 +124,7 @@ def train_classifier(data_root, model_path, metrics_path, checkpoint_path, *, ar
         return {"arch": arch, "valid_acc": result.history[result.best_epoch - 1]["valid_acc"],
                 "test_acc": _accuracy(model, Xte, yte), "best_epoch": result.best_epoch, "n_classes": n_classes}
 
-    meta = {"arch": arch, "n_classes": n_classes, "sample_rate": sr, "cfg": dict(cfg)}
+    meta = {"arch": arch, "n_classes": n_classes, "sample_rate": sr, "rep_dim": model.rep_dim, "cfg": dict(cfg)}
     _, record = fit_and_save(model=model, optimizer=optimizer, run_epoch=run_epoch, epochs=cfg["number_of_epochs"],
                              params={"arch": arch, "seed": seed, "folds": folds, **cfg},
                              data_path=Path(data_root) / "meta" / "esc50.csv", checkpoint_path=checkpoint_path,
@@ -210,11 +211,9 @@ def train_piq(data_root, classifier_path, model_path, metrics_path, checkpoint_p
     clf = load_classifier(classifier_path)
     sr = clf_rate(classifier_path)
     Xtr, _, _, _ = load_features(data_root, folds["train"], sr)
-    Xva, _, _, _ = load_features(data_root, folds["valid"], sr)
     Rtr, Str = frozen_outputs(clf, Xtr)
-    Rva, Sva = frozen_outputs(clf, Xva)
     rec = load_torch(classifier_path)
-    psi = build_piq(rec["arch"], rec["cfg"]["emb_dim"], rec["n_classes"], cfg)
+    psi = build_piq(rec["arch"], rec["rep_dim"], rec["n_classes"], cfg)
     init_codebook(psi, Rtr, seed=seed)
     optimizer = torch.optim.Adam(psi.parameters(), lr=cfg["lr"])
     gen = torch.Generator().manual_seed(seed)
@@ -229,19 +228,15 @@ def train_piq(data_root, classifier_path, model_path, metrics_path, checkpoint_p
             loss.backward()
             optimizer.step()
             total += float(loss.detach()) * len(idx)
-        psi.eval()
-        with torch.no_grad():
-            valid = float(np.mean([float(piq_objective(*piq_forward(psi, take(Rva, i), Sva[i]), Xva[i], cfg["mask_th"],
-                                                       cfg["rec_loss_coef"]))
-                                   for i in torch.arange(len(Xva)).split(cfg["batch_size"])]))
-        return {"train_loss": total / len(Xtr), "valid_loss": valid}
+        if epoch + 1 == cfg["number_of_epochs"]:
+            refresh_batchnorm(psi, Xtr, forward=lambda i: piq_forward(psi, take(Rtr, i), Str[i]))
+        return {"train_loss": total / len(Xtr)}
 
-    meta = {"arch": rec["arch"], "emb_dim": rec["cfg"]["emb_dim"], "n_classes": rec["n_classes"], "cfg": dict(cfg)}
+    meta = {"arch": rec["arch"], "emb_dim": rec["rep_dim"], "n_classes": rec["n_classes"], "cfg": dict(cfg)}
     _, record = fit_and_save(model=psi, optimizer=optimizer, run_epoch=run_epoch, epochs=cfg["number_of_epochs"],
                              params={"method": "piq", "arch": rec["arch"], "seed": seed, "folds": folds, **cfg},
                              data_path=classifier_path, checkpoint_path=checkpoint_path, model_path=model_path,
-                             metrics_path=metrics_path, model_meta=meta, generator=gen,
-                             select_metric="valid_loss", select_mode="min")
+                             metrics_path=metrics_path, model_meta=meta, generator=gen)
     return record
 
 
@@ -327,13 +322,11 @@ def train_l2i(data_root, classifier_path, nmf_path, model_path, metrics_path, ch
     rec = load_torch(classifier_path)
     W = nmf_dictionary(nmf_path)
     Xtr, _, _, _ = load_features(data_root, folds["train"], rec["sample_rate"])
-    Xva, _, _, _ = load_features(data_root, folds["valid"], rec["sample_rate"])
-    model = L2I(rec["arch"], rec["cfg"]["emb_dim"], rec["n_classes"], Xtr.shape[1], cfg)
+    model = L2I(rec["arch"], rec["rep_dim"], rec["n_classes"], Xtr.shape[1], cfg)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg["lr"])
     gen = torch.Generator().manual_seed(seed)
 
     Rtr, Str = frozen_outputs(clf, Xtr)
-    Rva, Sva = frozen_outputs(clf, Xva)
 
     def step(X, R, S, idx):
         return l2i_objective(model, W, model.activations(take(R, idx)), X[idx], S[idx], cfg["alpha"], cfg["beta"])
@@ -347,16 +340,14 @@ def train_l2i(data_root, classifier_path, nmf_path, model_path, metrics_path, ch
             loss.backward()
             optimizer.step()
             total += float(loss.detach()) * len(idx)
-        model.eval()
-        with torch.no_grad():
-            valid = float(np.mean([float(step(Xva, Rva, Sva, i)) for i in torch.arange(len(Xva)).split(cfg["batch_size"])]))
-        return {"train_loss": total / len(Xtr), "valid_loss": valid}
+        if epoch + 1 == cfg["number_of_epochs"]:
+            refresh_batchnorm(model, Xtr, forward=lambda i: model.activations(take(Rtr, i)))
+        return {"train_loss": total / len(Xtr)}
 
-    meta = {"arch": rec["arch"], "emb_dim": rec["cfg"]["emb_dim"], "n_classes": rec["n_classes"],
+    meta = {"arch": rec["arch"], "emb_dim": rec["rep_dim"], "n_classes": rec["n_classes"],
             "n_frames": int(Xtr.shape[1]), "cfg": dict(cfg)}
     _, record = fit_and_save(model=model, optimizer=optimizer, run_epoch=run_epoch, epochs=cfg["number_of_epochs"],
                              params={"method": "l2i", "arch": rec["arch"], "seed": seed, "folds": folds, **cfg},
                              data_path=nmf_path, checkpoint_path=checkpoint_path, model_path=model_path,
-                             metrics_path=metrics_path, model_meta=meta, generator=gen,
-                             select_metric="valid_loss", select_mode="min")
+                             metrics_path=metrics_path, model_meta=meta, generator=gen)
     return record
