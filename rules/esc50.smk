@@ -57,8 +57,7 @@ rule esc50_download_data:
 rule esc50_train_classifier:
     """One classifier of the classification recipe (AAM softmax, Adam; best validation epoch)."""
     input:
-        meta="data/{scale}/esc50/meta/esc50.csv",
-        audio="data/{scale}/esc50/audio",
+        unpack(esc50_classifier_inputs),
     output:
         model="results/{scale}/esc50/classifier/{arch,conv2d|cnn14|focalnet|vit}.pt",
         metrics="results/{scale}/esc50/classifier/{arch}.json",
@@ -71,6 +70,7 @@ rule esc50_train_classifier:
         folds=esc50_folds,
         seed=lambda wc: esc50_cfg("classify", wc)["seed"],
         hparams=lambda wc: esc50_cfg("classify", wc)[wc.arch],
+        test_only=lambda wc: esc50_cfg("classify", wc)["test_only"],
         log_level=config["log_level"],
     threads: resource("esc50", "classify", "threads")
     resources:

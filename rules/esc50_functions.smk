@@ -15,6 +15,16 @@ def esc50_hparams(part):
     return params
 
 
+def esc50_classifier_inputs(wildcards):
+    """The data, and with test_only the SpeechBrain checkpoints of the classifier to import."""
+    cfg = esc50_cfg("classify", wildcards)
+    inputs = {"meta": f"data/{wildcards.scale}/esc50/meta/esc50.csv", "audio": f"data/{wildcards.scale}/esc50/audio"}
+    if cfg["test_only"]:
+        inputs["embedding_ckpt"] = f"{cfg['pretrained_dir']}/{wildcards.arch}/embedding_model.ckpt"
+        inputs["classifier_ckpt"] = f"{cfg['pretrained_dir']}/{wildcards.arch}/classifier.ckpt"
+    return inputs
+
+
 def esc50_folds(wildcards):
     cfg = esc50_cfg("classify", wildcards)
     return {"train": cfg["train_folds"], "valid": cfg["valid_folds"], "test": cfg["test_folds"]}

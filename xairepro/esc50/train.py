@@ -12,7 +12,6 @@ import logging
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from speechbrain.lobes.models.L2I import NMFDecoderAudio, NMFEncoder, Psi, PsiOptimized, Theta
@@ -20,7 +19,7 @@ from speechbrain.lobes.models.PIQ import (
     VectorQuantizedPSI_Audio, VectorQuantizedPSIFocalNet_Audio, VectorQuantizedPSIViT_Audio,
 )
 
-from xairepro.common.io import load_torch
+from xairepro.common.io import load_torch, save_torch, write_json
 from xairepro.common.seeding import seed_everything
 from xairepro.common.training import fit_and_save, minibatches
 from xairepro.esc50.data import load_split, read_meta
@@ -350,4 +349,35 @@ def train_l2i(data_root, classifier_path, nmf_path, model_path, metrics_path, ch
                              params={"method": "l2i", "arch": rec["arch"], "seed": seed, "folds": folds, **cfg},
                              data_path=nmf_path, checkpoint_path=checkpoint_path, model_path=model_path,
                              metrics_path=metrics_path, model_meta=meta, generator=gen)
+    return record
+
+
+# ----------------------------------------------------------------------------- --test_only
+def import_speechbrain_classifier(data_root, embedding_ckpt, classifier_ckpt, model_path, metrics_path, *,
+                                  arch: str, folds: dict[str, list[int]], cfg: dict[str, Any]) -> dict[str, Any]:
+    """The recipes' ``--test_only``: a trained classifier from SpeechBrain checkpoint files.
+
+    ``embedding_model.ckpt`` and ``classifier.ckpt`` (as the recipes save them and as the
+    Hugging Face repositories ship them, e.g. ``speechbrain/cnn14-esc50``) are the state
+    dicts of the embedding model and of ``ECAPA_TDNN.Classifier``; they are read without
+    unpickling (weights only), loaded strictly into :class:`SoundClassifier`, evaluated on
+    the validation and test folds and written as a trained classifier would be.
+    """
+    n_classes = n_classes_of(data_root)
+    model = SoundClassifier(arch, n_classes, cfg["sample_rate"], cfg)
+    state = {f"embedding_model.{k}": v for k, v in load_torch(embedding_ckpt).items()}
+    state.update({f"classifier.{k}": v for k, v in load_torch(classifier_ckpt).items()})
+    own = model.state_dict()
+    state.update({k: v for k, v in own.items() if k.startswith("fbank.")})  # fixed filterbank, not trained
+    model.load_state_dict(state, strict=True)
+    model.eval()
+    Xva, _, yva, _ = load_features(data_root, folds["valid"], cfg["sample_rate"])
+    Xte, _, yte, _ = load_features(data_root, folds["test"], cfg["sample_rate"])
+    record = {"arch": arch, "valid_acc": _accuracy(model, Xva, yva), "test_acc": _accuracy(model, Xte, yte),
+              "best_epoch": None, "n_classes": n_classes, "resumed_from_epoch": 0, "history": [],
+              "params": {"arch": arch, "test_only": True, "folds": folds, **cfg}}
+    save_torch(model_path, {"state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()}, "arch": arch,
+                            "n_classes": n_classes, "sample_rate": cfg["sample_rate"], "rep_dim": model.rep_dim,
+                            "cfg": dict(cfg)})
+    write_json(metrics_path, record)
     return record
