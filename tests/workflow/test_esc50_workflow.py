@@ -28,7 +28,7 @@ def test_interpretation_table_has_both_faithfulness_variants(demo_run):
     table = read_csv(workdir / OUT / "interpretation_table.csv")
     assert {("piq", "conv2d"), ("l2i", "conv2d")} <= set(zip(table.method, table.arch))
     assert {"fidelity_to_input", "faithfulness_mask_in", "fidelity_to_input_mask_out", "faithfulness_mask_out",
-            "planted_ratio", "n_clips"} <= set(table.columns)
+            "planted_ratio", "oracle_fidelity_to_input", "n_clips"} <= set(table.columns)
     assert table[["fidelity_to_input", "fidelity_to_input_mask_out"]].stack().between(0, 1).all()
     assert (table.faithfulness_mask_in.abs() <= 1).all()
 
@@ -62,8 +62,10 @@ def test_planted_truth_claims_hold_at_demo_scale(demo_run):
     claims = read_csv(workdir / OUT / "claims.csv", required=("claim", "metric", "value", "expected", "tolerance", "pass"))
     planted = claims[claims.claim.str.contains("overlap|planted region|classifier above chance")]
     assert len(planted) >= 4 and planted["pass"].all(), planted.to_string()
-    fidelity = claims[claims.claim.str.contains("fidelity-to-input")]
+    fidelity = claims[claims.claim.str.contains("fidelity-to-input above chance")]
     assert len(fidelity) == 2 and fidelity.value.between(0, 1).all()
+    oracle = claims[claims.claim.str.contains("planted-box mask")]
+    assert len(oracle) == 2
 
 
 def test_interpretation_audio_is_written_per_test_clip(demo_run):

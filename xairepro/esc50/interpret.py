@@ -163,7 +163,8 @@ def evaluate_interpreter(interpreter: Interpreter, data_root, folds: list[int], 
     """Masks and interpretations of the test clips, and one metrics row per clip.
 
     The rows also hold, on demo data, the mean mask inside the planted box over the mean
-    mask outside it (``planted_ratio``: > 1 when the interpreter finds the planted region).
+    mask outside it (``planted_ratio``: > 1 when the interpreter finds the planted region)
+    and the fidelity-to-input of the planted box used as the mask (``oracle_fidelity_to_input``).
     """
     X, _, y, names = load_features(data_root, folds, sample_rate)
     masks, interp = interpreter(X)
@@ -173,6 +174,9 @@ def evaluate_interpreter(interpreter: Interpreter, data_root, folds: list[int], 
     planted = planted_masks(data_root, names, sample_rate, X.shape[1:])
     if planted is not None:
         rows["planted_ratio"] = mask_mass_ratio(masks, planted.float(), (~planted).float()).numpy()
+        # the planted box itself as the mask: the fidelity this classifier allows a perfect interpreter
+        oracle = score_masks(interpreter.classifier, X, planted.float())
+        rows["oracle_fidelity_to_input"] = oracle["fidelity_to_input"].numpy()
     arrays = {"X": X.numpy(), "masks": masks.numpy(), "interpretations": interp.numpy(),
               "targets": y.numpy(), "names": np.array(names)}
     return rows, arrays
