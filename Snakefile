@@ -12,6 +12,7 @@ include: "rules/common.smk"
 include: "rules/lossgrad_functions.smk"
 include: "rules/labelfree_functions.smk"
 include: "rules/pianist_functions.smk"
+include: "rules/esc50_functions.smk"
 
 
 wildcard_constraints:
@@ -24,6 +25,7 @@ wildcard_constraints:
 include: "rules/lossgrad.smk"
 include: "rules/labelfree.smk"
 include: "rules/pianist.smk"
+include: "rules/esc50.smk"
 
 
 rule all:

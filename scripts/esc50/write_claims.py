@@ -1,0 +1,20 @@
+"""Rule esc50_write_claims: ``claims.csv`` of the esc50 study.
+
+Calls :func:`xairepro.esc50.tables.claims`.
+"""
+
+import logging
+
+from xairepro.common.io import read_csv, write_csv
+from xairepro.common.logs import setup_logging
+from xairepro.common.provenance import stamp
+from xairepro.common.smk import snakemake_or_mock
+from xairepro.esc50.tables import claims
+
+smk = snakemake_or_mock(globals(), "esc50_write_claims", scale="demo")
+setup_logging(smk.log[0], smk.params.log_level)
+overlap = read_csv(smk.input.overlap[0]) if smk.input.overlap else None
+table = claims(read_csv(smk.input.interpretations), read_csv(smk.input.accuracy), overlap, smk.params.scale)
+write_csv(smk.output.claims, table, stamp("esc50", {"scale": smk.params.scale}))
+for row in table[~table["pass"]].itertuples():
+    logging.getLogger("xairepro").warning("claim not reproduced: %s (%s = %s)", row.claim, row.metric, row.value)

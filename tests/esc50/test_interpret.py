@@ -1,0 +1,128 @@
+"""Classifiers, interpreters and metrics of the esc50 study on tiny random-init models."""
+
+import pytest
+import torch
+
+from xairepro.esc50.interpret import AMTInterpreter, L2IInterpreter, PIQInterpreter, fit_to, score_masks
+from xairepro.esc50.models import SoundClassifier, aam_loss
+from xairepro.esc50.train import L2I, build_piq, init_codebook, l2i_objective, piq_objective
+from xairepro.metrics.interpretation import faithfulness, fidelity_to_input, mask_mass_ratio
+
+CFG = {"emb_dim": 4, "lin_neurons": 8, "n_mels": 48, "depths": [1, 1], "heads": 2}
+
+
+@pytest.fixture(scope="module")
+def X():
+    torch.manual_seed(0)
+    return torch.rand(2, 431, 513) * 3
+
+
+@pytest.fixture(scope="module")
+def conv2d():
+    torch.manual_seed(0)
+    return SoundClassifier("conv2d", 3, 16000, CFG).eval()
+
+
+def test_conv2d_classifier_shapes(conv2d, X):
+    assert conv2d.representations(X).shape == (2, 4, 26, 32)
+    scores = conv2d(X)
+    assert scores.shape == (2, 3) and (scores.abs() <= 1 + 1e-5).all()  # cosine scores
+    loss = aam_loss()(scores.unsqueeze(1), torch.tensor([[0], [2]]))
+    assert torch.isfinite(loss)
+
+
+@pytest.mark.parametrize("n_mels", [48, 80])
+def test_cnn14_representations_fit_l2i_psi(n_mels, X):
+    torch.manual_seed(0)
+    clf = SoundClassifier("cnn14", 3, 44100, dict(CFG, emb_dim=512, n_mels=n_mels)).eval()
+    with torch.no_grad():
+        reps = clf.representations(X[:1])
+        assert [r.shape[1] for r in reps] == [512, 1024, 512]
+        l2i = L2I("cnn14", 512, 3, 431, {"K": 5})
+        assert l2i.activations(reps).shape == (1, 5, 431)
+        assert clf(X[:1]).shape == (1, 3)
+
+
+def test_l2i_on_a_narrow_cnn14_is_refused():
+    with pytest.raises(ValueError, match="emb_dim >= 512"):
+        L2I("cnn14", 64, 3, 431, {"K": 5})
+
+
+def test_piq_mask_is_a_probability_map_of_the_input_shape(conv2d, X):
+    torch.manual_seed(0)
+    psi = build_piq("conv2d", 4, 3, {"K": 6, "shared_keys": 0})
+    with torch.no_grad():
+        init_codebook(psi, conv2d.representations(X), seed=0)
+    masks, interp = PIQInterpreter(conv2d, psi)(X)
+    assert masks.shape == interp.shape == X.shape
+    assert (masks >= 0).all() and (masks <= 1).all()
+    assert (masks[:, 417:] == 0).all()  # the decoder gives 417 frames; the rest is padding
+    assert torch.allclose(interp, masks * X)
+
+
+def test_piq_objective_is_minimised_by_the_thresholded_input(X):
+    target = (X[:, :417] > 0.35 * X.amax((1, 2), keepdim=True)).float()
+    h = torch.zeros(2, 4, 13, 16)
+    good = piq_objective(torch.where(target > 0, 20.0, -20.0), h, h, X, 0.35, 1.0)
+    bad = piq_objective(torch.zeros_like(target), h, h, X, 0.35, 1.0)
+    assert good < 1e-6 < bad
+
+
+def test_init_codebook_gives_every_class_distinct_keys(conv2d, X):
+    torch.manual_seed(0)
+    psi = build_piq("conv2d", 4, 2, {"K": 8, "shared_keys": 0})
+    with torch.no_grad():
+        init_codebook(psi, conv2d.representations(X), seed=0)
+    keys = psi.codebook.embedding.weight
+    assert torch.unique(keys, dim=0).shape[0] == 8
+    assert keys.abs().max() > 1.0 / 8  # no longer the package's +-1/K initialisation
+
+
+def test_l2i_keeps_only_relevant_components(conv2d, X):
+    torch.manual_seed(0)
+    l2i = L2I("conv2d", 4, 3, 431, {"K": 5})
+    W = torch.rand(513, 5)
+    interp_all = L2IInterpreter(conv2d, l2i, W, relevance_th=-2.0)
+    interp_none = L2IInterpreter(conv2d, l2i, W, relevance_th=1.0)
+    masks, interp = interp_all(X)
+    assert masks.shape == X.shape and (masks >= 0).all() and (masks <= 1).all()
+    with torch.no_grad():
+        H = l2i.activations(conv2d.representations(X))
+    assert torch.allclose(interp[:, :417], torch.einsum("fk,bkt->btf", W, H), atol=1e-5)
+    assert interp_none(X)[1].sum() == 0  # |r| / max |r| <= 1 for every component
+    loss = l2i_objective(l2i, W, H, X, conv2d(X), 10.0, 0.8)
+    assert torch.isfinite(loss)
+
+
+@pytest.mark.parametrize("arch", ["focalnet", "vit"])
+def test_amt_keeps_the_top_decile(arch, X):
+    torch.manual_seed(0)
+    clf = SoundClassifier(arch, 3, 16000, dict(CFG, emb_dim=16)).eval()
+    masks, interp = AMTInterpreter(clf, 0.9)(X[:1])
+    assert masks.shape == (1, 431, 513)
+    assert 0.05 < float(masks.mean()) < 0.2
+    assert set(masks.unique().tolist()) <= {0.0, 1.0}
+
+
+def test_fidelity_and_faithfulness_closed_form():
+    scores = torch.tensor([[0.9, 0.1, 0.0], [0.2, 0.8, 0.1]])
+    masked = torch.tensor([[0.1, 0.9, 0.0], [0.2, 0.8, 0.1]])
+    assert fidelity_to_input(scores, masked).tolist() == [0.0, 1.0]
+    p, q = scores.softmax(1), masked.softmax(1)
+    expected = torch.tensor([p[0, 0] - q[0, 0], 0.0])
+    assert torch.allclose(faithfulness(scores, masked), expected)
+
+
+def test_identity_mask_scores_perfectly(conv2d, X):
+    metrics = score_masks(conv2d, X, torch.ones_like(X))
+    assert metrics["fidelity_to_input"].tolist() == [1.0, 1.0]
+    assert torch.allclose(metrics["faithfulness_mask_in"], torch.zeros(2), atol=1e-6)
+
+
+def test_mask_mass_ratio_prefers_the_masked_region():
+    mask = torch.zeros(10, 10)
+    mask[:5] = 1
+    a, b = torch.zeros(10, 10), torch.zeros(10, 10)
+    a[:3], b[6:] = 1, 1
+    assert mask_mass_ratio(mask, a, b) > 1e6
+    assert fit_to(torch.ones(1, 3, 4), 5, 2).shape == (1, 5, 2)

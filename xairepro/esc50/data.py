@@ -1,0 +1,244 @@
+"""ESC-50-format data: the synthetic demo folder, the paper archive, one loader for both.
+
+Both scales are read by :func:`load_split` from the same layout as karoldvl/ESC-50::
+
+    <root>/audio/{fold}-{id}-{take}-{target}.wav
+    <root>/meta/esc50.csv      filename, fold, target, category, esc10, src_file, take
+
+The demo folder (:func:`write_demo_dataset`) holds synthetic sound classes, each confined
+to a known time-frequency box over low white noise; the boxes are written to
+``meta/planted.csv`` so that interpretations can be scored against them.
+Audio is read with soundfile, made mono, resampled (polyphase) to the model's rate and
+divided by its peak, as in the SpeechBrain ESC50 recipes.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import soundfile as sf
+from scipy.signal import butter, resample_poly, sosfilt
+
+from xairepro.common.download import download, safe_extract
+from xairepro.common.errors import ConfigError, InputError
+from xairepro.common.io import atomic_path
+
+log = logging.getLogger(__name__)
+
+ESC50_URL = "https://github.com/karoldvl/ESC-50/archive/master.zip"
+CLIP_SECONDS = 5.0
+META_COLUMNS = ["filename", "fold", "target", "category", "esc10", "src_file", "take"]
+PLANTED_COLUMNS = ["filename", "t0", "t1", "f0", "f1"]
+
+
+@dataclass(frozen=True)
+class SoundClass:
+    """One synthetic class: a kind of sound confined to the band [f0, f1] Hz."""
+
+    name: str
+    kind: str
+    f0: float
+    f1: float
+
+
+#: The demo classes, each in its own frequency band (all below 8 kHz, the 16 kHz Nyquist).
+DEMO_CLASSES = (
+    SoundClass("harmonic_stack", "harmonic", 250.0, 1000.0),
+    SoundClass("chirp", "chirp", 1400.0, 2600.0),
+    SoundClass("band_noise", "noise", 3400.0, 4600.0),
+    SoundClass("am_tone", "am", 5700.0, 6300.0),
+    SoundClass("click_train", "clicks", 6800.0, 7600.0),
+    SoundClass("fm_tone", "fm", 2900.0, 3300.0),
+)
+
+
+def synth_event(cls: SoundClass, n: int, sr: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` samples of one event of ``cls`` (peak 1), band-limited to [f0, f1]."""
+    t = np.arange(n) / sr
+    lo, hi = cls.f0, cls.f1
+    if cls.kind == "harmonic":
+        f = rng.uniform(lo * 1.05, lo * 1.25)
+        x = sum(np.sin(2 * np.pi * k * f * t + rng.uniform(0, 2 * np.pi)) / k for k in range(1, 4) if k * f < hi)
+    elif cls.kind == "chirp":
+        fa, fb = lo + 0.1 * (hi - lo), hi - 0.1 * (hi - lo)
+        x = np.sin(2 * np.pi * (fa * t + (fb - fa) * t**2 / (2 * t[-1])))
+    elif cls.kind == "am":
+        fc = 0.5 * (lo + hi)
+        x = (1 + 0.9 * np.sin(2 * np.pi * rng.uniform(6, 10) * t)) * np.sin(2 * np.pi * fc * t)
+    elif cls.kind == "fm":
+        fc, dev = 0.5 * (lo + hi), 0.35 * (hi - lo)
+        x = np.sin(2 * np.pi * fc * t + dev / 5.0 * np.sin(2 * np.pi * 5.0 * t))
+    else:  # noise, clicks: white noise or an impulse train, band-passed
+        if cls.kind == "clicks":
+            x = np.zeros(n)
+            x[:: int(sr / rng.uniform(15, 25))] = 1.0
+        else:
+            x = rng.standard_normal(n)
+        sos = butter(6, [lo * 1.02, hi * 0.98], btype="band", fs=sr, output="sos")
+        x = sosfilt(sos, x)
+    ramp = np.minimum(1.0, np.minimum(np.arange(n), np.arange(n)[::-1]) / (0.01 * sr))
+    x = np.asarray(x) * ramp
+    return x / (np.abs(x).max() + 1e-12)
+
+
+def write_demo_dataset(
+    root: str | Path,
+    n_classes: int = 4,
+    clips_per_fold: int = 3,
+    n_folds: int = 5,
+    sample_rate: int = 16000,
+    noise_level: float = 0.02,
+    event_seconds: tuple[float, float] = (1.5, 2.5),
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Write a synthetic ESC-50-format folder: ``clips_per_fold`` clips per class and fold.
+
+    Each clip is 5 s of white noise (std ``noise_level``) plus one event of its class at a
+    random onset, lasting ``event_seconds`` (min, max), peak 0.5. Returns the planted
+    boxes (filename, t0, t1 in s, f0, f1 in Hz), also written to ``meta/planted.csv``.
+    """
+    if not 2 <= n_classes <= len(DEMO_CLASSES):
+        raise ValueError(f"n_classes must be in 2..{len(DEMO_CLASSES)}, got {n_classes}")
+    root = Path(root)
+    (root / "audio").mkdir(parents=True, exist_ok=True)
+    (root / "meta").mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    n = int(CLIP_SECONDS * sample_rate)
+    meta, planted = [], []
+    clip_id = 0
+    for fold in range(1, n_folds + 1):
+        for target, cls in enumerate(DEMO_CLASSES[:n_classes]):
+            for take in range(clips_per_fold):
+                clip_id += 1
+                dur = rng.uniform(*event_seconds)
+                t0 = rng.uniform(0.25, CLIP_SECONDS - dur - 0.25)
+                m = int(dur * sample_rate)
+                start = int(t0 * sample_rate)
+                x = noise_level * rng.standard_normal(n)
+                x[start:start + m] += 0.5 * synth_event(cls, m, sample_rate, rng)
+                name = f"{fold}-{clip_id:06d}-{chr(ord('A') + take)}-{target}.wav"
+                with atomic_path(root / "audio" / name, suffix=".wav") as tmp:
+                    sf.write(tmp, x.astype(np.float32), sample_rate, subtype="PCM_16")
+                meta.append([name, fold, target, cls.name, False, f"{clip_id:06d}", chr(ord("A") + take)])
+                planted.append([name, start / sample_rate, (start + m) / sample_rate, cls.f0, cls.f1])
+    planted_df = pd.DataFrame(planted, columns=PLANTED_COLUMNS)
+    with atomic_path(root / "meta" / "planted.csv") as tmp:
+        planted_df.to_csv(tmp, index=False)
+    with atomic_path(root / "meta" / "esc50.csv") as tmp:
+        pd.DataFrame(meta, columns=META_COLUMNS).to_csv(tmp, index=False)
+    return planted_df
+
+
+def fetch_paper_dataset(archive: str | Path, root: str | Path, url: str, checksum: str) -> Path:
+    """Download (or accept a hand-placed) ESC-50 master.zip and extract it safely into ``root``.
+
+    ``checksum`` (``"sha256:<hex>"``) comes from the config: GitHub publishes none for
+    master.zip, so it must be pinned from a verified copy; an empty value is an error.
+    The archive's top folder (``ESC-50-master``) is flattened so that ``root/audio`` and
+    ``root/meta/esc50.csv`` exist, as :func:`load_split` expects.
+    """
+    if not checksum:
+        raise ConfigError("esc50/data/paper/checksum is empty: set it to 'sha256:<hex>' of a verified "
+                          "ESC-50 master.zip (GitHub publishes no checksum for it)")
+    download(url, archive, checksum=checksum)
+    return extract_archive(archive, root)
+
+
+def extract_archive(archive: str | Path, root: str | Path) -> Path:
+    """Extract an ESC-50 archive (zip or tar) into ``root`` and flatten its top folder."""
+    root = Path(root)
+    staging = root.parent / (root.name + ".extract")
+    safe_extract(archive, staging)
+    metas = sorted(staging.rglob("meta/esc50.csv"))
+    if not metas:
+        raise InputError(archive, "holds no meta/esc50.csv", "is this the ESC-50 master.zip?")
+    top = metas[0].parent.parent
+    root.mkdir(parents=True, exist_ok=True)
+    for sub in ("audio", "meta"):
+        if (root / sub).exists():
+            raise InputError(root / sub, "already exists; refusing to overwrite", "delete it and re-run")
+        (top / sub).rename(root / sub)
+    return root
+
+
+def read_meta(root: str | Path) -> pd.DataFrame:
+    """``meta/esc50.csv`` of an ESC-50-format folder, checked for its columns."""
+    path = Path(root) / "meta" / "esc50.csv"
+    if not path.exists():
+        raise InputError(path, "missing", "generate the demo data or download ESC-50 first")
+    meta = pd.read_csv(path)
+    missing = {"filename", "fold", "target"} - set(meta.columns)
+    if missing:
+        raise InputError(path, f"lacks the columns {sorted(missing)}")
+    return meta
+
+
+def _check_wav_header(path: Path) -> None:
+    """Raise if a RIFF/WAVE file is shorter than its header says (a truncated download)."""
+    size = path.stat().st_size
+    if size == 0:
+        raise InputError(path, "is empty (0 bytes)", "re-generate or re-download the data")
+    with open(path, "rb") as handle:
+        head = handle.read(12)
+        if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            return  # not a WAV container: soundfile decides
+        pos = 12
+        while pos + 8 <= size:
+            handle.seek(pos)
+            chunk_id, chunk_size = struct.unpack("<4sI", handle.read(8))
+            if chunk_id == b"data":
+                if pos + 8 + chunk_size > size:
+                    raise InputError(path, f"is truncated: its data chunk declares {chunk_size} bytes, "
+                                           f"only {size - pos - 8} are present", "re-generate or re-download it")
+                return
+            pos += 8 + chunk_size + (chunk_size & 1)
+    raise InputError(path, "is a WAV file without a data chunk (truncated header)", "re-generate or re-download it")
+
+
+def load_clip(path: str | Path, sample_rate: int, seconds: float = CLIP_SECONDS) -> np.ndarray:
+    """One clip as the recipes read it: mono, resampled to ``sample_rate``, divided by its peak.
+
+    Returns float32 of exactly ``seconds * sample_rate`` samples (zero-padded or cut).
+    Raises :class:`InputError` naming the file if it is empty, truncated or not audio.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(path, "missing")
+    _check_wav_header(path)
+    try:
+        audio, sr = sf.read(path, dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
+        raise InputError(path, f"is not readable audio ({exc})", "re-generate or re-download it") from exc
+    if audio.shape[0] == 0:
+        raise InputError(path, "holds no audio frames", "re-generate or re-download it")
+    x = audio.mean(axis=1)
+    if sr != sample_rate:
+        g = math.gcd(sr, sample_rate)
+        x = resample_poly(x, sample_rate // g, sr // g).astype(np.float32)
+    n = int(round(seconds * sample_rate))
+    x = np.pad(x, (0, max(0, n - x.size)))[:n]
+    return x / (np.abs(x).max() + 1e-8)
+
+
+def load_split(root: str | Path, folds: list[int], sample_rate: int) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """All clips of ``folds``: waveforms (N, 5 s * rate) float32, targets (N,), file names."""
+    meta = read_meta(root)
+    rows = meta[meta["fold"].isin(folds)].sort_values("filename")
+    if rows.empty:
+        raise InputError(Path(root) / "meta" / "esc50.csv", f"has no clips in folds {folds}")
+    waves = np.stack([load_clip(Path(root) / "audio" / f, sample_rate) for f in rows["filename"]])
+    return waves, rows["target"].to_numpy(np.int64), list(rows["filename"])
+
+
+def read_planted(root: str | Path) -> pd.DataFrame:
+    """The planted boxes of a demo folder (``meta/planted.csv``), indexed by file name."""
+    path = Path(root) / "meta" / "planted.csv"
+    if not path.exists():
+        raise InputError(path, "missing: planted regions exist only for the synthetic demo data")
+    return pd.read_csv(path).set_index("filename")

@@ -1,0 +1,75 @@
+"""Figures and interpretation audio of the esc50 study."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import soundfile as sf
+import torch
+
+from xairepro.common.io import atomic_path
+from xairepro.common.plotting import save_figure, use_style
+from xairepro.esc50.data import load_clip
+from xairepro.esc50.features import log_spectrogram, resynthesise
+
+
+def _show(ax, image: np.ndarray, title: str, vmax: float | None = None) -> None:
+    ax.imshow(image.T, origin="lower", aspect="auto", cmap="magma", vmin=0, vmax=vmax)
+    ax.set_title(title, fontsize=7)
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def plot_clips(arrays: dict[str, np.ndarray], path: str | Path, title: str, mask_th: float = 0.35,
+               n_clips: int = 4, panel_size: tuple[float, float] = (2.4, 2.0)) -> None:
+    """Per clip (rows): input log-spectrogram, thresholded input, interpretation, estimated mask."""
+    use_style()
+    X, masks, interp = arrays["X"], arrays["masks"], arrays["interpretations"]
+    n = min(n_clips, len(X))
+    fig, axes = plt.subplots(n, 4, figsize=(4 * panel_size[0], n * panel_size[1]), squeeze=False)
+    for i in range(n):
+        x = X[i]
+        vmax = float(x.max())
+        _show(axes[i, 0], x, f"{arrays['names'][i]} (class {arrays['targets'][i]})", vmax)
+        _show(axes[i, 1], x * (x > mask_th * vmax), f"input > {mask_th} max", vmax)
+        _show(axes[i, 2], interp[i], "interpretation", vmax)
+        _show(axes[i, 3], masks[i], "mask", 1.0)
+    fig.suptitle(title)
+    save_figure(fig, path)
+
+
+def plot_overlap(arrays: dict[str, np.ndarray], path: str | Path, n_clips: int = 4,
+                 panel_size: tuple[float, float] = (2.4, 2.0)) -> None:
+    """Per mixture (rows): source, noise, 0.8/0.2 mixture, PIQ mask, interpretation."""
+    use_style()
+    n = min(n_clips, len(arrays["source"]))
+    fig, axes = plt.subplots(n, 5, figsize=(5 * panel_size[0], n * panel_size[1]), squeeze=False)
+    for i in range(n):
+        vmax = float(arrays["mixture"][i].max())
+        _show(axes[i, 0], arrays["source"][i], f"source {arrays['names'][i]}", vmax)
+        _show(axes[i, 1], arrays["noise"][i], "noise (other class)", vmax)
+        _show(axes[i, 2], arrays["mixture"][i], "0.8 source + 0.2 noise", vmax)
+        _show(axes[i, 3], arrays["masks"][i], "PIQ mask", 1.0)
+        _show(axes[i, 4], arrays["interpretations"][i], "interpretation", vmax)
+    fig.suptitle("PIQ overlap test")
+    save_figure(fig, path)
+
+
+def write_interpretation_audio(arrays: dict[str, np.ndarray], data_root: str | Path, sample_rate: int,
+                               folder: str | Path) -> list[Path]:
+    """One WAV per clip: the interpretation's magnitude with the original clip's phase (inverse STFT)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    names = [str(n) for n in arrays["names"]]
+    waves = torch.from_numpy(np.stack([load_clip(Path(data_root) / "audio" / n, sample_rate) for n in names]))
+    _, phase = log_spectrogram(waves, sample_rate)
+    audio = resynthesise(torch.from_numpy(arrays["interpretations"]), phase, sample_rate, waves.shape[1]).numpy()
+    written = []
+    for name, x in zip(names, audio):
+        target = folder / name
+        with atomic_path(target, suffix=".wav") as tmp:
+            sf.write(tmp, (x / (np.abs(x).max() + 1e-8)).astype(np.float32), sample_rate, subtype="PCM_16")
+        written.append(target)
+    return written

@@ -1,0 +1,383 @@
+"""Training steps of the ESC50 recipes: classifiers, PIQ, the NMF dictionary, L2I.
+
+Each step is one resumable :func:`xairepro.common.training.fit_and_save` run (a checkpoint
+after every epoch, the RNG state included), so a killed job continues where it stopped.
+The recipes' ``Brain.compute_forward`` / ``compute_objectives`` pairs are the
+``forward``/``objective`` functions below; the frozen classifier is never updated.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from speechbrain.lobes.models.L2I import NMFDecoderAudio, NMFEncoder, Psi, PsiOptimized, Theta
+from speechbrain.lobes.models.PIQ import (
+    VectorQuantizedPSI_Audio, VectorQuantizedPSIFocalNet_Audio, VectorQuantizedPSIViT_Audio,
+)
+
+from xairepro.common.io import load_torch, save_torch, write_json
+from xairepro.common.seeding import seed_everything
+from xairepro.common.training import fit_and_save, minibatches
+from xairepro.esc50.data import load_split, read_meta
+from xairepro.esc50.features import log_spectrogram
+from xairepro.esc50.models import SoundClassifier, aam_loss, build_classifier
+
+log = logging.getLogger(__name__)
+
+PIQ_CLASSES = {"conv2d": VectorQuantizedPSI_Audio, "focalnet": VectorQuantizedPSIFocalNet_Audio,
+               "vit": VectorQuantizedPSIViT_Audio}
+
+
+def load_features(root: str | Path, folds: list[int], sample_rate: int, batch: int = 32):
+    """log1p magnitudes X (N, 431, 513), phases, targets (N,), file names of ``folds``."""
+    waves, targets, names = load_split(root, folds, sample_rate)
+    waves_t = torch.from_numpy(waves)
+    parts = [log_spectrogram(w, sample_rate) for w in waves_t.split(batch)]
+    X = torch.cat([p[0] for p in parts])
+    phase = torch.cat([p[1] for p in parts])
+    return X, phase, torch.from_numpy(targets), names
+
+
+def n_classes_of(root: str | Path) -> int:
+    return int(read_meta(root)["target"].max()) + 1
+
+
+def load_classifier(path: str | Path, device: str = "cpu") -> SoundClassifier:
+    """A trained classifier, frozen and in eval mode."""
+    record = load_torch(path)
+    model = build_classifier(record)
+    model.load_state_dict(record["state_dict"])
+    return model.to(device).eval().requires_grad_(False)
+
+
+@torch.no_grad()
+def predict(model: torch.nn.Module, X: torch.Tensor, batch: int = 16) -> torch.Tensor:
+    """Scores (N, C) in batches."""
+    return torch.cat([model(x) for x in X.split(batch)])
+
+
+@torch.no_grad()
+def refresh_batchnorm(model: torch.nn.Module, X, batch: int = 16, forward=None) -> None:
+    """Set every BatchNorm's running statistics to the exact averages over ``X`` ("precise BN").
+
+    A demo run takes a few dozen optimiser steps, too few for the momentum-0.1 running
+    averages to converge; evaluation would then see unconverged statistics. The recipes'
+    long runs make this unnecessary at paper scale, where it changes little.
+    ``forward(idx)`` runs the model on the rows ``idx`` of the data (default ``model(X[idx])``).
+    """
+    norms = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    momenta = [m.momentum for m in norms]
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None  # cumulative average
+    was_training = model.training
+    model.train()
+    for idx in torch.arange(len(X)).split(batch):
+        forward(idx) if forward is not None else model(X[idx])
+    for m, momentum in zip(norms, momenta):
+        m.momentum = momentum
+    model.train(was_training)
+
+
+def _accuracy(model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor) -> float:
+    model.eval()
+    return float((predict(model, X).argmax(1) == y).float().mean())
+
+
+def train_classifier(data_root, model_path, metrics_path, checkpoint_path, *, arch: str, seed: int,
+                     threads: int, folds: dict[str, list[int]], cfg: dict[str, Any]) -> dict[str, Any]:
+    """Train one classifier with the AAM-softmax loss and Adam; keep the best validation epoch.
+
+    ``cfg`` holds ``sample_rate``, ``number_of_epochs``, ``batch_size``, ``lr``,
+    ``weight_decay`` and the architecture's widths (see :class:`SoundClassifier`).
+    """
+    seed_everything(seed, threads)
+    sr = cfg["sample_rate"]
+    Xtr, _, ytr, _ = load_features(data_root, folds["train"], sr)
+    Xva, _, yva, _ = load_features(data_root, folds["valid"], sr)
+    Xte, _, yte, _ = load_features(data_root, folds["test"], sr)
+    n_classes = n_classes_of(data_root)
+    model = SoundClassifier(arch, n_classes, sr, cfg)
+    optimizer = torch.optim.Adam(model.parameters(), lr=cfg["lr"], weight_decay=cfg["weight_decay"])
+    loss_fn = aam_loss(cfg["margin"], cfg["scale"])
+    gen = torch.Generator().manual_seed(seed)
+
+    def run_epoch(epoch: int) -> dict[str, float]:
+        model.train()
+        total = 0.0
+        for idx in minibatches(len(ytr), cfg["batch_size"], gen):
+            optimizer.zero_grad()
+            loss = loss_fn(model(Xtr[idx]).unsqueeze(1), ytr[idx].unsqueeze(1))
+            loss.backward()
+            optimizer.step()
+            total += float(loss.detach()) * len(idx)
+        refresh_batchnorm(model, Xtr)
+        return {"train_loss": total / len(ytr), "valid_acc": _accuracy(model, Xva, yva)}
+
+    def summary(result):
+        model.load_state_dict(result.best_state)
+        return {"arch": arch, "valid_acc": result.history[result.best_epoch - 1]["valid_acc"],
+                "test_acc": _accuracy(model, Xte, yte), "best_epoch": result.best_epoch, "n_classes": n_classes}
+
+    meta = {"arch": arch, "n_classes": n_classes, "sample_rate": sr, "rep_dim": model.rep_dim, "cfg": dict(cfg)}
+    _, record = fit_and_save(model=model, optimizer=optimizer, run_epoch=run_epoch, epochs=cfg["number_of_epochs"],
+                             params={"arch": arch, "seed": seed, "folds": folds, **cfg},
+                             data_path=Path(data_root) / "meta" / "esc50.csv", checkpoint_path=checkpoint_path,
+                             model_path=model_path, metrics_path=metrics_path, model_meta=meta, summary=summary,
+                             generator=gen, select_metric="valid_acc")
+    return record
+
+
+# ----------------------------------------------------------------------------- PIQ
+def build_piq(arch: str, emb_dim: int, n_classes: int, cfg: dict[str, Any]) -> torch.nn.Module:
+    return PIQ_CLASSES[arch](dim=emb_dim, K=cfg["K"], numclasses=n_classes, activate_class_partitioning=True,
+                             shared_keys=cfg["shared_keys"], use_adapter=True, adapter_reduce_dim=True)
+
+
+@torch.no_grad()
+def frozen_outputs(classifier, X: torch.Tensor, batch: int = 16):
+    """The frozen classifier's representations and scores of X, computed once (eval mode)."""
+    reps, scores = [], []
+    for x in X.split(batch):
+        reps.append(classifier.representations(x))
+        scores.append(classifier(x))
+    if isinstance(reps[0], tuple):
+        return tuple(torch.cat(r) for r in zip(*reps)), torch.cat(scores)
+    return torch.cat(reps), torch.cat(scores)
+
+
+def take(reps, idx):
+    """Rows ``idx`` of a representation tensor or tuple of tensors."""
+    return tuple(r[idx] for r in reps) if isinstance(reps, tuple) else reps[idx]
+
+
+@torch.no_grad()
+def init_codebook(psi, reps, n_samples: int = 4096, seed: int = 0) -> None:
+    """k-means++ seeding of the VQ dictionary from the adapted training representations.
+
+    The package initialises the codebook uniformly in +-1/K, so that at first every position
+    maps to one key and the decoder sees no structure; the recipes train long enough for
+    that to resolve (200 epochs), a CPU demo does not. Seeding the keys with far-apart
+    encodings gives the decoder spatial information from the first step.
+    """
+    was_training = psi.training
+    psi.eval()
+    hcat = psi.adapter(reps) if psi.use_adapter else reps
+    if psi.adapter_reduce_dim:
+        hcat = psi.down(hcat)
+    vectors = hcat.permute(0, 2, 3, 1).reshape(-1, hcat.shape[1])
+    gen = torch.Generator().manual_seed(seed)
+    vectors = vectors[torch.randperm(len(vectors), generator=gen)[:n_samples]]
+    K = psi.codebook.embedding.weight.shape[0]
+    chosen = [vectors[torch.randint(len(vectors), (1,), generator=gen)].squeeze(0)]
+    dist = ((vectors - chosen[0]) ** 2).sum(1)
+    for _ in range(1, K):
+        nxt = vectors[torch.multinomial(dist / dist.sum(), 1, generator=gen)].squeeze(0)
+        chosen.append(nxt)
+        dist = torch.minimum(dist, ((vectors - nxt) ** 2).sum(1))
+    codes = torch.stack(chosen)
+    # k-means++ picks the most distinct keys first; deal them out round-robin so that every
+    # class partition (a contiguous block of keys) gets some of them
+    C = psi.codebook.numclasses
+    order = torch.arange(K).view(-1, C).t().reshape(-1) if K % C == 0 else torch.arange(K)
+    psi.codebook.embedding.weight.copy_(codes[order])
+    psi.train(was_training)
+
+
+def piq_forward(psi, reps, scores):
+    """Decoded mask logits (B, T', F') from the classifier's representations and its predictions."""
+    xhat, hcat, z_q_x = psi(reps, scores.argmax(1))
+    return xhat.squeeze(1), hcat, z_q_x
+
+
+def piq_objective(xhat, hcat, z_q_x, X: torch.Tensor, mask_th: float, rec_loss_coef: float) -> torch.Tensor:
+    """BCE(mask, X > mask_th * max X) + VQ loss + commitment loss (crop X to the decoder's frames)."""
+    T, Fr = min(xhat.shape[1], X.shape[1]), min(xhat.shape[2], X.shape[2])
+    Xc = X[:, :T, :Fr]
+    target = (Xc > mask_th * Xc.amax((1, 2), keepdim=True)).float()
+    rec = F.binary_cross_entropy_with_logits(xhat[:, :T, :Fr], target)
+    return rec_loss_coef * rec + F.mse_loss(z_q_x, hcat.detach()) + F.mse_loss(hcat, z_q_x.detach())
+
+
+def train_piq(data_root, classifier_path, model_path, metrics_path, checkpoint_path, *, seed: int, threads: int,
+              folds: dict[str, list[int]], cfg: dict[str, Any]) -> dict[str, Any]:
+    """Train the PIQ decoder (VQ codebook with class partitioning) on a frozen classifier."""
+    seed_everything(seed, threads)
+    clf = load_classifier(classifier_path)
+    sr = clf_rate(classifier_path)
+    Xtr, _, _, _ = load_features(data_root, folds["train"], sr)
+    Rtr, Str = frozen_outputs(clf, Xtr)
+    rec = load_torch(classifier_path)
+    psi = build_piq(rec["arch"], rec["rep_dim"], rec["n_classes"], cfg)
+    init_codebook(psi, Rtr, seed=seed)
+    optimizer = torch.optim.Adam(psi.parameters(), lr=cfg["lr"])
+    gen = torch.Generator().manual_seed(seed)
+
+    def run_epoch(epoch: int) -> dict[str, float]:
+        psi.train()
+        total = 0.0
+        for idx in minibatches(len(Xtr), cfg["batch_size"], gen):
+            optimizer.zero_grad()
+            loss = piq_objective(*piq_forward(psi, take(Rtr, idx), Str[idx]), Xtr[idx], cfg["mask_th"],
+                                 cfg["rec_loss_coef"])
+            loss.backward()
+            optimizer.step()
+            total += float(loss.detach()) * len(idx)
+        if epoch + 1 == cfg["number_of_epochs"]:
+            refresh_batchnorm(psi, Xtr, forward=lambda i: piq_forward(psi, take(Rtr, i), Str[i]))
+        return {"train_loss": total / len(Xtr)}
+
+    meta = {"arch": rec["arch"], "emb_dim": rec["rep_dim"], "n_classes": rec["n_classes"], "cfg": dict(cfg)}
+    _, record = fit_and_save(model=psi, optimizer=optimizer, run_epoch=run_epoch, epochs=cfg["number_of_epochs"],
+                             params={"method": "piq", "arch": rec["arch"], "seed": seed, "folds": folds, **cfg},
+                             data_path=classifier_path, checkpoint_path=checkpoint_path, model_path=model_path,
+                             metrics_path=metrics_path, model_meta=meta, generator=gen)
+    return record
+
+
+def clf_rate(classifier_path) -> int:
+    return int(load_torch(classifier_path)["sample_rate"])
+
+
+# ----------------------------------------------------------------------------- NMF + L2I
+def train_nmf(data_root, model_path, metrics_path, checkpoint_path, *, seed: int, threads: int,
+              folds: dict[str, list[int]], sample_rate: int, cfg: dict[str, Any]) -> dict[str, Any]:
+    """The NMF dictionary W (513, K) of log1p magnitudes: NMFEncoder + NMFDecoderAudio, MSE(W H, X)."""
+    seed_everything(seed, threads)
+    X, _, _, _ = load_features(data_root, folds["train"], sample_rate)
+    X = X.transpose(1, 2)  # (N, 513, T)
+    model = torch.nn.ModuleDict({"encoder": NMFEncoder(X.shape[1], cfg["K"]),
+                                 "decoder": NMFDecoderAudio(cfg["K"], X.shape[1], device="cpu")})
+    optimizer = torch.optim.Adam(model.parameters(), lr=cfg["lr"])
+    gen = torch.Generator().manual_seed(seed)
+
+    def run_epoch(epoch: int) -> dict[str, float]:
+        total = 0.0
+        for idx in minibatches(len(X), cfg["batch_size"], gen):
+            optimizer.zero_grad()
+            loss = F.mse_loss(model["decoder"](model["encoder"](X[idx])), X[idx])
+            loss.backward()
+            optimizer.step()
+            total += float(loss.detach()) * len(idx)
+        return {"train_loss": total / len(X)}
+
+    _, record = fit_and_save(model=model, optimizer=optimizer, run_epoch=run_epoch, epochs=cfg["number_of_epochs"],
+                             params={"method": "nmf", "seed": seed, "sample_rate": sample_rate, "folds": folds, **cfg},
+                             data_path=Path(data_root) / "meta" / "esc50.csv", checkpoint_path=checkpoint_path,
+                             model_path=model_path, metrics_path=metrics_path,
+                             model_meta={"K": cfg["K"], "sample_rate": sample_rate}, generator=gen)
+    return record
+
+
+def nmf_dictionary(path: str | Path) -> torch.Tensor:
+    """The non-negative NMF dictionary W (513, K) of a trained NMF model."""
+    state = load_torch(path)["state_dict"]
+    return F.relu(state["decoder.W"])
+
+
+class L2I(torch.nn.Module):
+    """Psi (classifier representations -> NMF activations H (B, K, T)) and Theta (H -> classes)."""
+
+    def __init__(self, arch: str, emb_dim: int, n_classes: int, n_frames: int, cfg: dict[str, Any]):
+        super().__init__()
+        self.arch = arch
+        if arch == "cnn14":
+            if emb_dim < 512:
+                raise ValueError(f"L2I on CNN14 needs emb_dim >= 512 (Psi concatenates the 512-channel block 4 "
+                                 f"with the others compressed to min(emb_dims)); got {emb_dim}")
+            self.psi = Psi(n_comp=cfg["K"], T=n_frames, in_emb_dims=[emb_dim, 1024, 512])
+            t_h = n_frames
+        else:
+            self.psi = PsiOptimized(dim=emb_dim, K=cfg["K"], numclasses=n_classes, use_adapter=False,
+                                    adapter_reduce_dim=False)
+            t_h = 417  # PsiOptimized's decoder gives 417 frames for the (26, 32) conv2d grid
+        self.theta = Theta(n_comp=cfg["K"], T=t_h, num_classes=n_classes)
+
+    def activations(self, reps) -> torch.Tensor:
+        if self.arch == "cnn14":
+            return self.psi(reps)  # (B, K, T)
+        return self.psi(reps)[0].squeeze(1).transpose(1, 2)  # (B, 1, 417, K) -> (B, K, 417)
+
+
+def l2i_objective(model: L2I, W: torch.Tensor, H: torch.Tensor, X: torch.Tensor, scores: torch.Tensor,
+                  alpha: float, beta: float) -> torch.Tensor:
+    """alpha MSE(W H, X) + beta |H|_1 + cross-entropy of Theta(H) against the classifier's prediction."""
+    T = H.shape[2]
+    rec = F.mse_loss(torch.einsum("fk,bkt->bft", W, H), X[:, :T].transpose(1, 2))
+    theta = model.theta(H)
+    agree = F.nll_loss(torch.log(theta + 1e-8), scores.argmax(1))
+    return alpha * rec + beta * H.abs().mean() + agree
+
+
+def train_l2i(data_root, classifier_path, nmf_path, model_path, metrics_path, checkpoint_path, *, seed: int,
+              threads: int, folds: dict[str, list[int]], cfg: dict[str, Any]) -> dict[str, Any]:
+    """Train L2I's Psi and Theta on a frozen classifier and a fixed NMF dictionary."""
+    seed_everything(seed, threads)
+    clf = load_classifier(classifier_path)
+    rec = load_torch(classifier_path)
+    W = nmf_dictionary(nmf_path)
+    Xtr, _, _, _ = load_features(data_root, folds["train"], rec["sample_rate"])
+    model = L2I(rec["arch"], rec["rep_dim"], rec["n_classes"], Xtr.shape[1], cfg)
+    optimizer = torch.optim.Adam(model.parameters(), lr=cfg["lr"])
+    gen = torch.Generator().manual_seed(seed)
+
+    Rtr, Str = frozen_outputs(clf, Xtr)
+
+    def step(X, R, S, idx):
+        return l2i_objective(model, W, model.activations(take(R, idx)), X[idx], S[idx], cfg["alpha"], cfg["beta"])
+
+    def run_epoch(epoch: int) -> dict[str, float]:
+        model.train()
+        total = 0.0
+        for idx in minibatches(len(Xtr), cfg["batch_size"], gen):
+            optimizer.zero_grad()
+            loss = step(Xtr, Rtr, Str, idx)
+            loss.backward()
+            optimizer.step()
+            total += float(loss.detach()) * len(idx)
+        if epoch + 1 == cfg["number_of_epochs"]:
+            refresh_batchnorm(model, Xtr, forward=lambda i: model.activations(take(Rtr, i)))
+        return {"train_loss": total / len(Xtr)}
+
+    meta = {"arch": rec["arch"], "emb_dim": rec["rep_dim"], "n_classes": rec["n_classes"],
+            "n_frames": int(Xtr.shape[1]), "cfg": dict(cfg)}
+    _, record = fit_and_save(model=model, optimizer=optimizer, run_epoch=run_epoch, epochs=cfg["number_of_epochs"],
+                             params={"method": "l2i", "arch": rec["arch"], "seed": seed, "folds": folds, **cfg},
+                             data_path=nmf_path, checkpoint_path=checkpoint_path, model_path=model_path,
+                             metrics_path=metrics_path, model_meta=meta, generator=gen)
+    return record
+
+
+# ----------------------------------------------------------------------------- --test_only
+def import_speechbrain_classifier(data_root, embedding_ckpt, classifier_ckpt, model_path, metrics_path, *,
+                                  arch: str, folds: dict[str, list[int]], cfg: dict[str, Any]) -> dict[str, Any]:
+    """The recipes' ``--test_only``: a trained classifier from SpeechBrain checkpoint files.
+
+    ``embedding_model.ckpt`` and ``classifier.ckpt`` (as the recipes save them and as the
+    Hugging Face repositories ship them, e.g. ``speechbrain/cnn14-esc50``) are the state
+    dicts of the embedding model and of ``ECAPA_TDNN.Classifier``; they are read without
+    unpickling (weights only), loaded strictly into :class:`SoundClassifier`, evaluated on
+    the validation and test folds and written as a trained classifier would be.
+    """
+    n_classes = n_classes_of(data_root)
+    model = SoundClassifier(arch, n_classes, cfg["sample_rate"], cfg)
+    state = {f"embedding_model.{k}": v for k, v in load_torch(embedding_ckpt).items()}
+    state.update({f"classifier.{k}": v for k, v in load_torch(classifier_ckpt).items()})
+    own = model.state_dict()
+    state.update({k: v for k, v in own.items() if k.startswith("fbank.")})  # fixed filterbank, not trained
+    model.load_state_dict(state, strict=True)
+    model.eval()
+    Xva, _, yva, _ = load_features(data_root, folds["valid"], cfg["sample_rate"])
+    Xte, _, yte, _ = load_features(data_root, folds["test"], cfg["sample_rate"])
+    record = {"arch": arch, "valid_acc": _accuracy(model, Xva, yva), "test_acc": _accuracy(model, Xte, yte),
+              "best_epoch": None, "n_classes": n_classes, "resumed_from_epoch": 0, "history": [],
+              "params": {"arch": arch, "test_only": True, "folds": folds, **cfg}}
+    save_torch(model_path, {"state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()}, "arch": arch,
+                            "n_classes": n_classes, "sample_rate": cfg["sample_rate"], "rep_dim": model.rep_dim,
+                            "cfg": dict(cfg)})
+    write_json(metrics_path, record)
+    return record
