@@ -14,19 +14,21 @@ def test_loss_gradients_on_cuda_match_the_cpu():
     from xairepro.attribution.loss_gradient import LossGradient
     from xairepro.lossgrad.models import Net
 
-    torch.manual_seed(0)
+    from xairepro.common.seeding import seed_everything
+
+    seed_everything(0)  # turns TF32 off
     model = Net(10, "softmax").eval()
     x, y = torch.rand(64, 1, 28, 28), torch.randint(0, 10, (64,))
     loss = lambda out, t: F.nll_loss(out, t, reduction="none")  # noqa: E731
     cpu = LossGradient(model, loss).attribute(x, y)
     gpu_model, gx, gy = model.cuda(), x.cuda(), y.cuda()
-    # cuDNN's default TF32 convolutions round to ~1e-3: off, the GPU matches the CPU closely
-    torch.backends.cudnn.allow_tf32 = False
     exact = LossGradient(gpu_model, loss).attribute(gx, gy).cpu()
-    torch.backends.cudnn.allow_tf32 = True
     torch.testing.assert_close(exact, cpu, rtol=1e-4, atol=1e-7)
+    torch.backends.cudnn.allow_tf32 = True  # PyTorch's default on this GPU
     tf32 = LossGradient(gpu_model, loss).attribute(gx, gy).cpu()
-    assert (tf32 - cpu).abs().max() <= 2e-2 * cpu.abs().max()
+    torch.backends.cudnn.allow_tf32 = False
+    print(f"TF32 error: {float((tf32 - cpu).abs().max() / cpu.abs().max()):.2%} of the largest gradient")
+    assert (tf32 - cpu).abs().max() > (exact - cpu).abs().max()  # why seed_everything turns it off
 
 
 @pytest.mark.parametrize("dataset", ["mnist", "ecg"])
@@ -48,7 +50,7 @@ def test_labelfree_training_and_attribution_run_on_cuda_like_on_the_cpu(tmp_path
     assert np.isfinite(record["valid_loss"])
     kwargs = dict(methods=["integrated_gradients", "saliency"], n_test=16, ig_steps=20, shap_samples=2,
                   internal_batch_size=16, seed=0, dataset=dataset, baseline="mean" if dataset == "ecg" else "zero")
-    torch.backends.cudnn.enabled = False  # cuDNN's LSTM kernels round differently: compare the plain ones
+    torch.backends.cudnn.enabled = False  # cuDNN's LSTM kernels sum in another order: compare the plain ones
     gpu = features.feature_importance(tmp_path / "data.npz", tmp_path / "m.pt", tmp_path / "g.npz", device="cuda",
                                       **kwargs)
     cpu = features.feature_importance(tmp_path / "data.npz", tmp_path / "m.pt", tmp_path / "c.npz", device="cpu",

@@ -21,6 +21,7 @@ import torch
 from xairepro.common.bench import kernel_rows, markdown_table, study_benches
 from xairepro.common.io import atomic_path
 from xairepro.common.logs import setup_logging
+from xairepro.common.seeding import seed_everything
 
 STUDIES = ("lossgrad", "labelfree", "pianist", "esc50", "interactive")
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -32,6 +33,7 @@ log = setup_logging(None)
 if not torch.cuda.is_available():
     raise SystemExit("no CUDA device: run scripts/bench/run.py for the CPU numbers")
 device = "cuda"
+seed_everything(0)  # as every workflow job: deterministic kernels, TF32 off
 torch.backends.cudnn.benchmark = True
 kernels, epochs = [], []
 for study, bench in study_benches(args.studies):
