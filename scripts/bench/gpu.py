@@ -37,13 +37,16 @@ seed_everything(0)  # as every workflow job: deterministic kernels, TF32 off
 torch.backends.cudnn.benchmark = True
 kernels, epochs = [], []
 for study, bench in study_benches(args.studies):
-    for row in kernel_rows(bench.kernels(device), device=device):
-        kernels.append(row)
-        log.info("%s", row)
-    for row in bench.paper_epoch(device, args.max_batches):
-        row = {"study": study, **row}
-        epochs.append(row)
-        log.info("%s", row)
+    try:  # one study's failure is logged and does not lose the others' numbers
+        for row in kernel_rows(bench.kernels(device), device=device):
+            kernels.append(row)
+            log.info("%s", row)
+        for row in bench.paper_epoch(device, args.max_batches):
+            row = {"study": study, **row}
+            epochs.append(row)
+            log.info("%s", row)
+    except Exception:
+        log.exception("%s: benchmark failed on %s", study, device)
 out = Path(args.out)
 out.mkdir(parents=True, exist_ok=True)
 with atomic_path(out / "bench_gpu.csv") as tmp:

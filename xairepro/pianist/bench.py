@@ -55,7 +55,7 @@ def kernels(device: str = "cpu", n: int = 8, lime_samples: int = 50) -> list[dic
 
     def lime_fwd():
         with torch.no_grad():
-            return baseline(torch.as_tensor(rolls).unsqueeze(1).repeat_interleave(lime_samples, 0))
+            return baseline(torch.as_tensor(rolls).unsqueeze(1).repeat_interleave(lime_samples, 0).to(device))
 
     def cav_batched():
         return tcav.sensitivities(disentangle, rolls, targets, cavs, batch_size=n)
@@ -65,9 +65,9 @@ def kernels(device: str = "cpu", n: int = 8, lime_samples: int = 50) -> list[dic
                                for i in range(n)])
 
     def cav_fwd_bwd():
-        x = tcav.harmony_only(rolls).requires_grad_(True)
+        x = tcav.harmony_only(rolls).to(device).requires_grad_(True)
         out = disentangle(x)
-        out.gather(1, torch.as_tensor(targets)[:, None]).sum().backward()
+        out.gather(1, torch.as_tensor(targets, device=device)[:, None]).sum().backward()
         return out
 
     return [

@@ -20,10 +20,12 @@ from torch import nn
 def classifier_fn(model: nn.Module):
     """``images (B, 88, T, 3) -> softmax (B, n_classes)`` for LIME."""
 
+    device = next(model.parameters()).device
+
     @torch.no_grad()
     def predict(images: np.ndarray) -> np.ndarray:
         x = torch.as_tensor(np.ascontiguousarray(images[..., 0]), dtype=torch.float32).unsqueeze(1)
-        return torch.softmax(model(x), dim=1).numpy()
+        return torch.softmax(model(x.to(device)), dim=1).cpu().numpy()
 
     return predict
 

@@ -50,11 +50,12 @@ def activations(model: nn.Module, rolls: np.ndarray, batch_size: int = 64) -> np
     """Flattened harmony-branch activations ``(N, D)`` of harmony rolls ``(N, 88, T)``."""
     model.eval()
     branch = model.branches["harmony"]
+    device = next(model.parameters()).device
     out = []
     for start in range(0, len(rolls), batch_size):
-        x = torch.as_tensor(rolls[start:start + batch_size]).unsqueeze(1)
+        x = torch.as_tensor(rolls[start:start + batch_size]).unsqueeze(1).to(device)
         a = branch.layer4(branch.layer3(branch.layer2(branch.layer1(branch.stem(x)))))
-        out.append(a.flatten(1).numpy())
+        out.append(a.flatten(1).cpu().numpy())
     return np.concatenate(out).astype(np.float32)
 
 
@@ -118,14 +119,15 @@ def sensitivities(model: nn.Module, rolls: np.ndarray, targets: np.ndarray, vect
 
     ``rolls`` ``(N, 88, T)`` harmony channels; ``vectors`` ``(K, D)`` CAVs; batched over clips.
     """
-    vecs = torch.as_tensor(vectors.reshape(-1, vectors.shape[-1]))
+    device = next(model.parameters()).device
+    vecs = torch.as_tensor(vectors.reshape(-1, vectors.shape[-1])).to(device)
     out = []
     for start in range(0, len(rolls), batch_size):
-        x = harmony_only(rolls[start:start + batch_size])
-        y = torch.as_tensor(targets[start:start + batch_size], dtype=torch.long)
+        x = harmony_only(rolls[start:start + batch_size]).to(device)
+        y = torch.as_tensor(targets[start:start + batch_size], dtype=torch.long).to(device)
         attr = layer_attributions(model, x, y, attribution_fn=attribution_fn, multiply_by_inputs=multiply_by_inputs,
                                   ig_steps=ig_steps)
-        out.append((attr.detach().flatten(1) @ vecs.T).numpy())
+        out.append((attr.detach().flatten(1) @ vecs.T).cpu().numpy())
     return np.concatenate(out)
 
 
