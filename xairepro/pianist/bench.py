@@ -80,7 +80,7 @@ def kernels(device: str = "cpu", n: int = 8, lime_samples: int = 50) -> list[dic
 def _harmony_shape(model: DisentangleNet, roll=DEMO_ROLL) -> tuple[int, ...]:
     branch = model.branches["harmony"]
     with torch.no_grad():
-        x = torch.zeros(1, 1, *roll, device=next(model.parameters()).device)
+        x = torch.zeros(1, 1, *roll, device=next(model.parameters(), torch.empty(0)).device)
         return tuple(branch.layer4(branch.layer3(branch.layer2(branch.layer1(branch.stem(x))))).shape[1:])
 
 

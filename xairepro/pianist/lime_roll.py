@@ -20,7 +20,7 @@ from torch import nn
 def classifier_fn(model: nn.Module):
     """``images (B, 88, T, 3) -> softmax (B, n_classes)`` for LIME."""
 
-    device = next(model.parameters()).device
+    device = next(model.parameters(), torch.empty(0)).device
 
     @torch.no_grad()
     def predict(images: np.ndarray) -> np.ndarray:

@@ -50,7 +50,7 @@ def activations(model: nn.Module, rolls: np.ndarray, batch_size: int = 64) -> np
     """Flattened harmony-branch activations ``(N, D)`` of harmony rolls ``(N, 88, T)``."""
     model.eval()
     branch = model.branches["harmony"]
-    device = next(model.parameters()).device
+    device = next(model.parameters(), torch.empty(0)).device
     out = []
     for start in range(0, len(rolls), batch_size):
         x = torch.as_tensor(rolls[start:start + batch_size]).unsqueeze(1).to(device)
@@ -119,7 +119,7 @@ def sensitivities(model: nn.Module, rolls: np.ndarray, targets: np.ndarray, vect
 
     ``rolls`` ``(N, 88, T)`` harmony channels; ``vectors`` ``(K, D)`` CAVs; batched over clips.
     """
-    device = next(model.parameters()).device
+    device = next(model.parameters(), torch.empty(0)).device
     vecs = torch.as_tensor(vectors.reshape(-1, vectors.shape[-1])).to(device)
     out = []
     for start in range(0, len(rolls), batch_size):
