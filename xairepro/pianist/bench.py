@@ -96,9 +96,8 @@ def paper_epoch(device: str = "cuda", max_batches: int | None = None, batch_size
         "pianist/disentangle_resnet18": (DisentangleNet(n_classes, "basic", (2, 2, 2, 2), 64, "imagenet"), 4,
                                          lambda p: torch.optim.Adam(p, lr=1e-4)),
     }
-    n_batches = int(np.ceil(n_clips / batch_size))
-    if max_batches is not None:
-        n_batches = min(n_batches, max_batches)
+    per_epoch = int(np.ceil(n_clips / batch_size))
+    n_batches = per_epoch if max_batches is None else min(per_epoch, max_batches)
     rows = []
     for name, (model, channels, make_opt) in models.items():
         model = model.to(device).train()
@@ -117,5 +116,5 @@ def paper_epoch(device: str = "cuda", max_batches: int | None = None, batch_size
         if device.startswith("cuda"):
             torch.cuda.synchronize()
         rows.append({"name": name, "seconds": time.perf_counter() - start, "batches": n_batches,
-                     "published_seconds": None})
+                     "batches_per_epoch": per_epoch, "published_seconds": None})
     return rows
