@@ -11,6 +11,7 @@ report: "report/workflow.rst"
 include: "rules/common.smk"
 include: "rules/lossgrad_functions.smk"
 include: "rules/labelfree_functions.smk"
+include: "rules/interactive_functions.smk"
 
 
 wildcard_constraints:
@@ -21,6 +22,7 @@ wildcard_constraints:
 
 include: "rules/lossgrad.smk"
 include: "rules/labelfree.smk"
+include: "rules/interactive.smk"
 
 
 rule all:

@@ -26,4 +26,4 @@ def container_image(study):
 
 def all_targets(wildcards):
     """The default target: every study's outputs at the configured scale."""
-    return lossgrad_targets(SCALE) + labelfree_targets(SCALE)
+    return lossgrad_targets(SCALE) + labelfree_targets(SCALE) + interactive_targets(SCALE)

@@ -18,7 +18,7 @@ STUDIES = sorted(p.stem for p in (ROOT / "envs").glob("*.yaml"))
 # studies move to a new torch together), at the versions of requirements.txt.
 TORCH_TRIO = ("torch", "torchvision", "torchaudio")
 # The libraries a study is about, beyond what its code happens to import today.
-FIELD_LIBRARIES = {"labelfree": {"captum"}, "lossgrad": {"captum"}}
+FIELD_LIBRARIES = {"interactive": {"captum"}, "labelfree": {"captum"}, "lossgrad": {"captum"}}
 # Imported by scripts but provided by the running Snakemake (its script preamble puts
 # Snakemake on sys.path), not by the study env.
 PROVIDED_BY_SNAKEMAKE = {"snakemake"}
