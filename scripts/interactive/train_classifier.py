@@ -17,4 +17,5 @@ train_classifier(Path(smk.input.labels).parent, smk.wildcards.classifier, smk.in
                  unfreeze_epochs=cfg["unfreeze_epochs"], bs=cfg["bs"], lr=cfg["lr"], ratio=cfg["ratio"],
                  split_seed=cfg["split_seed"], imagenet_weights=cfg["imagenet_weights"], seed=cfg["seed"],
                  pad=cfg["flowers_pad"], crop_ratio=cfg["flowers_crop_ratio"], augment_train=cfg["flowers_augment"]
-                 and smk.wildcards.classifier.startswith("flowers"), threads=smk.threads)
+                 and smk.wildcards.classifier.startswith("flowers"),
+                 blur_augment=cfg["blur_augment"], threads=smk.threads)

@@ -188,3 +188,17 @@ def test_pandas_split_matches_the_original_code_path():
     text = "3\nSmiling Young\n0.jpg 1 -1\n1.jpg -1 -1\n2.jpg 1 1\n"
     frame = (pd.read_csv(io.StringIO(text), sep=r"\s+", skiprows=1) + 1) / 2
     assert list(frame.index) == ["0.jpg", "1.jpg", "2.jpg"] and list(frame["Smiling"]) == [1.0, 0.0, 1.0]
+
+
+def test_a_corrupt_image_stops_training_before_any_output(tmp_path):
+    from xairepro.interactive.classifier import train_classifier
+
+    root = tmp_path / "celeb"
+    D.generate_faces(root, root / "regions.npz", n_images=8, size=32, seed=0)
+    (root / D.CELEB_IMG_DIR / "3.jpg").write_bytes(b"\x00\x01 not an image")
+    out = tmp_path / "out"
+    with pytest.raises(InputError, match=r"3\.jpg: not a readable image"):
+        train_classifier(root, "celeb-Smiling", root / D.CELEB_ANNO, out / "m.pt", out / "m.json", out / "ck.pt",
+                         size=32, freeze_epochs=0, unfreeze_epochs=1, bs=4, lr=3e-4, ratio=0.75, split_seed=42,
+                         imagenet_weights=False)
+    assert not out.exists() or not any(out.iterdir())

@@ -80,6 +80,20 @@ def augment(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     return torch.stack(out)
 
 
+def blur_half(x: torch.Tensor, generator: torch.Generator, sigma: tuple[float, float] = (0.5, 1.5)) -> torch.Tensor:
+    """Gaussian-blur a random half of the batch (one sigma per batch): a demo-only augmentation
+    so that the classifiers score the demo generator's smoother faces like real ones."""
+    from torchvision.transforms.v2 import functional as TF
+
+    s = float(torch.empty(()).uniform_(*sigma, generator=generator))
+    pick = torch.rand(len(x), generator=generator) < 0.5
+    if not pick.any():
+        return x
+    out = x.clone()
+    out[pick] = TF.gaussian_blur(x[pick], kernel_size=[5, 5], sigma=[s, s])
+    return out
+
+
 def set_body_trainable(model: nn.Module, trainable: bool) -> None:
     """The original's freeze()/unfreeze(): only ``fc`` trains while frozen."""
     for p in model.parameters():
@@ -126,6 +140,7 @@ def train_classifier(
     pad: int = 0,
     crop_ratio: float = 0.0,
     augment_train: bool = False,
+    blur_augment: bool = False,
     threads: int | None = None,
 ) -> dict:
     """Train one classifier (resumable per epoch) and write its weights and metrics record.
@@ -152,6 +167,7 @@ def train_classifier(
         total, batches = 0.0, 0
         for idx in minibatches(len(x_train), bs, generator):
             xb = augment(x_train[idx], generator) if augment_train else x_train[idx]
+            xb = blur_half(xb, generator) if blur_augment else xb
             optimizer.zero_grad(set_to_none=True)
             loss = loss_fn(model(xb).flatten(), y_train[idx])
             loss.backward()
@@ -162,7 +178,7 @@ def train_classifier(
     params = {"classifier": classifier, "size": size, "freeze_epochs": freeze_epochs,
               "unfreeze_epochs": unfreeze_epochs, "bs": bs, "lr": lr, "ratio": ratio, "split_seed": split_seed,
               "imagenet_weights": imagenet_weights, "seed": seed, "pad": pad, "crop_ratio": crop_ratio,
-              "augment": augment_train}
+              "augment": augment_train, "blur_augment": blur_augment}
 
     def summary(result):
         final = result.history[-1]
