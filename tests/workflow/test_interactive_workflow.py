@@ -57,27 +57,6 @@ def test_interactive_plot_knob_reruns_only_plot_rules(demo_run):
     assert all(job.startswith("interactive_plot_") for job in jobs), jobs
 
 
-def test_killed_classifier_job_resumes_and_matches_the_uninterrupted_run(demo_run, tmp_path):
-    """In a fresh copy (the shared demo run stays up to date for the other tests)."""
-    workdir, _ = demo_run
-    reference = read_json(workdir / OUT / "classifiers/celeb-Heavy_Makeup.json")
-    fresh = copy_workflow(tmp_path / "wf")
-    target = f"{OUT}/classifiers/celeb-Heavy_Makeup.json"
-    killed = snakemake(fresh, target, "--cores", "2", env={"XAIREPRO_FAULT_AFTER_EPOCH": "2"}, check=False)
-    assert killed.returncode != 0 and "Error in rule interactive_train_classifier" in killed.stdout
-    assert not (fresh / target).exists() and not (fresh / target.replace(".json", ".pt")).exists()
-    assert (fresh / OUT / "checkpoints/classifiers/celeb-Heavy_Makeup.pt").exists()
-    snakemake(fresh, target, "--cores", "2")
-    log = (fresh / "logs/demo/interactive/train_classifier/celeb-Heavy_Makeup.log").read_text()
-    assert "resuming from" in log and "after epoch 2 of 4" in log
-    resumed = read_json(fresh / target)
-    assert resumed["resumed_from_epoch"] == 2 and len(resumed["history"]) == len(reference["history"])
-    for got, want in zip(resumed["history"], reference["history"]):
-        assert got == pytest.approx(want, rel=1e-6)
-    assert resumed["valid_acc"] == pytest.approx(reference["valid_acc"], abs=1e-9)
-    assert not (fresh / OUT / "checkpoints/classifiers/celeb-Heavy_Makeup.pt").exists()
-
-
 TINY = "interactive=" + json.dumps({
     "celeb": {"demo": {"n_images": 40}},
     "flowers": {"demo": {"n_per_class": 8}},
@@ -88,6 +67,29 @@ TINY = "interactive=" + json.dumps({
     "generative": {"demo": {"attrs": ["Young"], "eval_attrs": ["Young"], "n_train": 60, "n_valid": 20,
                             "epochs": 3, "reconstruction_steps": 5, "n_input_imgs": 2}},
 })
+def test_killed_classifier_job_resumes_and_matches_the_uninterrupted_run(tmp_path):
+    """On the tiny config in its own copy (the shared demo run stays up to date)."""
+    fresh = copy_workflow(tmp_path / "wf")
+    target = f"{OUT}/classifiers/celeb-Young.json"
+    snakemake(fresh, target, "--cores", "2", "--config", TINY)
+    reference = read_json(fresh / target)
+    killed = snakemake(fresh, target, "--cores", "2", "--config", TINY, "--forcerun", "interactive_train_classifier",
+                       env={"XAIREPRO_FAULT_AFTER_EPOCH": "1"}, check=False)
+    assert killed.returncode != 0 and "Error in rule interactive_train_classifier" in killed.stdout
+    assert not (fresh / target).exists() and not (fresh / target.replace(".json", ".pt")).exists()
+    assert (fresh / OUT / "checkpoints/classifiers/celeb-Young.pt").exists()
+    snakemake(fresh, target, "--cores", "2", "--config", TINY)
+    log = (fresh / "logs/demo/interactive/train_classifier/celeb-Young.log").read_text()
+    assert "resuming from" in log and "after epoch 1 of 2" in log
+    resumed = read_json(fresh / target)
+    assert resumed["resumed_from_epoch"] == 1 and len(resumed["history"]) == len(reference["history"]) == 2
+    for got, want in zip(resumed["history"], reference["history"]):
+        assert got == pytest.approx(want, rel=1e-6)
+    assert resumed["valid_bce"] == pytest.approx(reference["valid_bce"], rel=1e-6)
+    assert not (fresh / OUT / "checkpoints/classifiers/celeb-Young.pt").exists()
+
+
+
 TABLES = ("classifiers.csv", "heatmaps.csv", "latent_models.csv", "generative.csv", "generative/Young.csv",
           "claims.csv")
 
@@ -106,3 +108,15 @@ def test_interactive_chain_twice_from_scratch_gives_identical_tables(tmp_path):
     for table in TABLES:
         assert without_commit(runs[0] / OUT / table) == without_commit(runs[1] / OUT / table), table
     assert len(read_csv(runs[0] / OUT / "generative/Young.csv")) == 2 * 7
+
+
+def test_an_image_that_is_not_an_image_stops_the_rule_with_no_output(tmp_path):
+    fresh = copy_workflow(tmp_path / "wf")
+    snakemake(fresh, "data/demo/celebamask_hq/CelebAMask-HQ-attribute-anno.txt", "--cores", "1")
+    (fresh / "data/demo/celebamask_hq/CelebA-HQ-img/7.jpg").write_text("not a jpeg")
+    target = f"{OUT}/classifiers/celeb-Young.json"
+    proc = snakemake(fresh, target, "--cores", "1", check=False)
+    assert proc.returncode != 0
+    log = (fresh / "logs/demo/interactive/train_classifier/celeb-Young.log").read_text()
+    assert "CelebA-HQ-img/7.jpg: not a readable image" in log
+    assert not (fresh / target).exists() and not (fresh / target.replace(".json", ".pt")).exists()
