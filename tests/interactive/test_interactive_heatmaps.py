@@ -115,3 +115,13 @@ def test_loaded_classifier_is_ready_for_captum(trained):
     _, out, _ = trained
     model = load_classifier(out / "m.pt")
     assert not model.training and not any(getattr(m, "inplace", False) for m in model.modules())
+
+
+def test_regions_follow_the_classifier_resolution():
+    from xairepro.interactive.heatmaps import resize_regions
+
+    regions = np.zeros((1, 8, 8), bool)
+    regions[0, :4, :4] = True
+    small = resize_regions(regions, 4)
+    assert small.shape == (1, 4, 4) and small[0, :2, :2].all() and small.sum() == 4
+    assert resize_regions(regions, 8) is regions

@@ -101,6 +101,16 @@ def region_mass(maps: np.ndarray, regions: np.ndarray) -> tuple[np.ndarray, np.n
     return mass, regions.mean((1, 2))
 
 
+def resize_regions(regions: np.ndarray, size: int) -> np.ndarray:
+    """Planted-region masks (N, H, W) at the classifier's input size (a pixel belongs to the
+    region when at least a quarter of its area does)."""
+    if regions.shape[-1] == size:
+        return regions
+    area = torch.nn.functional.interpolate(torch.from_numpy(regions[:, None].astype(np.float32)), size=(size, size),
+                                           mode="area")
+    return (area[:, 0] >= 0.25).numpy()
+
+
 def map_correlation(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Per-image Pearson correlation of two (N, ...) attribution maps."""
     a, b = a.reshape(len(a), -1), b.reshape(len(b), -1)
@@ -141,7 +151,7 @@ def compute_heatmaps(root: str | Path, model_path: str | Path, classifier: str, 
     if regions_path is not None:
         dset, target = parse_classifier(classifier)
         index = D.PLANTED_ATTRIBUTES.index(target) if dset == "celeb" else 0
-        regions = D.load_regions(regions_path, names, index)
+        regions = resize_regions(D.load_regions(regions_path, names, index), size)
     rows = []
     for m in methods:
         corr = map_correlation(raw[m], gradient)
