@@ -120,3 +120,13 @@ def test_an_image_that_is_not_an_image_stops_the_rule_with_no_output(tmp_path):
     log = (fresh / "logs/demo/interactive/train_classifier/celeb-Young.log").read_text()
     assert "CelebA-HQ-img/7.jpg: not a readable image" in log
     assert not (fresh / target).exists() and not (fresh / target.replace(".json", ".pt")).exists()
+
+
+def test_paper_scale_without_the_celebamask_archive_says_where_to_put_it(tmp_path):
+    fresh = copy_workflow(tmp_path / "wf")
+    proc = snakemake(fresh, "data/paper/celebamask_hq/CelebAMask-HQ-attribute-anno.txt", "--cores", "1",
+                     "--config", "scale=paper", check=False)
+    assert proc.returncode != 0
+    log = (fresh / "logs/paper/interactive/place_celebamask_hq.log").read_text()
+    assert "data/paper/celebamask_hq/CelebAMask-HQ.zip" in log and "Google Drive" in log
+    assert not (fresh / "data/paper/celebamask_hq/CelebA-HQ-img").exists()
