@@ -47,13 +47,14 @@ def classifier_name(dset: str, classes_or_attr: str) -> str:
 
 
 def load_split(root: str | Path, classifier: str, *, size: int, split_seed: int, ratio: float = 0.75,
-               pad: int = 0, crop_ratio: float = 0.0) -> dict[str, np.ndarray]:
+               pad: int = 0, crop_ratio: float = 0.0, splits: tuple[str, ...] = ("train", "valid")
+               ) -> dict[str, np.ndarray]:
     """Train/valid images (uint8 NHWC) and labels of one classifier's task."""
     dset, target = parse_classifier(classifier)
     if dset == "celeb":
-        return D.load_celeb_attribute(root, target, size, split_seed=split_seed, ratio=ratio)
+        return D.load_celeb_attribute(root, target, size, split_seed=split_seed, ratio=ratio, splits=splits)
     return D.load_flowers_pair(root, *target, size=size, split_seed=split_seed, ratio=ratio, pad=pad,
-                               crop_ratio=crop_ratio)
+                               crop_ratio=crop_ratio, splits=splits)
 
 
 def to_tensor(images: np.ndarray) -> torch.Tensor:

@@ -268,13 +268,13 @@ def celeb_split(labels: pd.Series, split: str, seed: int = 42, ratio: float = 0.
 
 
 def load_celeb_attribute(root: str | Path, attr: str, size: int, split_seed: int = 42,
-                         ratio: float = 0.75) -> dict[str, np.ndarray]:
-    """Train and valid images (uint8, (n, size, size, 3)) and 0/1 labels of one attribute."""
+                         ratio: float = 0.75, splits: tuple[str, ...] = ("train", "valid")) -> dict[str, np.ndarray]:
+    """Train and/or valid images (uint8, (n, size, size, 3)) and 0/1 labels of one attribute."""
     table = read_celeb_annotations(root)
     if attr not in table.columns:
         raise InputError(Path(root) / CELEB_ANNO, f"no attribute column {attr!r}")
     out = {}
-    for split in ("train", "valid"):
+    for split in splits:
         part = celeb_split(table[attr], split, split_seed, ratio)
         out[f"x_{split}"] = np.stack([read_image(Path(root) / CELEB_IMG_DIR / name, size) for name in part.index])
         out[f"y_{split}"] = part.to_numpy(np.float32)
@@ -297,7 +297,8 @@ def read_flower_labels(root: str | Path) -> np.ndarray:
 
 
 def load_flowers_pair(root: str | Path, cls1: int, cls2: int, size: int, split_seed: int, ratio: float = 0.75,
-                      pad: int = 0, crop_ratio: float = 0.0) -> dict[str, np.ndarray]:
+                      pad: int = 0, crop_ratio: float = 0.0,
+                      splits: tuple[str, ...] = ("train", "valid")) -> dict[str, np.ndarray]:
     """Images of two classes (label 0 for ``cls1``, 1 for ``cls2``), split at random 75/25
     as the original (``torch.randperm``, here seeded)."""
     import torch
@@ -311,6 +312,8 @@ def load_flowers_pair(root: str | Path, cls1: int, cls2: int, size: int, split_s
     n_train = int(len(order) * ratio)
     out = {}
     for split, idx in (("train", order[:n_train]), ("valid", order[n_train:])):
+        if split not in splits:
+            continue
         out[f"x_{split}"] = np.stack([read_image(Path(root) / FLOWERS_IMG_DIR / chosen[i][0], size, pad, crop_ratio)
                                       for i in idx])
         out[f"y_{split}"] = np.array([chosen[i][1] for i in idx], np.float32)

@@ -32,7 +32,7 @@ from xairepro.common.seeding import seed_everything
 from xairepro.common.training import fit_and_save, minibatches, train_epochs
 from xairepro.common.provenance import config_hash
 from xairepro.interactive import data as D
-from xairepro.interactive.classifier import constant_bce, load_classifier, to_tensor
+from xairepro.interactive.classifier import constant_bce, load_classifier
 from xairepro.interactive.models import DemoGenerator, Encoder, load_generator
 
 log = logging.getLogger(__name__)
@@ -423,7 +423,7 @@ def phase3_inputs(root: str | Path, attr: str, *, size: int, n_input_imgs: int, 
     if input_img_dir:
         paths = sorted(p for p in Path(input_img_dir).iterdir() if p.is_file())
         return np.stack([D.read_image(p, size) for p in paths]), np.array([p.name for p in paths])
-    split = D.load_celeb_attribute(root, attr, size, split_seed=split_seed, ratio=ratio)
+    split = D.load_celeb_attribute(root, attr, size, split_seed=split_seed, ratio=ratio, splits=("valid",))
     y = split["y_valid"]
     half = max(1, n_input_imgs // 2)
     idx = np.concatenate([np.flatnonzero(y == 0)[:half], np.flatnonzero(y == 1)[:n_input_imgs - half]])

@@ -136,7 +136,8 @@ def compute_heatmaps(root: str | Path, model_path: str | Path, classifier: str, 
     from xairepro.common.io import write_csv
 
     seed_everything(seed, threads)
-    split = load_split(root, classifier, size=size, split_seed=split_seed, ratio=ratio, pad=pad, crop_ratio=crop_ratio)
+    split = load_split(root, classifier, size=size, split_seed=split_seed, ratio=ratio, pad=pad, crop_ratio=crop_ratio,
+                       splits=("valid",))
     idx = pick_images(split["y_valid"], n_imgs)
     images, labels, names = split["x_valid"][idx], split["y_valid"][idx], split["names_valid"][idx]
     model = load_classifier(model_path)
