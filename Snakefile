@@ -13,6 +13,7 @@ include: "rules/lossgrad_functions.smk"
 include: "rules/labelfree_functions.smk"
 include: "rules/pianist_functions.smk"
 include: "rules/esc50_functions.smk"
+include: "rules/interactive_functions.smk"
 
 
 wildcard_constraints:
@@ -26,6 +27,7 @@ include: "rules/lossgrad.smk"
 include: "rules/labelfree.smk"
 include: "rules/pianist.smk"
 include: "rules/esc50.smk"
+include: "rules/interactive.smk"
 
 
 rule all:

@@ -27,5 +27,9 @@ def container_image(study):
 def all_targets(wildcards):
     """The default target: every study's outputs at the configured scale."""
     return (
-        lossgrad_targets(SCALE) + labelfree_targets(SCALE) + pianist_targets(SCALE) + esc50_targets(SCALE)
+        lossgrad_targets(SCALE)
+        + labelfree_targets(SCALE)
+        + pianist_targets(SCALE)
+        + esc50_targets(SCALE)
+        + interactive_targets(SCALE)
     )

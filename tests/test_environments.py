@@ -22,6 +22,7 @@ FIELD_LIBRARIES = {
     "labelfree": {"captum"},
     "lossgrad": {"captum"},
     "pianist": {"captum", "lime", "pretty-midi"},
+    "interactive": {"captum"},
     "esc50": {"speechbrain", "soundfile", "transformers"},
 }
 # Imported by scripts but provided by the running Snakemake (its script preamble puts

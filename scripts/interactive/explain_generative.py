@@ -1,0 +1,29 @@
+"""Rule interactive_explain_generative: phase 3, projections and moves along every direction.
+
+Calls :func:`xairepro.interactive.generative.explain_images`.
+"""
+
+from pathlib import Path
+
+from xairepro.common.logs import setup_logging
+from xairepro.common.provenance import stamp
+from xairepro.common.seeding import seed_everything
+from xairepro.common.smk import snakemake_or_mock
+from xairepro.interactive.generative import (
+    explain_images, load_classifiers, load_generative_inputs, load_latent_direction, phase3_inputs,
+)
+
+smk = snakemake_or_mock(globals(), "interactive_explain_generative", scale="demo", eval_attr="Smiling")
+setup_logging(smk.log[0], smk.params.log_level)
+cfg, gen, data = smk.params.generative, smk.params.generator, smk.params.data
+seed_everything(cfg["seed"], smk.threads)
+generator = load_generative_inputs(smk.input.generator, gen.get("stylegan2_code"), gen.get("allow_generator_pickle", False))
+classifiers = load_classifiers(dict(zip(smk.params.classifier_names, smk.input.classifiers)))
+directions = {a: load_latent_direction(p) for a, p in zip(smk.params.latent_names, smk.input.latent)}
+images, names = phase3_inputs(Path(smk.input.anno).parent, smk.wildcards.eval_attr, size=data["size"],
+                              n_input_imgs=cfg["n_input_imgs"], split_seed=data["split_seed"], ratio=data["ratio"],
+                              input_img_dir=cfg["input_img_dir"])
+explain_images(generator, smk.wildcards.eval_attr, classifiers, directions, images, names, smk.output.frames,
+               smk.output.scores, classifier_size=data["size"], reconstruction_steps=cfg["reconstruction_steps"],
+               initial_learning_rate=cfg["initial_learning_rate"], projection_loss=cfg["projection_loss"],
+               ampl=cfg["ampl"], steps=cfg["steps"], provenance=stamp("interactive", cfg, cfg["seed"]))

@@ -1,0 +1,14 @@
+"""Rule interactive_plot_canvases: the generative explanation canvases of one classifier.
+
+Calls :func:`xairepro.interactive.generative.plot_canvases`.
+"""
+
+from xairepro.common.logs import setup_logging
+from xairepro.common.smk import snakemake_or_mock
+from xairepro.interactive.generative import plot_canvases
+
+smk = snakemake_or_mock(globals(), "interactive_plot_canvases", scale="demo", eval_attr="Smiling")
+setup_logging(smk.log[0], smk.params.log_level)
+plot = smk.params.plot
+plot_canvases(smk.input.frames, smk.output.figure, hw=plot["canvas_hw"], mult=plot["score_mult"],
+              buffer=plot["header_px"])

@@ -1,0 +1,15 @@
+"""Rule interactive_summarise_classifiers: validation accuracy/BCE vs the class baseline.
+
+Calls :func:`xairepro.interactive.tables.summarise_records`.
+"""
+
+from xairepro.common.io import read_json, write_csv
+from xairepro.common.logs import setup_logging
+from xairepro.common.provenance import stamp
+from xairepro.common.smk import snakemake_or_mock
+from xairepro.interactive.tables import CLASSIFIER_COLUMNS, summarise_records
+
+smk = snakemake_or_mock(globals(), "interactive_summarise_classifiers", scale="demo")
+setup_logging(smk.log[0], smk.params.log_level)
+table = summarise_records([read_json(p) for p in smk.input.metrics], CLASSIFIER_COLUMNS)
+write_csv(smk.output.table, table, stamp("interactive", {"classifiers": list(table.classifier)}))

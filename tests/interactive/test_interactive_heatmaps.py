@@ -1,0 +1,127 @@
+"""captum heatmaps: planted-region recovery, guided hooks active, batching, normalisation."""
+
+import numpy as np
+import pytest
+import torch
+from captum.attr import GuidedBackprop, IntegratedGradients, Saliency
+
+from xairepro.common.io import read_json
+from xairepro.interactive import data as D
+from xairepro.interactive.classifier import load_classifier, train_classifier
+from xairepro.interactive.heatmaps import (
+    METHODS, compute_heatmaps, explain, map_correlation, normalise, plot_heatmaps, region_mass, summarise_heatmaps,
+)
+from xairepro.interactive.models import resnet18_norepeat
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A demo classifier of the planted Heavy_Makeup attribute (lips + eye shadow)."""
+    root = tmp_path_factory.mktemp("faces")
+    D.generate_faces(root, root / "regions.npz", n_images=100, size=64, seed=11)
+    out = tmp_path_factory.mktemp("model")
+    record = train_classifier(root, "celeb-Heavy_Makeup", root / D.CELEB_ANNO, out / "m.pt", out / "m.json",
+                              out / "ck.pt", size=64, freeze_epochs=0, unfreeze_epochs=3, bs=10, lr=3e-4,
+                              ratio=0.75, split_seed=42, imagenet_weights=False, threads=1)
+    return root, out, record
+
+
+def test_demo_classifier_learns_the_planted_attribute(trained):
+    _, out, record = trained
+    assert record["valid_acc"] >= 0.9 > record["baseline_acc"]
+    assert record["valid_bce"] < record["baseline_bce"]
+    assert not (out / "ck.pt").exists() and read_json(out / "m.json")["history"][-1]["frozen"] == 0
+
+
+def test_heatmap_mass_falls_on_the_planted_region(trained, tmp_path):
+    root, out, _ = trained
+    table = compute_heatmaps(root, out / "m.pt", "celeb-Heavy_Makeup", tmp_path / "h.npz", tmp_path / "h.csv",
+                             size=64, split_seed=42, ratio=0.75, n_imgs=3, n_steps=16, nt_samples=8,
+                             nt_type="smoothgrad_sq", internal_batch_size=48, nt_samples_batch_size=8,
+                             outlier_perc=2, regions_path=root / "regions.npz")
+    summary = summarise_heatmaps([table]).set_index("method")
+    for method in ("integrated_gradients", "saliency_smoothgrad_sq"):
+        assert summary.loc[method, "mass_to_area"] > 1.3, summary
+    for method in ("guided_backprop", "guided_gradcam"):
+        assert summary.loc[method, "corr_with_gradient"] < 0.99
+    plot_heatmaps(tmp_path / "h.npz", tmp_path / "fig.png")
+    assert (tmp_path / "fig.png").stat().st_size > 1000
+
+
+def test_guided_backprop_differs_from_the_gradient_because_relu_hooks_fire():
+    torch.manual_seed(0)
+    model = resnet18_norepeat().eval()
+    x = torch.randn(2, 3, 32, 32)
+    maps = explain(model, x, ("guided_backprop", "gradient"))
+    assert not np.allclose(maps["guided_backprop"], maps["gradient"])
+    assert (map_correlation(maps["guided_backprop"], maps["gradient"]) < 0.99).all()
+    # without ReLU modules to hook, guided backprop is exactly the gradient
+    linear = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(3 * 32 * 32, 1)).eval()
+    gb = GuidedBackprop(linear).attribute(x.clone().requires_grad_(True), target=0)
+    grad = Saliency(linear).attribute(x.clone().requires_grad_(True), target=0, abs=False)
+    torch.testing.assert_close(gb, grad)
+
+
+def test_batched_heatmaps_equal_one_image_at_a_time():
+    torch.manual_seed(1)
+    model = resnet18_norepeat().eval()
+    x = torch.randn(3, 3, 32, 32)
+    batched = explain(model, x, ("integrated_gradients", "guided_backprop", "guided_gradcam"), n_steps=8,
+                      internal_batch_size=24)
+    for i in range(3):
+        single = explain(model, x[i:i + 1], ("integrated_gradients", "guided_backprop", "guided_gradcam"), n_steps=8,
+                         internal_batch_size=2)
+        for method, a in single.items():
+            np.testing.assert_allclose(batched[method][i:i + 1], a, rtol=1e-4, atol=1e-6)
+
+
+def test_integrated_gradients_completeness_on_the_classifier():
+    torch.manual_seed(2)
+    model = resnet18_norepeat().eval()
+    x = torch.randn(1, 3, 32, 32)
+    a = IntegratedGradients(model).attribute(x, target=0, n_steps=200, method="riemann_trapezoid")
+    with torch.no_grad():
+        delta = (model(x) - model(torch.zeros_like(x))).item()
+    assert a.sum().item() == pytest.approx(delta, rel=0.05, abs=1e-3)
+
+
+def test_normalisation_is_captums():
+    a = np.zeros((1, 3, 4, 4), np.float32)
+    a[0, :, 0, 0] = [1.0, 1.0, 1.0]  # channel sum 3
+    a[0, 0, 1, 1] = -1.5
+    out = normalise(a, outlier_perc=0)
+    assert out.shape == (1, 4, 4) and out.max() == pytest.approx(1.0) and out.min() == pytest.approx(-0.5)
+    assert np.all(normalise(np.zeros((1, 3, 4, 4))) == 1)  # an all-zero map is shown as ones
+    from captum.attr._utils import visualization as viz
+
+    rng = np.random.default_rng(0)
+    b = rng.normal(size=(2, 3, 8, 8))
+    expected = [viz._normalize_attr(x.sum(0), "all", 2) for x in b]  # captum 0.9's private helper
+    np.testing.assert_allclose(normalise(b, 2), np.stack(expected), rtol=1e-5)
+    assert set(METHODS) == {"integrated_gradients", "saliency_smoothgrad_sq", "guided_backprop", "guided_gradcam"}
+
+
+def test_region_mass_closed_form():
+    maps = np.zeros((1, 4, 4))
+    maps[0, 0, :] = 1.0
+    maps[0, 3, 0] = -1.0
+    region = np.zeros((1, 4, 4), bool)
+    region[0, 0, :2] = True
+    mass, area = region_mass(maps, region)
+    assert mass[0] == pytest.approx(2 / 5) and area[0] == pytest.approx(2 / 16)
+
+
+def test_loaded_classifier_is_ready_for_captum(trained):
+    _, out, _ = trained
+    model = load_classifier(out / "m.pt")
+    assert not model.training and not any(getattr(m, "inplace", False) for m in model.modules())
+
+
+def test_regions_follow_the_classifier_resolution():
+    from xairepro.interactive.heatmaps import resize_regions
+
+    regions = np.zeros((1, 8, 8), bool)
+    regions[0, :4, :4] = True
+    small = resize_regions(regions, 4)
+    assert small.shape == (1, 4, 4) and small[0, :2, :2].all() and small.sum() == 4
+    assert resize_regions(regions, 8) is regions

@@ -1,0 +1,220 @@
+"""Models of the interactive study.
+
+* :func:`resnet18_norepeat`: torchvision's ResNet-18 with ``fc = Linear(512, 1)`` and the
+  original's ``resnet_norepeat`` change: every ReLU is its own module (a second ReLU per
+  basic block) and none is in-place, so captum's guided methods, which hook ReLU modules,
+  see each ReLU once. State-dict keys are torchvision's, so ImageNet weights load as is.
+* :class:`DemoGenerator`: a small generator with the StyleGAN2 interface the original
+  uses (``z_dim``, ``w_dim``, ``img_resolution``, ``mapping(z, c) -> ws`` with ``w_avg``
+  and ``num_ws``, ``synthesis(ws, noise_mode=...)`` in [-1, 1]). At demo scale it is the
+  decoder of an autoencoder trained on the procedural faces, with a Gaussian mapping fitted
+  to the encoded codes (a deviation: StyleGAN2 is adversarially trained).
+* :func:`load_stylegan2_pickle`: paper scale only, a user-provided StyleGAN2-ADA pickle.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import torch
+from torch import nn
+from torchvision.models.resnet import BasicBlock, ResNet
+
+from xairepro.common.errors import InputError, XaiReproError
+
+log = logging.getLogger(__name__)
+
+
+class NoRepeatBasicBlock(BasicBlock):
+    """A ResNet basic block whose two ReLUs are separate, non-inplace modules."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.relu = nn.ReLU(inplace=False)
+        self.relu2 = nn.ReLU(inplace=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        identity = x
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        if self.downsample is not None:
+            identity = self.downsample(x)
+        return self.relu2(out + identity)
+
+
+def resnet18_norepeat(imagenet_weights: bool = False) -> ResNet:
+    """ResNet-18 with a scalar logit head; ``imagenet_weights`` downloads torchvision's
+    IMAGENET1K_V1 body (paper scale only; the demo starts from random weights)."""
+    model = ResNet(NoRepeatBasicBlock, [2, 2, 2, 2])
+    if imagenet_weights:
+        from torchvision.models import ResNet18_Weights
+
+        model.load_state_dict(ResNet18_Weights.IMAGENET1K_V1.get_state_dict(progress=False))
+    model.relu = nn.ReLU(inplace=False)
+    model.fc = nn.Linear(512, 1)
+    return model
+
+
+def no_inplace(model: nn.Module) -> nn.Module:
+    """Turn every in-place activation off (captum's hooks need the unmodified tensors)."""
+    for module in model.modules():
+        if hasattr(module, "inplace"):
+            module.inplace = False
+    return model
+
+
+def relu_modules_are_unique(model: nn.Module) -> bool:
+    """True when no ReLU module is called twice in one forward pass (checked with hooks)."""
+    calls: dict[int, int] = {}
+    hooks = [m.register_forward_hook(lambda m, i, o: calls.__setitem__(id(m), calls.get(id(m), 0) + 1))
+             for m in model.modules() if isinstance(m, nn.ReLU)]
+    try:
+        with torch.no_grad():
+            model.eval()(torch.zeros(1, 3, 32, 32))
+    finally:
+        for h in hooks:
+            h.remove()
+    return bool(calls) and max(calls.values()) == 1
+
+
+# --------------------------------------------------------------------------- generator
+class MappingNetwork(nn.Module):
+    """z -> w = w_avg + z A^T, broadcast to ``num_ws`` copies (StyleGAN's ``mapping``)."""
+
+    def __init__(self, z_dim: int, w_dim: int, num_ws: int):
+        super().__init__()
+        self.z_dim, self.w_dim, self.num_ws = z_dim, w_dim, num_ws
+        self.register_buffer("w_avg", torch.zeros(w_dim))
+        self.register_buffer("A", torch.eye(w_dim, z_dim))
+
+    def forward(self, z: torch.Tensor, c=None, truncation_psi: float = 1.0) -> torch.Tensor:
+        # z: (N, z_dim) -> ws: (N, num_ws, w_dim)
+        w = self.w_avg + z @ self.A.T
+        if truncation_psi != 1:
+            w = self.w_avg + truncation_psi * (w - self.w_avg)
+        return w[:, None].repeat(1, self.num_ws, 1)
+
+    @torch.no_grad()
+    def fit(self, codes: torch.Tensor, eps: float = 1e-4) -> None:
+        """Fit w_avg and A to encoded codes (N, w_dim): a Gaussian with their mean and covariance."""
+        self.w_avg.copy_(codes.mean(0))
+        centred = codes - self.w_avg
+        cov = centred.T @ centred / max(1, len(codes) - 1) + eps * torch.eye(self.w_dim)
+        self.A.copy_(torch.linalg.cholesky(cov.double()).float()[:, : self.z_dim])
+
+
+class SynthesisNetwork(nn.Module):
+    """ws (N, num_ws, w_dim) -> images (N, 3, R, R) in [-1, 1]; ws[:, 0] feeds the 4x4 input,
+    ws[:, k] modulates block k (per-channel scale and shift, as StyleGAN's styles)."""
+
+    def __init__(self, w_dim: int, img_resolution: int, channels: int = 64):
+        super().__init__()
+        self.img_resolution = img_resolution
+        self.n_blocks = max(1, (img_resolution // 4).bit_length() - 1)
+        self.num_ws = self.n_blocks + 1
+        self.channels = channels
+        self.input = nn.Linear(w_dim, channels * 16)
+        self.styles = nn.ModuleList([nn.Linear(w_dim, 2 * channels) for _ in range(self.n_blocks)])
+        self.convs = nn.ModuleList([nn.Conv2d(channels, channels, 3, padding=1) for _ in range(self.n_blocks)])
+        self.to_rgb = nn.Conv2d(channels, 3, 1)
+
+    def forward(self, ws: torch.Tensor, noise_mode: str = "const", **_) -> torch.Tensor:
+        x = self.input(ws[:, 0]).view(-1, self.channels, 4, 4)
+        for k, (style, conv) in enumerate(zip(self.styles, self.convs)):
+            x = nn.functional.interpolate(x, scale_factor=2, mode="nearest")
+            scale, shift = style(ws[:, k + 1]).chunk(2, dim=1)
+            x = conv(x) * (1 + scale[..., None, None]) + shift[..., None, None]
+            x = nn.functional.leaky_relu(x, 0.2)
+        return torch.tanh(self.to_rgb(x))
+
+
+class DemoGenerator(nn.Module):
+    """The StyleGAN2 interface at demo size (see the module docstring)."""
+
+    def __init__(self, z_dim: int = 64, img_resolution: int = 64, channels: int = 64):
+        super().__init__()
+        self.z_dim = self.w_dim = z_dim
+        self.img_resolution = img_resolution
+        self.synthesis = SynthesisNetwork(z_dim, img_resolution, channels)
+        self.num_ws = self.synthesis.num_ws
+        self.mapping = MappingNetwork(z_dim, z_dim, self.num_ws)
+
+    def forward(self, z: torch.Tensor, c=None, truncation_psi: float = 1.0, noise_mode: str = "const"):
+        return self.synthesis(self.mapping(z, c, truncation_psi), noise_mode=noise_mode)
+
+
+class Encoder(nn.Module):
+    """Images (N, 3, R, R) in [-1, 1] -> codes (N, w_dim): trains the demo generator."""
+
+    def __init__(self, w_dim: int, img_resolution: int, channels: int = 64):
+        super().__init__()
+        layers, c_in = [], 3
+        for _ in range(max(1, (img_resolution // 4).bit_length() - 1)):
+            layers += [nn.Conv2d(c_in, channels, 4, stride=2, padding=1), nn.LeakyReLU(0.2)]
+            c_in = channels
+        self.body = nn.Sequential(*layers)
+        self.head = nn.Linear(channels * 16, w_dim)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.body(x).flatten(1))
+
+
+def build_generator(meta: dict) -> DemoGenerator:
+    return DemoGenerator(z_dim=int(meta["z_dim"]), img_resolution=int(meta["img_resolution"]),
+                         channels=int(meta["channels"]))
+
+
+def load_generator(path: str | Path, stylegan2_code: str | None = None, allow_pickle: bool = False,
+                   device: str = "cpu") -> nn.Module:
+    """The generator of the study: the demo's weights file, or (paper) a StyleGAN2-ADA pickle.
+
+    Parameters
+    ----------
+    path
+        ``.pt`` written by the demo trainer (loaded with ``weights_only=True``), or a
+        ``.pkl`` of NVlabs' stylegan2-ada-pytorch.
+    stylegan2_code
+        The folder of a clone of NVlabs/stylegan2-ada-pytorch (its ``dnnlib`` and
+        ``torch_utils`` are needed to unpickle).
+    allow_pickle
+        Must be True to unpickle ``.pkl`` files: unpickling runs code from the file, so only
+        do it for a file you trust (the official FFHQ pickle).
+    """
+    from xairepro.common.io import load_torch
+
+    path = Path(path)
+    if path.suffix != ".pkl":
+        record = load_torch(path)
+        model = build_generator(record)
+        model.load_state_dict(record["state_dict"])
+        return model.eval().to(device)
+    return load_stylegan2_pickle(path, stylegan2_code, allow_pickle, device)
+
+
+def load_stylegan2_pickle(path: str | Path, stylegan2_code: str | None, allow_pickle: bool,
+                          device: str = "cpu") -> nn.Module:
+    """``G_ema`` of a trusted StyleGAN2-ADA pickle (paper scale only; see :func:`load_generator`)."""
+    path = Path(path)
+    if not allow_pickle:
+        raise XaiReproError(
+            f"{path}: StyleGAN2-ADA pickles execute code when loaded. Set "
+            "interactive.generative.paper.allow_generator_pickle: true only for a file you trust "
+            "(e.g. NVlabs' ffhq.pkl)."
+        )
+    if not path.is_file():
+        raise InputError(path, "StyleGAN2-ADA generator pickle not found",
+                         "download e.g. ffhq.pkl from NVlabs' stylegan2-ada-pytorch and place it there")
+    if stylegan2_code:
+        code = str(Path(stylegan2_code).resolve())
+        if not (Path(code) / "dnnlib").is_dir():
+            raise InputError(code, "not a clone of NVlabs/stylegan2-ada-pytorch (no dnnlib/)")
+        if code not in sys.path:
+            sys.path.insert(0, code)
+    import pickle  # noqa: S403 -- trusted, user-provided artefact only (allow_pickle above)
+
+    with open(path, "rb") as handle:
+        generator = pickle.load(handle)["G_ema"]  # noqa: S301
+    log.warning("unpickled %s (trusted input)", path)
+    return generator.eval().to(device)
