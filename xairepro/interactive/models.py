@@ -212,7 +212,7 @@ def load_stylegan2_pickle(path: str | Path, stylegan2_code: str | None, allow_pi
             raise InputError(code, "not a clone of NVlabs/stylegan2-ada-pytorch (no dnnlib/)")
         if code not in sys.path:
             sys.path.insert(0, code)
-    import pickle  # noqa: S403 -- trusted, user-provided artefact only (allow_pickle above)
+    import pickle  # noqa: S403  # trusted-pickle: paper-scale StyleGAN2-ADA network, user-provided, only with allow_pickle
 
     with open(path, "rb") as handle:
         generator = pickle.load(handle)["G_ema"]  # noqa: S301
