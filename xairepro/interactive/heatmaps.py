@@ -67,7 +67,7 @@ def explain(model: torch.nn.Module, x: torch.Tensor, methods=METHODS, *, n_steps
             a = captum_attr.Saliency(model).attribute(inputs, target=target, abs=False)
         else:
             raise ValueError(f"unknown heatmap method {method!r}; choose from {METHODS + ('gradient',)}")
-        out[method] = a.detach().float().numpy()
+        out[method] = a.detach().float().cpu().numpy()
     return out
 
 
