@@ -62,9 +62,8 @@ def paper_epoch(device: str = "cuda", max_batches: int | None = None, n_images: 
     from xairepro.interactive.classifier import set_body_trainable
 
     rows = []
-    n_batches = -(-n_images // batch_size)
-    if max_batches is not None:
-        n_batches = min(n_batches, max_batches)
+    per_epoch = -(-n_images // batch_size)
+    n_batches = per_epoch if max_batches is None else min(per_epoch, max_batches)
     gen = torch.Generator().manual_seed(0)
     for frozen in (True, False):
         model = _model(device)
@@ -84,5 +83,6 @@ def paper_epoch(device: str = "cuda", max_batches: int | None = None, n_images: 
         if device.startswith("cuda"):
             torch.cuda.synchronize()
         rows.append({"name": f"interactive/resnet18_{'frozen' if frozen else 'unfrozen'}_epoch",
-                     "seconds": time.perf_counter() - start, "batches": n_batches, "published_seconds": None})
+                     "seconds": time.perf_counter() - start, "batches": n_batches,
+                     "batches_per_epoch": per_epoch, "published_seconds": None})
     return rows
