@@ -398,7 +398,7 @@ rule esc50_table:
         [f"results/{SCALE}/esc50/interpretation_table.csv", f"results/{SCALE}/esc50/claims.csv"],
 
 
-rule esc50_all:
+rule esc50:
     """Every esc50 output at the configured scale."""
     input:
         esc50_targets(SCALE),

@@ -120,7 +120,7 @@ def test_esc50_chain_is_deterministic(demo_run, tmp_path):
 def test_paper_scale_esc50_dag_builds(fresh_workflow):
     from .conftest import jobs_of
 
-    jobs = jobs_of(snakemake(fresh_workflow, "-n", "--config", "scale=paper", "--", "esc50_all").stdout)
+    jobs = jobs_of(snakemake(fresh_workflow, "-n", "--config", "scale=paper", "--", "esc50").stdout)
     assert jobs["esc50_download_data"] == 1 and "esc50_generate_data" not in jobs
     assert jobs["esc50_train_classifier"] == 4  # conv2d, CNN14, FocalNet, ViT
     assert jobs["esc50_train_piq"] == 3 and jobs["esc50_train_l2i"] == 2 and jobs["esc50_train_nmf"] == 2
