@@ -9,7 +9,7 @@ from matplotlib import image
 
 from xairepro.common.io import read_csv
 
-from .conftest import copy_workflow, snakemake
+from .conftest import copy_workflow, settle, snakemake
 
 pytestmark = pytest.mark.workflow
 OUT = "results/demo/esc50"
@@ -86,21 +86,24 @@ def test_figures_show_something(demo_run):
 
 def test_killed_piq_training_resumes_and_matches_the_uninterrupted_run(demo_run):
     workdir, _ = demo_run
-    target = f"{OUT}/piq/conv2d.json"
-    reference = json.loads((workdir / target).read_text())
-    killed = snakemake(workdir, target, "--cores", "1", "--forcerun", "esc50_train_piq",
-                       env={"XAIREPRO_FAULT_AFTER_EPOCH": "1"}, check=False)
-    assert killed.returncode != 0
-    assert "Error in rule esc50_train_piq" in killed.stdout
-    assert not (workdir / target).exists() and not (workdir / target.replace(".json", ".pt")).exists()
-    assert (workdir / f"{OUT}/checkpoints/piq/conv2d.pt").exists()
-    snakemake(workdir, "--cores", "1", target)
-    assert "resuming from" in (workdir / "logs/demo/esc50/train_piq/conv2d.log").read_text()
-    resumed = json.loads((workdir / target).read_text())
-    assert resumed["resumed_from_epoch"] == 1
-    assert len(resumed["history"]) == len(reference["history"])
-    for got, want in zip(resumed["history"], reference["history"]):
-        assert got == pytest.approx(want, rel=1e-5)
+    try:
+        target = f"{OUT}/piq/conv2d.json"
+        reference = json.loads((workdir / target).read_text())
+        killed = snakemake(workdir, target, "--cores", "1", "--forcerun", "esc50_train_piq",
+                           env={"XAIREPRO_FAULT_AFTER_EPOCH": "1"}, check=False)
+        assert killed.returncode != 0
+        assert "Error in rule esc50_train_piq" in killed.stdout
+        assert not (workdir / target).exists() and not (workdir / target.replace(".json", ".pt")).exists()
+        assert (workdir / f"{OUT}/checkpoints/piq/conv2d.pt").exists()
+        snakemake(workdir, "--cores", "1", target)
+        assert "resuming from" in (workdir / "logs/demo/esc50/train_piq/conv2d.log").read_text()
+        resumed = json.loads((workdir / target).read_text())
+        assert resumed["resumed_from_epoch"] == 1
+        assert len(resumed["history"]) == len(reference["history"])
+        for got, want in zip(resumed["history"], reference["history"]):
+            assert got == pytest.approx(want, rel=1e-5)
+    finally:
+        settle(workdir)
 
 
 def without_commit(path):

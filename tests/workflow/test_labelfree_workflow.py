@@ -8,7 +8,7 @@ from matplotlib import image
 from xairepro.common.io import read_csv
 from xairepro.labelfree.tables import feature_consistency_claims
 
-from .conftest import assert_resumed_like, copy_workflow, jobs_of, snakemake
+from .conftest import assert_resumed_like, copy_workflow, jobs_of, settle, snakemake
 
 pytestmark = pytest.mark.workflow
 OUT = "results/demo/labelfree"
@@ -63,15 +63,18 @@ def test_labelfree_plot_knob_reruns_only_its_plot(demo_run):
 
 def test_killed_ecg_training_resumes_and_matches_the_uninterrupted_run(demo_run):
     workdir, _ = demo_run
-    target = f"{OUT}/ecg/autoencoder/seed0.json"
-    reference = json.loads((workdir / target).read_text())
-    killed = snakemake(workdir, target, "--cores", "1", "--forcerun", "labelfree_train_autoencoder",
-                       env={"XAIREPRO_FAULT_AFTER_EPOCH": "5"}, check=False)
-    assert killed.returncode != 0 and "Error in rule labelfree_train_autoencoder" in killed.stdout
-    assert not (workdir / target).exists() and not (workdir / target.replace(".json", ".pt")).exists()
-    assert (workdir / f"{OUT}/checkpoints/autoencoder/ecg/seed0.pt").exists()
-    snakemake(workdir, "--cores", "1", target)
-    assert_resumed_like(json.loads((workdir / target).read_text()), reference, 5, ("valid_loss",))
+    try:
+        target = f"{OUT}/ecg/autoencoder/seed0.json"
+        reference = json.loads((workdir / target).read_text())
+        killed = snakemake(workdir, target, "--cores", "1", "--forcerun", "labelfree_train_autoencoder",
+                           env={"XAIREPRO_FAULT_AFTER_EPOCH": "5"}, check=False)
+        assert killed.returncode != 0 and "Error in rule labelfree_train_autoencoder" in killed.stdout
+        assert not (workdir / target).exists() and not (workdir / target.replace(".json", ".pt")).exists()
+        assert (workdir / f"{OUT}/checkpoints/autoencoder/ecg/seed0.pt").exists()
+        snakemake(workdir, "--cores", "1", target)
+        assert_resumed_like(json.loads((workdir / target).read_text()), reference, 5, ("valid_loss",))
+    finally:
+        settle(workdir)
 
 
 def test_a_corrupt_input_fails_the_job_with_its_log_path_and_no_output(tmp_path):

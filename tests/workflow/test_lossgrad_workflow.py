@@ -9,7 +9,7 @@ from matplotlib import image
 
 from xairepro.common.io import read_csv, read_provenance
 
-from .conftest import assert_resumed_like, jobs_of, snakemake
+from .conftest import assert_resumed_like, jobs_of, settle, snakemake
 
 pytestmark = pytest.mark.workflow
 OUT = "results/demo/lossgrad"
@@ -141,17 +141,20 @@ def test_report_has_the_figures(demo_run):
 
 def test_killed_training_job_resumes_and_matches_the_uninterrupted_run(demo_run):
     workdir, _ = demo_run
-    target = f"{OUT}/models/softmax10/seed1.json"
-    reference = json.loads((workdir / target).read_text())
-    killed = snakemake(workdir, target, "--cores", "1", "--forcerun", "lossgrad_train_classifier",
-                       env={"XAIREPRO_FAULT_AFTER_EPOCH": "3"}, check=False)
-    assert killed.returncode != 0
-    assert not (workdir / target).exists() and not (workdir / target.replace(".json", ".pt")).exists()
-    assert (workdir / f"{OUT}/checkpoints/softmax10/seed1.pt").exists()
-    assert "Error in rule lossgrad_train_classifier" in killed.stdout
-    snakemake(workdir, "--cores", "1", target)
-    resumed = json.loads((workdir / target).read_text())
-    assert_resumed_like(resumed, reference, 3, ("test_accuracy", "test_loss"))
+    try:
+        target = f"{OUT}/models/softmax10/seed1.json"
+        reference = json.loads((workdir / target).read_text())
+        killed = snakemake(workdir, target, "--cores", "1", "--forcerun", "lossgrad_train_classifier",
+                           env={"XAIREPRO_FAULT_AFTER_EPOCH": "3"}, check=False)
+        assert killed.returncode != 0
+        assert not (workdir / target).exists() and not (workdir / target.replace(".json", ".pt")).exists()
+        assert (workdir / f"{OUT}/checkpoints/softmax10/seed1.pt").exists()
+        assert "Error in rule lossgrad_train_classifier" in killed.stdout
+        snakemake(workdir, "--cores", "1", target)
+        resumed = json.loads((workdir / target).read_text())
+        assert_resumed_like(resumed, reference, 3, ("test_accuracy", "test_loss"))
+    finally:
+        settle(workdir)
 
 
 # ------------------------------------------------------------------ singing-voice detection
