@@ -185,3 +185,23 @@ def safe_extract(archive: str | Path, dest: str | Path) -> list[Path]:
                 shutil.copyfileobj(src, out, CHUNK)
             written.append(target)
     return written
+
+
+def zenodo_checksum(record_api: str, name: str, timeout_s: float = 60.0) -> str:
+    """The checksum a Zenodo record publishes for its file ``name``, e.g. ``"md5:<hex>"``.
+
+    ``record_api`` is the record's JSON (``https://zenodo.org/api/records/<id>``), whose
+    ``files`` entries carry ``key`` and ``checksum``.
+    """
+    import json
+    import re
+
+    with urllib.request.urlopen(record_api, timeout=timeout_s) as response:
+        record = json.load(response)
+    for entry in record.get("files", []):
+        if entry.get("key") == name:
+            checksum = str(entry.get("checksum", ""))
+            if not re.fullmatch(r"(md5|sha1|sha256):[0-9a-f]+", checksum):
+                raise ValueError(f"{record_api}: unusable checksum {checksum!r} for {name}")
+            return checksum
+    raise ValueError(f"{record_api}: the record has no file named {name!r}")

@@ -262,27 +262,6 @@ def _no_checksum(archive: Path, why: str) -> XaiReproError:
     )
 
 
-def published_checksum(record_api: str, name: str, timeout_s: float = 60.0) -> str:
-    """The checksum a Zenodo record publishes for its file ``name``, e.g. ``"md5:<hex>"``.
-
-    ``record_api`` is the record's JSON (``https://zenodo.org/api/records/<id>``), whose
-    ``files`` entries carry ``key`` and ``checksum``.
-    """
-    import json
-    import re
-    import urllib.request
-
-    with urllib.request.urlopen(record_api, timeout=timeout_s) as response:
-        record = json.load(response)
-    for entry in record.get("files", []):
-        if entry.get("key") == name:
-            checksum = str(entry.get("checksum", ""))
-            if not re.fullmatch(r"(md5|sha1|sha256):[0-9a-f]+", checksum):
-                raise ValueError(f"{record_api}: unusable checksum {checksum!r} for {name}")
-            return checksum
-    raise ValueError(f"{record_api}: the record has no file named {name!r}")
-
-
 def fetch_jamendo(urls: list[str], archive: str | Path, checksum_path: str | Path, sha256: str | None,
                   record_api: str | None = None, name: str | None = None) -> Path:
     """Download the Jamendo archive and verify it; write the checksum used to ``checksum_path``.
@@ -291,7 +270,7 @@ def fetch_jamendo(urls: list[str], archive: str | Path, checksum_path: str | Pat
     ``name`` in ``record_api``. A file already at ``archive`` (placed by hand) is accepted
     when it matches. Without either checksum, stops with instructions.
     """
-    from xairepro.common.download import download
+    from xairepro.common.download import download, zenodo_checksum
     from xairepro.common.io import atomic_path
 
     archive = Path(archive)
@@ -299,7 +278,7 @@ def fetch_jamendo(urls: list[str], archive: str | Path, checksum_path: str | Pat
         checksum = f"sha256:{sha256}"
     elif record_api and name:
         try:
-            checksum = published_checksum(record_api, name)
+            checksum = zenodo_checksum(record_api, name)
         except (OSError, ValueError) as exc:
             raise _no_checksum(archive, f"the published checksum could not be read: {exc}") from exc
     else:

@@ -14,12 +14,9 @@ moves the three parts the workflow reads into the layout the demo uses too::
 
 from __future__ import annotations
 
-import json
 import logging
-import re
 import shutil
 import tempfile
-import urllib.request
 from pathlib import Path
 
 from xairepro.common.errors import InputError, XaiReproError
@@ -30,30 +27,17 @@ RECORD = "https://zenodo.org/records/14774191"
 VOICINGS = "references/cav_resources/voicings"
 
 
-def published_checksum(record_api: str, name: str, timeout_s: float = 60.0) -> str:
-    """The checksum (``"md5:<hex>"``) Zenodo publishes for file ``name`` of a record."""
-    with urllib.request.urlopen(record_api, timeout=timeout_s) as response:
-        record = json.load(response)
-    for entry in record.get("files", []):
-        if entry.get("key") == name:
-            checksum = str(entry.get("checksum", ""))
-            if not re.fullmatch(r"(md5|sha1|sha256):[0-9a-f]+", checksum):
-                raise ValueError(f"{record_api}: unusable checksum {checksum!r} for {name}")
-            return checksum
-    raise ValueError(f"{record_api}: the record has no file named {name!r}")
-
-
 def fetch_archive(urls: list[str], archive: str | Path, checksum_path: str | Path, *, sha256: str | None,
                   record_api: str | None, name: str) -> Path:
     """Download (or accept a hand-placed) archive, verified; record the checksum used."""
-    from xairepro.common.download import download, file_digest
+    from xairepro.common.download import download, file_digest, zenodo_checksum
 
     archive = Path(archive)
     if sha256:
         checksum = f"sha256:{sha256}"
     else:
         try:
-            checksum = published_checksum(record_api, name) if record_api else None
+            checksum = zenodo_checksum(record_api, name) if record_api else None
         except (OSError, ValueError) as exc:
             checksum, why = None, str(exc)
         else:
