@@ -215,6 +215,6 @@ def load_stylegan2_pickle(path: str | Path, stylegan2_code: str | None, allow_pi
     import pickle  # noqa: S403  # trusted-pickle: paper-scale StyleGAN2-ADA network, user-provided, only with allow_pickle
 
     with open(path, "rb") as handle:
-        generator = pickle.load(handle)["G_ema"]  # noqa: S301
+        generator = pickle.load(handle)["G_ema"]  # noqa: S301  # trusted-pickle: see allow_pickle above
     log.warning("unpickled %s (trusted input)", path)
     return generator.eval().to(device)
