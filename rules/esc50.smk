@@ -71,6 +71,7 @@ rule esc50_train_classifier:
         seed=lambda wc: esc50_cfg("classify", wc)["seed"],
         hparams=lambda wc: esc50_cfg("classify", wc)[wc.arch],
         test_only=lambda wc: esc50_cfg("classify", wc)["test_only"],
+        mask_augment=lambda wc: esc50_cfg("classify", wc)["mask_augment"],
         log_level=config["log_level"],
     threads: resource("esc50", "classify", "threads")
     resources:

@@ -38,21 +38,15 @@ torch.backends.cudnn.benchmark = True
 kernels, epochs = [], []
 
 
-def per_epoch(row: dict) -> float:
-    """Seconds of a whole epoch: rows with ``batches_per_epoch`` timed ``batches`` of them;
-    the others (:func:`xairepro.common.bench.epoch_seconds`) are already per epoch."""
-    if row.get("batches_per_epoch"):
-        return row["seconds"] * row["batches_per_epoch"] / row["batches"]
-    return row["seconds"]
-
-
 for study, bench in study_benches(args.studies):
     try:  # one study's failure is logged and does not lose the others' numbers
         for row in kernel_rows(bench.kernels(device), device=device):
             kernels.append(row)
             log.info("%s", row)
         for row in bench.paper_epoch(device, args.max_batches):
-            row = {"study": study, **row, "seconds_per_epoch": per_epoch(row)}
+            # every hook times with xairepro.common.bench.epoch_seconds: one warm-up batch not
+            # counted, ``timed_batches`` of ``batches`` timed and scaled up to the epoch
+            row = {"study": study, **row, "seconds_per_epoch": row["seconds"]}
             epochs.append(row)
             log.info("%s", row)
     except Exception:

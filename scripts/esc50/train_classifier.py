@@ -19,4 +19,5 @@ if smk.params.test_only:
                                   cfg=smk.params.hparams)
 else:
     train_classifier(root, smk.output.model, smk.output.metrics, smk.params.checkpoint, arch=smk.wildcards.arch,
-                     seed=smk.params.seed, threads=smk.threads, folds=smk.params.folds, cfg=smk.params.hparams)
+                     seed=smk.params.seed, threads=smk.threads, folds=smk.params.folds, cfg=smk.params.hparams,
+                     mask_augment=smk.params.mask_augment)

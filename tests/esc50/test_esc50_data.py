@@ -10,7 +10,7 @@ import torch
 
 from xairepro.common.errors import ConfigError, InputError
 from xairepro.esc50.data import (
-    extract_archive, fetch_paper_dataset, load_clip, load_split, read_meta, read_planted, write_demo_dataset,
+    check_esc50_archive, extract_archive, fetch_paper_dataset, load_clip, load_split, read_meta, read_planted, write_demo_dataset,
 )
 from xairepro.esc50.features import N_BINS, LogMel, log_spectrogram, planted_mask, resynthesise, to_image
 
@@ -121,9 +121,35 @@ def test_archive_member_escaping_the_folder_is_refused(tmp_path):
     assert not (tmp_path / "evil.txt").exists() and not (tmp_path.parent / "evil.txt").exists()
 
 
-def test_paper_download_without_checksum_is_a_config_error(tmp_path):
+def test_malformed_checksum_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="checksum"):
-        fetch_paper_dataset(tmp_path / "master.zip", tmp_path / "paper", "https://example.invalid/x.zip", "")
+        fetch_paper_dataset(tmp_path / "master.zip", tmp_path / "paper", "https://example.invalid/x.zip", "abc")
+
+
+def test_archive_content_check_accepts_the_release_shape(tmp_path):
+    archive = _tiny_archive(tmp_path)  # 2 classes x 1 clip x 5 folds
+    check_esc50_archive(archive, {"clips": 10, "classes": 2, "per_class": 5, "folds": 5, "per_fold": 2})
+    with pytest.raises(InputError, match="master.zip: meta/esc50.csv describes .*'clips': 10"):
+        check_esc50_archive(archive)  # not the 2000-clip release
+
+
+def test_archive_missing_a_listed_clip_is_refused(tmp_path):
+    archive = _tiny_archive(tmp_path)
+    with zipfile.ZipFile(archive) as zf:
+        kept = [(i, zf.read(i)) for i in zf.infolist() if not i.filename.endswith("-1.wav")]
+    archive.unlink()
+    with zipfile.ZipFile(archive, "w") as zf:
+        for info, data in kept:
+            zf.writestr(info, data)
+    with pytest.raises(InputError, match="lacks 5 clips"):
+        check_esc50_archive(archive, {"clips": 10, "classes": 2, "per_class": 5, "folds": 5, "per_fold": 2})
+
+
+def test_hand_placed_archive_without_checksum_is_checked_by_content(tmp_path):
+    archive = _tiny_archive(tmp_path)
+    with pytest.raises(InputError, match="describes"):  # the tiny archive is not the release
+        fetch_paper_dataset(archive, tmp_path / "paper", "https://example.invalid/x.zip", None)
+    assert archive.exists() and not (tmp_path / "paper").exists()
 
 
 def test_hand_placed_archive_with_matching_checksum_is_used(tmp_path):

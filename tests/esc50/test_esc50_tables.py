@@ -28,7 +28,10 @@ def test_demo_claims_check_planted_truth_and_chance():
     overlap = pd.DataFrame({"ratio": [2.0, 3.0, 0.5]})
     accuracy = pd.DataFrame({"arch": ["conv2d"], "test_accuracy": [80.0]})
     c = claims(table, accuracy, overlap, "demo").set_index("claim")["pass"]
-    assert c.all() and len(c) == 5
+    assert c.all() and len(c) == 4  # overlap, planted region, fidelity, accuracy; the oracle is a column only
+    at_chance = interpretation_table([clips("piq", "conv2d", [1, 0, 0, 0], [1, 1, 1, 1])])
+    c = claims(at_chance, accuracy, overlap, "demo").set_index("claim")["pass"]
+    assert not c["piq (conv2d) fidelity-to-input above chance"] and c.drop("piq (conv2d) fidelity-to-input above chance").all()
 
 
 def test_paper_claims_compare_with_the_readme_table():

@@ -9,15 +9,14 @@ Published epoch times are the interpret README's (RTX 3090).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 import torch
-import torch.nn.functional as F
 
+from xairepro.common.bench import epoch_seconds
 from xairepro.esc50.interpret import L2IInterpreter, PIQInterpreter
 from xairepro.esc50.models import SoundClassifier
-from xairepro.esc50.train import L2I, build_piq, l2i_objective, piq_objective
+from xairepro.esc50.train import L2I, L2IBrain, NMFBrain, PIQBrain, build_piq
 
 T, FREQ = 431, 513
 PUBLISHED_EPOCH_SECONDS = {"piq": 70.0, "nmf": 45.0, "l2i_conv2d": 70.0, "l2i_cnn14": 25.0}
@@ -53,23 +52,13 @@ def kernels(device: str = "cpu", n: int = 4) -> list[dict]:
     return out
 
 
-def _time_batches(step: Callable[[], None], batches: int, device: str) -> float:
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
-    start = time.perf_counter()
-    for _ in range(batches):
-        step()
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
-    return time.perf_counter() - start
-
-
 def paper_epoch(device: str = "cuda", max_batches: int | None = None, n_classes: int = 50,
                 tiny: bool = False) -> list[dict]:
     """One training epoch (or ``max_batches`` batches) per paper-shaped model, synthetic data.
 
     Batch sizes are the recipes' (PIQ 16, NMF 2, L2I 2); the frozen classifier's forward
-    pass is part of each PIQ/L2I step, as in the recipes (which do not cache it).
+    pass is part of each PIQ/L2I step, as in the recipes (which do not cache it); the
+    step itself is the workflow's ``Brain.fit_batch``.
     ``tiny`` shrinks widths and batches (same code path) for a quick test on the CPU.
     """
     torch.manual_seed(0)
@@ -78,59 +67,45 @@ def paper_epoch(device: str = "cuda", max_batches: int | None = None, n_classes:
     piq_batch = 2 if tiny else 16
 
     def run(name: str, batch: int, make_step: Callable[[], Callable[[], None]]):
-        batches = TRAIN_CLIPS // batch if max_batches is None else min(max_batches, TRAIN_CLIPS // batch)
         step = make_step()
-        seconds = _time_batches(step, batches, device)
-        rows.append({"name": f"esc50/{name}", "seconds": seconds, "batches": batches,
-                     "batches_per_epoch": TRAIN_CLIPS // batch, "published_seconds": PUBLISHED_EPOCH_SECONDS[name]})
+        seconds, timed = epoch_seconds(lambda i: step(), TRAIN_CLIPS // batch, max_batches, device)
+        rows.append({"name": f"esc50/{name}", "seconds": seconds, "batches": TRAIN_CLIPS // batch,
+                     "timed_batches": timed, "published_seconds": PUBLISHED_EPOCH_SECONDS[name]})
 
     def piq_step():
         clf = SoundClassifier("conv2d", n_classes, 16000, {"emb_dim": conv_dim, "lin_neurons": 192}).to(device).eval()
-        psi = build_piq("conv2d", conv_dim, n_classes, {"K": vq_k, "shared_keys": 0}).to(device)
-        opt = torch.optim.Adam(psi.parameters(), lr=2e-4)
+        psi = build_piq("conv2d", conv_dim, n_classes, {"K": vq_k, "shared_keys": 0})
+        brain = PIQBrain({"psi": psi}, {"mask_th": 0.35, "rec_loss_coef": 1.0}, lr=2e-4, device=device)
         X = torch.rand(piq_batch, T, FREQ, device=device) * 3
 
         def step():
             with torch.no_grad():
-                reps, pred = clf.representations(X), clf(X).argmax(1)
-            xhat, hcat, zq = psi(reps, pred)
-            loss = piq_objective(xhat.squeeze(1), hcat, zq, X, 0.35, 1.0)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
+                reps, scores = clf.representations(X), clf(X)
+            brain.fit_batch((reps, scores, X))
         return step
 
     def nmf_step():
         from speechbrain.lobes.models.L2I import NMFDecoderAudio, NMFEncoder
 
-        enc, dec = NMFEncoder(FREQ, nmf_k).to(device), NMFDecoderAudio(nmf_k, FREQ, device=device).to(device)
-        opt = torch.optim.Adam([*enc.parameters(), *dec.parameters()], lr=2e-4)
+        brain = NMFBrain({"encoder": NMFEncoder(FREQ, nmf_k), "decoder": NMFDecoderAudio(nmf_k, FREQ, device=device)},
+                         {}, lr=2e-4, device=device)
         X = torch.rand(2, FREQ, T, device=device) * 3
-
-        def step():
-            loss = F.mse_loss(dec(enc(X)), X)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-        return step
+        return lambda: brain.fit_batch((X,))
 
     def l2i_step(arch: str):
         def make():
             emb = conv_dim if arch == "conv2d" else cnn_dim
             cfg = {"emb_dim": emb, "lin_neurons": 192, "n_mels": 80}
             clf = SoundClassifier(arch, n_classes, 16000 if arch == "conv2d" else 44100, cfg).to(device).eval()
-            model = L2I(arch, emb, n_classes, T, {"K": nmf_k}).to(device)
-            W = torch.rand(FREQ, nmf_k, device=device)
-            opt = torch.optim.Adam(model.parameters(), lr=2e-4)
+            brain = L2IBrain({"l2i": L2I(arch, emb, n_classes, T, {"K": nmf_k})},
+                             {"W": torch.rand(FREQ, nmf_k, device=device), "alpha": 10.0, "beta": 0.8},
+                             lr=2e-4, device=device)
             X = torch.rand(2, T, FREQ, device=device) * 3
 
             def step():
                 with torch.no_grad():
                     reps, scores = clf.representations(X), clf(X)
-                loss = l2i_objective(model, W, model.activations(reps), X, scores, 10.0, 0.8)
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
+                brain.fit_batch((reps, scores, X))
             return step
         return make
 

@@ -135,18 +135,59 @@ def write_demo_dataset(
     return planted_df
 
 
-def fetch_paper_dataset(archive: str | Path, root: str | Path, url: str, checksum: str) -> Path:
+#: What the released ESC-50 holds: 2000 clips, 50 classes of 40, 5 folds of 400.
+ESC50_SHAPE = {"clips": 2000, "classes": 50, "per_class": 40, "folds": 5, "per_fold": 400}
+
+
+def check_esc50_archive(archive: str | Path, shape: dict[str, int] | None = None) -> None:
+    """Check an ESC-50 zip by its content, without extracting it.
+
+    GitHub publishes no checksum for master.zip (and regenerates the archive), so unless
+    the config pins one, the download is accepted when ``meta/esc50.csv`` has the release's
+    columns and ``shape`` (default :data:`ESC50_SHAPE`) and every clip it lists is in
+    ``audio/``. Raises :class:`InputError` naming the archive otherwise.
+    """
+    import io
+    import zipfile
+
+    archive, shape = Path(archive), shape or ESC50_SHAPE
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            names = zf.namelist()
+            metas = [n for n in names if n.endswith("meta/esc50.csv")]
+            if len(metas) != 1:
+                raise InputError(archive, f"holds {len(metas)} meta/esc50.csv files, expected 1",
+                                 "is this the ESC-50 master.zip?")
+            meta = pd.read_csv(io.BytesIO(zf.read(metas[0])))
+    except zipfile.BadZipFile as exc:
+        raise InputError(archive, f"is not a zip archive ({exc})") from None
+    if list(meta.columns) != META_COLUMNS:
+        raise InputError(archive, f"meta/esc50.csv has columns {list(meta.columns)}, expected {META_COLUMNS}")
+    per_class, per_fold = meta["target"].value_counts(), meta["fold"].value_counts()
+    found = {"clips": len(meta), "classes": len(per_class), "per_class": int(per_class.min()),
+             "folds": len(per_fold), "per_fold": int(per_fold.min())}
+    if found != shape or per_class.max() != per_class.min() or per_fold.max() != per_fold.min():
+        raise InputError(archive, f"meta/esc50.csv describes {found}, expected {shape}",
+                         "is this the ESC-50 release?")
+    audio = metas[0][: -len("meta/esc50.csv")] + "audio/"
+    missing = sorted(set(audio + f for f in meta["filename"]) - set(names))
+    if missing:
+        raise InputError(archive, f"lacks {len(missing)} clips listed in meta/esc50.csv, e.g. {missing[0]}")
+
+
+def fetch_paper_dataset(archive: str | Path, root: str | Path, url: str, checksum: str | None) -> Path:
     """Download (or accept a hand-placed) ESC-50 master.zip and extract it safely into ``root``.
 
-    ``checksum`` (``"sha256:<hex>"``) comes from the config: GitHub publishes none for
-    master.zip, so it must be pinned from a verified copy; an empty value is an error.
-    The archive's top folder (``ESC-50-master``) is flattened so that ``root/audio`` and
-    ``root/meta/esc50.csv`` exist, as :func:`load_split` expects.
+    ``checksum`` (``"sha256:<hex>"``) comes from the config. GitHub publishes none for
+    master.zip, so by default it is null and :func:`check_esc50_archive` decides by content;
+    the archive's sha256 is then logged for pinning. The archive's top folder
+    (``ESC-50-master``) is flattened so that ``root/audio`` and ``root/meta/esc50.csv``
+    exist, as :func:`load_split` expects.
     """
-    if not checksum:
-        raise ConfigError("esc50/data/paper/checksum is empty: set it to 'sha256:<hex>' of a verified "
-                          "ESC-50 master.zip (GitHub publishes no checksum for it)")
-    download(url, archive, checksum=checksum)
+    checksum = checksum or None
+    if checksum is not None and not checksum.startswith(("sha256:", "md5:")):
+        raise ConfigError(f"esc50/data/paper/checksum must be 'sha256:<hex>', 'md5:<hex>' or null, got {checksum!r}")
+    download(url, archive, checksum=checksum, verify=None if checksum else check_esc50_archive)
     return extract_archive(archive, root)
 
 

@@ -1,17 +1,24 @@
 """Training steps of the ESC50 recipes: classifiers, PIQ, the NMF dictionary, L2I.
 
-Each step is one resumable :func:`xairepro.common.training.fit_and_save` run (a checkpoint
-after every epoch, the RNG state included), so a killed job continues where it stopped.
-The recipes' ``Brain.compute_forward`` / ``compute_objectives`` pairs are the
-``forward``/``objective`` functions below; the frozen classifier is never updated.
+Each step is a SpeechBrain ``Brain`` subclass, as in the recipes: ``compute_forward`` and
+``compute_objectives`` define it, and ``Brain.fit_batch`` takes the optimiser steps
+(backward, gradient clipping at ``max_grad_norm`` = 5, the Brain default the recipes keep).
+The epoch loop is :func:`xairepro.common.training.fit_and_save` rather than ``Brain.fit``
+with SpeechBrain's ``Checkpointer``: it checkpoints after every epoch with the RNG states,
+so a killed job continues where it stopped and ends with the numbers of an uninterrupted
+run, and its checkpoints load with ``weights_only=True``. The frozen classifier is never
+updated. Training runs on the first GPU where one is visible (the paper-scale rules ask
+for one), else on the CPU.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import speechbrain as sb
 import torch
 import torch.nn.functional as F
 from speechbrain.lobes.models.L2I import NMFDecoderAudio, NMFEncoder, Psi, PsiOptimized, Theta
@@ -54,10 +61,116 @@ def load_classifier(path: str | Path, device: str = "cpu") -> SoundClassifier:
     return model.to(device).eval().requires_grad_(False)
 
 
+def train_device() -> str:
+    """Where training runs: the first visible GPU, else the CPU."""
+    return "cuda:0" if torch.cuda.is_available() else "cpu"
+
+
+def device_of(model: torch.nn.Module) -> torch.device:
+    return next(model.parameters()).device
+
+
+def to_device(reps, device):
+    """A representation tensor or tuple of tensors on ``device``."""
+    return tuple(r.to(device) for r in reps) if isinstance(reps, tuple) else reps.to(device)
+
+
+class EpochBrain(sb.Brain):
+    """A SpeechBrain ``Brain`` stepped one epoch at a time by :func:`fit_and_save`.
+
+    Subclasses define ``compute_forward`` and ``compute_objectives`` as in the recipes;
+    a batch is a tuple of CPU tensors whose last item has one row per example, moved to
+    the brain's device in ``compute_forward``. ``hparams`` (the config block and what the
+    objective needs) are read as ``self.hparams.<key>``. The optimiser is the recipes'
+    Adam, built by ``Brain.init_optimizers`` over every module.
+    """
+
+    def __init__(self, modules: dict[str, torch.nn.Module], hparams: dict[str, Any], lr: float,
+                 weight_decay: float = 0.0, device: str = "cpu"):
+        super().__init__(modules=modules, hparams=hparams, run_opts={"device": device, "noprogressbar": True},
+                         opt_class=lambda params: torch.optim.Adam(params, lr=lr, weight_decay=weight_decay))
+        self.init_optimizers()
+
+    def train_epoch(self, batches: Iterable[tuple]) -> float:
+        """``Brain.fit_batch`` over ``batches``; the mean training loss per example."""
+        self.modules.train()
+        total, n = 0.0, 0
+        for batch in batches:
+            loss = self.fit_batch(batch)
+            self.step += 1
+            total += float(loss) * len(batch[-1])
+            n += len(batch[-1])
+        return total / max(n, 1)
+
+
+def threshold_augment(X: torch.Tensor, fraction: float, max_level: float = 0.5) -> torch.Tensor:
+    """In a random ``fraction`` of the clips of X (B, T, F), zero the bins below q * peak, q ~ U(0, max_level).
+
+    Draws from the global torch RNG (seeded, and restored on resume by the checkpoint).
+    """
+    if fraction <= 0:
+        return X
+    B = X.shape[0]
+    chosen = (torch.rand(B) < fraction).view(-1, 1, 1)
+    level = (torch.rand(B) * max_level).view(-1, 1, 1) * X.amax((1, 2), keepdim=True)
+    return torch.where(chosen & (X < level), torch.zeros_like(X), X)
+
+
+class ClassifierBrain(EpochBrain):
+    """The classification recipe: cosine scores, AAM-softmax loss on the targets.
+
+    With ``hparams.mask_augment`` > 0 (demo only), training batches are thresholded by
+    :func:`threshold_augment` before the forward pass.
+    """
+
+    def compute_forward(self, batch, stage):
+        X = batch[0]
+        if stage == sb.Stage.TRAIN and self.hparams.mask_augment > 0:
+            X = threshold_augment(X, self.hparams.mask_augment)
+        return self.modules.model(X.to(self.device))
+
+    def compute_objectives(self, scores, batch, stage):
+        return self.hparams.loss(scores.unsqueeze(1), batch[1].to(self.device).unsqueeze(1))
+
+
+class PIQBrain(EpochBrain):
+    """The PIQ recipe: decode the classifier's representations; BCE + VQ + commitment."""
+
+    def compute_forward(self, batch, stage):
+        reps, scores, _ = batch
+        return piq_forward(self.modules.psi, to_device(reps, self.device), scores.to(self.device))
+
+    def compute_objectives(self, outputs, batch, stage):
+        return piq_objective(*outputs, batch[2].to(self.device), self.hparams.mask_th, self.hparams.rec_loss_coef)
+
+
+class NMFBrain(EpochBrain):
+    """The NMF dictionary: encoder and decoder, MSE(W H, X)."""
+
+    def compute_forward(self, batch, stage):
+        return self.modules.decoder(self.modules.encoder(batch[0].to(self.device)))
+
+    def compute_objectives(self, Xhat, batch, stage):
+        return F.mse_loss(Xhat, batch[0].to(self.device))
+
+
+class L2IBrain(EpochBrain):
+    """The L2I recipe: Psi's NMF activations; reconstruction + sparsity + agreement with the classifier."""
+
+    def compute_forward(self, batch, stage):
+        return self.modules.l2i.activations(to_device(batch[0], self.device))
+
+    def compute_objectives(self, H, batch, stage):
+        _, scores, X = batch
+        return l2i_objective(self.modules.l2i, self.hparams.W, H, X.to(self.device), scores.to(self.device),
+                             self.hparams.alpha, self.hparams.beta)
+
+
 @torch.no_grad()
 def predict(model: torch.nn.Module, X: torch.Tensor, batch: int = 16) -> torch.Tensor:
-    """Scores (N, C) in batches."""
-    return torch.cat([model(x) for x in X.split(batch)])
+    """Scores (N, C) in batches, on the model's device, returned on the CPU."""
+    device = device_of(model)
+    return torch.cat([model(x.to(device)).cpu() for x in X.split(batch)])
 
 
 @torch.no_grad()
@@ -76,8 +189,9 @@ def refresh_batchnorm(model: torch.nn.Module, X, batch: int = 16, forward=None) 
         m.momentum = None  # cumulative average
     was_training = model.training
     model.train()
+    device = device_of(model)
     for idx in torch.arange(len(X)).split(batch):
-        forward(idx) if forward is not None else model(X[idx])
+        forward(idx) if forward is not None else model(X[idx].to(device))
     for m, momentum in zip(norms, momenta):
         m.momentum = momentum
     model.train(was_training)
@@ -89,7 +203,8 @@ def _accuracy(model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor) -> float
 
 
 def train_classifier(data_root, model_path, metrics_path, checkpoint_path, *, arch: str, seed: int,
-                     threads: int, folds: dict[str, list[int]], cfg: dict[str, Any]) -> dict[str, Any]:
+                     threads: int, folds: dict[str, list[int]], cfg: dict[str, Any],
+                     mask_augment: float = 0.0) -> dict[str, Any]:
     """Train one classifier with the AAM-softmax loss and Adam; keep the best validation epoch.
 
     ``cfg`` holds ``sample_rate``, ``number_of_epochs``, ``batch_size``, ``lr``,
@@ -102,21 +217,17 @@ def train_classifier(data_root, model_path, metrics_path, checkpoint_path, *, ar
     Xte, _, yte, _ = load_features(data_root, folds["test"], sr)
     n_classes = n_classes_of(data_root)
     model = SoundClassifier(arch, n_classes, sr, cfg)
-    optimizer = torch.optim.Adam(model.parameters(), lr=cfg["lr"], weight_decay=cfg["weight_decay"])
-    loss_fn = aam_loss(cfg["margin"], cfg["scale"])
+    brain = ClassifierBrain({"model": model}, {"loss": aam_loss(cfg["margin"], cfg["scale"]),
+                                               "mask_augment": mask_augment, **cfg},
+                            cfg["lr"], cfg["weight_decay"], train_device())
     gen = torch.Generator().manual_seed(seed)
 
     def run_epoch(epoch: int) -> dict[str, float]:
-        model.train()
-        total = 0.0
-        for idx in minibatches(len(ytr), cfg["batch_size"], gen):
-            optimizer.zero_grad()
-            loss = loss_fn(model(Xtr[idx]).unsqueeze(1), ytr[idx].unsqueeze(1))
-            loss.backward()
-            optimizer.step()
-            total += float(loss.detach()) * len(idx)
-        refresh_batchnorm(model, Xtr)
-        return {"train_loss": total / len(ytr), "valid_acc": _accuracy(model, Xva, yva)}
+        loss = brain.train_epoch((Xtr[idx], ytr[idx]) for idx in minibatches(len(ytr), cfg["batch_size"], gen))
+        # BatchNorm statistics of the distribution trained on: with mask_augment, clean
+        # statistics would normalise the masked inputs wrongly (all then get one class)
+        refresh_batchnorm(model, Xtr, forward=lambda i: model(threshold_augment(Xtr[i], mask_augment).to(brain.device)))
+        return {"train_loss": loss, "valid_acc": _accuracy(model, Xva, yva)}
 
     def summary(result):
         model.load_state_dict(result.best_state)
@@ -124,8 +235,9 @@ def train_classifier(data_root, model_path, metrics_path, checkpoint_path, *, ar
                 "test_acc": _accuracy(model, Xte, yte), "best_epoch": result.best_epoch, "n_classes": n_classes}
 
     meta = {"arch": arch, "n_classes": n_classes, "sample_rate": sr, "rep_dim": model.rep_dim, "cfg": dict(cfg)}
-    _, record = fit_and_save(model=model, optimizer=optimizer, run_epoch=run_epoch, epochs=cfg["number_of_epochs"],
-                             params={"arch": arch, "seed": seed, "folds": folds, **cfg},
+    _, record = fit_and_save(model=model, optimizer=brain.optimizer, run_epoch=run_epoch,
+                             epochs=cfg["number_of_epochs"],
+                             params={"arch": arch, "seed": seed, "folds": folds, "mask_augment": mask_augment, **cfg},
                              data_path=Path(data_root) / "meta" / "esc50.csv", checkpoint_path=checkpoint_path,
                              model_path=model_path, metrics_path=metrics_path, model_meta=meta, summary=summary,
                              generator=gen, select_metric="valid_acc")
@@ -142,9 +254,11 @@ def build_piq(arch: str, emb_dim: int, n_classes: int, cfg: dict[str, Any]) -> t
 def frozen_outputs(classifier, X: torch.Tensor, batch: int = 16):
     """The frozen classifier's representations and scores of X, computed once (eval mode)."""
     reps, scores = [], []
+    device = device_of(classifier)
     for x in X.split(batch):
-        reps.append(classifier.representations(x))
-        scores.append(classifier(x))
+        x = x.to(device)
+        reps.append(to_device(classifier.representations(x), "cpu"))
+        scores.append(classifier(x).cpu())
     if isinstance(reps[0], tuple):
         return tuple(torch.cat(r) for r in zip(*reps)), torch.cat(scores)
     return torch.cat(reps), torch.cat(scores)
@@ -207,32 +321,26 @@ def train_piq(data_root, classifier_path, model_path, metrics_path, checkpoint_p
               folds: dict[str, list[int]], cfg: dict[str, Any]) -> dict[str, Any]:
     """Train the PIQ decoder (VQ codebook with class partitioning) on a frozen classifier."""
     seed_everything(seed, threads)
-    clf = load_classifier(classifier_path)
+    device = train_device()
+    clf = load_classifier(classifier_path, device)
     sr = clf_rate(classifier_path)
     Xtr, _, _, _ = load_features(data_root, folds["train"], sr)
     Rtr, Str = frozen_outputs(clf, Xtr)
     rec = load_torch(classifier_path)
     psi = build_piq(rec["arch"], rec["rep_dim"], rec["n_classes"], cfg)
     init_codebook(psi, Rtr, seed=seed)
-    optimizer = torch.optim.Adam(psi.parameters(), lr=cfg["lr"])
+    brain = PIQBrain({"psi": psi}, cfg, cfg["lr"], device=device)
     gen = torch.Generator().manual_seed(seed)
 
     def run_epoch(epoch: int) -> dict[str, float]:
-        psi.train()
-        total = 0.0
-        for idx in minibatches(len(Xtr), cfg["batch_size"], gen):
-            optimizer.zero_grad()
-            loss = piq_objective(*piq_forward(psi, take(Rtr, idx), Str[idx]), Xtr[idx], cfg["mask_th"],
-                                 cfg["rec_loss_coef"])
-            loss.backward()
-            optimizer.step()
-            total += float(loss.detach()) * len(idx)
+        loss = brain.train_epoch((take(Rtr, idx), Str[idx], Xtr[idx])
+                                 for idx in minibatches(len(Xtr), cfg["batch_size"], gen))
         if epoch + 1 == cfg["number_of_epochs"]:
-            refresh_batchnorm(psi, Xtr, forward=lambda i: piq_forward(psi, take(Rtr, i), Str[i]))
-        return {"train_loss": total / len(Xtr)}
+            refresh_batchnorm(psi, Xtr, forward=lambda i: brain.compute_forward((take(Rtr, i), Str[i], None), None))
+        return {"train_loss": loss}
 
     meta = {"arch": rec["arch"], "emb_dim": rec["rep_dim"], "n_classes": rec["n_classes"], "cfg": dict(cfg)}
-    _, record = fit_and_save(model=psi, optimizer=optimizer, run_epoch=run_epoch, epochs=cfg["number_of_epochs"],
+    _, record = fit_and_save(model=psi, optimizer=brain.optimizer, run_epoch=run_epoch, epochs=cfg["number_of_epochs"],
                              params={"method": "piq", "arch": rec["arch"], "seed": seed, "folds": folds, **cfg},
                              data_path=classifier_path, checkpoint_path=checkpoint_path, model_path=model_path,
                              metrics_path=metrics_path, model_meta=meta, generator=gen)
@@ -250,22 +358,16 @@ def train_nmf(data_root, model_path, metrics_path, checkpoint_path, *, seed: int
     seed_everything(seed, threads)
     X, _, _, _ = load_features(data_root, folds["train"], sample_rate)
     X = X.transpose(1, 2)  # (N, 513, T)
-    model = torch.nn.ModuleDict({"encoder": NMFEncoder(X.shape[1], cfg["K"]),
-                                 "decoder": NMFDecoderAudio(cfg["K"], X.shape[1], device="cpu")})
-    optimizer = torch.optim.Adam(model.parameters(), lr=cfg["lr"])
+    device = train_device()
+    brain = NMFBrain({"encoder": NMFEncoder(X.shape[1], cfg["K"]),
+                      "decoder": NMFDecoderAudio(cfg["K"], X.shape[1], device=device)}, cfg, cfg["lr"], device=device)
     gen = torch.Generator().manual_seed(seed)
 
     def run_epoch(epoch: int) -> dict[str, float]:
-        total = 0.0
-        for idx in minibatches(len(X), cfg["batch_size"], gen):
-            optimizer.zero_grad()
-            loss = F.mse_loss(model["decoder"](model["encoder"](X[idx])), X[idx])
-            loss.backward()
-            optimizer.step()
-            total += float(loss.detach()) * len(idx)
-        return {"train_loss": total / len(X)}
+        return {"train_loss": brain.train_epoch((X[idx],) for idx in minibatches(len(X), cfg["batch_size"], gen))}
 
-    _, record = fit_and_save(model=model, optimizer=optimizer, run_epoch=run_epoch, epochs=cfg["number_of_epochs"],
+    _, record = fit_and_save(model=brain.modules, optimizer=brain.optimizer, run_epoch=run_epoch,
+                             epochs=cfg["number_of_epochs"],
                              params={"method": "nmf", "seed": seed, "sample_rate": sample_rate, "folds": folds, **cfg},
                              data_path=Path(data_root) / "meta" / "esc50.csv", checkpoint_path=checkpoint_path,
                              model_path=model_path, metrics_path=metrics_path,
@@ -317,35 +419,28 @@ def train_l2i(data_root, classifier_path, nmf_path, model_path, metrics_path, ch
               threads: int, folds: dict[str, list[int]], cfg: dict[str, Any]) -> dict[str, Any]:
     """Train L2I's Psi and Theta on a frozen classifier and a fixed NMF dictionary."""
     seed_everything(seed, threads)
-    clf = load_classifier(classifier_path)
+    device = train_device()
+    clf = load_classifier(classifier_path, device)
     rec = load_torch(classifier_path)
-    W = nmf_dictionary(nmf_path)
+    W = nmf_dictionary(nmf_path).to(device)
     Xtr, _, _, _ = load_features(data_root, folds["train"], rec["sample_rate"])
     model = L2I(rec["arch"], rec["rep_dim"], rec["n_classes"], Xtr.shape[1], cfg)
-    optimizer = torch.optim.Adam(model.parameters(), lr=cfg["lr"])
+    brain = L2IBrain({"l2i": model}, {"W": W, **cfg}, cfg["lr"], device=device)
     gen = torch.Generator().manual_seed(seed)
 
     Rtr, Str = frozen_outputs(clf, Xtr)
 
-    def step(X, R, S, idx):
-        return l2i_objective(model, W, model.activations(take(R, idx)), X[idx], S[idx], cfg["alpha"], cfg["beta"])
-
     def run_epoch(epoch: int) -> dict[str, float]:
-        model.train()
-        total = 0.0
-        for idx in minibatches(len(Xtr), cfg["batch_size"], gen):
-            optimizer.zero_grad()
-            loss = step(Xtr, Rtr, Str, idx)
-            loss.backward()
-            optimizer.step()
-            total += float(loss.detach()) * len(idx)
+        loss = brain.train_epoch((take(Rtr, idx), Str[idx], Xtr[idx])
+                                 for idx in minibatches(len(Xtr), cfg["batch_size"], gen))
         if epoch + 1 == cfg["number_of_epochs"]:
-            refresh_batchnorm(model, Xtr, forward=lambda i: model.activations(take(Rtr, i)))
-        return {"train_loss": total / len(Xtr)}
+            refresh_batchnorm(model, Xtr, forward=lambda i: brain.compute_forward((take(Rtr, i),), None))
+        return {"train_loss": loss}
 
     meta = {"arch": rec["arch"], "emb_dim": rec["rep_dim"], "n_classes": rec["n_classes"],
             "n_frames": int(Xtr.shape[1]), "cfg": dict(cfg)}
-    _, record = fit_and_save(model=model, optimizer=optimizer, run_epoch=run_epoch, epochs=cfg["number_of_epochs"],
+    _, record = fit_and_save(model=model, optimizer=brain.optimizer, run_epoch=run_epoch,
+                             epochs=cfg["number_of_epochs"],
                              params={"method": "l2i", "arch": rec["arch"], "seed": seed, "folds": folds, **cfg},
                              data_path=nmf_path, checkpoint_path=checkpoint_path, model_path=model_path,
                              metrics_path=metrics_path, model_meta=meta, generator=gen)

@@ -13,10 +13,9 @@ frozen and unfrozen, on synthetic data.
 
 from __future__ import annotations
 
-import time
-
 import torch
 
+from xairepro.common.bench import epoch_seconds
 from xairepro.interactive.heatmaps import explain
 from xairepro.interactive.models import resnet18_norepeat
 
@@ -63,7 +62,6 @@ def paper_epoch(device: str = "cuda", max_batches: int | None = None, n_images: 
 
     rows = []
     per_epoch = -(-n_images // batch_size)
-    n_batches = per_epoch if max_batches is None else min(per_epoch, max_batches)
     gen = torch.Generator().manual_seed(0)
     for frozen in (True, False):
         model = _model(device)
@@ -73,16 +71,13 @@ def paper_epoch(device: str = "cuda", max_batches: int | None = None, n_images: 
         loss_fn = torch.nn.BCEWithLogitsLoss()
         x = torch.randn(batch_size, 3, size, size, generator=gen).to(device)
         y = (torch.rand(batch_size, generator=gen) > 0.5).float().to(device)
-        if device.startswith("cuda"):
-            torch.cuda.synchronize()
-        start = time.perf_counter()
-        for _ in range(n_batches):
+
+        def step(i, model=model, optimizer=optimizer, x=x, y=y):
             optimizer.zero_grad(set_to_none=True)
             loss_fn(model(x).flatten(), y).backward()
             optimizer.step()
-        if device.startswith("cuda"):
-            torch.cuda.synchronize()
+
+        seconds, timed = epoch_seconds(step, per_epoch, max_batches, device)
         rows.append({"name": f"interactive/resnet18_{'frozen' if frozen else 'unfrozen'}_epoch",
-                     "seconds": time.perf_counter() - start, "batches": n_batches,
-                     "batches_per_epoch": per_epoch, "published_seconds": None})
+                     "seconds": seconds, "batches": per_epoch, "timed_batches": timed, "published_seconds": None})
     return rows

@@ -13,11 +13,10 @@ Kernels (small random-init models of demo shapes, seeded, no file IO):
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import torch
 
+from xairepro.common.bench import epoch_seconds
 from xairepro.pianist.models import DisentangleNet, ResNet
 
 DEMO_ROLL = (88, 60)
@@ -97,7 +96,6 @@ def paper_epoch(device: str = "cuda", max_batches: int | None = None, batch_size
                                          lambda p: torch.optim.Adam(p, lr=1e-4)),
     }
     per_epoch = int(np.ceil(n_clips / batch_size))
-    n_batches = per_epoch if max_batches is None else min(per_epoch, max_batches)
     rows = []
     for name, (model, channels, make_opt) in models.items():
         model = model.to(device).train()
@@ -105,16 +103,13 @@ def paper_epoch(device: str = "cuda", max_batches: int | None = None, batch_size
         generator = torch.Generator(device="cpu").manual_seed(0)
         x = (torch.rand(batch_size, channels, *roll_shape, generator=generator) < 0.02).float().to(device)
         y = torch.randint(0, n_classes, (batch_size,), generator=generator).to(device)
-        if device.startswith("cuda"):
-            torch.cuda.synchronize()
-        start = time.perf_counter()
-        for _ in range(n_batches):
+
+        def step(i, model=model, opt=opt, x=x, y=y):
             opt.zero_grad()
-            loss = torch.nn.functional.cross_entropy(model(x), y)
-            loss.backward()
+            torch.nn.functional.cross_entropy(model(x), y).backward()
             opt.step()
-        if device.startswith("cuda"):
-            torch.cuda.synchronize()
-        rows.append({"name": name, "seconds": time.perf_counter() - start, "batches": n_batches,
-                     "batches_per_epoch": per_epoch, "published_seconds": None})
+
+        seconds, timed = epoch_seconds(step, per_epoch, max_batches, device)
+        rows.append({"name": name, "seconds": seconds, "batches": per_epoch, "timed_batches": timed,
+                     "published_seconds": None})
     return rows
