@@ -32,6 +32,8 @@ def test_demo_claims_check_planted_truth_and_chance():
     at_chance = interpretation_table([clips("piq", "conv2d", [1, 0, 0, 0], [1, 1, 1, 1])])
     c = claims(at_chance, accuracy, overlap, "demo").set_index("claim")["pass"]
     assert not c["piq (conv2d) fidelity-to-input above chance"] and c.drop("piq (conv2d) fidelity-to-input above chance").all()
+    l2i = interpretation_table([clips("l2i", "conv2d", [1, 0, 0, 0])])  # not in the README table: no claim
+    assert not claims(l2i, accuracy, overlap, "demo").claim.str.contains("fidelity").any()
 
 
 def test_paper_claims_compare_with_the_readme_table():
