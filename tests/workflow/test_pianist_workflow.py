@@ -1,23 +1,27 @@
-"""The pianist demo chain inside the demo DAG, a kill-and-resume of its training rule, and a
-from-scratch re-run that must reproduce every table byte for byte."""
+"""The pianist demo chain inside the demo DAG, a kill-and-resume of its training rule, a
+from-scratch re-run that must reproduce every table byte for byte, and a from-scratch run
+with every seed knob moved that must give other numbers but the same claims."""
 
 import json
 import shutil
 
 import numpy as np
 import pytest
+import yaml
 from matplotlib import image
 
-from xairepro.common.io import load_arrays, read_csv
+from xairepro.common.io import load_arrays, read_csv, read_json, read_provenance
 
-from .conftest import copy_workflow, jobs_of, snakemake
+from .conftest import ROOT, copy_workflow, jobs_of, snakemake
 from .test_determinism import without_commit
 
 pytestmark = pytest.mark.workflow
 OUT = "results/demo/pianist"
 TABLES = ("tcav_sign_counts.csv", "concept_correlation.csv", "performer_correlation.csv",
           "accuracy_resnet.csv", "accuracy_disentangle.csv", "confusion_resnet.csv", "confusion_disentangle.csv",
-          "tcav/sign_counts_experiments.csv")
+          "tcav/sign_counts_experiments.csv", "claims.csv")
+# every seed of the pianist demo: part -> its key (the data generator, both trainings, LIME, TCAV)
+SEED_KNOBS = {"data": "seed", "resnet": "seed", "disentangle": "seed", "lime": "random_state", "tcav": "seed"}
 
 
 def test_one_lime_figure_per_held_out_clip_grouped_by_performer(demo_run):
@@ -104,9 +108,63 @@ def test_killed_training_job_resumes_and_matches_the_uninterrupted_run(demo_run,
     assert not (copy / f"{OUT}/checkpoints/resnet.pt").exists()
 
 
-def test_pianist_chain_from_scratch_reproduces_every_table(demo_run, tmp_path):
+def other_seeds() -> dict:
+    """Every seed knob of the pianist demo moved by one from its value in config.yaml."""
+    demo = yaml.safe_load((ROOT / "config.yaml").read_text())["pianist"]
+    return {part: {"demo": {knob: demo[part]["demo"][knob] + 1}} for part, knob in SEED_KNOBS.items()}
+
+
+@pytest.fixture(scope="module")
+def seed_runs(tmp_path_factory):
+    """The pianist chain up to its claims (and the LIME explanations) from scratch in fresh
+    copies, not the shared demo run: the demo seeds, then every seed knob moved by one."""
+    runs = {}
+    for name, config in (("demo", ()), ("other", ("--config", "pianist=" + json.dumps(other_seeds())))):
+        workdir = copy_workflow(tmp_path_factory.mktemp(f"pianist_{name}"))
+        snakemake(workdir, *[f"{OUT}/{table}" for table in TABLES], f"{OUT}/lime/explanations.npz",
+                  "--cores", "2", *config)
+        runs[name] = workdir
+    return runs
+
+
+def test_pianist_chain_from_scratch_reproduces_every_table(demo_run, seed_runs):
     workdir, _ = demo_run
-    fresh = copy_workflow(tmp_path / "again")
-    snakemake(fresh, *[f"{OUT}/{name}" for name in TABLES], "--cores", "2")
+    fresh = seed_runs["demo"]
     for name in TABLES:
         assert without_commit(fresh / OUT / name) == without_commit(workdir / OUT / name), name
+    lime = [load_arrays(d / OUT / "lime/explanations.npz") for d in (fresh, workdir)]
+    assert lime[0].keys() == lime[1].keys()
+    for key in lime[0]:
+        assert np.array_equal(lime[0][key], lime[1][key]), key
+
+
+def test_another_seed_gives_other_numbers_and_keeps_every_claim(seed_runs):
+    demo, other = seed_runs["demo"] / OUT, seed_runs["other"] / OUT
+    moved = other_seeds()
+    # the moved seeds reached the rules that record theirs
+    for model in ("resnet", "disentangle"):
+        assert read_provenance(other / f"accuracy_{model}.csv")["seed"] == str(moved[model]["demo"]["seed"])
+        assert read_json(other / f"models/{model}.json")["params"]["seed"] == moved[model]["demo"]["seed"]
+    params = json.loads(read_provenance(other / "tcav/sign_counts_experiments.csv")["params"])
+    assert params["seed"] == moved["tcav"]["demo"]["seed"]
+    # other data, other training, other CAVs and sensitivities, other LIME explanations
+    clips = [load_arrays(d.parents[2] / "data/demo/pianist/clips.npz") for d in (demo, other)]
+    assert clips[0].keys() == clips[1].keys()
+    assert any(clips[0][k].shape != clips[1][k].shape or not np.array_equal(clips[0][k], clips[1][k])
+               for k in clips[0])
+    for model in ("resnet", "disentangle"):
+        histories = [read_json(d / f"models/{model}.json")["history"] for d in (demo, other)]
+        assert histories[0] != histories[1], model
+    counts = [read_csv(d / "tcav/sign_counts_experiments.csv") for d in (demo, other)]
+    merged = counts[0].merge(counts[1], on=["performer", "concept", "experiment"], suffixes=("_0", "_1"))
+    assert len(merged) == len(counts[0]) == len(counts[1])
+    assert not np.allclose(merged.magnitude_0, merged.magnitude_1)
+    assert not np.allclose(merged.random_sign_count_0, merged.random_sign_count_1)
+    masks = [load_arrays(d / "lime/explanations.npz")["mask"] for d in (demo, other)]
+    assert masks[0].shape == masks[1].shape and not np.array_equal(masks[0], masks[1])
+    # the same claims, every one holding at both seeds
+    claims = [read_csv(d / "claims.csv", required=("claim", "value", "pass")) for d in (demo, other)]
+    assert len(claims[0]) == 5 and list(claims[0].claim) == list(claims[1].claim)
+    for table in claims:
+        assert table["pass"].all(), table.to_string()
+    assert not np.allclose(claims[0].value, claims[1].value)
