@@ -5,6 +5,7 @@ import json
 import pytest
 
 from xairepro.common.io import read_csv
+from xairepro.lossgrad.tables import mnist_claims
 
 from .conftest import copy_workflow, snakemake
 
@@ -42,9 +43,14 @@ def test_same_seed_gives_identical_tables(runs):
     assert without_commit(first_dir / models) == without_commit(again_dir / models)
 
 
-def test_other_seed_gives_other_numbers_with_the_same_shape(runs):
+def test_other_seed_gives_other_numbers_and_the_same_claims(runs):
     first, other = read_csv(runs["first"]), read_csv(runs["other"])
     assert len(first) == len(other) and list(first.columns) == list(other.columns)
     keys = ["method", "replacement", "order", "k"]
     merged = first.merge(other, on=keys, suffixes=("_0", "_1"))
     assert not (merged.loss_0 == merged.loss_1).all()
+    claims = [mnist_claims(read_csv(path), read_csv(path.parent / "mnist_models.csv"), "demo")
+              for path in (runs["first"], runs["other"])]
+    assert list(claims[0].claim) == list(claims[1].claim) and len(claims[0]) >= 8
+    for table in claims:
+        assert table["pass"].all(), table.to_string()
