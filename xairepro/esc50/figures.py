@@ -22,6 +22,13 @@ def _show(ax, image: np.ndarray, title: str, vmax: float | None = None) -> None:
     ax.set_yticks([])
 
 
+def _show_own_scale(ax, image: np.ndarray, title: str, quantile: float = 0.99) -> None:
+    """A panel coloured from 0 to its own ``quantile`` (a PIQ mask is often far below 1, and its
+    maximum can sit in a one-bin edge artefact of the decoder); the title gives both values."""
+    top, peak = float(np.quantile(image, quantile)), float(image.max())
+    _show(ax, image, f"{title} (0 to {top:.2g}; max {peak:.2g})", top if top > 0 else None)
+
+
 def plot_clips(arrays: dict[str, np.ndarray], path: str | Path, title: str, mask_th: float = 0.35,
                n_clips: int = 4, panel_size: tuple[float, float] = (2.4, 2.0)) -> None:
     """Per clip (rows): input log-spectrogram, thresholded input, interpretation, estimated mask."""
@@ -34,8 +41,8 @@ def plot_clips(arrays: dict[str, np.ndarray], path: str | Path, title: str, mask
         vmax = float(x.max())
         _show(axes[i, 0], x, f"{arrays['names'][i]} (class {arrays['targets'][i]})", vmax)
         _show(axes[i, 1], x * (x > mask_th * vmax), f"input > {mask_th} max", vmax)
-        _show(axes[i, 2], interp[i], "interpretation", vmax)
-        _show(axes[i, 3], masks[i], "mask", 1.0)
+        _show_own_scale(axes[i, 2], interp[i], "interpretation")
+        _show_own_scale(axes[i, 3], masks[i], "mask")
     fig.suptitle(title)
     save_figure(fig, path)
 
@@ -51,8 +58,8 @@ def plot_overlap(arrays: dict[str, np.ndarray], path: str | Path, n_clips: int =
         _show(axes[i, 0], arrays["source"][i], f"source {arrays['names'][i]}", vmax)
         _show(axes[i, 1], arrays["noise"][i], "noise (other class)", vmax)
         _show(axes[i, 2], arrays["mixture"][i], "0.8 source + 0.2 noise", vmax)
-        _show(axes[i, 3], arrays["masks"][i], "PIQ mask", 1.0)
-        _show(axes[i, 4], arrays["interpretations"][i], "interpretation", vmax)
+        _show_own_scale(axes[i, 3], arrays["masks"][i], "PIQ mask")
+        _show_own_scale(axes[i, 4], arrays["interpretations"][i], "interpretation")
     fig.suptitle("PIQ overlap test")
     save_figure(fig, path)
 
