@@ -9,7 +9,7 @@ from matplotlib import image
 
 from xairepro.common.io import read_csv
 
-from .conftest import copy_workflow, settle, snakemake
+from .conftest import assert_resumed_like, copy_workflow, settle, snakemake
 
 pytestmark = pytest.mark.workflow
 OUT = "results/demo/esc50"
@@ -93,11 +93,7 @@ def test_killed_piq_training_resumes_and_matches_the_uninterrupted_run(demo_run)
         assert (workdir / f"{OUT}/checkpoints/piq/conv2d.pt").exists()
         snakemake(workdir, "--cores", "1", target)
         assert "resuming from" in (workdir / "logs/demo/esc50/train_piq/conv2d.log").read_text()
-        resumed = json.loads((workdir / target).read_text())
-        assert resumed["resumed_from_epoch"] == 1
-        assert len(resumed["history"]) == len(reference["history"])
-        for got, want in zip(resumed["history"], reference["history"]):
-            assert got == pytest.approx(want, rel=1e-5)
+        assert_resumed_like(json.loads((workdir / target).read_text()), reference, 1, ())
     finally:
         settle(workdir)
 
