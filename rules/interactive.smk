@@ -457,6 +457,7 @@ rule interactive_summarise_generative:
     benchmark:
         "benchmarks/{scale}/interactive/summarise_generative.tsv"
     params:
+        claims=ia_cfg("claims"),
         log_level=config["log_level"],
     conda:
         "../envs/interactive.yaml"

@@ -106,6 +106,9 @@ def test_explain_images_writes_frames_and_a_monotone_table(tmp_path):
     assert mono.loc["Red", "spearman_own"] == pytest.approx(1.0)
     assert mono.loc["Neg", "spearman_eval"] == pytest.approx(-1.0)
     assert mono.loc["Red", "strictly_increasing"] == 1.0
+    assert mono.loc["Red", "rising_share"] == 1.0 and mono.loc["Red", "nonfalling_share"] == 1.0
+    assert mono.loc["Neg", "rising_share"] == 0.0
+    assert monotonicity(table, tol=0.0).set_index("direction").loc["Neg", "nonfalling_share"] == 0.0
     arrays = load_arrays(tmp_path / "f.npz")
     assert arrays["frames"].shape == (2, 2, 5, 8, 8, 3) and arrays["frames"].dtype == np.uint8
     plot_canvases(tmp_path / "f.npz", tmp_path / "fig.png", hw=16, buffer=6)
@@ -127,3 +130,21 @@ def test_monotonicity_of_a_known_table():
             for s, v in enumerate([0.0, 1.0, 0.5])]
     out = monotonicity(pd.DataFrame(rows)).iloc[0]
     assert out.spearman_own == pytest.approx(0.5) and not out.strictly_increasing
+    assert out.rising_share == 1.0 and out.nonfalling_share == 1.0  # the 0.5 drop is within tol
+    assert monotonicity(pd.DataFrame(rows), tol=0.4).iloc[0].nonfalling_share == 0.5
+
+
+def test_plateau_noise_is_not_a_reversal_but_a_real_fall_is():
+    """A saturated logit wobbling by 0.1 before the flip ranks badly under Spearman, yet it
+    rises monotonically; a trajectory that climbs and falls back is caught."""
+    def table(values, image):
+        return [{"direction": "A", "image": image, "step": s, "shift": s - 3, "eval_logit": v, "own_logit": v}
+                for s, v in enumerate(values)]
+    plateau = table([-10.6, -10.5, -10.7, -10.6, -10.8, -8.3, 2.8], "plateau")
+    out = monotonicity(pd.DataFrame(plateau)).iloc[0]
+    assert out.spearman_own < 0.5
+    assert out.rising_share == 1.0 and out.nonfalling_share == 1.0
+    reversal = table([5.1, 4.9, 4.2, 3.2, 1.9, 1.0, 1.0], "reversal")
+    both = monotonicity(pd.DataFrame(plateau + reversal)).iloc[0]
+    assert both.n_images == 2 and both.rising_share == 0.5
+    assert both.nonfalling_share == pytest.approx((6 + 2) / 12)

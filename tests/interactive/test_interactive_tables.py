@@ -6,7 +6,8 @@ from xairepro.interactive.classifier import parse_classifier, classifier_name
 from xairepro.interactive.tables import claims
 
 CFG = {"min_acc_gain": 0.1, "mass_methods": ["integrated_gradients"], "max_guided_corr": 0.99,
-       "min_latent_acc_gain": 0.0, "min_spearman": 0.8}
+       "min_latent_acc_gain": 0.0, "min_rising_share": 0.8,
+       "min_nonfalling_share": 0.9, "mono_tol": 0.5}
 
 
 def test_claims_pass_and_fail_where_they_should():
@@ -18,7 +19,8 @@ def test_claims_pass_and_fail_where_they_should():
                              "corr_with_gradient": [0.3, 0.999, 0.2]})
     latent = pd.DataFrame({"attr": ["Smiling"], "valid_bce": [0.3], "baseline_bce": [0.69], "valid_acc": [0.9],
                            "baseline_acc": [0.5]})
-    generative = pd.DataFrame({"direction": ["Smiling"], "spearman_own": [0.95]})
+    generative = pd.DataFrame({"direction": ["Smiling", "Male"], "rising_share": [1.0, 0.5],
+                               "nonfalling_share": [0.95, 1.0]})
     table = claims(classifiers, heatmaps, latent, generative, {"original_relative_deviation_mean": 0.4}, CFG)
     assert list(table.columns) == ["claim", "metric", "value", "expected", "tolerance", "pass"]
     by_claim = dict(zip(table.claim, table["pass"]))
@@ -26,7 +28,11 @@ def test_claims_pass_and_fail_where_they_should():
     assert not by_claim["classifier celeb-Male beats the class baseline"]
     assert by_claim["integrated_gradients heatmap mass of celeb-Smiling falls on the planted region"]
     assert not by_claim["guided_backprop of celeb-Smiling differs from the plain gradient (ReLU hooks active)"]
-    assert len(table) == 2 + 1 + 1 + 2 + 1 + 1
+    assert by_claim["moving along the latent Smiling direction raises the Smiling score"]
+    assert by_claim["moving along the latent Smiling direction raises the Smiling score monotonically"]
+    assert not by_claim["moving along the latent Male direction raises the Male score"]
+    assert by_claim["moving along the latent Male direction raises the Male score monotonically"]
+    assert len(table) == 2 + 1 + 1 + 2 + 2 * 2 + 1
 
 
 def test_classifier_names_follow_the_originals_folders():

@@ -48,8 +48,8 @@ def test_classifiers_and_latent_models_beat_their_baselines(demo_run):
 def test_every_interactive_claim_holds_at_demo_scale(demo_run):
     workdir, _ = demo_run
     claims = read_csv(workdir / OUT / "claims.csv", required=("claim", "metric", "value", "expected", "pass"))
-    # 6 classifiers, 6 x 3 heatmap masses, 6 x 2 guided-vs-gradient, 4 x 2 latent models, 4 moves, truncation
-    assert len(claims) == 6 + 18 + 12 + 8 + 4 + 1
+    # 6 classifiers, 6 x 3 heatmap masses, 6 x 2 guided-vs-gradient, 4 x 2 latent models, 4 x 2 moves, truncation
+    assert len(claims) == 6 + 18 + 12 + 8 + 8 + 1
     assert claims["pass"].all(), claims[~claims["pass"]].to_string()
 
 
@@ -100,6 +100,9 @@ TABLES = ("classifiers.csv", "heatmaps.csv", "latent_models.csv", "generative.cs
 # epochs and steps) with every claim still holding at both seeds: 40-90 s a run on 2 busy
 # cores. The petal pair: at 32 px the centre pair (63-54) beats its baseline by about
 # min_acc_gain only (0.10 at the demo seeds with 40 flowers per class).
+# The move keeps the demo's earlier ampl 0.6: the 16 px generator's Young direction is weaker
+# than the demo's, and at 0.4 one of the three faces ends where it started (logit 6.4 ->
+# 6.3, already saturated), a rising share of 2/3.
 SMALL = {
     "celeb": {"demo": {"n_images": 120}},
     "flowers": {"demo": {"n_per_class": 40}},
@@ -108,7 +111,7 @@ SMALL = {
     "heatmaps": {"demo": {"n_imgs": 2, "n_steps": 8, "nt_samples": 8}},
     "generator": {"demo": {"img_resolution": 16, "epochs": 10}},
     "generative": {"demo": {"attrs": ["Young"], "eval_attrs": ["Young"], "n_train": 200, "n_valid": 100,
-                            "epochs": 20, "reconstruction_steps": 20, "n_input_imgs": 3}},
+                            "epochs": 20, "reconstruction_steps": 20, "n_input_imgs": 3, "ampl": 0.6}},
 }
 # every seed of the interactive demo: part -> its keys (both data generators, the split, the
 # classifiers, the heatmaps, the generator, phases 1-3)
@@ -184,8 +187,8 @@ def test_another_seed_gives_other_numbers_and_keeps_every_claim(small_runs):
         assert not np.allclose(merged[f"{column}_0"], merged[f"{column}_1"]), table
     # the same claims, every one holding at both seeds
     claims = [read_csv(d / OUT / "claims.csv", required=("claim", "value", "pass")) for d in (first, other)]
-    # 2 classifiers, 2 x 3 heatmap masses, 2 x 2 guided-vs-gradient, 2 latent, 1 move, truncation
-    assert len(claims[0]) == 2 + 6 + 4 + 2 + 1 + 1 and list(claims[0].claim) == list(claims[1].claim)
+    # 2 classifiers, 2 x 3 heatmap masses, 2 x 2 guided-vs-gradient, 2 latent, 2 for the move, truncation
+    assert len(claims[0]) == 2 + 6 + 4 + 2 + 2 + 1 and list(claims[0].claim) == list(claims[1].claim)
     for table in claims:
         assert table["pass"].all(), table[~table["pass"]].to_string()
     assert not np.allclose(claims[0].value, claims[1].value)

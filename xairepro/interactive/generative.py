@@ -333,22 +333,36 @@ def explain_images(generator: nn.Module, eval_attr: str, classifiers: dict[str, 
     return table
 
 
-def monotonicity(table: pd.DataFrame) -> pd.DataFrame:
-    """Per direction: mean Spearman correlation of the shift with the own / evaluated score,
-    and the share of images whose own score rises strictly at every step."""
+def monotonicity(table: pd.DataFrame, tol: float = 0.5) -> pd.DataFrame:
+    """Per direction, over the images: how the own score follows the move.
+
+    * ``rising_share``: share of images whose own logit is higher at +ampl than at -ampl;
+    * ``nonfalling_share``: share of steps (all images) where the own logit falls by no
+      more than ``tol`` logits, so noise on a saturated plateau (|logit| ~ 10, where 0.1
+      logit is a 1e-5 change of probability) is not read as a reversal;
+    * ``spearman_own`` / ``spearman_eval``: mean Spearman correlation of the shift with the
+      own / evaluated logit (descriptive: it ranks that plateau noise too);
+    * ``strictly_increasing``: share of images whose own logit rises at every step.
+    """
     rows = []
     for (direction, image), g in table.groupby(["direction", "image"], sort=False):
         g = g.sort_values("step")
         own = g["own_logit"].to_numpy()
+        steps = np.diff(own)
         rows.append({"direction": direction, "image": image,
                      "spearman_own": spearman(g["shift"].to_numpy(), own),
                      "spearman_eval": spearman(g["shift"].to_numpy(), g["eval_logit"].to_numpy()),
-                     "strictly_increasing": bool(np.all(np.diff(own) > 0)),
+                     "strictly_increasing": bool(np.all(steps > 0)),
+                     "rises": bool(own[-1] > own[0]),
+                     "nonfalling_steps": int(np.sum(steps >= -tol)), "n_steps": len(steps),
                      "own_change": float(own[-1] - own[0])})
     per_image = pd.DataFrame(rows)
-    return per_image.groupby("direction", sort=False).agg(
-        n_images=("image", "size"), spearman_own=("spearman_own", "mean"), spearman_eval=("spearman_eval", "mean"),
+    out = per_image.groupby("direction", sort=False).agg(
+        n_images=("image", "size"), rising_share=("rises", "mean"), nonfalling=("nonfalling_steps", "sum"),
+        n_steps=("n_steps", "sum"), spearman_own=("spearman_own", "mean"), spearman_eval=("spearman_eval", "mean"),
         strictly_increasing=("strictly_increasing", "mean"), own_change=("own_change", "mean")).reset_index()
+    out.insert(3, "nonfalling_share", out.pop("nonfalling") / out.pop("n_steps"))
+    return out.assign(tol=tol)
 
 
 def draw_canvas(frames: np.ndarray, logits: np.ndarray, *, hw: int, mult: float = 0.25, buffer: int = 20):
