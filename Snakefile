@@ -1,6 +1,15 @@
-# xai-repro: one workflow that regenerates the figures and tables of five explainability
-# studies. `snakemake --cores 2` builds the demo scale; `--config scale=paper` the original
-# data and hyper-parameters. Any figure path is a valid target.
+# xai-repro: one workflow that regenerates the figures and tables of the studies registered
+# in config/studies.yaml. `snakemake --cores 2` builds the demo scale; `--config scale=paper`
+# the original data and hyper-parameters. Any figure path is a valid target, and so is each
+# study's name (`snakemake pianist`).
+from xairepro.common.registry import study_names
+
+STUDIES = study_names(workflow.basedir)
+
+for study in STUDIES:
+
+    configfile: f"config/{study}.yaml"
+
 
 configfile: "config.yaml"
 
@@ -9,28 +18,23 @@ report: "report/workflow.rst"
 
 
 include: "rules/common.smk"
-include: "rules/lossgrad_functions.smk"
-include: "rules/labelfree_functions.smk"
-include: "rules/pianist_functions.smk"
-include: "rules/esc50_functions.smk"
-include: "rules/interactive_functions.smk"
 
 
-wildcard_constraints:
-    scale="demo|paper",
-    seed=r"\d+",
-    variant="softmax10|softmax2|sigmoid2",
-    model="resnet|disentangle",
+for study in STUDIES:
 
+    include: f"rules/{study}.smk"
 
-include: "rules/lossgrad.smk"
-include: "rules/labelfree.smk"
-include: "rules/pianist.smk"
-include: "rules/esc50.smk"
-include: "rules/interactive.smk"
+    finish_rules(study)
+
+    rule:
+        name:
+            study
+        input:
+            study_targets(study, SCALE),
+        localrule: True
 
 
 rule all:
     default_target: True
     input:
-        all_targets,
+        [path for study in STUDIES for path in study_targets(study, SCALE)],

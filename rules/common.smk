@@ -1,35 +1,139 @@
-# Shared by every study: config validation, config lookups, resources, container images.
+# Shared by every study: the config accessor, the per-run expander, job resources, and the
+# conventions that give every rule what follows from its name. A rule named
+# `<study>_<step>` gets
+#   log:        logs/<scale>/<study>/<step>[/<wildcard values joined by _>].log
+#   benchmark:  benchmarks/<scale>/<study>/<step>[/...].tsv
+#   conda:      envs/<study>.yaml        container: <image_dir>/<study>.sif
+# from finish_rules(), so a rule file states only inputs, outputs, params, resources and
+# its script (scripts/<study>/<step>.py, named by script()).
+import re
 from pathlib import Path
 
-from xairepro.common.config import validate_config
+from xairepro.common.config import SCALES, load_schema, validate_config
+from xairepro.common.errors import ConfigError
 
-validate_config(config, Path(workflow.basedir) / "rules" / "config.schema.yaml", source="config")
-
+SCHEMA = load_schema(workflow.basedir)
+validate_config(config, SCHEMA, source="config")
 SCALE = config["scale"]
-SCALES = ("demo", "paper")
 
 
+wildcard_constraints:
+    scale="|".join(SCALES),
+    seed=r"\d+",
+
+
+def _part_block(study, part, scale):
+    try:
+        block = config[study][part]
+    except KeyError:
+        raise ConfigError(f"config: no part '{study}.{part}' (see config/{study}.schema.yaml)") from None
+    return block[scale] if set(block) == set(SCALES) else block
+
+
+def setting(study, part, key=None, *, keys=None, scale=None):
+    """The one config accessor: `<study>.<part>` at a scale, one `key` of it, or a dict of `keys`.
+
+    With `scale` given, the value itself (for targets and parse-time choices). Without it, an
+    input function of the job's wildcards, reading `{scale}` and formatting `part` with them
+    (`setting("pianist", "{model}")`), for params and resources. A part without demo/paper
+    blocks (plot knobs) is the same at both scales. A missing key stops with its full name.
+    """
+
+    def value(scale, wildcards):
+        name = part.format(**wildcards)
+        block = _part_block(study, name, scale)
+        wanted = [key] if key is not None else keys
+        for k in wanted or ():
+            if k not in block:
+                raise ConfigError(f"config: '{study}.{name}.{scale}' has no key '{k}'")
+        if key is not None:
+            return block[key]
+        return {k: block[k] for k in keys} if keys is not None else block
+
+    if scale is not None:
+        return value(scale, {})
+    return lambda wildcards: value(wildcards.scale, dict(wildcards.items()))
+
+
+def per_run(pattern, runs):
+    """The one per-run expander: an input function giving `pattern` once per run of the job,
+    where `runs(wildcards)` lists each run's wildcard values as a dict (seeds, variants, ...);
+    the job's own wildcards fill the rest of the pattern."""
+
+    def inputs(wildcards):
+        return [pattern.format(**{**dict(wildcards.items()), **run}) for run in runs(wildcards)]
+
+    return inputs
+
+
+def job_threads(study, part):
+    """Threads of a training or attribution job: `<study>.<part>.resources.threads`."""
+    return lambda wildcards: setting(study, part, "resources")(wildcards)["threads"]
+
+
+def job_resources(study, part):
+    """`mem_mb`, `runtime` and `gpu` of a training or attribution job, from
+    `<study>.<part>.resources` at the job's scale; use as `resources: **job_resources(...)`.
+    The slurm profile turns them into --mem, -t and --gpus."""
+    return {
+        key: (lambda wildcards, key=key: setting(study, part, "resources")(wildcards)[key])
+        for key in ("mem_mb", "runtime", "gpu")
+    }
+
+
+def script(rulename):
+    """The script of a rule: `<study>_<step>` runs scripts/<study>/<step>.py."""
+    study, _, step = rulename.partition("_")
+    return f"../scripts/{study}/{step}.py"
+
+
+def _log_stem(job_rule, study, step):
+    """logs/benchmarks stem of a rule: the scale (its wildcard, or the one its outputs are
+    written under), study, step and its other output wildcards."""
+    if "scale" in job_rule.wildcard_names:
+        scale = "{scale}"
+    else:
+        match = re.match(r"^(?:data|results)/(demo|paper)/", str(job_rule.output[0]))
+        if not match:
+            raise WorkflowError(f"rule {job_rule.name}: outputs have neither {{scale}} nor a data/<scale>/ path")
+        scale = match.group(1)
+    # Output order: job_rule.wildcard_names is a set, so read the names off the first output.
+    names = [n for n in re.findall(r"{(\w+)(?:,[^}]*)?}", str(job_rule.output[0])) if n != "scale"]
+    names += sorted(set(job_rule.wildcard_names) - set(names) - {"scale"})
+    stem = f"{scale}/{study}/{step}"
+    return stem + ("/" + "_".join(f"{{{n}}}" for n in names) if names else "")
+
+
+def finish_rules(study):
+    """Give every rule of `study` that runs something its log, benchmark, conda env and
+    container, derived from its name (see the head of this file)."""
+    for job_rule in list(workflow.rules):
+        if not job_rule.name.startswith(f"{study}_") or job_rule.norun:
+            continue
+        step = job_rule.name[len(study) + 1 :]
+        stem = _log_stem(job_rule, study, step)
+        if not job_rule.log:
+            job_rule.log_modifier = workflow.modifier.path_modifier
+            job_rule.set_log(f"logs/{stem}.log")
+        if job_rule.benchmark is None:
+            job_rule.benchmark_modifier = workflow.modifier.path_modifier
+            job_rule.benchmark = f"benchmarks/{stem}.tsv"
+        job_rule.conda_env = job_rule.conda_env or f"../envs/{study}.yaml"
+        job_rule.container_img = job_rule.container_img or f"{config['image_dir']}/{study}.sif"
+
+
+def study_targets(study, scale):
+    """Every output of `study` at `scale`: its rules file defines `<study>_targets(scale)`."""
+    targets = globals().get(f"{study}_targets")
+    if targets is None:
+        raise WorkflowError(f"rules/{study}.smk must define {study}_targets(scale) (docs/adding-a-study.md)")
+    return targets(scale)
+
+
+# TEMPORARY (removed once every study reads setting()): the accessors of the old layout.
 def study_cfg(study, part, scale):
-    """The config block of one study part at one scale, e.g. lossgrad/mnist/demo."""
-    return config[study][part][scale]
+    return setting(study, part, scale=scale)
 
 
 def resource(study, part, key):
-    """A resource value (threads, mem_mb, runtime, gpu) read at job time from the config."""
-    return lambda wildcards: study_cfg(study, part, wildcards.scale)["resources"][key]
-
-
-def container_image(study):
-    """The Apptainer image of a study, built from containers/<study>.def (`make images`)."""
-    return f"{config['image_dir']}/{study}.sif"
-
-
-def all_targets(wildcards):
-    """The default target: every study's outputs at the configured scale."""
-    return (
-        lossgrad_targets(SCALE)
-        + labelfree_targets(SCALE)
-        + pianist_targets(SCALE)
-        + esc50_targets(SCALE)
-        + interactive_targets(SCALE)
-    )
+    return lambda wildcards: setting(study, part, "resources")(wildcards)[key]

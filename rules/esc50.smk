@@ -4,6 +4,9 @@
 # per-clip figures, the overlap test, interpretation audio, claims.
 # Demo data: synthetic ESC-50-format clips with planted time-frequency boxes.
 
+include: "esc50_functions.smk"
+
+
 
 localrules:
     esc50_download_data,
@@ -15,19 +18,10 @@ rule esc50_generate_data:
         meta="data/{scale,demo}/esc50/meta/esc50.csv",
         planted="data/{scale,demo}/esc50/meta/planted.csv",
         audio=directory("data/{scale,demo}/esc50/audio"),
-    log:
-        "logs/{scale}/esc50/generate_data.log",
-    benchmark:
-        "benchmarks/{scale}/esc50/generate_data.tsv"
     params:
         generator=lambda wc: {
             k: esc50_cfg("data", wc)[k] for k in ("n_classes", "clips_per_fold", "sample_rate", "noise_level", "seed")
         },
-        log_level=config["log_level"],
-    conda:
-        "../envs/esc50.yaml"
-    container:
-        container_image("esc50")
     script:
         "../scripts/esc50/generate_data.py"
 
@@ -38,18 +32,9 @@ rule esc50_download_data:
         archive="data/{scale,paper}/esc50/master.zip",
         meta="data/{scale,paper}/esc50/meta/esc50.csv",
         audio=directory("data/{scale,paper}/esc50/audio"),
-    log:
-        "logs/{scale}/esc50/download_data.log",
-    benchmark:
-        "benchmarks/{scale}/esc50/download_data.tsv"
     params:
         url=lambda wc: esc50_cfg("data", wc)["url"],
         checksum=lambda wc: esc50_cfg("data", wc)["checksum"],
-        log_level=config["log_level"],
-    conda:
-        "../envs/esc50.yaml"
-    container:
-        container_image("esc50")
     script:
         "../scripts/esc50/download_data.py"
 
@@ -61,10 +46,6 @@ rule esc50_train_classifier:
     output:
         model="results/{scale}/esc50/classifier/{arch,conv2d|cnn14|focalnet|vit}.pt",
         metrics="results/{scale}/esc50/classifier/{arch}.json",
-    log:
-        "logs/{scale}/esc50/train_classifier/{arch}.log",
-    benchmark:
-        "benchmarks/{scale}/esc50/train_classifier/{arch}.tsv"
     params:
         checkpoint="results/{scale}/esc50/checkpoints/classifier/{arch}.pt",
         folds=esc50_folds,
@@ -72,16 +53,9 @@ rule esc50_train_classifier:
         hparams=lambda wc: esc50_cfg("classify", wc)[wc.arch],
         test_only=lambda wc: esc50_cfg("classify", wc)["test_only"],
         mask_augment=lambda wc: esc50_cfg("classify", wc)["mask_augment"],
-        log_level=config["log_level"],
-    threads: resource("esc50", "classify", "threads")
+    threads: job_threads("esc50", "classify")
     resources:
-        mem_mb=resource("esc50", "classify", "mem_mb"),
-        runtime=resource("esc50", "classify", "runtime"),
-        gpu=resource("esc50", "classify", "gpu"),
-    conda:
-        "../envs/esc50.yaml"
-    container:
-        container_image("esc50")
+        **job_resources("esc50", "classify"),
     script:
         "../scripts/esc50/train_classifier.py"
 
@@ -94,24 +68,13 @@ rule esc50_train_piq:
     output:
         model="results/{scale}/esc50/piq/{arch,conv2d|focalnet|vit}.pt",
         metrics="results/{scale}/esc50/piq/{arch}.json",
-    log:
-        "logs/{scale}/esc50/train_piq/{arch}.log",
-    benchmark:
-        "benchmarks/{scale}/esc50/train_piq/{arch}.tsv"
     params:
         checkpoint="results/{scale}/esc50/checkpoints/piq/{arch}.pt",
         folds=esc50_folds,
         hparams=esc50_hparams("piq"),
-        log_level=config["log_level"],
-    threads: resource("esc50", "piq", "threads")
+    threads: job_threads("esc50", "piq")
     resources:
-        mem_mb=resource("esc50", "piq", "mem_mb"),
-        runtime=resource("esc50", "piq", "runtime"),
-        gpu=resource("esc50", "piq", "gpu"),
-    conda:
-        "../envs/esc50.yaml"
-    container:
-        container_image("esc50")
+        **job_resources("esc50", "piq"),
     script:
         "../scripts/esc50/train_piq.py"
 
@@ -123,25 +86,14 @@ rule esc50_train_nmf:
     output:
         model="results/{scale}/esc50/nmf/{arch,conv2d|cnn14}.pt",
         metrics="results/{scale}/esc50/nmf/{arch}.json",
-    log:
-        "logs/{scale}/esc50/train_nmf/{arch}.log",
-    benchmark:
-        "benchmarks/{scale}/esc50/train_nmf/{arch}.tsv"
     params:
         checkpoint="results/{scale}/esc50/checkpoints/nmf/{arch}.pt",
         folds=esc50_folds,
         sample_rate=lambda wc: esc50_cfg("classify", wc)[wc.arch]["sample_rate"],
         hparams=esc50_hparams("nmf"),
-        log_level=config["log_level"],
-    threads: resource("esc50", "nmf", "threads")
+    threads: job_threads("esc50", "nmf")
     resources:
-        mem_mb=resource("esc50", "nmf", "mem_mb"),
-        runtime=resource("esc50", "nmf", "runtime"),
-        gpu=resource("esc50", "nmf", "gpu"),
-    conda:
-        "../envs/esc50.yaml"
-    container:
-        container_image("esc50")
+        **job_resources("esc50", "nmf"),
     script:
         "../scripts/esc50/train_nmf.py"
 
@@ -155,24 +107,13 @@ rule esc50_train_l2i:
     output:
         model="results/{scale}/esc50/l2i/{arch,conv2d|cnn14}.pt",
         metrics="results/{scale}/esc50/l2i/{arch}.json",
-    log:
-        "logs/{scale}/esc50/train_l2i/{arch}.log",
-    benchmark:
-        "benchmarks/{scale}/esc50/train_l2i/{arch}.tsv"
     params:
         checkpoint="results/{scale}/esc50/checkpoints/l2i/{arch}.pt",
         folds=esc50_folds,
         hparams=esc50_hparams("l2i"),
-        log_level=config["log_level"],
-    threads: resource("esc50", "l2i", "threads")
+    threads: job_threads("esc50", "l2i")
     resources:
-        mem_mb=resource("esc50", "l2i", "mem_mb"),
-        runtime=resource("esc50", "l2i", "runtime"),
-        gpu=resource("esc50", "l2i", "gpu"),
-    conda:
-        "../envs/esc50.yaml"
-    container:
-        container_image("esc50")
+        **job_resources("esc50", "l2i"),
     script:
         "../scripts/esc50/train_l2i.py"
 
@@ -184,23 +125,12 @@ rule esc50_compute_interpretations:
     output:
         clips="results/{scale}/esc50/interpretations/{method,piq|l2i|amt}_{arch,conv2d|cnn14|focalnet|vit}.csv",
         arrays="results/{scale}/esc50/interpretations/{method}_{arch}.npz",
-    log:
-        "logs/{scale}/esc50/compute_interpretations/{method}_{arch}.log",
-    benchmark:
-        "benchmarks/{scale}/esc50/compute_interpretations/{method}_{arch}.tsv"
     params:
         folds=esc50_folds,
         amt=lambda wc: esc50_cfg("amt", wc),
-        log_level=config["log_level"],
-    threads: resource("esc50", "piq", "threads")
+    threads: job_threads("esc50", "piq")
     resources:
-        mem_mb=resource("esc50", "piq", "mem_mb"),
-        runtime=resource("esc50", "piq", "runtime"),
-        gpu=resource("esc50", "piq", "gpu"),
-    conda:
-        "../envs/esc50.yaml"
-    container:
-        container_image("esc50")
+        **job_resources("esc50", "piq"),
     script:
         "../scripts/esc50/compute_interpretations.py"
 
@@ -214,23 +144,12 @@ rule esc50_compute_overlap:
     output:
         table="results/{scale}/esc50/overlap.csv",
         arrays="results/{scale}/esc50/overlap.npz",
-    log:
-        "logs/{scale}/esc50/compute_overlap.log",
-    benchmark:
-        "benchmarks/{scale}/esc50/compute_overlap.tsv"
     params:
         folds=esc50_folds,
         mix=lambda wc: esc50_cfg("piq", wc)["overlap_mix"],
-        log_level=config["log_level"],
-    threads: resource("esc50", "piq", "threads")
+    threads: job_threads("esc50", "piq")
     resources:
-        mem_mb=resource("esc50", "piq", "mem_mb"),
-        runtime=resource("esc50", "piq", "runtime"),
-        gpu=resource("esc50", "piq", "gpu"),
-    conda:
-        "../envs/esc50.yaml"
-    container:
-        container_image("esc50")
+        **job_resources("esc50", "piq"),
     script:
         "../scripts/esc50/compute_overlap.py"
 
@@ -241,17 +160,8 @@ rule esc50_summarise_accuracy:
         records=lambda wc: [f"results/{wc.scale}/esc50/classifier/{a}.json" for a in esc50_cfg("classify", wc)["archs"]],
     output:
         table="results/{scale}/esc50/accuracy_table.csv",
-    log:
-        "logs/{scale}/esc50/summarise_accuracy.log",
-    benchmark:
-        "benchmarks/{scale}/esc50/summarise_accuracy.tsv"
     params:
         scale=lambda wc: wc.scale,
-        log_level=config["log_level"],
-    conda:
-        "../envs/esc50.yaml"
-    container:
-        container_image("esc50")
     script:
         "../scripts/esc50/summarise_accuracy.py"
 
@@ -262,17 +172,8 @@ rule esc50_summarise_interpretations:
         clips=lambda wc: [f"results/{wc.scale}/esc50/interpretations/{m}_{a}.csv" for m, a in esc50_interpretations(wc.scale)],
     output:
         table="results/{scale}/esc50/interpretation_table.csv",
-    log:
-        "logs/{scale}/esc50/summarise_interpretations.log",
-    benchmark:
-        "benchmarks/{scale}/esc50/summarise_interpretations.tsv"
     params:
         scale=lambda wc: wc.scale,
-        log_level=config["log_level"],
-    conda:
-        "../envs/esc50.yaml"
-    container:
-        container_image("esc50")
     script:
         "../scripts/esc50/summarise_interpretations.py"
 
@@ -283,20 +184,11 @@ rule esc50_plot_interpretations:
         arrays="results/{scale}/esc50/interpretations/{method}_{arch}.npz",
     output:
         figure=report("results/{scale}/esc50/fig_clips_{method,piq|l2i|amt}_{arch,conv2d|cnn14|focalnet|vit}.png", caption="../report/esc50/fig_clips.rst", category="esc50"),
-    log:
-        "logs/{scale}/esc50/plot_interpretations/{method}_{arch}.log",
-    benchmark:
-        "benchmarks/{scale}/esc50/plot_interpretations/{method}_{arch}.tsv"
     params:
         mask_th=lambda wc: study_cfg("esc50", "piq", wc.scale)["mask_th"],
         n_clips=config["esc50"]["plot"]["n_clips"],
         panel_width=config["esc50"]["plot"]["panel_width"],
         panel_height=config["esc50"]["plot"]["panel_height"],
-        log_level=config["log_level"],
-    conda:
-        "../envs/esc50.yaml"
-    container:
-        container_image("esc50")
     script:
         "../scripts/esc50/plot_interpretations.py"
 
@@ -307,19 +199,10 @@ rule esc50_plot_overlap:
         arrays="results/{scale}/esc50/overlap.npz",
     output:
         figure=report("results/{scale}/esc50/fig_overlap.png", caption="../report/esc50/fig_overlap.rst", category="esc50"),
-    log:
-        "logs/{scale}/esc50/plot_overlap.log",
-    benchmark:
-        "benchmarks/{scale}/esc50/plot_overlap.tsv"
     params:
         n_clips=config["esc50"]["plot"]["n_clips"],
         panel_width=config["esc50"]["plot"]["panel_width"],
         panel_height=config["esc50"]["plot"]["panel_height"],
-        log_level=config["log_level"],
-    conda:
-        "../envs/esc50.yaml"
-    container:
-        container_image("esc50")
     script:
         "../scripts/esc50/plot_overlap.py"
 
@@ -332,16 +215,6 @@ rule esc50_write_audio:
         classifier="results/{scale}/esc50/classifier/{arch}.pt",
     output:
         audio=directory("results/{scale}/esc50/audio/{method,piq|l2i|amt}_{arch,conv2d|cnn14|focalnet|vit}"),
-    log:
-        "logs/{scale}/esc50/write_audio/{method}_{arch}.log",
-    benchmark:
-        "benchmarks/{scale}/esc50/write_audio/{method}_{arch}.tsv"
-    params:
-        log_level=config["log_level"],
-    conda:
-        "../envs/esc50.yaml"
-    container:
-        container_image("esc50")
     script:
         "../scripts/esc50/write_audio.py"
 
@@ -354,17 +227,8 @@ rule esc50_write_claims:
         overlap=lambda wc: [f"results/{wc.scale}/esc50/overlap.csv"] if "conv2d" in esc50_cfg("piq", wc)["archs"] else [],
     output:
         claims="results/{scale}/esc50/claims.csv",
-    log:
-        "logs/{scale}/esc50/write_claims.log",
-    benchmark:
-        "benchmarks/{scale}/esc50/write_claims.tsv"
     params:
         scale=lambda wc: wc.scale,
-        log_level=config["log_level"],
-    conda:
-        "../envs/esc50.yaml"
-    container:
-        container_image("esc50")
     script:
         "../scripts/esc50/write_claims.py"
 
@@ -399,7 +263,3 @@ rule esc50_table:
         [f"results/{SCALE}/esc50/interpretation_table.csv", f"results/{SCALE}/esc50/claims.csv"],
 
 
-rule esc50:
-    """Every esc50 output at the configured scale."""
-    input:
-        esc50_targets(SCALE),

@@ -4,6 +4,9 @@
 # -> phase 1 latent dataset -> phase 2 latent logistic regressions -> phase 3 projections and
 # canvases -> claims.
 
+include: "interactive_functions.smk"
+
+
 
 localrules:
     interactive_place_celebamask_hq,
@@ -12,7 +15,6 @@ localrules:
     interactive_train,
     interactive_heatmaps,
     interactive_generative,
-    interactive,
 
 
 wildcard_constraints:
@@ -28,17 +30,8 @@ rule interactive_generate_faces:
         images=directory("data/demo/celebamask_hq/CelebA-HQ-img"),
         anno="data/demo/celebamask_hq/CelebAMask-HQ-attribute-anno.txt",
         regions="data/demo/celebamask_hq/regions.npz",
-    log:
-        "logs/demo/interactive/generate_faces.log",
-    benchmark:
-        "benchmarks/demo/interactive/generate_faces.tsv"
     params:
         faces=config["interactive"]["celeb"]["demo"],
-        log_level=config["log_level"],
-    conda:
-        "../envs/interactive.yaml"
-    container:
-        container_image("interactive")
     script:
         "../scripts/interactive/generate_faces.py"
 
@@ -49,17 +42,8 @@ rule interactive_generate_flowers:
         images=directory("data/demo/flowers102/jpg"),
         labels="data/demo/flowers102/imagelabels.mat",
         regions="data/demo/flowers102/regions.npz",
-    log:
-        "logs/demo/interactive/generate_flowers.log",
-    benchmark:
-        "benchmarks/demo/interactive/generate_flowers.tsv"
     params:
         flowers=config["interactive"]["flowers"]["demo"],
-        log_level=config["log_level"],
-    conda:
-        "../envs/interactive.yaml"
-    container:
-        container_image("interactive")
     script:
         "../scripts/interactive/generate_flowers.py"
 
@@ -68,16 +52,6 @@ rule interactive_place_celebamask_hq:
     """CelebAMask-HQ lives on Google Drive: stops with where to put the archive (a local rule)."""
     output:
         archive=config["interactive"]["celeb"]["paper"]["archive"],
-    log:
-        "logs/paper/interactive/place_celebamask_hq.log",
-    benchmark:
-        "benchmarks/paper/interactive/place_celebamask_hq.tsv"
-    params:
-        log_level=config["log_level"],
-    conda:
-        "../envs/interactive.yaml"
-    container:
-        container_image("interactive")
     script:
         "../scripts/interactive/place_celebamask_hq.py"
 
@@ -89,17 +63,8 @@ rule interactive_extract_celebamask_hq:
     output:
         images=directory("data/paper/celebamask_hq/CelebA-HQ-img"),
         anno="data/paper/celebamask_hq/CelebAMask-HQ-attribute-anno.txt",
-    log:
-        "logs/paper/interactive/extract_celebamask_hq.log",
-    benchmark:
-        "benchmarks/paper/interactive/extract_celebamask_hq.tsv"
     params:
         sha256=config["interactive"]["celeb"]["paper"]["archive_sha256"],
-        log_level=config["log_level"],
-    conda:
-        "../envs/interactive.yaml"
-    container:
-        container_image("interactive")
     script:
         "../scripts/interactive/extract_celebamask_hq.py"
 
@@ -109,18 +74,9 @@ rule interactive_download_flowers:
     output:
         archive="data/paper/flowers102/raw/102flowers.tgz",
         labels="data/paper/flowers102/raw/imagelabels.mat",
-    log:
-        "logs/paper/interactive/download_flowers.log",
-    benchmark:
-        "benchmarks/paper/interactive/download_flowers.tsv"
     retries: 2
     params:
         flowers=config["interactive"]["flowers"]["paper"],
-        log_level=config["log_level"],
-    conda:
-        "../envs/interactive.yaml"
-    container:
-        container_image("interactive")
     script:
         "../scripts/interactive/download_flowers.py"
 
@@ -133,16 +89,6 @@ rule interactive_extract_flowers:
     output:
         images=directory("data/paper/flowers102/jpg"),
         labels="data/paper/flowers102/imagelabels.mat",
-    log:
-        "logs/paper/interactive/extract_flowers.log",
-    benchmark:
-        "benchmarks/paper/interactive/extract_flowers.tsv"
-    params:
-        log_level=config["log_level"],
-    conda:
-        "../envs/interactive.yaml"
-    container:
-        container_image("interactive")
     script:
         "../scripts/interactive/extract_flowers.py"
 
@@ -154,23 +100,12 @@ rule interactive_train_classifier:
     output:
         model="results/{scale}/interactive/classifiers/{classifier}.pt",
         metrics="results/{scale}/interactive/classifiers/{classifier}.json",
-    log:
-        "logs/{scale}/interactive/train_classifier/{classifier}.log",
-    benchmark:
-        "benchmarks/{scale}/interactive/train_classifier/{classifier}.tsv"
     params:
         checkpoint="results/{scale}/interactive/checkpoints/classifiers/{classifier}.pt",
         train=lambda wc: {k: v for k, v in study_cfg("interactive", "train", wc.scale).items() if k not in ("attrs", "flower_pairs", "resources")},
-        log_level=config["log_level"],
-    threads: resource("interactive", "train", "threads")
+    threads: job_threads("interactive", "train")
     resources:
-        mem_mb=resource("interactive", "train", "mem_mb"),
-        runtime=resource("interactive", "train", "runtime"),
-        gpu=resource("interactive", "train", "gpu"),
-    conda:
-        "../envs/interactive.yaml"
-    container:
-        container_image("interactive")
+        **job_resources("interactive", "train"),
     script:
         "../scripts/interactive/train_classifier.py"
 
@@ -181,16 +116,6 @@ rule interactive_summarise_classifiers:
         metrics=ia_per_classifier("results/{scale}/interactive/classifiers/{classifier}.json"),
     output:
         table="results/{scale}/interactive/classifiers.csv",
-    log:
-        "logs/{scale}/interactive/summarise_classifiers.log",
-    benchmark:
-        "benchmarks/{scale}/interactive/summarise_classifiers.tsv"
-    params:
-        log_level=config["log_level"],
-    conda:
-        "../envs/interactive.yaml"
-    container:
-        container_image("interactive")
     script:
         "../scripts/interactive/summarise_classifiers.py"
 
@@ -202,23 +127,12 @@ rule interactive_compute_heatmaps:
     output:
         attributions="results/{scale}/interactive/heatmaps/{classifier}.npz",
         table="results/{scale}/interactive/heatmaps/{classifier}.csv",
-    log:
-        "logs/{scale}/interactive/compute_heatmaps/{classifier}.log",
-    benchmark:
-        "benchmarks/{scale}/interactive/compute_heatmaps/{classifier}.tsv"
     params:
         heatmaps=ia_cfg("heatmaps"),
         data=lambda wc: {k: study_cfg("interactive", "train", wc.scale)[k] for k in ("size", "split_seed", "ratio", "flowers_pad", "flowers_crop_ratio")},
-        log_level=config["log_level"],
-    threads: resource("interactive", "heatmaps", "threads")
+    threads: job_threads("interactive", "heatmaps")
     resources:
-        mem_mb=resource("interactive", "heatmaps", "mem_mb"),
-        runtime=resource("interactive", "heatmaps", "runtime"),
-        gpu=resource("interactive", "heatmaps", "gpu"),
-    conda:
-        "../envs/interactive.yaml"
-    container:
-        container_image("interactive")
+        **job_resources("interactive", "heatmaps"),
     script:
         "../scripts/interactive/compute_heatmaps.py"
 
@@ -229,16 +143,6 @@ rule interactive_summarise_heatmaps:
         tables=ia_per_classifier("results/{scale}/interactive/heatmaps/{classifier}.csv"),
     output:
         table="results/{scale}/interactive/heatmaps.csv",
-    log:
-        "logs/{scale}/interactive/summarise_heatmaps.log",
-    benchmark:
-        "benchmarks/{scale}/interactive/summarise_heatmaps.tsv"
-    params:
-        log_level=config["log_level"],
-    conda:
-        "../envs/interactive.yaml"
-    container:
-        container_image("interactive")
     script:
         "../scripts/interactive/summarise_heatmaps.py"
 
@@ -249,17 +153,8 @@ rule interactive_plot_heatmaps:
         attributions="results/{scale}/interactive/heatmaps/{classifier}.npz",
     output:
         figure=report("results/{scale}/interactive/fig_heatmaps_{classifier}.png", caption="../report/interactive/fig_heatmaps.rst", category="interactive"),
-    log:
-        "logs/{scale}/interactive/plot_heatmaps/{classifier}.log",
-    benchmark:
-        "benchmarks/{scale}/interactive/plot_heatmaps/{classifier}.tsv"
     params:
         plot=config["interactive"]["plot"],
-        log_level=config["log_level"],
-    conda:
-        "../envs/interactive.yaml"
-    container:
-        container_image("interactive")
     script:
         "../scripts/interactive/plot_heatmaps.py"
 
@@ -268,16 +163,6 @@ rule interactive_place_stylegan2:
     """The StyleGAN2-ADA generator pickle is user-provided: stops with where to put it (a local rule)."""
     output:
         pickle="data/paper/stylegan2/{name}.pkl",
-    log:
-        "logs/paper/interactive/place_stylegan2/{name}.log",
-    benchmark:
-        "benchmarks/paper/interactive/place_stylegan2/{name}.tsv"
-    params:
-        log_level=config["log_level"],
-    conda:
-        "../envs/interactive.yaml"
-    container:
-        container_image("interactive")
     script:
         "../scripts/interactive/place_stylegan2.py"
 
@@ -290,25 +175,14 @@ rule interactive_train_generator:
     output:
         model="results/{scale}/interactive/generator/generator.pt",
         metrics="results/{scale}/interactive/generator/generator.json",
-    log:
-        "logs/{scale}/interactive/train_generator.log",
-    benchmark:
-        "benchmarks/{scale}/interactive/train_generator.tsv"
     wildcard_constraints:
         scale="demo",
     params:
         checkpoint="results/{scale}/interactive/checkpoints/generator.pt",
         generator=config["interactive"]["generator"]["demo"],
-        log_level=config["log_level"],
-    threads: resource("interactive", "generator", "threads")
+    threads: job_threads("interactive", "generator")
     resources:
-        mem_mb=resource("interactive", "generator", "mem_mb"),
-        runtime=resource("interactive", "generator", "runtime"),
-        gpu=resource("interactive", "generator", "gpu"),
-    conda:
-        "../envs/interactive.yaml"
-    container:
-        container_image("interactive")
+        **job_resources("interactive", "generator"),
     script:
         "../scripts/interactive/train_generator.py"
 
@@ -320,25 +194,14 @@ rule interactive_create_latent_dataset:
     output:
         dataset="results/{scale}/interactive/latent/dataset.npz",
         record="results/{scale}/interactive/latent/dataset.json",
-    log:
-        "logs/{scale}/interactive/create_latent_dataset.log",
-    benchmark:
-        "benchmarks/{scale}/interactive/create_latent_dataset.tsv"
     params:
         generative=ia_cfg("generative"),
         generator=ia_cfg("generator"),
         classifier_size=lambda wc: study_cfg("interactive", "train", wc.scale)["size"],
         attrs=lambda wc: study_cfg("interactive", "generative", wc.scale)["attrs"],
-        log_level=config["log_level"],
-    threads: resource("interactive", "generative", "threads")
+    threads: job_threads("interactive", "generative")
     resources:
-        mem_mb=resource("interactive", "generative", "mem_mb"),
-        runtime=resource("interactive", "generative", "runtime"),
-        gpu=resource("interactive", "generative", "gpu"),
-    conda:
-        "../envs/interactive.yaml"
-    container:
-        container_image("interactive")
+        **job_resources("interactive", "generative"),
     script:
         "../scripts/interactive/create_latent_dataset.py"
 
@@ -350,23 +213,12 @@ rule interactive_train_latent_model:
     output:
         model="results/{scale}/interactive/latent/models/{attr}.pt",
         metrics="results/{scale}/interactive/latent/models/{attr}.json",
-    log:
-        "logs/{scale}/interactive/train_latent_model/{attr}.log",
-    benchmark:
-        "benchmarks/{scale}/interactive/train_latent_model/{attr}.tsv"
     params:
         checkpoint="results/{scale}/interactive/checkpoints/latent/{attr}.pt",
         generative=ia_cfg("generative"),
-        log_level=config["log_level"],
-    threads: resource("interactive", "generative", "threads")
+    threads: job_threads("interactive", "generative")
     resources:
-        mem_mb=resource("interactive", "generative", "mem_mb"),
-        runtime=resource("interactive", "generative", "runtime"),
-        gpu=resource("interactive", "generative", "gpu"),
-    conda:
-        "../envs/interactive.yaml"
-    container:
-        container_image("interactive")
+        **job_resources("interactive", "generative"),
     script:
         "../scripts/interactive/train_latent_model.py"
 
@@ -378,16 +230,6 @@ rule interactive_summarise_latent_models:
         record="results/{scale}/interactive/latent/dataset.json",
     output:
         table="results/{scale}/interactive/latent_models.csv",
-    log:
-        "logs/{scale}/interactive/summarise_latent_models.log",
-    benchmark:
-        "benchmarks/{scale}/interactive/summarise_latent_models.tsv"
-    params:
-        log_level=config["log_level"],
-    conda:
-        "../envs/interactive.yaml"
-    container:
-        container_image("interactive")
     script:
         "../scripts/interactive/summarise_latent_models.py"
 
@@ -401,26 +243,15 @@ rule interactive_explain_generative:
     output:
         frames="results/{scale}/interactive/generative/{eval_attr}.npz",
         scores="results/{scale}/interactive/generative/{eval_attr}.csv",
-    log:
-        "logs/{scale}/interactive/explain_generative/{eval_attr}.log",
-    benchmark:
-        "benchmarks/{scale}/interactive/explain_generative/{eval_attr}.tsv"
     params:
         generative=ia_cfg("generative"),
         generator=ia_cfg("generator"),
         data=lambda wc: {k: study_cfg("interactive", "train", wc.scale)[k] for k in ("size", "split_seed", "ratio")},
         classifier_names=lambda wc: list(ia_phase3_classifiers(wc)),
         latent_names=lambda wc: list(ia_latent_models(wc)),
-        log_level=config["log_level"],
-    threads: resource("interactive", "generative", "threads")
+    threads: job_threads("interactive", "generative")
     resources:
-        mem_mb=resource("interactive", "generative", "mem_mb"),
-        runtime=resource("interactive", "generative", "runtime"),
-        gpu=resource("interactive", "generative", "gpu"),
-    conda:
-        "../envs/interactive.yaml"
-    container:
-        container_image("interactive")
+        **job_resources("interactive", "generative"),
     script:
         "../scripts/interactive/explain_generative.py"
 
@@ -431,17 +262,8 @@ rule interactive_plot_canvases:
         frames="results/{scale}/interactive/generative/{eval_attr}.npz",
     output:
         figure=report("results/{scale}/interactive/fig_canvases_{eval_attr}.png", caption="../report/interactive/fig_canvases.rst", category="interactive"),
-    log:
-        "logs/{scale}/interactive/plot_canvases/{eval_attr}.log",
-    benchmark:
-        "benchmarks/{scale}/interactive/plot_canvases/{eval_attr}.tsv"
     params:
         plot=config["interactive"]["plot"],
-        log_level=config["log_level"],
-    conda:
-        "../envs/interactive.yaml"
-    container:
-        container_image("interactive")
     script:
         "../scripts/interactive/plot_canvases.py"
 
@@ -452,17 +274,8 @@ rule interactive_summarise_generative:
         scores=ia_per_eval_attr("results/{scale}/interactive/generative/{eval_attr}.csv"),
     output:
         table="results/{scale}/interactive/generative.csv",
-    log:
-        "logs/{scale}/interactive/summarise_generative.log",
-    benchmark:
-        "benchmarks/{scale}/interactive/summarise_generative.tsv"
     params:
         claims=ia_cfg("claims"),
-        log_level=config["log_level"],
-    conda:
-        "../envs/interactive.yaml"
-    container:
-        container_image("interactive")
     script:
         "../scripts/interactive/summarise_generative.py"
 
@@ -477,18 +290,9 @@ rule interactive_write_claims:
         latent_record="results/{scale}/interactive/latent/dataset.json",
     output:
         claims=report("results/{scale}/interactive/claims.csv", caption="../report/interactive/claims.rst", category="interactive"),
-    log:
-        "logs/{scale}/interactive/write_claims.log",
-    benchmark:
-        "benchmarks/{scale}/interactive/write_claims.tsv"
     params:
         scale="{scale}",
         claims=ia_cfg("claims"),
-        log_level=config["log_level"],
-    conda:
-        "../envs/interactive.yaml"
-    container:
-        container_image("interactive")
     script:
         "../scripts/interactive/write_claims.py"
 
@@ -511,7 +315,3 @@ rule interactive_generative:
         interactive_generative_targets(SCALE),
 
 
-rule interactive:
-    """Every output of the interactive study at the configured scale."""
-    input:
-        interactive_targets(SCALE),

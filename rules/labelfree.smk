@@ -4,6 +4,9 @@
 # -> label-free example importance -> similarity rates; figures + claims.
 # The MNIST data file is the one the lossgrad rules generate or download.
 
+include: "labelfree_functions.smk"
+
+
 
 localrules:
     labelfree_download_dsprites,
@@ -15,17 +18,8 @@ rule labelfree_generate_ecg:
     """Demo stand-in for ECG5000: ECGSYN beats, normal and with an inverted T wave (planted)."""
     output:
         data="data/demo/ecg/ecg.npz",
-    log:
-        "logs/demo/labelfree/generate_ecg.log",
-    benchmark:
-        "benchmarks/demo/labelfree/generate_ecg.tsv"
     params:
         ecg=config["labelfree"]["ecg"]["demo"],
-        log_level=config["log_level"],
-    conda:
-        "../envs/labelfree.yaml"
-    container:
-        container_image("labelfree")
     script:
         "../scripts/labelfree/generate_ecg.py"
 
@@ -35,18 +29,9 @@ rule labelfree_download_ecg:
     output:
         raw="data/paper/ecg/ECG5000.zip",
         data="data/paper/ecg/ecg.npz",
-    log:
-        "logs/paper/labelfree/download_ecg.log",
-    benchmark:
-        "benchmarks/paper/labelfree/download_ecg.tsv"
     params:
         checksum=config["labelfree"]["ecg"]["paper"]["checksum"],
-        log_level=config["log_level"],
     retries: 2
-    conda:
-        "../envs/labelfree.yaml"
-    container:
-        container_image("labelfree")
     script:
         "../scripts/labelfree/download_ecg.py"
 
@@ -56,19 +41,9 @@ rule labelfree_download_cifar:
     output:
         raw="data/paper/{cifar}/{cifar}-binary.tar.gz",
         data="data/paper/{cifar}/{cifar}.npz",
-    log:
-        "logs/paper/labelfree/download_{cifar}.log",
-    benchmark:
-        "benchmarks/paper/labelfree/download_{cifar}.tsv"
     wildcard_constraints:
         cifar="cifar10|cifar100",
-    params:
-        log_level=config["log_level"],
     retries: 2
-    conda:
-        "../envs/labelfree.yaml"
-    container:
-        container_image("labelfree")
     script:
         "../scripts/labelfree/download_cifar.py"
 
@@ -80,10 +55,6 @@ rule labelfree_train_autoencoder:
     output:
         model="results/{scale}/labelfree/{dataset}/autoencoder/seed{seed}.pt",
         metrics="results/{scale}/labelfree/{dataset}/autoencoder/seed{seed}.json",
-    log:
-        "logs/{scale}/labelfree/train_autoencoder/{dataset}/seed{seed}.log",
-    benchmark:
-        "benchmarks/{scale}/labelfree/train_autoencoder/{dataset}/seed{seed}.tsv"
     wildcard_constraints:
         dataset=LF_FEATURE_DATASETS,
     params:
@@ -98,16 +69,11 @@ rule labelfree_train_autoencoder:
                 )
             },
         },
-        log_level=config["log_level"],
     threads: lf_feature_resource("threads")
     resources:
         mem_mb=lf_feature_resource("mem_mb"),
         runtime=lf_feature_resource("runtime"),
         gpu=lf_feature_resource("gpu"),
-    conda:
-        "../envs/labelfree.yaml"
-    container:
-        container_image("labelfree")
     script:
         "../scripts/labelfree/train_autoencoder.py"
 
@@ -119,10 +85,6 @@ rule labelfree_compute_feature_importance:
         model="results/{scale}/labelfree/{dataset}/autoencoder/seed{seed}.pt",
     output:
         attributions="results/{scale}/labelfree/{dataset}/feature_importance/seed{seed}.npz",
-    log:
-        "logs/{scale}/labelfree/compute_feature_importance/{dataset}/seed{seed}.log",
-    benchmark:
-        "benchmarks/{scale}/labelfree/compute_feature_importance/{dataset}/seed{seed}.tsv"
     wildcard_constraints:
         dataset=LF_FEATURE_DATASETS,
     params:
@@ -133,16 +95,11 @@ rule labelfree_compute_feature_importance:
                 for key in ("methods", "n_test", "ig_steps", "shap_samples", "internal_batch_size", "baseline")
             },
         },
-        log_level=config["log_level"],
     threads: lf_feature_resource("threads")
     resources:
         mem_mb=lf_feature_resource("mem_mb"),
         runtime=lf_feature_resource("runtime"),
         gpu=lf_feature_resource("gpu"),
-    conda:
-        "../envs/labelfree.yaml"
-    container:
-        container_image("labelfree")
     script:
         "../scripts/labelfree/compute_feature_importance.py"
 
@@ -154,24 +111,15 @@ rule labelfree_compute_consistency_features:
         attributions="results/{scale}/labelfree/{dataset}/feature_importance/seed{seed}.npz",
     output:
         shifts="results/{scale}/labelfree/{dataset}/consistency_features/seed{seed}.csv",
-    log:
-        "logs/{scale}/labelfree/compute_consistency_features/{dataset}/seed{seed}.log",
-    benchmark:
-        "benchmarks/{scale}/labelfree/compute_consistency_features/{dataset}/seed{seed}.tsv"
     wildcard_constraints:
         dataset=LF_FEATURE_DATASETS,
     params:
         masking=lambda wc: {"methods": lf_features(wc)["methods"], "mask_fractions": lf_features(wc)["mask_fractions"]},
-        log_level=config["log_level"],
     threads: lf_feature_resource("threads")
     resources:
         mem_mb=lf_feature_resource("mem_mb"),
         runtime=lf_feature_resource("runtime"),
         gpu=lf_feature_resource("gpu"),
-    conda:
-        "../envs/labelfree.yaml"
-    container:
-        container_image("labelfree")
     script:
         "../scripts/labelfree/compute_consistency_features.py"
 
@@ -182,18 +130,8 @@ rule labelfree_summarise_consistency_features:
         shifts=lf_per_seed("results/{scale}/labelfree/{dataset}/consistency_features/seed{seed}.csv"),
     output:
         table="results/{scale}/labelfree/consistency_features_{dataset}.csv",
-    log:
-        "logs/{scale}/labelfree/summarise_consistency_features/{dataset}.log",
-    benchmark:
-        "benchmarks/{scale}/labelfree/summarise_consistency_features/{dataset}.tsv"
     wildcard_constraints:
         dataset=LF_FEATURE_DATASETS,
-    params:
-        log_level=config["log_level"],
-    conda:
-        "../envs/labelfree.yaml"
-    container:
-        container_image("labelfree")
     script:
         "../scripts/labelfree/summarise_consistency_features.py"
 
@@ -209,21 +147,12 @@ rule labelfree_plot_consistency_features:
             category="labelfree",
             subcategory="{dataset}",
         ),
-    log:
-        "logs/{scale}/labelfree/plot_consistency_features/{dataset}.log",
-    benchmark:
-        "benchmarks/{scale}/labelfree/plot_consistency_features/{dataset}.tsv"
     wildcard_constraints:
         dataset=LF_FEATURE_DATASETS,
     params:
         dataset_name=lambda wc: LF_DATASET_NAMES[wc.dataset],
         width=config["labelfree"]["plot"]["width"],
         height=config["labelfree"]["plot"]["height"],
-        log_level=config["log_level"],
-    conda:
-        "../envs/labelfree.yaml"
-    container:
-        container_image("labelfree")
     script:
         "../scripts/labelfree/plot_consistency_features.py"
 
@@ -236,10 +165,6 @@ rule labelfree_train_denoiser:
         model="results/{scale}/labelfree/mnist/denoiser/seed{seed}.pt",
         metrics="results/{scale}/labelfree/mnist/denoiser/seed{seed}.json",
         snapshots=directory("results/{scale}/labelfree/mnist/denoiser/seed{seed}_snapshots"),
-    log:
-        "logs/{scale}/labelfree/train_denoiser/seed{seed}.log",
-    benchmark:
-        "benchmarks/{scale}/labelfree/train_denoiser/seed{seed}.tsv"
     params:
         checkpoint="results/{scale}/labelfree/checkpoints/denoiser/seed{seed}.pt",
         train=lambda wc: {
@@ -247,16 +172,9 @@ rule labelfree_train_denoiser:
             for key in ("latent_dim", "epochs", "batch_size", "lr", "weight_decay", "noise_level",
                         "checkpoint_interval")
         },
-        log_level=config["log_level"],
-    threads: resource("labelfree", "consistency_examples", "threads")
+    threads: job_threads("labelfree", "consistency_examples")
     resources:
-        mem_mb=resource("labelfree", "consistency_examples", "mem_mb"),
-        runtime=resource("labelfree", "consistency_examples", "runtime"),
-        gpu=resource("labelfree", "consistency_examples", "gpu"),
-    conda:
-        "../envs/labelfree.yaml"
-    container:
-        container_image("labelfree")
+        **job_resources("labelfree", "consistency_examples"),
     script:
         "../scripts/labelfree/train_denoiser.py"
 
@@ -269,26 +187,15 @@ rule labelfree_compute_example_importance:
         snapshots="results/{scale}/labelfree/mnist/denoiser/seed{seed}_snapshots",
     output:
         scores="results/{scale}/labelfree/mnist/example_importance/seed{seed}.npz",
-    log:
-        "logs/{scale}/labelfree/compute_example_importance/seed{seed}.log",
-    benchmark:
-        "benchmarks/{scale}/labelfree/compute_example_importance/seed{seed}.tsv"
     params:
         explain=lambda wc: {
             key: lf_examples(wc)[key]
             for key in ("explainers", "subtrain_size", "subtest_size", "recursion_depth", "damping", "scale",
                         "simplex_epochs")
         },
-        log_level=config["log_level"],
-    threads: resource("labelfree", "consistency_examples", "threads")
+    threads: job_threads("labelfree", "consistency_examples")
     resources:
-        mem_mb=resource("labelfree", "consistency_examples", "mem_mb"),
-        runtime=resource("labelfree", "consistency_examples", "runtime"),
-        gpu=resource("labelfree", "consistency_examples", "gpu"),
-    conda:
-        "../envs/labelfree.yaml"
-    container:
-        container_image("labelfree")
+        **job_resources("labelfree", "consistency_examples"),
     script:
         "../scripts/labelfree/compute_example_importance.py"
 
@@ -299,19 +206,10 @@ rule labelfree_summarise_consistency_examples:
         scores=lf_examples_per_seed("results/{scale}/labelfree/mnist/example_importance/seed{seed}.npz"),
     output:
         table="results/{scale}/labelfree/consistency_examples_mnist.csv",
-    log:
-        "logs/{scale}/labelfree/summarise_consistency_examples.log",
-    benchmark:
-        "benchmarks/{scale}/labelfree/summarise_consistency_examples.tsv"
     params:
         explainers=lambda wc: lf_examples(wc)["explainers"],
         fractions=lambda wc: lf_examples(wc)["fractions"],
         seeds=lambda wc: lf_examples(wc)["seeds"],
-        log_level=config["log_level"],
-    conda:
-        "../envs/labelfree.yaml"
-    container:
-        container_image("labelfree")
     script:
         "../scripts/labelfree/summarise_consistency_examples.py"
 
@@ -326,18 +224,9 @@ rule labelfree_plot_consistency_examples:
             caption="../report/labelfree/fig_example_consistency_mnist.rst",
             category="labelfree",
         ),
-    log:
-        "logs/{scale}/labelfree/plot_consistency_examples.log",
-    benchmark:
-        "benchmarks/{scale}/labelfree/plot_consistency_examples.tsv"
     params:
         width=config["labelfree"]["plot"]["width"],
         height=config["labelfree"]["plot"]["height"],
-        log_level=config["log_level"],
-    conda:
-        "../envs/labelfree.yaml"
-    container:
-        container_image("labelfree")
     script:
         "../scripts/labelfree/plot_consistency_examples.py"
 
@@ -349,25 +238,14 @@ rule labelfree_train_classifier:
     output:
         model="results/{scale}/labelfree/mnist/classifier/seed{seed}.pt",
         metrics="results/{scale}/labelfree/mnist/classifier/seed{seed}.json",
-    log:
-        "logs/{scale}/labelfree/train_classifier/seed{seed}.log",
-    benchmark:
-        "benchmarks/{scale}/labelfree/train_classifier/seed{seed}.tsv"
     params:
         checkpoint="results/{scale}/labelfree/checkpoints/classifier/seed{seed}.pt",
         train=lambda wc: {
             key: lf_encoder_vs_full(wc)[key] for key in ("latent_dim", "epochs", "batch_size", "lr", "weight_decay")
         },
-        log_level=config["log_level"],
-    threads: resource("labelfree", "encoder_vs_full", "threads")
+    threads: job_threads("labelfree", "encoder_vs_full")
     resources:
-        mem_mb=resource("labelfree", "encoder_vs_full", "mem_mb"),
-        runtime=resource("labelfree", "encoder_vs_full", "runtime"),
-        gpu=resource("labelfree", "encoder_vs_full", "gpu"),
-    conda:
-        "../envs/labelfree.yaml"
-    container:
-        container_image("labelfree")
+        **job_resources("labelfree", "encoder_vs_full"),
     script:
         "../scripts/labelfree/train_classifier.py"
 
@@ -381,25 +259,14 @@ rule labelfree_compute_encoder_vs_full:
     output:
         attributions="results/{scale}/labelfree/mnist/encoder_vs_full/seed{seed}.npz",
         correlations="results/{scale}/labelfree/mnist/encoder_vs_full/seed{seed}.csv",
-    log:
-        "logs/{scale}/labelfree/compute_encoder_vs_full/seed{seed}.log",
-    benchmark:
-        "benchmarks/{scale}/labelfree/compute_encoder_vs_full/seed{seed}.tsv"
     params:
         attribution=lambda wc: {
             key: lf_encoder_vs_full(wc)[key]
             for key in ("methods", "n_test", "ig_steps", "shap_samples", "internal_batch_size")
         },
-        log_level=config["log_level"],
-    threads: resource("labelfree", "encoder_vs_full", "threads")
+    threads: job_threads("labelfree", "encoder_vs_full")
     resources:
-        mem_mb=resource("labelfree", "encoder_vs_full", "mem_mb"),
-        runtime=resource("labelfree", "encoder_vs_full", "runtime"),
-        gpu=resource("labelfree", "encoder_vs_full", "gpu"),
-    conda:
-        "../envs/labelfree.yaml"
-    container:
-        container_image("labelfree")
+        **job_resources("labelfree", "encoder_vs_full"),
     script:
         "../scripts/labelfree/compute_encoder_vs_full.py"
 
@@ -410,16 +277,6 @@ rule labelfree_summarise_encoder_vs_full:
         correlations=lf_evf_per_seed("results/{scale}/labelfree/mnist/encoder_vs_full/seed{seed}.csv"),
     output:
         table="results/{scale}/labelfree/encoder_vs_full_mnist.csv",
-    log:
-        "logs/{scale}/labelfree/summarise_encoder_vs_full.log",
-    benchmark:
-        "benchmarks/{scale}/labelfree/summarise_encoder_vs_full.tsv"
-    params:
-        log_level=config["log_level"],
-    conda:
-        "../envs/labelfree.yaml"
-    container:
-        container_image("labelfree")
     script:
         "../scripts/labelfree/summarise_encoder_vs_full.py"
 
@@ -434,18 +291,9 @@ rule labelfree_plot_encoder_vs_full:
             caption="../report/labelfree/fig_encoder_vs_full_mnist.rst",
             category="labelfree",
         ),
-    log:
-        "logs/{scale}/labelfree/plot_encoder_vs_full.log",
-    benchmark:
-        "benchmarks/{scale}/labelfree/plot_encoder_vs_full.tsv"
     params:
         width=config["labelfree"]["plot"]["width"],
         height=config["labelfree"]["plot"]["height"],
-        log_level=config["log_level"],
-    conda:
-        "../envs/labelfree.yaml"
-    container:
-        container_image("labelfree")
     script:
         "../scripts/labelfree/plot_encoder_vs_full.py"
 
@@ -457,10 +305,6 @@ rule labelfree_train_pretext:
     output:
         model="results/{scale}/labelfree/mnist/pretext/{task}/seed{seed}.pt",
         metrics="results/{scale}/labelfree/mnist/pretext/{task}/seed{seed}.json",
-    log:
-        "logs/{scale}/labelfree/train_pretext/{task}/seed{seed}.log",
-    benchmark:
-        "benchmarks/{scale}/labelfree/train_pretext/{task}/seed{seed}.tsv"
     wildcard_constraints:
         task="reconstruction|denoising|inpainting|classification",
     params:
@@ -469,16 +313,9 @@ rule labelfree_train_pretext:
             key: lf_pretext(wc)[key]
             for key in ("latent_dim", "epochs", "batch_size", "lr", "weight_decay", "noise_level", "mask_proportion")
         },
-        log_level=config["log_level"],
-    threads: resource("labelfree", "pretext", "threads")
+    threads: job_threads("labelfree", "pretext")
     resources:
-        mem_mb=resource("labelfree", "pretext", "mem_mb"),
-        runtime=resource("labelfree", "pretext", "runtime"),
-        gpu=resource("labelfree", "pretext", "gpu"),
-    conda:
-        "../envs/labelfree.yaml"
-    container:
-        container_image("labelfree")
+        **job_resources("labelfree", "pretext"),
     script:
         "../scripts/labelfree/train_pretext.py"
 
@@ -490,25 +327,14 @@ rule labelfree_compute_pretext_importance:
     output:
         importance="results/{scale}/labelfree/mnist/pretext/importance_seed{seed}.npz",
         correlations="results/{scale}/labelfree/mnist/pretext/correlations_seed{seed}.csv",
-    log:
-        "logs/{scale}/labelfree/compute_pretext_importance/seed{seed}.log",
-    benchmark:
-        "benchmarks/{scale}/labelfree/compute_pretext_importance/seed{seed}.tsv"
     params:
         tasks=lambda wc: lf_pretext(wc)["tasks"],
         importance=lambda wc: {
             key: lf_pretext(wc)[key] for key in ("n_test", "subtrain_size", "shap_samples", "internal_batch_size")
         },
-        log_level=config["log_level"],
-    threads: resource("labelfree", "pretext", "threads")
+    threads: job_threads("labelfree", "pretext")
     resources:
-        mem_mb=resource("labelfree", "pretext", "mem_mb"),
-        runtime=resource("labelfree", "pretext", "runtime"),
-        gpu=resource("labelfree", "pretext", "gpu"),
-    conda:
-        "../envs/labelfree.yaml"
-    container:
-        container_image("labelfree")
+        **job_resources("labelfree", "pretext"),
     script:
         "../scripts/labelfree/compute_pretext_importance.py"
 
@@ -521,17 +347,8 @@ rule labelfree_summarise_pretext:
         table="results/{scale}/labelfree/pretext_mnist.csv",
         latex=report("results/{scale}/labelfree/pretext_mnist.tex", caption="../report/labelfree/pretext_mnist.rst",
                      category="labelfree"),
-    log:
-        "logs/{scale}/labelfree/summarise_pretext.log",
-    benchmark:
-        "benchmarks/{scale}/labelfree/summarise_pretext.tsv"
     params:
         tasks=lambda wc: lf_pretext(wc)["tasks"],
-        log_level=config["log_level"],
-    conda:
-        "../envs/labelfree.yaml"
-    container:
-        container_image("labelfree")
     script:
         "../scripts/labelfree/summarise_pretext.py"
 
@@ -540,18 +357,9 @@ rule labelfree_generate_dsprites:
     """Demo stand-in for dSprites: sprites rendered procedurally from their five factors."""
     output:
         data="data/demo/dsprites/dsprites.npz",
-    log:
-        "logs/demo/labelfree/generate_dsprites.log",
-    benchmark:
-        "benchmarks/demo/labelfree/generate_dsprites.tsv"
     params:
         n=config["labelfree"]["disvae"]["demo"]["dsprites_n"],
         size=config["labelfree"]["disvae"]["demo"]["dsprites_size"],
-        log_level=config["log_level"],
-    conda:
-        "../envs/labelfree.yaml"
-    container:
-        container_image("labelfree")
     script:
         "../scripts/labelfree/generate_dsprites.py"
 
@@ -561,17 +369,7 @@ rule labelfree_download_dsprites:
     output:
         raw="data/paper/dsprites/dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz",
         data="data/paper/dsprites/dsprites.npz",
-    log:
-        "logs/paper/labelfree/download_dsprites.log",
-    benchmark:
-        "benchmarks/paper/labelfree/download_dsprites.tsv"
-    params:
-        log_level=config["log_level"],
     retries: 2
-    conda:
-        "../envs/labelfree.yaml"
-    container:
-        container_image("labelfree")
     script:
         "../scripts/labelfree/download_dsprites.py"
 
@@ -584,10 +382,6 @@ rule labelfree_fit_disvae:
         model="results/{scale}/labelfree/disvae/{dataset}/{loss}_beta{beta}_seed{seed}.pt",
         record="results/{scale}/labelfree/disvae/{dataset}/{loss}_beta{beta}_seed{seed}.json",
         correlations="results/{scale}/labelfree/disvae/{dataset}/{loss}_beta{beta}_seed{seed}.csv",
-    log:
-        "logs/{scale}/labelfree/fit_disvae/{dataset}/{loss}_beta{beta}_seed{seed}.log",
-    benchmark:
-        "benchmarks/{scale}/labelfree/fit_disvae/{dataset}/{loss}_beta{beta}_seed{seed}.tsv"
     wildcard_constraints:
         dataset="mnist|dsprites",
         loss="beta_vae|beta_tcvae",
@@ -598,16 +392,9 @@ rule labelfree_fit_disvae:
             "latent_dim": lf_disvae(wc)["latent_dims"][wc.dataset],
             **{key: lf_disvae(wc)[key] for key in ("epochs", "batch_size", "lr", "n_test", "shap_samples")},
         },
-        log_level=config["log_level"],
-    threads: resource("labelfree", "disvae", "threads")
+    threads: job_threads("labelfree", "disvae")
     resources:
-        mem_mb=resource("labelfree", "disvae", "mem_mb"),
-        runtime=resource("labelfree", "disvae", "runtime"),
-        gpu=resource("labelfree", "disvae", "gpu"),
-    conda:
-        "../envs/labelfree.yaml"
-    container:
-        container_image("labelfree")
+        **job_resources("labelfree", "disvae"),
     script:
         "../scripts/labelfree/fit_disvae.py"
 
@@ -618,18 +405,8 @@ rule labelfree_summarise_disvae:
         correlations=lf_disvae_runs,
     output:
         table="results/{scale}/labelfree/disentanglement_{dataset}.csv",
-    log:
-        "logs/{scale}/labelfree/summarise_disvae/{dataset}.log",
-    benchmark:
-        "benchmarks/{scale}/labelfree/summarise_disvae/{dataset}.tsv"
     wildcard_constraints:
         dataset="mnist|dsprites",
-    params:
-        log_level=config["log_level"],
-    conda:
-        "../envs/labelfree.yaml"
-    container:
-        container_image("labelfree")
     script:
         "../scripts/labelfree/summarise_disvae.py"
 
@@ -645,20 +422,11 @@ rule labelfree_plot_disvae:
             category="labelfree",
             subcategory="{dataset}",
         ),
-    log:
-        "logs/{scale}/labelfree/plot_disvae/{dataset}.log",
-    benchmark:
-        "benchmarks/{scale}/labelfree/plot_disvae/{dataset}.tsv"
     wildcard_constraints:
         dataset="mnist|dsprites",
     params:
         width=config["labelfree"]["plot"]["width"],
         height=config["labelfree"]["plot"]["height"],
-        log_level=config["log_level"],
-    conda:
-        "../envs/labelfree.yaml"
-    container:
-        container_image("labelfree")
     script:
         "../scripts/labelfree/plot_disvae.py"
 
@@ -674,17 +442,8 @@ rule labelfree_write_claims:
     output:
         claims=report("results/{scale}/labelfree/claims.csv", caption="../report/labelfree/claims.rst",
                       category="labelfree"),
-    log:
-        "logs/{scale}/labelfree/write_claims.log",
-    benchmark:
-        "benchmarks/{scale}/labelfree/write_claims.tsv"
     params:
         scale="{scale}",
-        log_level=config["log_level"],
-    conda:
-        "../envs/labelfree.yaml"
-    container:
-        container_image("labelfree")
     script:
         "../scripts/labelfree/write_claims.py"
 
@@ -722,7 +481,3 @@ rule labelfree_disvae:
         lf_named_targets(SCALE, "disentanglement"),
 
 
-rule labelfree:
-    """Every output of the labelfree study at the configured scale."""
-    input:
-        labelfree_targets(SCALE),

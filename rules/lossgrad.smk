@@ -2,6 +2,13 @@
 # Chain: generate/download MNIST -> train three heads x seeds -> loss-gradient cache ->
 # occlusion sweep -> aggregate tables -> figures + claims.
 
+include: "lossgrad_functions.smk"
+
+
+wildcard_constraints:
+    variant="softmax10|softmax2|sigmoid2",
+
+
 localrules:
     lossgrad_download_mnist,
     lossgrad_download_jamendo,
@@ -13,18 +20,9 @@ rule lossgrad_generate_mnist:
     """Demo stand-in for MNIST: scikit-learn's digits, upsampled to 28x28 (no network)."""
     output:
         data="data/demo/mnist/mnist.npz",
-    log:
-        "logs/demo/lossgrad/generate_mnist.log",
-    benchmark:
-        "benchmarks/demo/lossgrad/generate_mnist.tsv"
     params:
         seed=config["lossgrad"]["mnist"]["demo"]["split_seed"],
         test_fraction=config["lossgrad"]["mnist"]["demo"]["test_fraction"],
-        log_level=config["log_level"],
-    conda:
-        "../envs/lossgrad.yaml"
-    container:
-        container_image("lossgrad")
     script:
         "../scripts/lossgrad/generate_mnist.py"
 
@@ -33,19 +31,9 @@ rule lossgrad_download_mnist:
     """One MNIST IDX archive from torchvision's mirrors, md5-checked (a local rule)."""
     output:
         archive="data/paper/mnist/raw/{name}.gz",
-    log:
-        "logs/paper/lossgrad/download_mnist/{name}.log",
-    benchmark:
-        "benchmarks/paper/lossgrad/download_mnist/{name}.tsv"
     wildcard_constraints:
         name="(train|t10k)-(images-idx3|labels-idx1)-ubyte",
-    params:
-        log_level=config["log_level"],
     retries: 2
-    conda:
-        "../envs/lossgrad.yaml"
-    container:
-        container_image("lossgrad")
     script:
         "../scripts/lossgrad/download_mnist.py"
 
@@ -59,16 +47,6 @@ rule lossgrad_prepare_mnist:
         ),
     output:
         data="data/paper/mnist/mnist.npz",
-    log:
-        "logs/paper/lossgrad/prepare_mnist.log",
-    benchmark:
-        "benchmarks/paper/lossgrad/prepare_mnist.tsv"
-    params:
-        log_level=config["log_level"],
-    conda:
-        "../envs/lossgrad.yaml"
-    container:
-        container_image("lossgrad")
     script:
         "../scripts/lossgrad/prepare_mnist.py"
 
@@ -80,25 +58,14 @@ rule lossgrad_train_classifier:
     output:
         model="results/{scale}/lossgrad/models/{variant}/seed{seed}.pt",
         metrics="results/{scale}/lossgrad/models/{variant}/seed{seed}.json",
-    log:
-        "logs/{scale}/lossgrad/train_classifier/{variant}/seed{seed}.log",
-    benchmark:
-        "benchmarks/{scale}/lossgrad/train_classifier/{variant}/seed{seed}.tsv"
     params:
         checkpoint="results/{scale}/lossgrad/checkpoints/{variant}/seed{seed}.pt",
         train=lambda wc: {
             key: lg_mnist(wc)[key] for key in ("epochs", "batch_size", "test_batch_size", "lr", "gamma", "arch")
         },
-        log_level=config["log_level"],
-    threads: resource("lossgrad", "mnist", "threads")
+    threads: job_threads("lossgrad", "mnist")
     resources:
-        mem_mb=resource("lossgrad", "mnist", "mem_mb"),
-        runtime=resource("lossgrad", "mnist", "runtime"),
-        gpu=resource("lossgrad", "mnist", "gpu"),
-    conda:
-        "../envs/lossgrad.yaml"
-    container:
-        container_image("lossgrad")
+        **job_resources("lossgrad", "mnist"),
     script:
         "../scripts/lossgrad/train_classifier.py"
 
@@ -110,22 +77,11 @@ rule lossgrad_compute_gradients:
         model="results/{scale}/lossgrad/models/{variant}/seed{seed}.pt",
     output:
         grads="results/{scale}/lossgrad/gradients/{variant}/seed{seed}.npz",
-    log:
-        "logs/{scale}/lossgrad/compute_gradients/{variant}/seed{seed}.log",
-    benchmark:
-        "benchmarks/{scale}/lossgrad/compute_gradients/{variant}/seed{seed}.tsv"
     params:
         internal_batch_size=lambda wc: lg_mnist(wc)["gradient_batch_size"],
-        log_level=config["log_level"],
-    threads: resource("lossgrad", "mnist", "threads")
+    threads: job_threads("lossgrad", "mnist")
     resources:
-        mem_mb=resource("lossgrad", "mnist", "mem_mb"),
-        runtime=resource("lossgrad", "mnist", "runtime"),
-        gpu=resource("lossgrad", "mnist", "gpu"),
-    conda:
-        "../envs/lossgrad.yaml"
-    container:
-        container_image("lossgrad")
+        **job_resources("lossgrad", "mnist"),
     script:
         "../scripts/lossgrad/compute_gradients.py"
 
@@ -139,10 +95,6 @@ rule lossgrad_compute_occlusion:
     output:
         curves="results/{scale}/lossgrad/occlusion/{variant}/seed{seed}.csv",
         signs="results/{scale}/lossgrad/occlusion/{variant}/seed{seed}_signs.csv",
-    log:
-        "logs/{scale}/lossgrad/compute_occlusion/{variant}/seed{seed}.log",
-    benchmark:
-        "benchmarks/{scale}/lossgrad/compute_occlusion/{variant}/seed{seed}.tsv"
     params:
         sweep=lambda wc: {
             "attribution_methods": lg_mnist(wc)["attribution_method"],
@@ -151,16 +103,9 @@ rule lossgrad_compute_occlusion:
             "occlude_levels": lg_mnist(wc)["occlude"],
             "test_batch_size": lg_mnist(wc)["test_batch_size"],
         },
-        log_level=config["log_level"],
-    threads: resource("lossgrad", "mnist", "threads")
+    threads: job_threads("lossgrad", "mnist")
     resources:
-        mem_mb=resource("lossgrad", "mnist", "mem_mb"),
-        runtime=resource("lossgrad", "mnist", "runtime"),
-        gpu=resource("lossgrad", "mnist", "gpu"),
-    conda:
-        "../envs/lossgrad.yaml"
-    container:
-        container_image("lossgrad")
+        **job_resources("lossgrad", "mnist"),
     script:
         "../scripts/lossgrad/compute_occlusion.py"
 
@@ -175,16 +120,6 @@ rule lossgrad_aggregate_occlusion:
         roar="results/{scale}/lossgrad/mnist_roar.csv",
         signs="results/{scale}/lossgrad/mnist_sign_table.csv",
         models="results/{scale}/lossgrad/mnist_models.csv",
-    log:
-        "logs/{scale}/lossgrad/aggregate_occlusion.log",
-    benchmark:
-        "benchmarks/{scale}/lossgrad/aggregate_occlusion.tsv"
-    params:
-        log_level=config["log_level"],
-    conda:
-        "../envs/lossgrad.yaml"
-    container:
-        container_image("lossgrad")
     script:
         "../scripts/lossgrad/aggregate_occlusion.py"
 
@@ -200,19 +135,10 @@ rule lossgrad_plot_roar:
             category="lossgrad",
             subcategory="MNIST",
         ),
-    log:
-        "logs/{scale}/lossgrad/plot_roar.log",
-    benchmark:
-        "benchmarks/{scale}/lossgrad/plot_roar.tsv"
     params:
         spread=config["lossgrad"]["plot"]["spread"],
         panel_width=config["lossgrad"]["plot"]["panel_width"],
         panel_height=config["lossgrad"]["plot"]["panel_height"],
-        log_level=config["log_level"],
-    conda:
-        "../envs/lossgrad.yaml"
-    container:
-        container_image("lossgrad")
     script:
         "../scripts/lossgrad/plot_roar.py"
 
@@ -230,21 +156,12 @@ rule lossgrad_plot_examples:
             category="lossgrad",
             subcategory="MNIST",
         ),
-    log:
-        "logs/{scale}/lossgrad/plot_examples.log",
-    benchmark:
-        "benchmarks/{scale}/lossgrad/plot_examples.tsv"
     params:
         k=config["lossgrad"]["plot"]["example_k"],
         replacement=config["lossgrad"]["plot"]["example_replacement"],
         n_examples=config["lossgrad"]["plot"]["n_examples"],
         methods=lambda wc: lg_mnist(wc)["attribution_method"],
         orders=lambda wc: lg_mnist(wc)["ROAR"],
-        log_level=config["log_level"],
-    conda:
-        "../envs/lossgrad.yaml"
-    container:
-        container_image("lossgrad")
     script:
         "../scripts/lossgrad/plot_examples.py"
 
@@ -258,17 +175,8 @@ rule lossgrad_write_claims:
         svd_roar="results/{scale}/lossgrad/svd_roar.csv",
     output:
         claims=report("results/{scale}/lossgrad/claims.csv", caption="../report/lossgrad/claims.rst", category="lossgrad"),
-    log:
-        "logs/{scale}/lossgrad/write_claims.log",
-    benchmark:
-        "benchmarks/{scale}/lossgrad/write_claims.tsv"
     params:
         scale="{scale}",
-        log_level=config["log_level"],
-    conda:
-        "../envs/lossgrad.yaml"
-    container:
-        container_image("lossgrad")
     script:
         "../scripts/lossgrad/write_claims.py"
 
@@ -279,10 +187,6 @@ rule lossgrad_mnist:
         lossgrad_mnist_targets(SCALE),
 
 
-rule lossgrad:
-    """Every output of the lossgrad study at the configured scale."""
-    input:
-        lossgrad_targets(SCALE),
 
 
 # ----------------------------------------------------------------------------------------
@@ -295,17 +199,8 @@ rule lossgrad_generate_jamendo:
     """Demo stand-in for Jamendo: generated songs with planted sung segments (no network)."""
     output:
         corpus=directory("data/demo/jamendo/corpus"),
-    log:
-        "logs/demo/lossgrad/generate_jamendo.log",
-    benchmark:
-        "benchmarks/demo/lossgrad/generate_jamendo.tsv"
     params:
         corpus=config["lossgrad"]["svd"]["demo"]["corpus"],
-        log_level=config["log_level"],
-    conda:
-        "../envs/lossgrad.yaml"
-    container:
-        container_image("lossgrad")
     script:
         "../scripts/lossgrad/generate_jamendo.py"
 
@@ -316,21 +211,12 @@ rule lossgrad_download_jamendo:
     output:
         archive="data/paper/jamendo/jamendo.zip",
         checksum="data/paper/jamendo/jamendo.zip.checksum",
-    log:
-        "logs/paper/lossgrad/download_jamendo.log",
-    benchmark:
-        "benchmarks/paper/lossgrad/download_jamendo.tsv"
     params:
         urls=config["lossgrad"]["svd"]["paper"]["archive_urls"],
         sha256=config["lossgrad"]["svd"]["paper"]["archive_sha256"],
         record_api=config["lossgrad"]["svd"]["paper"]["zenodo_record_api"],
         name=config["lossgrad"]["svd"]["paper"]["archive_name"],
-        log_level=config["log_level"],
     retries: 2
-    conda:
-        "../envs/lossgrad.yaml"
-    container:
-        container_image("lossgrad")
     script:
         "../scripts/lossgrad/download_jamendo.py"
 
@@ -342,16 +228,6 @@ rule lossgrad_extract_jamendo:
         checksum="data/paper/jamendo/jamendo.zip.checksum",
     output:
         corpus=directory("data/paper/jamendo/corpus"),
-    log:
-        "logs/paper/lossgrad/extract_jamendo.log",
-    benchmark:
-        "benchmarks/paper/lossgrad/extract_jamendo.tsv"
-    params:
-        log_level=config["log_level"],
-    conda:
-        "../envs/lossgrad.yaml"
-    container:
-        container_image("lossgrad")
     script:
         "../scripts/lossgrad/extract_jamendo.py"
 
@@ -363,20 +239,10 @@ rule lossgrad_compute_spectrograms:
     output:
         spects="data/{scale}/jamendo/spectrograms.npz",
         znorm="data/{scale}/jamendo/znorm.npz",
-    log:
-        "logs/{scale}/lossgrad/compute_spectrograms.log",
-    benchmark:
-        "benchmarks/{scale}/lossgrad/compute_spectrograms.tsv"
-    params:
-        log_level=config["log_level"],
     threads: resource("lossgrad", "svd", "threads")
     resources:
         mem_mb=resource("lossgrad", "svd", "mem_mb"),
         runtime=resource("lossgrad", "svd", "runtime"),
-    conda:
-        "../envs/lossgrad.yaml"
-    container:
-        container_image("lossgrad")
     script:
         "../scripts/lossgrad/compute_spectrograms.py"
 
@@ -389,26 +255,15 @@ rule lossgrad_train_svd:
     output:
         model="results/{scale}/lossgrad/svd/model.pt",
         metrics="results/{scale}/lossgrad/svd/model.json",
-    log:
-        "logs/{scale}/lossgrad/train_svd.log",
-    benchmark:
-        "benchmarks/{scale}/lossgrad/train_svd.tsv"
     params:
         checkpoint="results/{scale}/lossgrad/checkpoints/svd/model.pt",
         train=lambda wc: {
             key: lg_svd(wc)[key]
             for key in ("seed", "epochs", "batches_per_epoch", "batch_size", "lr", "lr_decay", "momentum", "arch", "test_batch_size")
         },
-        log_level=config["log_level"],
-    threads: resource("lossgrad", "svd", "threads")
+    threads: job_threads("lossgrad", "svd")
     resources:
-        mem_mb=resource("lossgrad", "svd", "mem_mb"),
-        runtime=resource("lossgrad", "svd", "runtime"),
-        gpu=resource("lossgrad", "svd", "gpu"),
-    conda:
-        "../envs/lossgrad.yaml"
-    container:
-        container_image("lossgrad")
+        **job_resources("lossgrad", "svd"),
     script:
         "../scripts/lossgrad/train_svd.py"
 
@@ -422,23 +277,12 @@ rule lossgrad_evaluate_svd:
     output:
         table="results/{scale}/lossgrad/svd_eval.csv",
         predictions="results/{scale}/lossgrad/svd/predictions.npz",
-    log:
-        "logs/{scale}/lossgrad/evaluate_svd.log",
-    benchmark:
-        "benchmarks/{scale}/lossgrad/evaluate_svd.tsv"
     params:
         median_filter=lambda wc: lg_svd(wc)["median_filter"],
         test_batch_size=lambda wc: lg_svd(wc)["test_batch_size"],
-        log_level=config["log_level"],
-    threads: resource("lossgrad", "svd", "threads")
+    threads: job_threads("lossgrad", "svd")
     resources:
-        mem_mb=resource("lossgrad", "svd", "mem_mb"),
-        runtime=resource("lossgrad", "svd", "runtime"),
-        gpu=resource("lossgrad", "svd", "gpu"),
-    conda:
-        "../envs/lossgrad.yaml"
-    container:
-        container_image("lossgrad")
+        **job_resources("lossgrad", "svd"),
     script:
         "../scripts/lossgrad/evaluate_svd.py"
 
@@ -451,23 +295,12 @@ rule lossgrad_compute_svd_gradients:
         model="results/{scale}/lossgrad/svd/model.pt",
     output:
         grads="results/{scale}/lossgrad/svd/gradients.npz",
-    log:
-        "logs/{scale}/lossgrad/compute_svd_gradients.log",
-    benchmark:
-        "benchmarks/{scale}/lossgrad/compute_svd_gradients.tsv"
     params:
         gradient_batch_size=lambda wc: lg_svd(wc)["gradient_batch_size"],
         frame_step=lambda wc: lg_svd(wc)["occlusion_frame_step"],
-        log_level=config["log_level"],
-    threads: resource("lossgrad", "svd", "threads")
+    threads: job_threads("lossgrad", "svd")
     resources:
-        mem_mb=resource("lossgrad", "svd", "mem_mb"),
-        runtime=resource("lossgrad", "svd", "runtime"),
-        gpu=resource("lossgrad", "svd", "gpu"),
-    conda:
-        "../envs/lossgrad.yaml"
-    container:
-        container_image("lossgrad")
+        **job_resources("lossgrad", "svd"),
     script:
         "../scripts/lossgrad/compute_svd_gradients.py"
 
@@ -482,10 +315,6 @@ rule lossgrad_compute_svd_occlusion:
         predictions="results/{scale}/lossgrad/svd/predictions.npz",
     output:
         table="results/{scale}/lossgrad/svd_roar.csv",
-    log:
-        "logs/{scale}/lossgrad/compute_svd_occlusion.log",
-    benchmark:
-        "benchmarks/{scale}/lossgrad/compute_svd_occlusion.tsv"
     params:
         sweep=lambda wc: {
             "seed": lg_svd(wc)["seed"],
@@ -497,16 +326,9 @@ rule lossgrad_compute_svd_occlusion:
             "test_batch_size": lg_svd(wc)["test_batch_size"],
             "frame_step": lg_svd(wc)["occlusion_frame_step"],
         },
-        log_level=config["log_level"],
-    threads: resource("lossgrad", "svd", "threads")
+    threads: job_threads("lossgrad", "svd")
     resources:
-        mem_mb=resource("lossgrad", "svd", "mem_mb"),
-        runtime=resource("lossgrad", "svd", "runtime"),
-        gpu=resource("lossgrad", "svd", "gpu"),
-    conda:
-        "../envs/lossgrad.yaml"
-    container:
-        container_image("lossgrad")
+        **job_resources("lossgrad", "svd"),
     script:
         "../scripts/lossgrad/compute_svd_occlusion.py"
 
@@ -522,18 +344,9 @@ rule lossgrad_plot_svd_roar:
             category="lossgrad",
             subcategory="Singing voice detection",
         ),
-    log:
-        "logs/{scale}/lossgrad/plot_svd_roar.log",
-    benchmark:
-        "benchmarks/{scale}/lossgrad/plot_svd_roar.tsv"
     params:
         panel_width=config["lossgrad"]["plot"]["panel_width"],
         panel_height=config["lossgrad"]["plot"]["panel_height"],
-        log_level=config["log_level"],
-    conda:
-        "../envs/lossgrad.yaml"
-    container:
-        container_image("lossgrad")
     script:
         "../scripts/lossgrad/plot_svd_roar.py"
 

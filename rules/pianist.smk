@@ -3,12 +3,18 @@
 # DisentangleNet (harmony CAVs -> sign counts -> heatmaps) -> claims. Demo: synthetic
 # performers with planted concepts; paper: the Zenodo 14774191 archive.
 
+include: "pianist_functions.smk"
+
+
+wildcard_constraints:
+    model="resnet|disentangle",
+
+
 
 localrules:
     pianist_download_archive,
     pianist_lime,
     pianist_tcav,
-    pianist,
 
 
 rule pianist_generate_data:
@@ -20,18 +26,9 @@ rule pianist_generate_data:
         voicings=directory("data/demo/pianist/voicings"),
         raw=directory("data/demo/pianist/raw"),
         truth="data/demo/pianist/truth.json",
-    log:
-        "logs/demo/pianist/generate_data.log",
-    benchmark:
-        "benchmarks/demo/pianist/generate_data.tsv"
     params:
         root=lambda wildcards, output: str(Path(output.truth).parent),
         demo=pn_demo(),
-        log_level=config["log_level"],
-    conda:
-        "../envs/pianist.yaml"
-    container:
-        container_image("pianist")
     script:
         "../scripts/pianist/generate_data.py"
 
@@ -42,21 +39,12 @@ rule pianist_download_archive:
     output:
         archive="data/paper/pianist/archive.zip",
         checksum="data/paper/pianist/archive.checksum",
-    log:
-        "logs/paper/pianist/download_archive.log",
-    benchmark:
-        "benchmarks/paper/pianist/download_archive.tsv"
     params:
         urls=config["pianist"]["data"]["paper"]["archive_urls"],
         name=config["pianist"]["data"]["paper"]["archive_name"],
         record_api=config["pianist"]["data"]["paper"]["zenodo_record_api"],
         sha256=config["pianist"]["data"]["paper"]["archive_sha256"],
-        log_level=config["log_level"],
     retries: 2
-    conda:
-        "../envs/pianist.yaml"
-    container:
-        container_image("pianist")
     script:
         "../scripts/pianist/download_archive.py"
 
@@ -70,17 +58,8 @@ rule pianist_extract_archive:
         clips=directory("data/paper/pianist/clips"),
         splits=directory("data/paper/pianist/splits"),
         voicings=directory("data/paper/pianist/voicings"),
-    log:
-        "logs/paper/pianist/extract_archive.log",
-    benchmark:
-        "benchmarks/paper/pianist/extract_archive.tsv"
     params:
         split_dir=config["pianist"]["data"]["paper"]["split_dir"],
-        log_level=config["log_level"],
-    conda:
-        "../envs/pianist.yaml"
-    container:
-        container_image("pianist")
     script:
         "../scripts/pianist/extract_archive.py"
 
@@ -92,18 +71,9 @@ rule pianist_prepare_clips:
         splits="data/{scale}/pianist/splits",
     output:
         data="data/{scale}/pianist/clips.npz",
-    log:
-        "logs/{scale}/pianist/prepare_clips.log",
-    benchmark:
-        "benchmarks/{scale}/pianist/prepare_clips.tsv"
     params:
         clip_seconds=lambda wc: pn_roll(wc)["clip_seconds"],
         min_duration=lambda wc: pn_roll(wc)["min_duration"],
-        log_level=config["log_level"],
-    conda:
-        "../envs/pianist.yaml"
-    container:
-        container_image("pianist")
     script:
         "../scripts/pianist/prepare_clips.py"
 
@@ -118,24 +88,15 @@ rule pianist_train_model:
         metrics="results/{scale}/pianist/models/{model}.json",
         accuracy="results/{scale}/pianist/accuracy_{model}.csv",
         confusion="results/{scale}/pianist/confusion_{model}.csv",
-    log:
-        "logs/{scale}/pianist/train_model/{model}.log",
-    benchmark:
-        "benchmarks/{scale}/pianist/train_model/{model}.tsv"
     params:
         checkpoint="results/{scale}/pianist/checkpoints/{model}.pt",
         roll=pn_roll,
         train=pn_train,
-        log_level=config["log_level"],
     threads: lambda wc: study_cfg("pianist", wc.model, wc.scale)["resources"]["threads"]
     resources:
         mem_mb=lambda wc: study_cfg("pianist", wc.model, wc.scale)["resources"]["mem_mb"],
         runtime=lambda wc: study_cfg("pianist", wc.model, wc.scale)["resources"]["runtime"],
         gpu=lambda wc: study_cfg("pianist", wc.model, wc.scale)["resources"]["gpu"],
-    conda:
-        "../envs/pianist.yaml"
-    container:
-        container_image("pianist")
     script:
         "../scripts/pianist/train_model.py"
 
@@ -148,23 +109,12 @@ rule pianist_compute_lime:
         model="results/{scale}/pianist/models/resnet.pt",
     output:
         explanations="results/{scale}/pianist/lime/explanations.npz",
-    log:
-        "logs/{scale}/pianist/compute_lime.log",
-    benchmark:
-        "benchmarks/{scale}/pianist/compute_lime.tsv"
     params:
         roll=pn_roll,
         lime=pn_lime,
-        log_level=config["log_level"],
-    threads: resource("pianist", "lime", "threads")
+    threads: job_threads("pianist", "lime")
     resources:
-        mem_mb=resource("pianist", "lime", "mem_mb"),
-        runtime=resource("pianist", "lime", "runtime"),
-        gpu=resource("pianist", "lime", "gpu"),
-    conda:
-        "../envs/pianist.yaml"
-    container:
-        container_image("pianist")
+        **job_resources("pianist", "lime"),
     script:
         "../scripts/pianist/compute_lime.py"
 
@@ -181,19 +131,10 @@ rule pianist_plot_lime:
             caption="../report/pianist/lime.rst",
             category="pianist",
         ),
-    log:
-        "logs/{scale}/pianist/plot_lime.log",
-    benchmark:
-        "benchmarks/{scale}/pianist/plot_lime.tsv"
     params:
         roll=pn_roll,
         width=config["pianist"]["plot"]["lime_width"],
         height=config["pianist"]["plot"]["lime_height"],
-        log_level=config["log_level"],
-    conda:
-        "../envs/pianist.yaml"
-    container:
-        container_image("pianist")
     script:
         "../scripts/pianist/plot_lime.py"
 
@@ -207,23 +148,12 @@ rule pianist_compute_cavs:
         voicings="data/{scale}/pianist/voicings",
     output:
         cavs="results/{scale}/pianist/tcav/cavs.npz",
-    log:
-        "logs/{scale}/pianist/compute_cavs.log",
-    benchmark:
-        "benchmarks/{scale}/pianist/compute_cavs.tsv"
     params:
         roll=pn_roll,
         cav=pn_cav,
-        log_level=config["log_level"],
-    threads: resource("pianist", "tcav", "threads")
+    threads: job_threads("pianist", "tcav")
     resources:
-        mem_mb=resource("pianist", "tcav", "mem_mb"),
-        runtime=resource("pianist", "tcav", "runtime"),
-        gpu=resource("pianist", "tcav", "gpu"),
-    conda:
-        "../envs/pianist.yaml"
-    container:
-        container_image("pianist")
+        **job_resources("pianist", "tcav"),
     script:
         "../scripts/pianist/compute_cavs.py"
 
@@ -238,23 +168,12 @@ rule pianist_compute_sensitivities:
     output:
         sensitivities="results/{scale}/pianist/tcav/sensitivities.json",
         sign_counts="results/{scale}/pianist/tcav/sign_counts_experiments.csv",
-    log:
-        "logs/{scale}/pianist/compute_sensitivities.log",
-    benchmark:
-        "benchmarks/{scale}/pianist/compute_sensitivities.tsv"
     params:
         roll=pn_roll,
         attribution=pn_attribution,
-        log_level=config["log_level"],
-    threads: resource("pianist", "tcav", "threads")
+    threads: job_threads("pianist", "tcav")
     resources:
-        mem_mb=resource("pianist", "tcav", "mem_mb"),
-        runtime=resource("pianist", "tcav", "runtime"),
-        gpu=resource("pianist", "tcav", "gpu"),
-    conda:
-        "../envs/pianist.yaml"
-    container:
-        container_image("pianist")
+        **job_resources("pianist", "tcav"),
     script:
         "../scripts/pianist/compute_sensitivities.py"
 
@@ -268,16 +187,6 @@ rule pianist_summarise_tcav:
         summary="results/{scale}/pianist/tcav_sign_counts.csv",
         concepts="results/{scale}/pianist/concept_correlation.csv",
         performers="results/{scale}/pianist/performer_correlation.csv",
-    log:
-        "logs/{scale}/pianist/summarise_tcav.log",
-    benchmark:
-        "benchmarks/{scale}/pianist/summarise_tcav.tsv"
-    params:
-        log_level=config["log_level"],
-    conda:
-        "../envs/pianist.yaml"
-    container:
-        container_image("pianist")
     script:
         "../scripts/pianist/summarise_tcav.py"
 
@@ -296,19 +205,10 @@ rule pianist_plot_tcav:
                         caption="../report/pianist/fig_concept_correlation.rst", category="pianist"),
         performers=report("results/{scale}/pianist/fig_performer_correlation.png",
                           caption="../report/pianist/fig_performer_correlation.rst", category="pianist"),
-    log:
-        "logs/{scale}/pianist/plot_tcav.log",
-    benchmark:
-        "benchmarks/{scale}/pianist/plot_tcav.tsv"
     params:
         width=config["pianist"]["plot"]["width"],
         height=config["pianist"]["plot"]["height"],
         cmap=config["pianist"]["plot"]["cmap"],
-        log_level=config["log_level"],
-    conda:
-        "../envs/pianist.yaml"
-    container:
-        container_image("pianist")
     script:
         "../scripts/pianist/plot_tcav.py"
 
@@ -322,23 +222,12 @@ rule pianist_compute_kernel_heatmaps:
         cavs="results/{scale}/pianist/tcav/cavs.npz",
     output:
         heatmaps="results/{scale}/pianist/tcav/kernel_heatmaps.npz",
-    log:
-        "logs/{scale}/pianist/compute_kernel_heatmaps.log",
-    benchmark:
-        "benchmarks/{scale}/pianist/compute_kernel_heatmaps.tsv"
     params:
         roll=pn_roll,
         heatmap=pn_heatmap,
-        log_level=config["log_level"],
-    threads: resource("pianist", "tcav", "threads")
+    threads: job_threads("pianist", "tcav")
     resources:
-        mem_mb=resource("pianist", "tcav", "mem_mb"),
-        runtime=resource("pianist", "tcav", "runtime"),
-        gpu=resource("pianist", "tcav", "gpu"),
-    conda:
-        "../envs/pianist.yaml"
-    container:
-        container_image("pianist")
+        **job_resources("pianist", "tcav"),
     script:
         "../scripts/pianist/compute_kernel_heatmaps.py"
 
@@ -354,20 +243,11 @@ rule pianist_plot_kernel_heatmaps:
             caption="../report/pianist/kernel_heatmaps.rst",
             category="pianist",
         ),
-    log:
-        "logs/{scale}/pianist/plot_kernel_heatmaps.log",
-    benchmark:
-        "benchmarks/{scale}/pianist/plot_kernel_heatmaps.tsv"
     params:
         roll=pn_roll,
         kernel=lambda wc: study_cfg("pianist", "tcav", wc.scale)["kernel"],
         width=config["pianist"]["plot"]["width"],
         height=config["pianist"]["plot"]["height"],
-        log_level=config["log_level"],
-    conda:
-        "../envs/pianist.yaml"
-    container:
-        container_image("pianist")
     script:
         "../scripts/pianist/plot_kernel_heatmaps.py"
 
@@ -378,17 +258,8 @@ rule pianist_write_claims:
         unpack(pn_claims_inputs),
     output:
         claims="results/{scale}/pianist/claims.csv",
-    log:
-        "logs/{scale}/pianist/write_claims.log",
-    benchmark:
-        "benchmarks/{scale}/pianist/write_claims.tsv"
     params:
         thresholds=lambda wc: study_cfg("pianist", "claims", wc.scale),
-        log_level=config["log_level"],
-    conda:
-        "../envs/pianist.yaml"
-    container:
-        container_image("pianist")
     script:
         "../scripts/pianist/write_claims.py"
 
@@ -405,7 +276,3 @@ rule pianist_tcav:
         pianist_tcav_targets(SCALE),
 
 
-rule pianist:
-    """Every output of the pianist study at the configured scale, claims included."""
-    input:
-        pianist_targets(SCALE),

@@ -15,7 +15,7 @@ from xairepro.common.smk import snakemake_or_mock
 from xairepro.esc50.interpret import build_interpreter, evaluate_interpreter
 
 smk = snakemake_or_mock(globals(), "esc50_compute_interpretations", scale="demo", method="piq", arch="conv2d")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 torch.set_num_threads(smk.threads)
 method, arch = smk.wildcards.method, smk.wildcards.arch
 interpreter = build_interpreter(method, smk.input.classifier, smk.input.get("model"), smk.input.get("nmf"),

@@ -15,7 +15,7 @@ from xairepro.esc50.interpret import build_interpreter, overlap_test
 from xairepro.esc50.train import clf_rate
 
 smk = snakemake_or_mock(globals(), "esc50_compute_overlap", scale="demo")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 torch.set_num_threads(smk.threads)
 interpreter = build_interpreter("piq", smk.input.classifier, smk.input.model)
 rows, arrays = overlap_test(interpreter, Path(smk.input.meta).parent.parent, smk.params.folds["test"],

@@ -10,5 +10,5 @@ from xairepro.common.smk import snakemake_or_mock
 from xairepro.esc50.data import fetch_paper_dataset
 
 smk = snakemake_or_mock(globals(), "esc50_download_data", scale="paper")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 fetch_paper_dataset(smk.output.archive, Path(smk.output.meta).parent.parent, smk.params.url, smk.params.checksum)

@@ -10,5 +10,5 @@ from xairepro.common.smk import snakemake_or_mock
 from xairepro.esc50.data import write_demo_dataset
 
 smk = snakemake_or_mock(globals(), "esc50_generate_data", scale="demo")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 write_demo_dataset(Path(smk.output.meta).parent.parent, **smk.params.generator)

@@ -9,6 +9,6 @@ from xairepro.common.smk import snakemake_or_mock
 from xairepro.esc50.figures import plot_overlap
 
 smk = snakemake_or_mock(globals(), "esc50_plot_overlap", scale="demo")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 plot_overlap(load_arrays(smk.input.arrays), smk.output.figure, n_clips=smk.params.n_clips,
              panel_size=(smk.params.panel_width, smk.params.panel_height))

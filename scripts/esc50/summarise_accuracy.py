@@ -10,5 +10,5 @@ from xairepro.common.smk import snakemake_or_mock
 from xairepro.esc50.tables import accuracy_table
 
 smk = snakemake_or_mock(globals(), "esc50_summarise_accuracy", scale="demo")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 write_csv(smk.output.table, accuracy_table(smk.input.records), stamp("esc50", {"scale": smk.params.scale}))

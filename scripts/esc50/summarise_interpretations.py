@@ -10,6 +10,6 @@ from xairepro.common.smk import snakemake_or_mock
 from xairepro.esc50.tables import interpretation_table
 
 smk = snakemake_or_mock(globals(), "esc50_summarise_interpretations", scale="demo")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 table = interpretation_table([read_csv(p) for p in smk.input.clips])
 write_csv(smk.output.table, table, stamp("esc50", {"scale": smk.params.scale}))

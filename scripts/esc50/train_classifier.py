@@ -11,7 +11,7 @@ from xairepro.common.smk import snakemake_or_mock
 from xairepro.esc50.train import import_speechbrain_classifier, train_classifier
 
 smk = snakemake_or_mock(globals(), "esc50_train_classifier", scale="demo", arch="conv2d")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 root = Path(smk.input.meta).parent.parent
 if smk.params.test_only:
     import_speechbrain_classifier(root, smk.input.embedding_ckpt, smk.input.classifier_ckpt, smk.output.model,

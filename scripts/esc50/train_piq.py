@@ -10,7 +10,7 @@ from xairepro.common.smk import snakemake_or_mock
 from xairepro.esc50.train import train_piq
 
 smk = snakemake_or_mock(globals(), "esc50_train_piq", scale="demo", arch="conv2d")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 train_piq(Path(smk.input.meta).parent.parent, smk.input.classifier, smk.output.model, smk.output.metrics,
           smk.params.checkpoint, seed=smk.params.hparams["seed"], threads=smk.threads, folds=smk.params.folds,
           cfg=smk.params.hparams)

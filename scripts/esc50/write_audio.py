@@ -12,6 +12,6 @@ from xairepro.esc50.figures import write_interpretation_audio
 from xairepro.esc50.train import clf_rate
 
 smk = snakemake_or_mock(globals(), "esc50_write_audio", scale="demo", method="piq", arch="conv2d")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 write_interpretation_audio(load_arrays(smk.input.arrays), Path(smk.input.meta).parent.parent,
                            clf_rate(smk.input.classifier), smk.output.audio)

@@ -12,7 +12,7 @@ from xairepro.common.smk import snakemake_or_mock
 from xairepro.esc50.tables import claims
 
 smk = snakemake_or_mock(globals(), "esc50_write_claims", scale="demo")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 overlap = read_csv(smk.input.overlap[0]) if smk.input.overlap else None
 table = claims(read_csv(smk.input.interpretations), read_csv(smk.input.accuracy), overlap, smk.params.scale)
 write_csv(smk.output.claims, table, stamp("esc50", {"scale": smk.params.scale}))

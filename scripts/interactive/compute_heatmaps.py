@@ -11,7 +11,7 @@ from xairepro.common.smk import snakemake_or_mock
 from xairepro.interactive.heatmaps import compute_heatmaps
 
 smk = snakemake_or_mock(globals(), "interactive_compute_heatmaps", scale="demo", classifier="celeb-Smiling")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 cfg, data = smk.params.heatmaps, smk.params.data
 compute_heatmaps(
     Path(smk.input.labels).parent, smk.input.model, smk.wildcards.classifier, smk.output.attributions,

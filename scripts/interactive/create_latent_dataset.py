@@ -10,7 +10,7 @@ from xairepro.common.smk import snakemake_or_mock
 from xairepro.interactive.generative import create_latent_dataset, load_classifiers, load_generative_inputs
 
 smk = snakemake_or_mock(globals(), "interactive_create_latent_dataset", scale="demo")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 cfg, gen = smk.params.generative, smk.params.generator
 seed_everything(cfg["seed"], smk.threads)
 generator = load_generative_inputs(smk.input.generator, gen.get("stylegan2_code"), gen.get("allow_generator_pickle", False))

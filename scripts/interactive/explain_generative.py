@@ -14,7 +14,7 @@ from xairepro.interactive.generative import (
 )
 
 smk = snakemake_or_mock(globals(), "interactive_explain_generative", scale="demo", eval_attr="Smiling")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 cfg, gen, data = smk.params.generative, smk.params.generator, smk.params.data
 seed_everything(cfg["seed"], smk.threads)
 generator = load_generative_inputs(smk.input.generator, gen.get("stylegan2_code"), gen.get("allow_generator_pickle", False))

@@ -10,5 +10,5 @@ from xairepro.common.smk import snakemake_or_mock
 from xairepro.interactive.data import extract_celebamask_hq
 
 smk = snakemake_or_mock(globals(), "interactive_extract_celebamask_hq")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 extract_celebamask_hq(smk.input.archive, Path(smk.output.anno).parent, smk.params.sha256)

@@ -10,5 +10,5 @@ from xairepro.common.smk import snakemake_or_mock
 from xairepro.interactive.data import extract_flowers
 
 smk = snakemake_or_mock(globals(), "interactive_extract_flowers")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 extract_flowers(smk.input.archive, smk.input.labels, Path(smk.output.labels).parent)

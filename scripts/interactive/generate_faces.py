@@ -10,7 +10,7 @@ from xairepro.common.smk import snakemake_or_mock
 from xairepro.interactive.data import generate_faces
 
 smk = snakemake_or_mock(globals(), "interactive_generate_faces")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 cfg = smk.params.faces
 generate_faces(Path(smk.output.anno).parent, smk.output.regions, n_images=cfg["n_images"], size=cfg["size"],
                seed=cfg["seed"])

@@ -8,5 +8,5 @@ from xairepro.common.smk import snakemake_or_mock
 from xairepro.interactive.data import missing_celeb_archive_message
 
 smk = snakemake_or_mock(globals(), "interactive_place_celebamask_hq")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 raise XaiReproError(missing_celeb_archive_message(smk.output.archive))

@@ -7,7 +7,7 @@ from xairepro.common.logs import setup_logging
 from xairepro.common.smk import snakemake_or_mock
 
 smk = snakemake_or_mock(globals(), "interactive_place_stylegan2", name="ffhq")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 raise XaiReproError(
     f"{smk.output.pickle}: the StyleGAN2-ADA generator is user-provided. Download a pickle such as "
     "https://nvlabs-fi-cdn.nvidia.com/stylegan2-ada-pytorch/pretrained/ffhq.pkl, place it there, clone "

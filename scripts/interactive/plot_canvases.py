@@ -8,7 +8,7 @@ from xairepro.common.smk import snakemake_or_mock
 from xairepro.interactive.generative import plot_canvases
 
 smk = snakemake_or_mock(globals(), "interactive_plot_canvases", scale="demo", eval_attr="Smiling")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 plot = smk.params.plot
 plot_canvases(smk.input.frames, smk.output.figure, hw=plot["canvas_hw"], mult=plot["score_mult"],
               buffer=plot["header_px"])

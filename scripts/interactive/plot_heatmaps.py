@@ -8,7 +8,7 @@ from xairepro.common.smk import snakemake_or_mock
 from xairepro.interactive.heatmaps import plot_heatmaps
 
 smk = snakemake_or_mock(globals(), "interactive_plot_heatmaps", scale="demo", classifier="celeb-Smiling")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 plot = smk.params.plot
 plot_heatmaps(smk.input.attributions, smk.output.figure, cmap=plot["cmap"], interp=plot["interp"],
               panel_inches=plot["panel_inches"], dpi=plot["dpi"])

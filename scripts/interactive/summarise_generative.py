@@ -12,7 +12,7 @@ from xairepro.common.smk import snakemake_or_mock
 from xairepro.interactive.generative import monotonicity
 
 smk = snakemake_or_mock(globals(), "interactive_summarise_generative", scale="demo")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 tables = [read_csv(p) for p in smk.input.scores]
 tol = smk.params.claims["mono_tol"]
 table = pd.concat([monotonicity(t, tol).assign(eval_attr=t["eval_attr"].iloc[0]) for t in tables], ignore_index=True)

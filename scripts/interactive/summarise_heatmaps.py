@@ -11,6 +11,6 @@ from xairepro.common.smk import snakemake_or_mock
 from xairepro.interactive.heatmaps import summarise_heatmaps
 
 smk = snakemake_or_mock(globals(), "interactive_summarise_heatmaps", scale="demo")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 table = summarise_heatmaps([read_csv(p) for p in smk.input.tables])
 write_csv(smk.output.table, table, stamp("interactive", {"tables": len(smk.input.tables)}))

@@ -10,7 +10,7 @@ from xairepro.common.smk import snakemake_or_mock
 from xairepro.interactive.classifier import train_classifier
 
 smk = snakemake_or_mock(globals(), "interactive_train_classifier", scale="demo", classifier="celeb-Smiling")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 cfg = smk.params.train
 train_classifier(Path(smk.input.labels).parent, smk.wildcards.classifier, smk.input.labels, smk.output.model,
                  smk.output.metrics, smk.params.checkpoint, size=cfg["size"], freeze_epochs=cfg["freeze_epochs"],

@@ -10,7 +10,7 @@ from xairepro.common.smk import snakemake_or_mock
 from xairepro.interactive.generative import train_generator
 
 smk = snakemake_or_mock(globals(), "interactive_train_generator", scale="demo")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 cfg = smk.params.generator
 train_generator(Path(smk.input.anno).parent, smk.output.model, smk.output.metrics, smk.params.checkpoint,
                 size=cfg["img_resolution"], z_dim=cfg["z_dim"], channels=cfg["channels"], epochs=cfg["epochs"],

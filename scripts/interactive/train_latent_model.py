@@ -8,7 +8,7 @@ from xairepro.common.smk import snakemake_or_mock
 from xairepro.interactive.generative import train_latent_model
 
 smk = snakemake_or_mock(globals(), "interactive_train_latent_model", scale="demo", attr="Smiling")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 cfg = smk.params.generative
 train_latent_model(smk.input.dataset, smk.wildcards.attr, smk.output.model, smk.output.metrics, smk.params.checkpoint,
                    epochs=cfg["epochs"], batch_size=cfg["batch_size"], lr=cfg["lr"], seed=cfg["seed"],

@@ -12,7 +12,7 @@ from xairepro.common.smk import snakemake_or_mock
 from xairepro.interactive.tables import claims
 
 smk = snakemake_or_mock(globals(), "interactive_write_claims", scale="demo")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 generative = read_csv(smk.input.generative)
 # each direction is scored by its own classifier whatever the evaluated one: one row per direction
 generative = generative.drop_duplicates("direction")

@@ -8,7 +8,7 @@ from xairepro.common.smk import snakemake_or_mock
 from xairepro.labelfree.encoder_vs_full import encoder_vs_full
 
 smk = snakemake_or_mock(globals(), "labelfree_compute_encoder_vs_full", scale="demo", seed="0")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 seed = int(smk.wildcards.seed)
 correlations = encoder_vs_full(smk.input.data, smk.input.model, smk.output.attributions, seed=seed,
                                threads=smk.threads, **smk.params.attribution)

@@ -8,6 +8,6 @@ from xairepro.common.smk import snakemake_or_mock
 from xairepro.labelfree.examples import example_importance
 
 smk = snakemake_or_mock(globals(), "labelfree_compute_example_importance", scale="demo", seed="0")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 example_importance(smk.input.data, smk.input.model, smk.input.snapshots, smk.output.scores,
                    seed=int(smk.wildcards.seed), threads=smk.threads, **smk.params.explain)

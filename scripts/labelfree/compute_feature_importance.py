@@ -9,6 +9,6 @@ from xairepro.common.smk import snakemake_or_mock
 from xairepro.labelfree.features import feature_importance
 
 smk = snakemake_or_mock(globals(), "labelfree_compute_feature_importance", scale="demo", dataset="mnist", seed="0")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 feature_importance(smk.input.data, smk.input.model, smk.output.attributions, seed=int(smk.wildcards.seed),
                    threads=smk.threads, **smk.params.attribution)

@@ -9,7 +9,7 @@ from xairepro.common.smk import snakemake_or_mock
 from xairepro.labelfree.pretext import correlation_tables, task_importance
 
 smk = snakemake_or_mock(globals(), "labelfree_compute_pretext_importance", scale="demo", seed="0")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 seed = int(smk.wildcards.seed)
 models = {task: smk.input[task] for task in smk.params.tasks}
 task_importance(smk.input.data, models, smk.output.importance, seed=seed, threads=smk.threads,

@@ -15,7 +15,7 @@ from xairepro.common.smk import snakemake_or_mock
 from xairepro.labelfree.data import CIFAR, cifar_arrays
 
 smk = snakemake_or_mock(globals(), "labelfree_download_cifar", cifar="cifar10")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 spec = CIFAR[smk.wildcards.cifar]
 download(spec["url"], smk.output.raw, checksum=spec["checksum"])
 with tempfile.TemporaryDirectory(dir=Path(smk.output.data).parent) as tmp:

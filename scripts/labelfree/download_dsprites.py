@@ -11,6 +11,6 @@ from xairepro.common.smk import snakemake_or_mock
 from xairepro.labelfree.data import DSPRITES_CHECKSUM, DSPRITES_URL, read_official_dsprites
 
 smk = snakemake_or_mock(globals(), "labelfree_download_dsprites")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 download(DSPRITES_URL, smk.output.raw, checksum=DSPRITES_CHECKSUM)
 save_arrays(smk.output.data, **read_official_dsprites(smk.output.raw))

@@ -12,6 +12,6 @@ from xairepro.common.smk import snakemake_or_mock
 from xairepro.labelfree.data import ECG5000_URLS, read_ecg5000, verify_ecg5000
 
 smk = snakemake_or_mock(globals(), "labelfree_download_ecg")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 download(ECG5000_URLS, smk.output.raw, checksum=smk.params.checksum, verify=verify_ecg5000)
 save_arrays(smk.output.data, **read_ecg5000(smk.output.raw))

@@ -9,7 +9,7 @@ from xairepro.labelfree.disvae import fit_and_explain
 
 smk = snakemake_or_mock(globals(), "labelfree_fit_disvae", scale="demo", dataset="mnist", loss="beta_vae",
                         beta="1", seed="0")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 wc = smk.wildcards
 table = fit_and_explain(smk.input.data, smk.output.model, smk.output.record, smk.params.checkpoint,
                         dataset=wc.dataset, loss=wc.loss, beta=float(wc.beta), seed=int(wc.seed),

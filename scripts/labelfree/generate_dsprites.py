@@ -9,5 +9,5 @@ from xairepro.common.smk import snakemake_or_mock
 from xairepro.labelfree.data import render_dsprites
 
 smk = snakemake_or_mock(globals(), "labelfree_generate_dsprites")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 save_arrays(smk.output.data, **render_dsprites(smk.params.n, size=smk.params.size, seed=0))

@@ -9,5 +9,5 @@ from xairepro.common.smk import snakemake_or_mock
 from xairepro.labelfree.data import ecg_demo
 
 smk = snakemake_or_mock(globals(), "labelfree_generate_ecg")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 save_arrays(smk.output.data, **ecg_demo(**smk.params.ecg))

@@ -10,7 +10,7 @@ from xairepro.common.smk import snakemake_or_mock
 from xairepro.labelfree.figures import plot_consistency_examples
 
 smk = snakemake_or_mock(globals(), "labelfree_plot_consistency_examples", scale="demo")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 use_style()
 rates = read_csv(smk.input.table, required=("seed", "explainer", "examples", "fraction", "similarity_rate"))
 save_figure(plot_consistency_examples(rates, "MNIST", smk.params.width, smk.params.height), smk.output.figure)

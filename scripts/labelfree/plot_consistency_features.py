@@ -10,7 +10,7 @@ from xairepro.common.smk import snakemake_or_mock
 from xairepro.labelfree.figures import plot_consistency_features
 
 smk = snakemake_or_mock(globals(), "labelfree_plot_consistency_features", scale="demo", dataset="mnist")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 use_style()
 shifts = read_csv(smk.input.table, required=("seed", "method", "fraction", "representation_shift"))
 figure = plot_consistency_features(shifts, smk.params.dataset_name, smk.params.width, smk.params.height,

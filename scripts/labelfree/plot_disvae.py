@@ -10,7 +10,7 @@ from xairepro.common.smk import snakemake_or_mock
 from xairepro.labelfree.figures import plot_disvae
 
 smk = snakemake_or_mock(globals(), "labelfree_plot_disvae", scale="demo", dataset="mnist")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 use_style()
 table = read_csv(smk.input.table, required=("dataset", "loss", "beta", "correlation"))
 save_figure(plot_disvae(table, smk.params.width, smk.params.height), smk.output.figure)

@@ -12,7 +12,7 @@ from xairepro.common.smk import snakemake_or_mock
 from xairepro.labelfree.examples import consistency_examples
 
 smk = snakemake_or_mock(globals(), "labelfree_summarise_consistency_examples", scale="demo")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 rates = pd.concat([consistency_examples(path, explainers=smk.params.explainers, fractions=smk.params.fractions)
                    .assign(seed=seed) for path, seed in zip(smk.input.scores, smk.params.seeds)], ignore_index=True)
 write_csv(smk.output.table, rates, stamp("labelfree", {"explainers": smk.params.explainers,

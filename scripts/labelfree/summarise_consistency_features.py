@@ -9,7 +9,7 @@ from xairepro.common.provenance import stamp
 from xairepro.common.smk import snakemake_or_mock
 
 smk = snakemake_or_mock(globals(), "labelfree_summarise_consistency_features", scale="demo", dataset="mnist")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 shifts = pd.concat([read_csv(p, required=("seed", "method", "fraction", "representation_shift"))
                     for p in smk.input.shifts], ignore_index=True)
 write_csv(smk.output.table, shifts.sort_values(["seed", "method", "fraction"]),

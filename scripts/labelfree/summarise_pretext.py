@@ -12,7 +12,7 @@ from xairepro.common.smk import snakemake_or_mock
 from xairepro.labelfree.pretext import latex_table
 
 smk = snakemake_or_mock(globals(), "labelfree_summarise_pretext", scale="demo")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 table = pd.concat([read_csv(p, required=("kind", "task_a", "task_b", "pearson", "seed"))
                    for p in smk.input.correlations], ignore_index=True)
 write_csv(smk.output.table, table, stamp("labelfree", {"tasks": smk.params.tasks}))

@@ -8,6 +8,6 @@ from xairepro.common.smk import snakemake_or_mock
 from xairepro.labelfree.features import train_autoencoder
 
 smk = snakemake_or_mock(globals(), "labelfree_train_autoencoder", scale="demo", dataset="mnist", seed="0")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 train_autoencoder(smk.input.data, smk.output.model, smk.output.metrics, smk.params.checkpoint,
                   seed=int(smk.wildcards.seed), threads=smk.threads, **smk.params.train)

@@ -6,6 +6,6 @@ from xairepro.common.smk import snakemake_or_mock
 from xairepro.labelfree.examples import train_denoiser
 
 smk = snakemake_or_mock(globals(), "labelfree_train_denoiser", scale="demo", seed="0")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 train_denoiser(smk.input.data, smk.output.model, smk.output.metrics, smk.output.snapshots, smk.params.checkpoint,
                seed=int(smk.wildcards.seed), threads=smk.threads, **smk.params.train)

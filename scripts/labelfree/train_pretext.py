@@ -8,6 +8,6 @@ from xairepro.common.smk import snakemake_or_mock
 from xairepro.labelfree.pretext import train_task
 
 smk = snakemake_or_mock(globals(), "labelfree_train_pretext", scale="demo", task="denoising", seed="0")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 train_task(smk.input.data, smk.output.model, smk.output.metrics, smk.params.checkpoint, task=smk.wildcards.task,
            seed=int(smk.wildcards.seed), threads=smk.threads, **smk.params.train)

@@ -19,7 +19,7 @@ from xairepro.labelfree.tables import (
 )
 
 smk = snakemake_or_mock(globals(), "labelfree_write_claims", scale="demo")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 inputs = dict(smk.input.items())
 features = [feature_consistency_claims(read_csv(path), DATASET_NAMES[key.removeprefix("features_")])
             for key, path in inputs.items() if key.startswith("features_")]

@@ -11,7 +11,7 @@ from xairepro.common.smk import snakemake_or_mock
 from xairepro.lossgrad.tables import aggregate_sweeps
 
 smk = snakemake_or_mock(globals(), "lossgrad_aggregate_occlusion", scale="demo")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 roar, signs, models = aggregate_sweeps(smk.input.curves, smk.input.signs, smk.input.metrics)
 provenance = stamp("lossgrad", {"inputs": sorted(smk.input.curves)})
 write_csv(smk.output.roar, roar, provenance)

@@ -8,7 +8,7 @@ from xairepro.common.smk import snakemake_or_mock
 from xairepro.lossgrad.mnist import compute_gradients
 
 smk = snakemake_or_mock(globals(), "lossgrad_compute_gradients", scale="demo", variant="sigmoid2", seed="0")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 compute_gradients(
     smk.input.data,
     smk.input.model,

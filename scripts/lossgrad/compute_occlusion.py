@@ -10,7 +10,7 @@ from xairepro.common.smk import snakemake_or_mock
 from xairepro.lossgrad.mnist import occlusion_sweep
 
 smk = snakemake_or_mock(globals(), "lossgrad_compute_occlusion", scale="demo", variant="sigmoid2", seed="0")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 seed = int(smk.wildcards.seed)
 curves, signs = occlusion_sweep(
     smk.input.data,

@@ -13,7 +13,7 @@ from xairepro.common.smk import snakemake_or_mock
 from xairepro.lossgrad.svd_features import compute_spectrograms, znorm_stats
 
 smk = snakemake_or_mock(globals(), "lossgrad_compute_spectrograms", scale="demo")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 torch.set_num_threads(smk.threads)
 arrays = compute_spectrograms(smk.input.corpus)
 save_arrays(smk.output.spects, **arrays)

@@ -8,7 +8,7 @@ from xairepro.common.smk import snakemake_or_mock
 from xairepro.lossgrad.svd import compute_svd_gradients
 
 smk = snakemake_or_mock(globals(), "lossgrad_compute_svd_gradients", scale="demo")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 compute_svd_gradients(
     smk.input.spects,
     smk.input.znorm,

@@ -10,7 +10,7 @@ from xairepro.common.smk import snakemake_or_mock
 from xairepro.lossgrad.svd import svd_occlusion
 
 smk = snakemake_or_mock(globals(), "lossgrad_compute_svd_occlusion", scale="demo")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 table = svd_occlusion(
     smk.input.spects,
     smk.input.znorm,

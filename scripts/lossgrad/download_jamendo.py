@@ -10,6 +10,6 @@ from xairepro.common.smk import snakemake_or_mock
 from xairepro.lossgrad.svd_data import fetch_jamendo
 
 smk = snakemake_or_mock(globals(), "lossgrad_download_jamendo")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 fetch_jamendo(smk.params.urls, smk.output.archive, smk.output.checksum, smk.params.sha256,
               record_api=smk.params.record_api, name=smk.params.name)

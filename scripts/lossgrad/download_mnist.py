@@ -12,6 +12,6 @@ from xairepro.common.smk import snakemake_or_mock
 from xairepro.lossgrad.data import mnist_resources
 
 smk = snakemake_or_mock(globals(), "lossgrad_download_mnist", name="t10k-labels-idx1-ubyte")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 resource = mnist_resources()[Path(smk.output.archive).name]
 download(resource["urls"], smk.output.archive, checksum=resource["checksum"])

@@ -10,7 +10,7 @@ from xairepro.common.smk import snakemake_or_mock
 from xairepro.lossgrad.svd import evaluate_svd
 
 smk = snakemake_or_mock(globals(), "lossgrad_evaluate_svd", scale="demo")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 table = evaluate_svd(
     smk.input.spects,
     smk.input.znorm,

@@ -11,5 +11,5 @@ from xairepro.common.smk import snakemake_or_mock
 from xairepro.lossgrad.svd_data import extract_jamendo
 
 smk = snakemake_or_mock(globals(), "lossgrad_extract_jamendo")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 extract_jamendo(smk.input.archive, smk.output.corpus, Path(smk.input.checksum).read_text().strip())

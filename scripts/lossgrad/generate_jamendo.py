@@ -9,5 +9,5 @@ from xairepro.common.smk import snakemake_or_mock
 from xairepro.lossgrad.svd_data import write_demo_corpus
 
 smk = snakemake_or_mock(globals(), "lossgrad_generate_jamendo")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 write_demo_corpus(smk.output.corpus, **smk.params.corpus)

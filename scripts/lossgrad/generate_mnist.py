@@ -12,7 +12,7 @@ from xairepro.common.smk import snakemake_or_mock
 from xairepro.lossgrad.data import make_demo_digits
 
 smk = snakemake_or_mock(globals(), "lossgrad_generate_mnist")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 arrays = make_demo_digits(seed=smk.params.seed, test_fraction=smk.params.test_fraction)
 save_arrays(smk.output.data, **arrays)
 logging.getLogger("xairepro").info(

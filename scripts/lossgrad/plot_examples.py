@@ -15,7 +15,7 @@ from xairepro.lossgrad.figures import plot_examples
 from xairepro.lossgrad.mnist import load_model
 
 smk = snakemake_or_mock(globals(), "lossgrad_plot_examples", scale="demo")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 use_style()
 model = load_model(smk.input.model)
 x, _ = load_split(smk.input.data, "test", model.num_classes)

@@ -10,7 +10,7 @@ from xairepro.common.smk import snakemake_or_mock
 from xairepro.lossgrad.figures import plot_roar
 
 smk = snakemake_or_mock(globals(), "lossgrad_plot_roar", scale="demo")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 use_style()
 roar = read_csv(smk.input.roar, required=("variant", "seed", "method", "replacement", "order", "k", "accuracy"))
 figure = plot_roar(roar, spread=smk.params.spread, panel_width=smk.params.panel_width,

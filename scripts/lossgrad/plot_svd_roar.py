@@ -10,7 +10,7 @@ from xairepro.common.smk import snakemake_or_mock
 from xairepro.lossgrad.figures import plot_svd_roar
 
 smk = snakemake_or_mock(globals(), "lossgrad_plot_svd_roar", scale="demo")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 use_style()
 table = read_csv(smk.input.table, required=("method", "replacement", "order", "k", "auroc", "error"))
 figure = plot_svd_roar(table, panel_width=smk.params.panel_width, panel_height=smk.params.panel_height)

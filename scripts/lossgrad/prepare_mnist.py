@@ -14,7 +14,7 @@ from xairepro.common.smk import snakemake_or_mock
 from xairepro.lossgrad.data import read_mnist_raw
 
 smk = snakemake_or_mock(globals(), "lossgrad_prepare_mnist")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 with tempfile.TemporaryDirectory(dir=Path(smk.output.data).parent) as raw:
     for archive in smk.input.archives:
         gunzip(archive, Path(raw) / Path(archive).stem)

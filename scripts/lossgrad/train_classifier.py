@@ -9,7 +9,7 @@ from xairepro.common.smk import snakemake_or_mock
 from xairepro.lossgrad.mnist import parse_variant, train_classifier
 
 smk = snakemake_or_mock(globals(), "lossgrad_train_classifier", scale="demo", variant="sigmoid2", seed="0")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 classifier_type, num_classes = parse_variant(smk.wildcards.variant)
 train_classifier(
     smk.input.data,

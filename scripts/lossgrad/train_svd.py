@@ -9,7 +9,7 @@ from xairepro.common.smk import snakemake_or_mock
 from xairepro.lossgrad.svd import train_svd
 
 smk = snakemake_or_mock(globals(), "lossgrad_train_svd", scale="demo")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 train_svd(
     smk.input.spects,
     smk.input.znorm,

@@ -15,7 +15,7 @@ from xairepro.common.smk import snakemake_or_mock
 from xairepro.lossgrad.tables import mnist_claims, svd_claims
 
 smk = snakemake_or_mock(globals(), "lossgrad_write_claims", scale="demo")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 claims = pd.concat([
     mnist_claims(read_csv(smk.input.roar), read_csv(smk.input.models), scale=smk.params.scale),
     svd_claims(read_csv(smk.input.svd_eval), read_csv(smk.input.svd_roar), scale=smk.params.scale),

@@ -6,6 +6,6 @@ from xairepro.common.smk import snakemake_or_mock
 from xairepro.pianist.steps import compute_kernel_heatmaps
 
 smk = snakemake_or_mock(globals(), "pianist_compute_kernel_heatmaps", scale="demo")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 compute_kernel_heatmaps(smk.input.model, smk.input.data, smk.input.cavs, smk.output.heatmaps,
                         roll=smk.params.roll, threads=smk.threads, **smk.params.heatmap)

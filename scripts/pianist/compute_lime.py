@@ -6,6 +6,6 @@ from xairepro.common.smk import snakemake_or_mock
 from xairepro.pianist.steps import compute_lime
 
 smk = snakemake_or_mock(globals(), "pianist_compute_lime", scale="demo")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 compute_lime(smk.input.model, smk.input.data, smk.output.explanations, roll=smk.params.roll, threads=smk.threads,
              **smk.params.lime)

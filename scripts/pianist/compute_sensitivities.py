@@ -7,6 +7,6 @@ from xairepro.common.smk import snakemake_or_mock
 from xairepro.pianist.steps import compute_sensitivities
 
 smk = snakemake_or_mock(globals(), "pianist_compute_sensitivities", scale="demo")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 compute_sensitivities(smk.input.model, smk.input.data, smk.input.cavs, smk.output.sensitivities,
                       smk.output.sign_counts, roll=smk.params.roll, threads=smk.threads, **smk.params.attribution)

@@ -9,6 +9,6 @@ from xairepro.common.smk import snakemake_or_mock
 from xairepro.pianist.paper import fetch_archive
 
 smk = snakemake_or_mock(globals(), "pianist_download_archive")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 fetch_archive(smk.params.urls, smk.output.archive, smk.output.checksum, sha256=smk.params.sha256,
               record_api=smk.params.record_api, name=smk.params.name)

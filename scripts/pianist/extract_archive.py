@@ -8,6 +8,6 @@ from xairepro.common.smk import snakemake_or_mock
 from xairepro.pianist.paper import extract_archive
 
 smk = snakemake_or_mock(globals(), "pianist_extract_archive")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 extract_archive(smk.input.archive, Path(smk.output.clips).parent,
                 checksum=Path(smk.input.checksum).read_text().strip(), split_dir=smk.params.split_dir)

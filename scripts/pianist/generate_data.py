@@ -6,5 +6,5 @@ from xairepro.common.smk import snakemake_or_mock
 from xairepro.pianist.data import generate_demo
 
 smk = snakemake_or_mock(globals(), "pianist_generate_data")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 generate_demo(smk.params.root, **smk.params.demo)

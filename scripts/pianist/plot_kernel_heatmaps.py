@@ -7,7 +7,7 @@ from xairepro.common.smk import snakemake_or_mock
 from xairepro.pianist.figures import write_kernel_figures
 
 smk = snakemake_or_mock(globals(), "pianist_plot_kernel_heatmaps", scale="demo")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 use_style()
 write_kernel_figures(smk.input.heatmaps, smk.output.figures, roll=smk.params.roll, kernel=smk.params.kernel,
                      width=smk.params.width, height=smk.params.height)

@@ -8,7 +8,7 @@ from xairepro.common.smk import snakemake_or_mock
 from xairepro.pianist.figures import plot_correlation, plot_sign_counts
 
 smk = snakemake_or_mock(globals(), "pianist_plot_tcav", scale="demo")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 use_style()
 size = {"width": smk.params.width, "height": smk.params.height, "cmap": smk.params.cmap}
 save_figure(plot_sign_counts(read_csv(smk.input.summary), **size), smk.output.sign_counts)

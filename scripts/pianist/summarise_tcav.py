@@ -6,5 +6,5 @@ from xairepro.common.smk import snakemake_or_mock
 from xairepro.pianist.steps import summarise_tcav
 
 smk = snakemake_or_mock(globals(), "pianist_summarise_tcav", scale="demo")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 summarise_tcav(smk.input.sign_counts, smk.output.summary, smk.output.concepts, smk.output.performers)

@@ -13,7 +13,7 @@ from xairepro.common.smk import snakemake_or_mock
 from xairepro.pianist.tables import claims
 
 smk = snakemake_or_mock(globals(), "pianist_write_claims", scale="demo")
-setup_logging(smk.log[0], smk.params.log_level)
+setup_logging(smk.log[0], smk.config["log_level"])
 accuracy = pd.concat([read_csv(path) for path in smk.input.accuracy], ignore_index=True)
 truth = read_json(smk.input.truth) if smk.input.get("truth") else None
 table = claims(read_csv(smk.input.summary), accuracy, truth, smk.wildcards.scale, smk.params.thresholds)

@@ -16,12 +16,17 @@ from xairepro.interactive.models import resnet18_norepeat
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    """A demo classifier of the planted Heavy_Makeup attribute (lips + eye shadow)."""
+    """A demo classifier of the planted Heavy_Makeup attribute (lips + eye shadow).
+
+    Six epochs, not three: at three, validation accuracy sat at 23/25 here and 22/25 on another
+    2-core machine, one image either side of the 0.9 threshold. At six it is 25/25 at face seeds
+    11, 12 and 13, so the threshold keeps a margin of two images across machines and seeds.
+    """
     root = tmp_path_factory.mktemp("faces")
     D.generate_faces(root, root / "regions.npz", n_images=100, size=64, seed=11)
     out = tmp_path_factory.mktemp("model")
     record = train_classifier(root, "celeb-Heavy_Makeup", root / D.CELEB_ANNO, out / "m.pt", out / "m.json",
-                              out / "ck.pt", size=64, freeze_epochs=0, unfreeze_epochs=3, bs=10, lr=3e-4,
+                              out / "ck.pt", size=64, freeze_epochs=0, unfreeze_epochs=6, bs=10, lr=3e-4,
                               ratio=0.75, split_seed=42, imagenet_weights=False, threads=1)
     return root, out, record
 

@@ -1,14 +1,27 @@
-"""Validate the workflow configuration against its JSON schema, before any rule runs.
+"""Load and validate the workflow configuration, before any rule runs.
 
-The schema (``rules/config.schema.yaml``) documents every key with a ``description`` and a
-``default``; :func:`validate_config` fills the defaults in and turns the first violation into
-one :class:`ConfigError` that names the key, the bad value and what is allowed.
+Where values live:
+
+* ``config/<study>.yaml`` for every study of the registry (``config/studies.yaml``), then
+  ``config.yaml`` (global keys and the user's overrides), then ``--configfile`` and
+  ``--config``, each merged over the one before (Snakemake's own order).
+* A study *part* whose schema has ``demo`` and ``paper`` blocks (``lossgrad.mnist``) may hold
+  any key of those blocks directly: such a key is shared by both scales and written once.
+  :func:`validate_config` resolves every part into two complete blocks, ``part.demo`` and
+  ``part.paper`` (a key under a scale's block wins over the shared one, dicts merge key by
+  key), so rules and scripts read one complete block per scale.
+* Study schemas (``config/<study>.schema.yaml``) have no defaults: a value missing at a
+  scale is an error naming it. One scale never fills in from the other's values.
+
+The schema documents every key with a ``description``; :func:`validate_config` turns the
+first violation into one :class:`ConfigError` that names the key, the bad value and what is
+allowed.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -16,17 +29,100 @@ import jsonschema
 import yaml
 
 from xairepro.common.errors import ConfigError
+from xairepro.common.registry import ROOT, study_names
+
+SCALES = ("demo", "paper")
+SCHEMA = Path("config") / "config.schema.yaml"
+
+
+def load_schema(root: str | Path = ROOT) -> dict:
+    """The whole schema: ``config/config.schema.yaml`` with every registered study's
+    ``config/<study>.schema.yaml`` under ``properties.<study>`` (its ``$defs`` joined)."""
+    root = Path(root)
+    schema = yaml.safe_load((root / SCHEMA).read_text())
+    for study in study_names(root):
+        path = root / "config" / f"{study}.schema.yaml"
+        try:
+            sub = yaml.safe_load(path.read_text())
+        except OSError as err:
+            raise ConfigError(f"{path}: the schema of registered study {study!r} cannot be read ({err})") from err
+        sub.pop("$schema", None)
+        schema["$defs"].update(sub.pop("$defs", {}))
+        schema["properties"][study] = sub
+    return schema
+
+
+def merge(base: MutableMapping[str, Any], update: Mapping[str, Any]) -> MutableMapping[str, Any]:
+    """Merge ``update`` into ``base`` in place, dicts key by key (as Snakemake merges configs)."""
+    for key, value in update.items():
+        if isinstance(value, Mapping) and isinstance(base.get(key), MutableMapping):
+            merge(base[key], value)
+        else:
+            base[key] = copy.deepcopy(value)
+    return base
+
+
+def load_config(root: str | Path = ROOT, overrides: Mapping[str, Any] | None = None) -> dict:
+    """The validated config as the Snakefile builds it: every study's file, ``config.yaml``,
+    then ``overrides`` (like ``--config``), merged in that order and resolved per scale."""
+    root = Path(root)
+    config: dict = {}
+    for path in [*(root / "config" / f"{s}.yaml" for s in study_names(root)), root / "config.yaml"]:
+        merge(config, yaml.safe_load(path.read_text()) or {})
+    merge(config, overrides or {})
+    validate_config(config, load_schema(root))
+    return config
+
+
+def _resolve(ref: str, root: dict) -> dict:
+    if not ref.startswith("#/"):
+        raise ValueError(f"only local $refs are supported, got {ref!r}")
+    node: Any = root
+    for part in ref[2:].split("/"):
+        node = node[part]
+    return node
+
+
+def _deref(schema: dict, root: dict) -> dict:
+    return _resolve(schema["$ref"], root) if "$ref" in schema else schema
+
+
+def _scale_parts(schema: dict):
+    """(study, part) of every part whose schema holds exactly one block per scale."""
+    for study, sub in schema["properties"].items():
+        for part, node in _deref(sub, schema).get("properties", {}).items():
+            if set(_deref(node, schema).get("properties", {})) == set(SCALES):
+                yield study, part
+
+
+def resolve_scales(config: MutableMapping[str, Any], schema: dict) -> None:
+    """Turn every part's shared keys + scale blocks into two complete scale blocks, in place.
+
+    Idempotent: a part that holds only complete scale blocks is left as it is.
+    """
+    for study, part in _scale_parts(schema):
+        block = config.get(study, {}).get(part)
+        if block is None:
+            continue
+        if not isinstance(block, MutableMapping):
+            raise ConfigError(f"config: '{study}.{part}' = {block!r} must be a mapping of settings")
+        shared = {k: v for k, v in block.items() if k not in SCALES}
+        for scale in SCALES:
+            own = block.get(scale) or {}
+            if not isinstance(own, Mapping):
+                raise ConfigError(f"config: '{study}.{part}.{scale}' = {own!r} must be a mapping of settings")
+            block[scale] = merge(copy.deepcopy(shared), own)
+        for key in shared:
+            del block[key]
 
 
 def _fill_defaults(instance: Any, schema: dict, root: dict) -> None:
-    """Insert schema defaults for missing object properties, recursively."""
-    if "$ref" in schema:
-        schema = _resolve(schema["$ref"], root)
+    """Insert schema defaults for missing object properties (global keys only have them)."""
+    schema = _deref(schema, root)
     if not isinstance(instance, MutableMapping):
         return
     for key, sub in schema.get("properties", {}).items():
-        if "$ref" in sub:
-            sub = _resolve(sub["$ref"], root)
+        sub = _deref(sub, root)
         if key not in instance and "default" in sub:
             instance[key] = copy.deepcopy(sub["default"])
         if key in instance:
@@ -62,8 +158,7 @@ def _coerce_scalar(value: Any, schema: dict) -> Any:
 
 def _coerce(instance: Any, schema: dict, root: dict) -> Any:
     """Apply :func:`_coerce_scalar` through objects and arrays, following ``$ref``s."""
-    if "$ref" in schema:
-        schema = _resolve(schema["$ref"], root)
+    schema = _deref(schema, root)
     if isinstance(instance, MutableMapping):
         for key, sub in schema.get("properties", {}).items():
             if key in instance:
@@ -72,15 +167,6 @@ def _coerce(instance: Any, schema: dict, root: dict) -> Any:
     if isinstance(instance, list) and isinstance(schema.get("items"), dict):
         return [_coerce(item, schema["items"], root) for item in instance]
     return _coerce_scalar(instance, schema)
-
-
-def _resolve(ref: str, root: dict) -> dict:
-    if not ref.startswith("#/"):
-        raise ValueError(f"only local $refs are supported, got {ref!r}")
-    node: Any = root
-    for part in ref[2:].split("/"):
-        node = node[part]
-    return node
 
 
 def _describe(error: jsonschema.ValidationError) -> str:
@@ -92,12 +178,19 @@ def _describe(error: jsonschema.ValidationError) -> str:
     if error.validator == "enum":
         return f"'{where}' = {error.instance!r} is not one of {error.validator_value}"
     if error.validator == "required":
-        return f"'{where}': {error.message}"
+        missing = [key for key in error.validator_value if key not in error.instance]
+        return (f"'{where}' has no value for {missing[0]!r} (set it in the study's config/<study>.yaml, "
+                f"shared or under this scale; a scale never takes the other's value)")
     return f"'{where}' = {error.instance!r}: {error.message}"
 
 
-def validate_config(config: MutableMapping[str, Any], schema_path: str | Path, source: str = "config") -> None:
-    """Fill defaults into ``config`` in place and check it against the schema.
+def validate_config(config: MutableMapping[str, Any], schema: dict | str | Path | None = None,
+                    source: str = "config") -> None:
+    """Resolve scales (:func:`resolve_scales`), coerce strings, fill the global defaults in
+    and check ``config`` against the schema, all in place.
+
+    ``schema`` is a loaded schema (:func:`load_schema`), a root folder to load it from, or
+    ``None`` for this checkout.
 
     Raises
     ------
@@ -105,11 +198,13 @@ def validate_config(config: MutableMapping[str, Any], schema_path: str | Path, s
         Naming the offending key path and value, e.g.
         ``config: 'lossgrad.mnist.demo.epochs' = -1: -1 is less than the minimum of 1``.
     """
-    schema = yaml.safe_load(Path(schema_path).read_text())
+    if not isinstance(schema, dict):
+        schema = load_schema(ROOT if schema is None else schema)
+    resolve_scales(config, schema)
     _coerce(config, schema, schema)
     _fill_defaults(config, schema, schema)
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
     if errors:
         error = jsonschema.exceptions.best_match(errors) if len(errors) > 1 else errors[0]
-        raise ConfigError(f"{source}: {_describe(error)} (see {schema_path} for every key)")
+        raise ConfigError(f"{source}: {_describe(error)} (see config/*.schema.yaml for every key)")
