@@ -5,7 +5,9 @@
 #   benchmark:  benchmarks/<scale>/<study>/<step>[/...].tsv
 #   conda:      envs/<study>.yaml        container: <image_dir>/<study>.sif
 # from finish_rules(), so a rule file states only inputs, outputs, params, resources and
-# its script (scripts/<study>/<step>.py, named by script()).
+# its script, scripts/<study>/<step>.py (checked by finish_rules; the path stays written in
+# the rule: Snakemake's generated code calls a function named `script`, which no helper may
+# shadow).
 import re
 from pathlib import Path
 
@@ -81,12 +83,6 @@ def job_resources(study, part):
     }
 
 
-def script(rulename):
-    """The script of a rule: `<study>_<step>` runs scripts/<study>/<step>.py."""
-    study, _, step = rulename.partition("_")
-    return f"../scripts/{study}/{step}.py"
-
-
 def _log_stem(job_rule, study, step):
     """logs/benchmarks stem of a rule: the scale (its wildcard, or the one its outputs are
     written under), study, step and its other output wildcards."""
@@ -111,6 +107,11 @@ def finish_rules(study):
         if not job_rule.name.startswith(f"{study}_") or job_rule.norun:
             continue
         step = job_rule.name[len(study) + 1 :]
+        if job_rule.script is not None and job_rule.script != f"../scripts/{study}/{step}.py":
+            raise WorkflowError(
+                f"rule {job_rule.name} runs {job_rule.script}: its script must be "
+                f"../scripts/{study}/{step}.py, named after the rule"
+            )
         stem = _log_stem(job_rule, study, step)
         if not job_rule.log:
             job_rule.log_modifier = workflow.modifier.path_modifier

@@ -28,7 +28,7 @@ rule pianist_generate_data:
         truth="data/demo/pianist/truth.json",
     params:
         root=lambda wildcards, output: str(Path(output.truth).parent),
-        demo=pn_demo(),
+        demo=setting("pianist", "data", keys=PN_DEMO, scale="demo"),
     script:
         "../scripts/pianist/generate_data.py"
 
@@ -40,10 +40,10 @@ rule pianist_download_archive:
         archive="data/paper/pianist/archive.zip",
         checksum="data/paper/pianist/archive.checksum",
     params:
-        urls=config["pianist"]["data"]["paper"]["archive_urls"],
-        name=config["pianist"]["data"]["paper"]["archive_name"],
-        record_api=config["pianist"]["data"]["paper"]["zenodo_record_api"],
-        sha256=config["pianist"]["data"]["paper"]["archive_sha256"],
+        urls=setting("pianist", "data", "archive_urls", scale="paper"),
+        name=setting("pianist", "data", "archive_name", scale="paper"),
+        record_api=setting("pianist", "data", "zenodo_record_api", scale="paper"),
+        sha256=setting("pianist", "data", "archive_sha256", scale="paper"),
     retries: 2
     script:
         "../scripts/pianist/download_archive.py"
@@ -52,14 +52,14 @@ rule pianist_download_archive:
 rule pianist_extract_archive:
     """Verify the archive again and extract it safely into clips/, splits/ and voicings/."""
     input:
-        archive="data/paper/pianist/archive.zip",
-        checksum="data/paper/pianist/archive.checksum",
+        archive=rules.pianist_download_archive.output.archive,
+        checksum=rules.pianist_download_archive.output.checksum,
     output:
         clips=directory("data/paper/pianist/clips"),
         splits=directory("data/paper/pianist/splits"),
         voicings=directory("data/paper/pianist/voicings"),
     params:
-        split_dir=config["pianist"]["data"]["paper"]["split_dir"],
+        split_dir=setting("pianist", "data", "split_dir", scale="paper"),
     script:
         "../scripts/pianist/extract_archive.py"
 
@@ -72,8 +72,8 @@ rule pianist_prepare_clips:
     output:
         data="data/{scale}/pianist/clips.npz",
     params:
-        clip_seconds=lambda wc: pn_roll(wc)["clip_seconds"],
-        min_duration=lambda wc: pn_roll(wc)["min_duration"],
+        clip_seconds=setting("pianist", "data", "clip_seconds"),
+        min_duration=setting("pianist", "data", "min_duration"),
     script:
         "../scripts/pianist/prepare_clips.py"
 
@@ -82,7 +82,7 @@ rule pianist_train_model:
     """Train the resnet baseline or DisentangleNet (augmented), evaluate it on the held-out
     splits: clip and track accuracy, confusion counts (resumes from its checkpoint)."""
     input:
-        data="data/{scale}/pianist/clips.npz",
+        data=rules.pianist_prepare_clips.output.data,
     output:
         model="results/{scale}/pianist/models/{model}.pt",
         metrics="results/{scale}/pianist/models/{model}.json",
@@ -90,13 +90,11 @@ rule pianist_train_model:
         confusion="results/{scale}/pianist/confusion_{model}.csv",
     params:
         checkpoint="results/{scale}/pianist/checkpoints/{model}.pt",
-        roll=pn_roll,
+        roll=setting("pianist", "data", keys=PN_ROLL),
         train=pn_train,
-    threads: lambda wc: study_cfg("pianist", wc.model, wc.scale)["resources"]["threads"]
+    threads: job_threads("pianist", "{model}")
     resources:
-        mem_mb=lambda wc: study_cfg("pianist", wc.model, wc.scale)["resources"]["mem_mb"],
-        runtime=lambda wc: study_cfg("pianist", wc.model, wc.scale)["resources"]["runtime"],
-        gpu=lambda wc: study_cfg("pianist", wc.model, wc.scale)["resources"]["gpu"],
+        **job_resources("pianist", "{model}"),
     script:
         "../scripts/pianist/train_model.py"
 
@@ -105,13 +103,13 @@ rule pianist_compute_lime:
     """LIME (quickshift superpixels) of every held-out clip for the baseline: the top-5
     positive superpixels of the top class (the explanation cache)."""
     input:
-        data="data/{scale}/pianist/clips.npz",
+        data=rules.pianist_prepare_clips.output.data,
         model="results/{scale}/pianist/models/resnet.pt",
     output:
         explanations="results/{scale}/pianist/lime/explanations.npz",
     params:
-        roll=pn_roll,
-        lime=pn_lime,
+        roll=setting("pianist", "data", keys=PN_ROLL),
+        lime=setting("pianist", "lime", keys=PN_LIME),
     threads: job_threads("pianist", "lime")
     resources:
         **job_resources("pianist", "lime"),
@@ -122,8 +120,8 @@ rule pianist_compute_lime:
 rule pianist_plot_lime:
     """LIME piano rolls: one figure per held-out clip, grouped by performer (mm:ss, octaves)."""
     input:
-        data="data/{scale}/pianist/clips.npz",
-        explanations="results/{scale}/pianist/lime/explanations.npz",
+        data=rules.pianist_prepare_clips.output.data,
+        explanations=rules.pianist_compute_lime.output.explanations,
     output:
         figures=report(
             directory("results/{scale}/pianist/lime/figures"),
@@ -132,9 +130,9 @@ rule pianist_plot_lime:
             category="pianist",
         ),
     params:
-        roll=pn_roll,
-        width=config["pianist"]["plot"]["lime_width"],
-        height=config["pianist"]["plot"]["lime_height"],
+        roll=setting("pianist", "data", keys=PN_ROLL),
+        width=setting("pianist", "plot", "lime_width"),
+        height=setting("pianist", "plot", "lime_height"),
     script:
         "../scripts/pianist/plot_lime.py"
 
@@ -143,13 +141,13 @@ rule pianist_compute_cavs:
     """Concept CAVs (n_experiments per concept, fresh negatives) and random CAVs on the harmony
     branch's last block: a declared npz output, rebuilt whenever its inputs change."""
     input:
-        data="data/{scale}/pianist/clips.npz",
+        data=rules.pianist_prepare_clips.output.data,
         model="results/{scale}/pianist/models/disentangle.pt",
         voicings="data/{scale}/pianist/voicings",
     output:
         cavs="results/{scale}/pianist/tcav/cavs.npz",
     params:
-        roll=pn_roll,
+        roll=setting("pianist", "data", keys=PN_ROLL),
         cav=pn_cav,
     threads: job_threads("pianist", "tcav")
     resources:
@@ -162,15 +160,15 @@ rule pianist_compute_sensitivities:
     """Gradient x activation sensitivities of every held-out clip to every CAV (JSON) and
     the sign counts and magnitudes per performer, concept and experiment."""
     input:
-        data="data/{scale}/pianist/clips.npz",
+        data=rules.pianist_prepare_clips.output.data,
         model="results/{scale}/pianist/models/disentangle.pt",
-        cavs="results/{scale}/pianist/tcav/cavs.npz",
+        cavs=rules.pianist_compute_cavs.output.cavs,
     output:
         sensitivities="results/{scale}/pianist/tcav/sensitivities.json",
         sign_counts="results/{scale}/pianist/tcav/sign_counts_experiments.csv",
     params:
-        roll=pn_roll,
-        attribution=pn_attribution,
+        roll=setting("pianist", "data", keys=PN_ROLL),
+        attribution=setting("pianist", "tcav", keys=PN_ATTRIBUTION),
     threads: job_threads("pianist", "tcav")
     resources:
         **job_resources("pianist", "tcav"),
@@ -182,7 +180,7 @@ rule pianist_summarise_tcav:
     """Mean sign counts (Wilcoxon vs random, Bonferroni stars) and the concept-concept and
     performer-performer Pearson correlations."""
     input:
-        sign_counts="results/{scale}/pianist/tcav/sign_counts_experiments.csv",
+        sign_counts=rules.pianist_compute_sensitivities.output.sign_counts,
     output:
         summary="results/{scale}/pianist/tcav_sign_counts.csv",
         concepts="results/{scale}/pianist/concept_correlation.csv",
@@ -195,9 +193,9 @@ rule pianist_plot_tcav:
     """The performer x concept sign-count heatmap and the two correlation heatmaps, rows and
     columns in dendrogram order."""
     input:
-        summary="results/{scale}/pianist/tcav_sign_counts.csv",
-        concepts="results/{scale}/pianist/concept_correlation.csv",
-        performers="results/{scale}/pianist/performer_correlation.csv",
+        summary=rules.pianist_summarise_tcav.output.summary,
+        concepts=rules.pianist_summarise_tcav.output.concepts,
+        performers=rules.pianist_summarise_tcav.output.performers,
     output:
         sign_counts=report("results/{scale}/pianist/fig_tcav_sign_counts.png",
                            caption="../report/pianist/fig_tcav_sign_counts.rst", category="pianist"),
@@ -206,9 +204,9 @@ rule pianist_plot_tcav:
         performers=report("results/{scale}/pianist/fig_performer_correlation.png",
                           caption="../report/pianist/fig_performer_correlation.rst", category="pianist"),
     params:
-        width=config["pianist"]["plot"]["width"],
-        height=config["pianist"]["plot"]["height"],
-        cmap=config["pianist"]["plot"]["cmap"],
+        width=setting("pianist", "plot", "width"),
+        height=setting("pianist", "plot", "height"),
+        cmap=setting("pianist", "plot", "cmap"),
     script:
         "../scripts/pianist/plot_tcav.py"
 
@@ -217,13 +215,13 @@ rule pianist_compute_kernel_heatmaps:
     """Kernel occlusion of the named clips (sensitivity_heatmap_clips, or the default clip
     when the list is empty): notes under the kernel deleted, sensitivity recomputed."""
     input:
-        data="data/{scale}/pianist/clips.npz",
+        data=rules.pianist_prepare_clips.output.data,
         model="results/{scale}/pianist/models/disentangle.pt",
-        cavs="results/{scale}/pianist/tcav/cavs.npz",
+        cavs=rules.pianist_compute_cavs.output.cavs,
     output:
         heatmaps="results/{scale}/pianist/tcav/kernel_heatmaps.npz",
     params:
-        roll=pn_roll,
+        roll=setting("pianist", "data", keys=PN_ROLL),
         heatmap=pn_heatmap,
     threads: job_threads("pianist", "tcav")
     resources:
@@ -235,7 +233,7 @@ rule pianist_compute_kernel_heatmaps:
 rule pianist_plot_kernel_heatmaps:
     """One kernel-occlusion figure per named clip, one panel per concept."""
     input:
-        heatmaps="results/{scale}/pianist/tcav/kernel_heatmaps.npz",
+        heatmaps=rules.pianist_compute_kernel_heatmaps.output.heatmaps,
     output:
         figures=report(
             directory("results/{scale}/pianist/kernel_heatmaps"),
@@ -244,10 +242,10 @@ rule pianist_plot_kernel_heatmaps:
             category="pianist",
         ),
     params:
-        roll=pn_roll,
-        kernel=lambda wc: study_cfg("pianist", "tcav", wc.scale)["kernel"],
-        width=config["pianist"]["plot"]["width"],
-        height=config["pianist"]["plot"]["height"],
+        roll=setting("pianist", "data", keys=PN_ROLL),
+        kernel=setting("pianist", "tcav", "kernel"),
+        width=setting("pianist", "plot", "width"),
+        height=setting("pianist", "plot", "height"),
     script:
         "../scripts/pianist/plot_kernel_heatmaps.py"
 
@@ -259,7 +257,7 @@ rule pianist_write_claims:
     output:
         claims="results/{scale}/pianist/claims.csv",
     params:
-        thresholds=lambda wc: study_cfg("pianist", "claims", wc.scale),
+        thresholds=setting("pianist", "claims"),
     script:
         "../scripts/pianist/write_claims.py"
 

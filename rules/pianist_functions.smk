@@ -1,76 +1,50 @@
 # Input functions and targets of the pianist rules (kept apart from the rules, as the
-# Snakemake linter asks).
+# Snakemake linter asks). Every config value is read through setting() (rules/common.smk).
 
 PIANIST_MODELS = ("resnet", "disentangle")
-
-
-def pn_cfg(part):
-    """Input function factory: the config block of a pianist part at the job's scale."""
-    return lambda wildcards: study_cfg("pianist", part, wildcards.scale)
-
-
-def pn_roll(wildcards):
-    """The piano-roll settings every rule that builds rolls needs."""
-    data = study_cfg("pianist", "data", wildcards.scale)
-    return {key: data[key] for key in ("fps", "clip_seconds", "min_duration", "harmony_window")}
+# The piano-roll settings of every rule that builds rolls.
+PN_ROLL = ("fps", "clip_seconds", "min_duration", "harmony_window")
+# The demo generator's arguments.
+PN_DEMO = ("performers", "concepts", "tracks_per_performer", "n_validation", "n_test", "clips_per_track",
+           "clip_seconds", "pad_seconds", "chord_seconds", "root_range", "seed", "dataset", "concept_files")
+PN_TRAIN = ("arch", "epochs", "batch_size", "optimizer", "lr", "momentum", "weight_decay", "scheduler", "seed")
+PN_LIME = ("splits", "num_samples", "num_features", "top_labels", "batch_size", "kernel_width", "hide_color",
+           "distance_metric", "random_state")
+PN_CAV = ("n_cavs", "n_experiments", "n_random_clips", "positive_fraction", "transpositions", "n_inversions", "seed")
+PN_ATTRIBUTION = ("splits", "attribution_fn", "multiply_by_inputs", "ig_steps", "batch_size", "seed")
+PN_HEATMAP = ("kernel", "batch_size", "attribution_fn", "multiply_by_inputs", "seed")
 
 
 def pn_train(wildcards):
-    """Training hyper-parameters of the job's model (resnet or disentangle)."""
-    cfg = study_cfg("pianist", wildcards.model, wildcards.scale)
-    keys = ("arch", "epochs", "batch_size", "optimizer", "lr", "momentum", "weight_decay", "scheduler", "seed")
-    return {**{key: cfg[key] for key in keys}, "augmentation": cfg["augment"]}
-
-
-def pn_demo(wildcards=None):
-    """The demo generator's arguments."""
-    cfg = study_cfg("pianist", "data", "demo")
-    keys = ("performers", "concepts", "tracks_per_performer", "n_validation", "n_test", "clips_per_track",
-            "clip_seconds", "pad_seconds", "chord_seconds", "root_range", "seed", "dataset")
-    return {key: cfg[key] for key in keys} | {"concept_files": cfg["concept_files"]}
-
-
-def pn_lime(wildcards):
-    cfg = study_cfg("pianist", "lime", wildcards.scale)
-    keys = ("splits", "num_samples", "num_features", "top_labels", "batch_size", "kernel_width", "hide_color",
-            "distance_metric", "random_state")
-    return {key: cfg[key] for key in keys}
+    """Training hyper-parameters of the job's model; `augment` is the trainer's `augmentation`."""
+    cfg = setting("pianist", "{model}", keys=(*PN_TRAIN, "augment"))(wildcards)
+    return {key: cfg[key] for key in PN_TRAIN} | {"augmentation": cfg["augment"]}
 
 
 def pn_cav(wildcards):
-    cfg = study_cfg("pianist", "tcav", wildcards.scale)
-    keys = ("n_cavs", "n_experiments", "n_random_clips", "positive_fraction", "transpositions", "n_inversions",
-            "seed")
-    return {key: cfg[key] for key in keys} | {"batch_size": max(cfg["batch_size"], 64)}
-
-
-def pn_attribution(wildcards):
-    cfg = study_cfg("pianist", "tcav", wildcards.scale)
-    keys = ("splits", "attribution_fn", "multiply_by_inputs", "ig_steps", "batch_size", "seed")
-    return {key: cfg[key] for key in keys}
+    """CAV fitting: the tcav keys, in batches of at least 64 clips (activations only)."""
+    cfg = setting("pianist", "tcav", keys=(*PN_CAV, "batch_size"))(wildcards)
+    return cfg | {"batch_size": max(cfg["batch_size"], 64)}
 
 
 def pn_heatmap_clips(scale):
     """The clips to map: sensitivity_heatmap_clips, or the default clip only when it is empty."""
-    cfg = study_cfg("pianist", "tcav", scale)
+    cfg = setting("pianist", "tcav", scale=scale)
     return list(cfg["sensitivity_heatmap_clips"]) or [cfg["default_heatmap_clip"]]
 
 
 def pn_heatmap(wildcards):
-    cfg = study_cfg("pianist", "tcav", wildcards.scale)
-    keys = ("kernel", "batch_size", "attribution_fn", "multiply_by_inputs", "seed")
-    return {key: cfg[key] for key in keys} | {"clips": pn_heatmap_clips(wildcards.scale)}
+    return setting("pianist", "tcav", keys=PN_HEATMAP)(wildcards) | {"clips": pn_heatmap_clips(wildcards.scale)}
 
 
 def pn_claims_inputs(wildcards):
     """Claims read the TCAV summary and both models' accuracies; the demo also its truth."""
-    base = f"results/{wildcards.scale}/pianist"
     inputs = {
-        "summary": f"{base}/tcav_sign_counts.csv",
-        "accuracy": [f"{base}/accuracy_{model}.csv" for model in PIANIST_MODELS],
+        "summary": rules.pianist_summarise_tcav.output.summary.format(**wildcards),
+        "accuracy": expand(rules.pianist_train_model.output.accuracy, model=PIANIST_MODELS, **wildcards),
     }
     if wildcards.scale == "demo":
-        inputs["truth"] = "data/demo/pianist/truth.json"
+        inputs["truth"] = rules.pianist_generate_data.output.truth
     return inputs
 
 

@@ -95,6 +95,10 @@ def _scale_parts(schema: dict):
                 yield study, part
 
 
+def _part_schema(schema: dict, study: str, part: str) -> dict:
+    return _deref(_deref(schema["properties"][study], schema)["properties"][part], schema)
+
+
 def resolve_scales(config: MutableMapping[str, Any], schema: dict) -> None:
     """Turn every part's shared keys + scale blocks into two complete scale blocks, in place.
 
@@ -107,6 +111,11 @@ def resolve_scales(config: MutableMapping[str, Any], schema: dict) -> None:
         if not isinstance(block, MutableMapping):
             raise ConfigError(f"config: '{study}.{part}' = {block!r} must be a mapping of settings")
         shared = {k: v for k, v in block.items() if k not in SCALES}
+        allowed = set(_deref(_part_schema(schema, study, part)["properties"]["demo"], schema).get("properties", {}))
+        unknown = sorted(set(shared) - allowed)
+        if unknown:
+            raise ConfigError(f"config: unknown key(s) {unknown} under '{study}.{part}'; allowed keys: "
+                              f"{sorted(allowed | set(SCALES))} (see config/{study}.schema.yaml)")
         for scale in SCALES:
             own = block.get(scale) or {}
             if not isinstance(own, Mapping):

@@ -93,7 +93,7 @@ def snakemake_or_mock(namespace: Mapping[str, Any], rulename: str, **wildcards: 
 
 
 #: What a run of the workflow needs from the checkout (results and data stay behind).
-WORKFLOW_FILES = ("Snakefile", "config.yaml", "rules", "scripts", "report", "envs", "containers", "profiles")
+WORKFLOW_FILES = ("Snakefile", "config.yaml", "config", "rules", "scripts", "report", "envs", "containers", "profiles")
 
 
 def copy_workflow(root: str | Path, dest: str | Path) -> Path:
