@@ -32,14 +32,17 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -m "not slurm"
 
 # A single-node SLURM cluster with a fake GPU (apt, root), the demo chain through
-# `--profile profiles/slurm` against it, then teardown: see tests/slurm/run.sh.
+# `--profile slurm` against it, then teardown: see tests/slurm/run.sh.
 test-slurm: $(STAMP)
 	tests/slurm/run.sh
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not workflow"
 
+# snakefmt's formatting of the Snakefile and rules/, and Snakemake's own lints (both must be
+# clean: tests/test_workflow_style.py runs the same two checks in `make test`).
 lint: $(STAMP)
+	$(BIN)/snakefmt --check Snakefile rules/
 	$(BIN)/snakemake --lint
 
 report: $(STAMP)
@@ -64,10 +67,15 @@ bench-svd: $(STAMP)
 	$(BIN)/snakemake --cores $(CORES) lossgrad_svd
 	$(BIN)/python scripts/bench/svd_gradients.py --scale demo
 
-# Apptainer images for `--sdm apptainer` (needs apptainer; run on a build or login node).
-images:
+# Apptainer images for `--sdm apptainer`: containers/<study>.sif for every study of
+# config/studies.yaml, each from containers/study.def with the pins of envs/<study>.yaml
+# (needs apptainer >= 1.2 and internet; run on a build or login node).
+images: $(STAMP)
 	@command -v apptainer >/dev/null || { echo "error: apptainer not found" >&2; exit 1; }
-	for def in containers/*.def; do apptainer build --force "$${def%.def}.sif" "$$def"; done
+	studies=$$($(BIN)/python -c 'from xairepro.common.registry import study_names; print(*study_names())') && \
+	for study in $$studies; do \
+	    apptainer build --force --build-arg study=$$study containers/$$study.sif containers/study.def || exit 1; \
+	done
 
 clean-demo:
 	rm -rf results/demo data/demo logs/demo benchmarks/demo

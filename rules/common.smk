@@ -83,44 +83,44 @@ def job_resources(study, part):
     }
 
 
-def _log_stem(job_rule, study, step):
+def _log_stem(definition, study, step):
     """logs/benchmarks stem of a rule: the scale (its wildcard, or the one its outputs are
     written under), study, step and its other output wildcards."""
-    if "scale" in job_rule.wildcard_names:
+    if "scale" in definition.wildcard_names:
         scale = "{scale}"
     else:
-        match = re.match(r"^(?:data|results)/(demo|paper)/", str(job_rule.output[0]))
+        match = re.match(r"^(?:data|results)/(demo|paper)/", str(definition.output[0]))
         if not match:
-            raise WorkflowError(f"rule {job_rule.name}: outputs have neither {{scale}} nor a data/<scale>/ path")
+            raise WorkflowError(f"{definition.name}: its outputs have neither {{scale}} nor a data/<scale>/ path")
         scale = match.group(1)
-    # Output order: job_rule.wildcard_names is a set, so read the names off the first output.
-    names = [n for n in re.findall(r"{(\w+)(?:,[^}]*)?}", str(job_rule.output[0])) if n != "scale"]
-    names += sorted(set(job_rule.wildcard_names) - set(names) - {"scale"})
-    stem = f"{scale}/{study}/{step}"
-    return stem + ("/" + "_".join(f"{{{n}}}" for n in names) if names else "")
+    # Output order: definition.wildcard_names is a set, so read the names off the first output.
+    names = [n for n in re.findall(r"{(\w+)(?:,[^}]*)?}", str(definition.output[0])) if n != "scale"]
+    names += sorted(set(definition.wildcard_names) - set(names) - {"scale"})
+    parts = [scale, study, step] + (["_".join(f"{{{n}}}" for n in names)] if names else [])
+    return str(Path(*parts))
 
 
 def finish_rules(study):
     """Give every rule of `study` that runs something its log, benchmark, conda env and
     container, derived from its name (see the head of this file)."""
-    for job_rule in list(workflow.rules):
-        if not job_rule.name.startswith(f"{study}_") or job_rule.norun:
+    for definition in list(workflow.rules):
+        if not definition.name.startswith(f"{study}_") or definition.norun:
             continue
-        step = job_rule.name[len(study) + 1 :]
-        if job_rule.script is not None and job_rule.script != f"../scripts/{study}/{step}.py":
+        step = definition.name[len(study) + 1 :]
+        if definition.script is not None and definition.script != f"../scripts/{study}/{step}.py":
             raise WorkflowError(
-                f"rule {job_rule.name} runs {job_rule.script}: its script must be "
+                f"{definition.name} runs {definition.script}, but the script of a rule must be "
                 f"../scripts/{study}/{step}.py, named after the rule"
             )
-        stem = _log_stem(job_rule, study, step)
-        if not job_rule.log:
-            job_rule.log_modifier = workflow.modifier.path_modifier
-            job_rule.set_log(f"logs/{stem}.log")
-        if job_rule.benchmark is None:
-            job_rule.benchmark_modifier = workflow.modifier.path_modifier
-            job_rule.benchmark = f"benchmarks/{stem}.tsv"
-        job_rule.conda_env = job_rule.conda_env or f"../envs/{study}.yaml"
-        job_rule.container_img = job_rule.container_img or f"{config['image_dir']}/{study}.sif"
+        stem = _log_stem(definition, study, step)
+        if not definition.log:
+            definition.log_modifier = workflow.modifier.path_modifier
+            definition.set_log(f"logs/{stem}.log")
+        if definition.benchmark is None:
+            definition.benchmark_modifier = workflow.modifier.path_modifier
+            definition.benchmark = f"benchmarks/{stem}.tsv"
+        definition.conda_env = definition.conda_env or f"../envs/{study}.yaml"
+        definition.container_img = definition.container_img or f"{config['image_dir']}/{study}.sif"
 
 
 def study_targets(study, scale):

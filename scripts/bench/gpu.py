@@ -7,6 +7,9 @@ ones where they exist (ESC-50 on an RTX 3090: PIQ 70 s, NMF 45 s, L2I conv2d 70 
 CNN14 25 s per epoch).
 
     python scripts/bench/gpu.py [--max-batches N] [--studies ...]
+
+The studies are those of config/studies.yaml unless ``--studies`` names some; each one's
+hooks are ``scripts/bench/studies/<study>.py`` (found by :mod:`bench_hooks`).
 """
 
 from __future__ import annotations
@@ -18,15 +21,19 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from xairepro.common.bench import kernel_rows, markdown_table, study_benches
+from xairepro.common.bench import kernel_rows, markdown_table
 from xairepro.common.io import atomic_path
 from xairepro.common.logs import setup_logging
+from xairepro.common.registry import study_names
 from xairepro.common.seeding import seed_everything
 
-STUDIES = ("lossgrad", "labelfree", "pianist", "esc50", "interactive")
+from bench_hooks import study_benches  # scripts/bench/bench_hooks.py, beside this script
+
+ROOT = Path(__file__).resolve().parents[2]
+STUDIES = study_names(ROOT)
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--max-batches", type=int, default=None, help="time this many batches per epoch and scale up")
-parser.add_argument("--studies", nargs="+", default=list(STUDIES))
+parser.add_argument("--studies", nargs="+", choices=STUDIES, default=STUDIES)
 parser.add_argument("--out", default="results/bench")
 args = parser.parse_args()
 log = setup_logging(None)

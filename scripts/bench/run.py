@@ -7,11 +7,14 @@ Writes ``results/bench/bench.csv`` (long format: section, name, metric, value, u
   copy of the workflow) and of the whole demo DAG (another fresh copy), on ``--cores``;
 * ``snakemake -n`` with everything up to date, and building the paper-scale DAG;
 * regenerating one figure after changing a plot-only parameter;
-* every study's attribution kernels (``xairepro.<study>.bench.kernels``): samples per
+* every study's attribution kernels (``kernels`` of ``scripts/bench/studies/<study>.py``,
+  found by :mod:`bench_hooks`): samples per
   second batched, one sample at a time (the originals' pattern) and the model's own
   forward + backward on the same batch, with the two ratios.
 
     python scripts/bench/run.py [--cores 2] [--kernels-only] [--studies lossgrad labelfree]
+
+The studies are those of config/studies.yaml unless ``--studies`` names some.
 """
 
 from __future__ import annotations
@@ -26,21 +29,24 @@ from pathlib import Path
 
 import pandas as pd
 
-from xairepro.common.bench import kernel_rows, markdown_table, study_benches
+from xairepro.common.bench import kernel_rows, markdown_table
 from xairepro.common.io import atomic_path
 from xairepro.common.logs import setup_logging
+from xairepro.common.registry import study_names
 from xairepro.common.seeding import seed_everything
 from xairepro.common.smk import copy_workflow
 
+from bench_hooks import study_benches  # scripts/bench/bench_hooks.py, beside this script
+
 ROOT = Path(__file__).resolve().parents[2]
-STUDIES = ("lossgrad", "labelfree", "pianist", "esc50", "interactive")
+STUDIES = study_names(ROOT)
 SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--cores", type=int, default=2)
 parser.add_argument("--threads", type=int, default=2, help="torch threads for the kernels (default 2)")
 parser.add_argument("--kernels-only", action="store_true", help="skip the workflow timings")
-parser.add_argument("--studies", nargs="+", default=[s for s in STUDIES if (ROOT / "rules" / f"{s}.smk").exists()])
+parser.add_argument("--studies", nargs="+", choices=STUDIES, default=STUDIES)
 parser.add_argument("--out", default="results/bench")
 args = parser.parse_args()
 log = setup_logging(None)

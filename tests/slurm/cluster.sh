@@ -13,7 +13,8 @@
 # daemon logs and pid files. `up` is idempotent (daemons already started from STATE_DIR are
 # kept); `down` only stops PIDs recorded in STATE_DIR, and removes /etc/slurm files only if
 # this script wrote them. Needs root. Partitions `cpu` and `gpu` (both on this node) match
-# profiles/slurm/partitions.yaml. Used by tests/slurm/run.sh; see README, "Running on a
+# those of `--profile slurm` (profiles/slurm/partitions.yaml; `slurm` at the top of the
+# checkout links to profiles/slurm). Used by tests/slurm/run.sh; see README, "Running on a
 # cluster".
 set -euo pipefail
 

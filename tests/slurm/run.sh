@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make test-slurm`: bring up a single-node SLURM cluster (tests/slurm/cluster.sh), run the
-# SLURM tests (pytest -m slurm tests/slurm) against it, and always tear it down (trap).
+# SLURM tests (pytest -m slurm tests/slurm: the demo chain through `snakemake --profile
+# slurm`, typed so from the repository root) against it, and always tear it down (trap).
 # Reads: the checkout and .venv. Writes: /etc/slurm/*.conf (removed again) and a state dir
 # under $TMPDIR (kept, with the daemon logs, when a test fails). Needs root; outside CI a
 # non-root user gets a clear SKIPPED message, in CI (CI=true) that is an error.

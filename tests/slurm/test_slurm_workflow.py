@@ -1,4 +1,4 @@
-"""The demo lossgrad chain through `snakemake --profile profiles/slurm` on a real SLURM
+"""The demo lossgrad chain through `snakemake --profile slurm` on a real SLURM
 cluster (brought up by tests/slurm/run.sh: `make test-slurm`): every job of a GPU rule is
 submitted with a GPU request to the GPU partition, the local one-GPU cap of
 profiles/default does not serialise them, the numbers equal a local run's, and a training
@@ -17,10 +17,13 @@ import os
 import re
 import subprocess
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
-from workflow.conftest import copy_workflow, snakemake
+from workflow.conftest import ROOT, snakemake
+from workflow.conftest import copy_workflow as copy_checkout
 
 pytestmark = pytest.mark.slurm
 
@@ -36,8 +39,18 @@ CONFIG = (
     '"classifiers": [{"classifier_type": "sigmoid", "num_classes": 2}], '
     '"resources": {"gpu": 1, "threads": 2, "mem_mb": 1000, "runtime": 10}}}}'
 )
+PROFILE = ("--profile", "slurm")  # as typed from the repository root (a link to profiles/slurm)
 SUBMITTED = re.compile(r"^Job (\d+) has been submitted with SLURM jobid (\d+) \(log: .*/rule_(\w+)/")
 FINISHED = re.compile(r"^Finished jobid: (\d+) \(Rule: (\w+)\)")
+
+
+def copy_workflow(dest: Path) -> Path:
+    """A fresh copy of the workflow with the top-level `slurm` profile link, as in the checkout."""
+    workdir = copy_checkout(dest)
+    link = workdir / "slurm"
+    if not link.exists():
+        link.symlink_to(os.readlink(ROOT / "slurm"))
+    return workdir
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +68,7 @@ def cluster() -> str:
 def slurm_run(cluster, tmp_path_factory):
     """(workdir, output) of the reduced chain run through the SLURM profile."""
     workdir = copy_workflow(tmp_path_factory.mktemp("slurm"))
-    proc = snakemake(workdir, TARGET, "--profile", "profiles/slurm", *FAST, "--config", CONFIG, timeout=1200)
+    proc = snakemake(workdir, TARGET, *PROFILE, *FAST, "--config", CONFIG, timeout=1200)
     return workdir, proc.stdout
 
 
@@ -65,7 +78,7 @@ def killed_run(cluster, tmp_path_factory):
     process SIGKILLs itself after epoch 3 (the library's test hook): the job fails, and the
     profile's `retries: 1` submits it again."""
     workdir = copy_workflow(tmp_path_factory.mktemp("killed"))
-    proc = snakemake(workdir, MODEL, "--profile", "profiles/slurm", *FAST, "--config", CONFIG,
+    proc = snakemake(workdir, MODEL, *PROFILE, *FAST, "--config", CONFIG,
                      env={"XAIREPRO_FAULT_AFTER_EPOCH": "3"}, timeout=1200)
     return workdir, proc.stdout
 

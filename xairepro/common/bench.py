@@ -1,13 +1,10 @@
-"""Benchmarks of attribution kernels and training epochs (``make bench``, issue 10).
+"""Timing helpers of the benchmarks (``make bench``, ``make bench-gpu``; issue 10).
 
-Each study exposes ``xairepro.<study>.bench.kernels(device)``: a list of dicts with
-``name``, ``n`` (samples per call), ``batched`` (the project's batched path over the n
-samples), ``reference`` (the originals' one-sample-at-a-time pattern on the same model and
-samples, or None) and ``fwd_bwd`` (the model's own batched forward + backward on the same
-batch, or None: the practical bound for gradient methods); and
-``paper_epoch(device, max_batches)``: rows ``{name, seconds, batches, published_seconds}``
-for one training epoch of each paper-shaped model on synthetic data.
-:func:`kernel_rows` times them; :func:`markdown_table` renders any rows.
+:func:`kernel_rows` times attribution kernels (a batched path against a one-sample-at-a-time
+reference and the model's own forward + backward), :func:`epoch_seconds` one training
+epoch, :func:`best_seconds` any call, and :func:`markdown_table` renders rows. The hooks
+that build each study's kernels and paper-shaped epochs are not library code: they live in
+``scripts/bench/studies/<study>.py`` (see ``scripts/bench/bench_hooks.py``).
 """
 
 from __future__ import annotations
@@ -17,18 +14,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
-
-
-def study_benches(studies: Sequence[str]):
-    """``(study, module)`` for every study that has ``xairepro.<study>.bench`` hooks."""
-    import importlib
-    import logging
-
-    for study in studies:
-        try:
-            yield study, importlib.import_module(f"xairepro.{study}.bench")
-        except ModuleNotFoundError:
-            logging.getLogger(__name__).warning("%s has no benchmark hooks", study)
 
 
 def best_seconds(fn: Callable[[], Any], repeats: int = 3, device: str = "cpu") -> float:

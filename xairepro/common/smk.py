@@ -93,7 +93,7 @@ def snakemake_or_mock(namespace: Mapping[str, Any], rulename: str, **wildcards: 
 
 
 #: What a run of the workflow needs from the checkout (results and data stay behind).
-WORKFLOW_FILES = ("Snakefile", "config.yaml", "config", "rules", "scripts", "report", "envs", "containers", "profiles")
+WORKFLOW_FILES = ("Snakefile", "config.yaml", "config", "rules", "slurm", "scripts", "report", "envs", "containers", "profiles")
 
 
 def copy_workflow(root: str | Path, dest: str | Path) -> Path:
@@ -105,7 +105,9 @@ def copy_workflow(root: str | Path, dest: str | Path) -> Path:
     dest.mkdir(parents=True, exist_ok=True)
     for name in WORKFLOW_FILES:
         src = root / name
-        if src.is_dir():
+        if src.is_symlink():
+            os.symlink(os.readlink(src), dest / name)
+        elif src.is_dir():
             shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("*.sif", "__pycache__"))
         else:
             shutil.copy2(src, dest / name)
