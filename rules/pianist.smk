@@ -3,12 +3,12 @@
 # DisentangleNet (harmony CAVs -> sign counts -> heatmaps) -> claims. Demo: synthetic
 # performers with planted concepts; paper: the Zenodo 14774191 archive.
 
+
 include: "pianist_functions.smk"
 
 
 wildcard_constraints:
     model="resnet|disentangle",
-
 
 
 localrules:
@@ -39,12 +39,12 @@ rule pianist_download_archive:
     output:
         archive="data/paper/pianist/archive.zip",
         checksum="data/paper/pianist/archive.checksum",
+    retries: 2
     params:
         urls=setting("pianist", "data", "archive_urls", scale="paper"),
         name=setting("pianist", "data", "archive_name", scale="paper"),
         record_api=setting("pianist", "data", "zenodo_record_api", scale="paper"),
         sha256=setting("pianist", "data", "archive_sha256", scale="paper"),
-    retries: 2
     script:
         "../scripts/pianist/download_archive.py"
 
@@ -88,13 +88,13 @@ rule pianist_train_model:
         metrics="results/{scale}/pianist/models/{model}.json",
         accuracy="results/{scale}/pianist/accuracy_{model}.csv",
         confusion="results/{scale}/pianist/confusion_{model}.csv",
+    threads: job_threads("pianist", "{model}")
+    resources:
+        **job_resources("pianist", "{model}"),
     params:
         checkpoint="results/{scale}/pianist/checkpoints/{model}.pt",
         roll=setting("pianist", "data", keys=PN_ROLL),
         train=pn_train,
-    threads: job_threads("pianist", "{model}")
-    resources:
-        **job_resources("pianist", "{model}"),
     script:
         "../scripts/pianist/train_model.py"
 
@@ -107,12 +107,12 @@ rule pianist_compute_lime:
         model="results/{scale}/pianist/models/resnet.pt",
     output:
         explanations="results/{scale}/pianist/lime/explanations.npz",
-    params:
-        roll=setting("pianist", "data", keys=PN_ROLL),
-        lime=setting("pianist", "lime", keys=PN_LIME),
     threads: job_threads("pianist", "lime")
     resources:
         **job_resources("pianist", "lime"),
+    params:
+        roll=setting("pianist", "data", keys=PN_ROLL),
+        lime=setting("pianist", "lime", keys=PN_LIME),
     script:
         "../scripts/pianist/compute_lime.py"
 
@@ -146,12 +146,12 @@ rule pianist_compute_cavs:
         voicings="data/{scale}/pianist/voicings",
     output:
         cavs="results/{scale}/pianist/tcav/cavs.npz",
-    params:
-        roll=setting("pianist", "data", keys=PN_ROLL),
-        cav=pn_cav,
     threads: job_threads("pianist", "tcav")
     resources:
         **job_resources("pianist", "tcav"),
+    params:
+        roll=setting("pianist", "data", keys=PN_ROLL),
+        cav=pn_cav,
     script:
         "../scripts/pianist/compute_cavs.py"
 
@@ -166,12 +166,12 @@ rule pianist_compute_sensitivities:
     output:
         sensitivities="results/{scale}/pianist/tcav/sensitivities.json",
         sign_counts="results/{scale}/pianist/tcav/sign_counts_experiments.csv",
-    params:
-        roll=setting("pianist", "data", keys=PN_ROLL),
-        attribution=setting("pianist", "tcav", keys=PN_ATTRIBUTION),
     threads: job_threads("pianist", "tcav")
     resources:
         **job_resources("pianist", "tcav"),
+    params:
+        roll=setting("pianist", "data", keys=PN_ROLL),
+        attribution=setting("pianist", "tcav", keys=PN_ATTRIBUTION),
     script:
         "../scripts/pianist/compute_sensitivities.py"
 
@@ -197,12 +197,21 @@ rule pianist_plot_tcav:
         concepts=rules.pianist_summarise_tcav.output.concepts,
         performers=rules.pianist_summarise_tcav.output.performers,
     output:
-        sign_counts=report("results/{scale}/pianist/fig_tcav_sign_counts.png",
-                           caption="../report/pianist/fig_tcav_sign_counts.rst", category="pianist"),
-        concepts=report("results/{scale}/pianist/fig_concept_correlation.png",
-                        caption="../report/pianist/fig_concept_correlation.rst", category="pianist"),
-        performers=report("results/{scale}/pianist/fig_performer_correlation.png",
-                          caption="../report/pianist/fig_performer_correlation.rst", category="pianist"),
+        sign_counts=report(
+            "results/{scale}/pianist/fig_tcav_sign_counts.png",
+            caption="../report/pianist/fig_tcav_sign_counts.rst",
+            category="pianist",
+        ),
+        concepts=report(
+            "results/{scale}/pianist/fig_concept_correlation.png",
+            caption="../report/pianist/fig_concept_correlation.rst",
+            category="pianist",
+        ),
+        performers=report(
+            "results/{scale}/pianist/fig_performer_correlation.png",
+            caption="../report/pianist/fig_performer_correlation.rst",
+            category="pianist",
+        ),
     params:
         width=setting("pianist", "plot", "width"),
         height=setting("pianist", "plot", "height"),
@@ -220,12 +229,12 @@ rule pianist_compute_kernel_heatmaps:
         cavs=rules.pianist_compute_cavs.output.cavs,
     output:
         heatmaps="results/{scale}/pianist/tcav/kernel_heatmaps.npz",
-    params:
-        roll=setting("pianist", "data", keys=PN_ROLL),
-        heatmap=pn_heatmap,
     threads: job_threads("pianist", "tcav")
     resources:
         **job_resources("pianist", "tcav"),
+    params:
+        roll=setting("pianist", "data", keys=PN_ROLL),
+        heatmap=pn_heatmap,
     script:
         "../scripts/pianist/compute_kernel_heatmaps.py"
 
@@ -272,5 +281,3 @@ rule pianist_tcav:
     """Named target of the original's create_harmony_cavs.py: CAVs, sign counts, heatmaps."""
     input:
         pianist_tcav_targets(SCALE),
-
-

@@ -5,11 +5,33 @@ PIANIST_MODELS = ("resnet", "disentangle")
 # The piano-roll settings of every rule that builds rolls.
 PN_ROLL = ("fps", "clip_seconds", "min_duration", "harmony_window")
 # The demo generator's arguments.
-PN_DEMO = ("performers", "concepts", "tracks_per_performer", "n_validation", "n_test", "clips_per_track",
-           "clip_seconds", "pad_seconds", "chord_seconds", "root_range", "seed", "dataset", "concept_files")
+PN_DEMO = (
+    "performers",
+    "concepts",
+    "tracks_per_performer",
+    "n_validation",
+    "n_test",
+    "clips_per_track",
+    "clip_seconds",
+    "pad_seconds",
+    "chord_seconds",
+    "root_range",
+    "seed",
+    "dataset",
+    "concept_files",
+)
 PN_TRAIN = ("arch", "epochs", "batch_size", "optimizer", "lr", "momentum", "weight_decay", "scheduler", "seed")
-PN_LIME = ("splits", "num_samples", "num_features", "top_labels", "batch_size", "kernel_width", "hide_color",
-           "distance_metric", "random_state")
+PN_LIME = (
+    "splits",
+    "num_samples",
+    "num_features",
+    "top_labels",
+    "batch_size",
+    "kernel_width",
+    "hide_color",
+    "distance_metric",
+    "random_state",
+)
 PN_CAV = ("n_cavs", "n_experiments", "n_random_clips", "positive_fraction", "transpositions", "n_inversions", "seed")
 PN_ATTRIBUTION = ("splits", "attribution_fn", "multiply_by_inputs", "ig_steps", "batch_size", "seed")
 PN_HEATMAP = ("kernel", "batch_size", "attribution_fn", "multiply_by_inputs", "seed")

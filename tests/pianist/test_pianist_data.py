@@ -7,9 +7,10 @@ import pandas as pd
 import pytest
 
 from xairepro.common.errors import InputError
-from xairepro.pianist.concepts import CONCEPT_RULES, concept_chords, concept_rolls, invert, list_concepts
-from xairepro.pianist.data import generate_demo, load_clips, prepare_clips, render_performance, split_clips
-from xairepro.pianist.paper import extract_archive
+from xairepro.pianist.data import (
+    CONCEPT_RULES, concept_chords, concept_rolls, extract_archive, generate_demo, invert, list_concepts, load_clips,
+    prepare_clips, render_performance, split_clips,
+)
 
 PERFORMERS = [
     {"name": "ana", "concepts": ["shell"], "register": 72, "density": 2.0, "velocity": [70, 8], "timing": 0.01},

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from xairepro.common.errors import InputError
-from xairepro.pianist.rolls import (
+from xairepro.pianist.data import (
     augment, concept_channels, filter_notes, harmony_notes, melody_notes, normalise, piano_roll, read_midi,
 )
 

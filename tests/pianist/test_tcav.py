@@ -1,11 +1,14 @@
-"""CAVs, sensitivities, sign counts, Wilcoxon stars, dendrograms, kernel occlusion."""
+"""CAVs, sensitivities (CavSensitivity), sign counts, Wilcoxon stars, dendrograms, kernel
+occlusion (KernelOcclusion)."""
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 
-from xairepro.pianist import tcav
+from xairepro.pianist import explain, tables
+from xairepro.pianist.explain import CavSensitivity, KernelOcclusion
+from xairepro.pianist.figures import dendrogram_order
 from xairepro.pianist.models import DisentangleNet
 from xairepro.pianist.steps import heatmap_clips
 
@@ -25,14 +28,15 @@ def _rolls(n, seed=0):
 
 def test_sensitivity_is_gradient_times_activation_dotted_with_the_cav(model):
     rolls, targets = _rolls(3), np.array([0, 2, 1])
-    dim = tcav.activations(model, rolls).shape[1]
+    dim = explain.activations(model, rolls).shape[1]
     cavs = np.random.default_rng(1).standard_normal((2, dim)).astype(np.float32)
-    s = tcav.sensitivities(model, rolls, targets, cavs, batch_size=2)
+    s = CavSensitivity(model).attribute(rolls, target=targets, cavs=cavs, batch_size=2)
+    assert np.array_equal(s, explain.sensitivities(model, rolls, targets, cavs, batch_size=2))
     # by hand: hook the harmony layer, autograd of the target logit, one clip at a time
     for i in range(3):
         store = {}
-        handle = tcav.harmony_layer(model).register_forward_hook(lambda m, inp, out: store.setdefault("a", out))
-        x = tcav.harmony_only(rolls[i:i + 1])
+        handle = explain.harmony_layer(model).register_forward_hook(lambda m, inp, out: store.setdefault("a", out))
+        x = explain.harmony_only(rolls[i:i + 1])
         logit = model(x)[0, targets[i]]
         handle.remove()
         (grad,) = torch.autograd.grad(logit, store["a"])
@@ -42,9 +46,11 @@ def test_sensitivity_is_gradient_times_activation_dotted_with_the_cav(model):
 
 def test_batched_sensitivities_equal_one_clip_at_a_time(model):
     rolls, targets = _rolls(5, 3), np.array([0, 1, 2, 0, 1])
-    cavs = np.random.default_rng(2).standard_normal((3, tcav.activations(model, rolls[:1]).shape[1])).astype(np.float32)
-    batched = tcav.sensitivities(model, rolls, targets, cavs, batch_size=5)
-    single = np.concatenate([tcav.sensitivities(model, rolls[i:i + 1], targets[i:i + 1], cavs, batch_size=1)
+    dim = explain.activations(model, rolls[:1]).shape[1]
+    cavs = np.random.default_rng(2).standard_normal((3, dim)).astype(np.float32)
+    tcav = CavSensitivity(model)
+    batched = tcav.attribute(rolls, target=targets, cavs=cavs, batch_size=5)
+    single = np.concatenate([tcav.attribute(rolls[i:i + 1], target=targets[i], cavs=cavs, batch_size=1)
                              for i in range(5)])
     np.testing.assert_allclose(batched, single, rtol=1e-4, atol=1e-6)
 
@@ -55,7 +61,7 @@ def test_cav_points_along_the_planted_direction():
     direction[3] = 1.0
     concept = [rng.normal(0, 1, (60, 20)).astype(np.float32) + 3 * direction * (k == 0) for k in range(3)]
     clips = rng.normal(0, 1, (40, 20)).astype(np.float32)
-    fitted = tcav.fit_cavs(concept, clips, n_experiments=4, n_random_clips=40, positive_fraction=0.8, seed=0)
+    fitted = explain.fit_cavs(concept, clips, n_experiments=4, n_random_clips=40, positive_fraction=0.8, seed=0)
     assert fitted["cavs"].shape == (3, 4, 20) and fitted["random_cavs"].shape == (4, 20)
     unit = fitted["cavs"][0] / np.linalg.norm(fitted["cavs"][0], axis=1, keepdims=True)
     assert (unit[:, 3] > 0.7).all()  # every experiment of concept 0 finds feature 3
@@ -65,7 +71,7 @@ def test_cav_points_along_the_planted_direction():
 def test_sign_counts_and_magnitudes_by_hand():
     s = np.array([[1.0], [-3.0], [2.0], [0.5]])
     labels = np.array([0, 0, 1, 1])
-    counts, magnitude = tcav.sign_counts(s, labels, 2)
+    counts, magnitude = explain.sign_counts(s, labels, 2)
     np.testing.assert_allclose(counts[:, 0], [0.5, 1.0])
     np.testing.assert_allclose(magnitude[:, 0], [0.25, 1.0])
 
@@ -75,10 +81,10 @@ def test_wilcoxon_bonferroni_and_stars():
                         [[0.5, 0.4, 0.6, 0.5, 0.45, 0.55, 0.5, 0.52, 0.48, 0.5]]])
     random = np.array([[0.5, 0.45, 0.55, 0.52, 0.48, 0.5, 0.47, 0.53, 0.5, 0.49],
                        [0.5, 0.45, 0.55, 0.52, 0.48, 0.5, 0.47, 0.53, 0.5, 0.49]])
-    p, p_bonf = tcav.significance(concept, random)
+    p, p_bonf = tables.significance(concept, random)
     assert p[0, 0] == pytest.approx(2 / 2**10)  # exact two-sided: all ten differences positive
     assert p_bonf[0, 0] == pytest.approx(2 * p[0, 0]) and p_bonf[1, 0] > 0.05
-    assert [tcav.stars(v) for v in (0.0005, 0.005, 0.02, 0.2)] == ["***", "**", "*", ""]
+    assert [tables.stars(v) for v in (0.0005, 0.005, 0.02, 0.2)] == ["***", "**", "*", ""]
 
 
 def test_summary_correlations_and_dendrogram_order():
@@ -88,11 +94,11 @@ def test_summary_correlations_and_dendrogram_order():
             for e in range(10):
                 rows.append({"performer": p, "concept": c, "experiment": e, "sign_count": value + 0.01 * e,
                              "magnitude": value, "random_sign_count": 0.5 - 0.01 * e})
-    summary = tcav.summarise(pd.DataFrame(rows))
+    summary = tables.summarise(pd.DataFrame(rows))
     assert len(summary) == 9 and (summary.stars[summary.sign_count > 0.8] != "").all()
-    concept_r, performer_r = tcav.correlations(summary)
+    concept_r, performer_r = tables.correlations(summary)
     assert concept_r.loc["y", "z"] > 0.9 and performer_r.loc["a", "b"] < -0.9
-    order = tcav.dendrogram_order(tcav.wide(summary).to_numpy())
+    order = dendrogram_order(tables.wide(summary).to_numpy())
     assert abs(order.index(0) - order.index(2)) == 1  # the two similar performers sit together
 
 
@@ -100,10 +106,11 @@ def test_kernel_heatmap_shapes_and_zero_where_no_notes(model):
     notes = np.array([[48, 0.0, 1.0, 80], [52, 0.0, 1.0, 80], [55, 0.0, 1.0, 80]], np.float32)
     roll = {"fps": 10, "clip_seconds": 4.0, "min_duration": 0.01, "harmony_window": 0.3}
     kernel = {"semitones": 24, "seconds": 1.0, "stride_semitones": 12, "stride_seconds": 1.0}
-    dim = tcav.activations(model, np.zeros((1, 88, 40), np.float32)).shape[1]
+    dim = explain.activations(model, np.zeros((1, 88, 40), np.float32)).shape[1]
     cavs = np.random.default_rng(0).standard_normal((2, dim)).astype(np.float32)
-    out = tcav.kernel_heatmap(model, notes, 0, cavs, roll=roll, kernel=kernel, batch_size=8)
-    pitches, times = tcav.kernel_positions(4.0, kernel)
+    out = KernelOcclusion(model, roll=roll, kernel=kernel).attribute(notes, target=0, cavs=cavs, batch_size=8)
+    pitches, times = explain.kernel_positions(4.0, kernel)
+    assert np.array_equal(out["pitches"], pitches) and np.array_equal(out["times"], times)
     assert out["map"].shape == (2, len(pitches), len(times))
     far = pitches > 60  # kernels above every note delete nothing: no change
     assert np.allclose(out["map"][:, far], 0, atol=1e-5)
@@ -118,8 +125,11 @@ def test_heatmap_clip_list_uses_the_default_only_when_empty():
 
 def test_integrated_gradients_is_a_drop_in_attribution(model):
     rolls, targets = _rolls(2, 5), np.array([0, 1])
-    cavs = np.ones((1, tcav.activations(model, rolls[:1]).shape[1]), np.float32)
-    s = tcav.sensitivities(model, rolls, targets, cavs, batch_size=2, attribution_fn="integrated_gradients", ig_steps=4)
+    cavs = np.ones((1, explain.activations(model, rolls[:1]).shape[1]), np.float32)
+    tcav = CavSensitivity(model, attribution_fn="integrated_gradients", ig_steps=4)
+    s = tcav.attribute(rolls, target=targets, cavs=cavs, batch_size=2)
     assert s.shape == (2, 1) and np.isfinite(s).all()
     with pytest.raises(ValueError, match="attribution_fn"):
-        tcav.sensitivities(model, rolls, targets, cavs, batch_size=2, attribution_fn="occlusion")
+        CavSensitivity(model, attribution_fn="occlusion")
+    with pytest.raises(ValueError, match="attribution_fn"):
+        explain.sensitivities(model, rolls, targets, cavs, batch_size=2, attribution_fn="occlusion")

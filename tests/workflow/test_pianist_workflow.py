@@ -7,9 +7,9 @@ import shutil
 
 import numpy as np
 import pytest
-import yaml
 from matplotlib import image
 
+from xairepro.common.config import load_config
 from xairepro.common.io import load_arrays, read_csv, read_json, read_provenance
 
 from .conftest import ROOT, copy_workflow, jobs_of, snakemake
@@ -109,9 +109,9 @@ def test_killed_training_job_resumes_and_matches_the_uninterrupted_run(demo_run,
 
 
 def other_seeds() -> dict:
-    """Every seed knob of the pianist demo moved by one from its value in config.yaml."""
-    demo = yaml.safe_load((ROOT / "config.yaml").read_text())["pianist"]
-    return {part: {"demo": {knob: demo[part]["demo"][knob] + 1}} for part, knob in SEED_KNOBS.items()}
+    """Every seed knob of the pianist demo moved by one from its value in the config."""
+    config = load_config(ROOT)["pianist"]
+    return {part: {"demo": {knob: config[part]["demo"][knob] + 1}} for part, knob in SEED_KNOBS.items()}
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,20 @@
-"""Demo performers with planted concepts, clip splitting, the split tables, and the loader
-that turns ``clips/<dataset>/<track>/clip_NNN.mid`` + split CSVs into one note table.
+"""The data of the pianist study: MIDI notes and piano rolls, the harmony concepts, the demo
+corpus with planted concepts, the clip loader, and the paper's Zenodo archive.
+
+Piano rolls. A clip's notes are an array ``(M, 4)`` of ``pitch, start, end, velocity``
+(seconds relative to the clip start, float32). The roll is 88 keys (MIDI 21..108, row 0 =
+A0) by ``fps * clip_seconds`` frames; a kept note fills frames ``int(start * fps)`` up to
+``int(end * fps)`` (at least its onset frame) with its velocity, the louder note winning
+where two overlap. Kept notes start inside the clip, last longer than ``min_duration`` and
+have 0 < velocity < 127 (the original's filters). Every roll is min-max normalised per clip.
+The four concept channels (melody, harmony, rhythm, dynamics) and the training augmentation
+act on notes too.
+
+Harmony concepts. A voicing is a left-hand and a right-hand set of pitches. Each concept is
+a rule that turns a root into a short chord sequence (one voicing repeated around the cycle
+of fourths, or a progression such as II-V-I). Concept MIDI files hold the right hand in
+instrument 0 and the left hand in instrument 1, as the original's CAV set does
+(``references/cav_resources/voicings/midi_final/<k>_cav/*.mid``).
 
 Both scales share the layout of the paper's Zenodo archive::
 
@@ -12,24 +27,338 @@ The demo renders synthetic performers with pretty_midi. Each comps only with the
 of its planted concepts (the other concepts never occur in its playing), and has its own
 melody register, density, velocity and timing; the concept -> performer links are written
 to ``truth.json``: TCAV's ground truth.
+
+The paper corpus is Zenodo record 14774191, one zip with the clips, split tables, concept
+MIDIs and checkpoints of the original. The download is verified against a pinned sha256
+(``pianist.data.paper.archive_sha256``) or else the md5 Zenodo publishes for the file in the
+record's JSON. Extraction refuses any member that would leave the folder
+(:func:`xairepro.common.download.safe_extract`), then moves the three parts the workflow
+reads into the layout the demo uses too::
+
+    <archive>/data/clips/<dataset>/<track>/clip_NNN.mid                    -> clips/
+    <archive>/<split_dir>/{train,validation,test}_split.csv                -> splits/
+    <archive>/references/cav_resources/voicings/midi_final/<k>_cav/*.mid   -> voicings/midi_final/
+    <archive>/references/cav_resources/voicings/cav_mapping.csv            -> voicings/cav_mapping.csv
 """
 
 from __future__ import annotations
 
 import logging
+import re
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from xairepro.common.errors import InputError
-from xairepro.common.io import atomic_path, save_arrays, write_json
+from xairepro.common.errors import InputError, XaiReproError
+from xairepro.common.io import atomic_path, read_csv, save_arrays, write_json
 from xairepro.common.logs import progress
-from xairepro.pianist.concepts import concept_chords, generate_concept_set
-from xairepro.pianist.rolls import filter_notes, read_midi
 
 log = logging.getLogger(__name__)
+
+
+# =========================================================================== piano rolls
+LOWEST, HIGHEST = 21, 108
+N_KEYS = HIGHEST - LOWEST + 1
+CHANNELS = ("melody", "harmony", "rhythm", "dynamics")
+
+
+def read_midi(path: str | Path) -> np.ndarray:
+    """Every note of a MIDI file as ``(M, 4)`` float32 ``pitch, start, end, velocity``, by onset.
+
+    Pedal and other control changes are ignored (the original removes pedal CCs), drum
+    tracks skipped. A file that cannot be parsed is an :class:`InputError` naming it.
+    """
+    import pretty_midi
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, "MIDI file not found")
+    try:
+        midi = pretty_midi.PrettyMIDI(str(path))
+    except Exception as exc:  # mido/pretty_midi raise OSError, EOFError, ValueError, KeyError, ...
+        raise InputError(path, f"not a readable MIDI file ({type(exc).__name__}: {exc})",
+                         "re-extract or regenerate the file") from exc
+    notes = [(n.pitch, n.start, n.end, n.velocity) for inst in midi.instruments if not inst.is_drum
+             for n in inst.notes]
+    out = np.asarray(notes, dtype=np.float32).reshape(-1, 4)
+    return out[np.lexsort((out[:, 0], out[:, 1]))] if len(out) else out
+
+
+def filter_mask(notes: np.ndarray, clip_seconds: float, min_duration: float = 0.01) -> np.ndarray:
+    """Which notes a roll keeps: onset in ``[0, clip_seconds)``, duration > ``min_duration``,
+    0 < velocity < 127, pitch in 21..108."""
+    pitch, start, end, vel = notes.T
+    return ((start >= 0) & (start < clip_seconds) & (end - start > min_duration) & (vel > 0) & (vel < 127)
+            & (pitch >= LOWEST) & (pitch <= HIGHEST))
+
+
+def filter_notes(notes: np.ndarray, clip_seconds: float, min_duration: float = 0.01) -> np.ndarray:
+    """The notes :func:`filter_mask` keeps."""
+    return notes[filter_mask(notes, clip_seconds, min_duration)]
+
+
+def piano_roll(notes: np.ndarray, fps: int, clip_seconds: float, min_duration: float = 0.01,
+               values: np.ndarray | None = None) -> np.ndarray:
+    """The raw (not normalised) roll ``(88, round(fps * clip_seconds))`` of a clip's notes.
+
+    ``values`` (one per note) replaces the velocities as cell values (the rhythm channel).
+    A clip shorter than the window is padded with silence.
+    """
+    n_frames = int(round(fps * clip_seconds))
+    roll = np.zeros((N_KEYS, n_frames), dtype=np.float32)
+    keep = filter_mask(notes, clip_seconds, min_duration)
+    cells = notes[:, 3] if values is None else np.asarray(values, np.float32)
+    for (pitch, start, end, _), value in zip(notes[keep], cells[keep]):
+        first = int(start * fps)
+        last = min(max(int(end * fps), first + 1), n_frames)
+        row = int(pitch) - LOWEST
+        np.maximum(roll[row, first:last], value, out=roll[row, first:last])
+    return roll
+
+
+def normalise(roll: np.ndarray) -> np.ndarray:
+    """Min-max normalise one roll to [0, 1]; an all-equal roll (no notes) becomes zeros."""
+    low, high = float(roll.min()), float(roll.max())
+    if high <= low:
+        return np.zeros_like(roll)
+    return (roll - low) / (high - low)
+
+
+# --------------------------------------------------------------------------- concept channels
+def melody_notes(notes: np.ndarray, window: float = 0.05) -> np.ndarray:
+    """Skyline: of the notes whose onsets fall in the same ``window``, keep the highest."""
+    if not len(notes):
+        return notes
+    group = np.floor(notes[:, 1] / window).astype(np.int64)
+    order = np.lexsort((-notes[:, 0], group))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = group[order][1:] != group[order][:-1]
+    return notes[np.sort(order[first])]
+
+
+def harmony_notes(notes: np.ndarray, window: float = 0.3, min_pitches: int = 3) -> np.ndarray:
+    """Chords: onsets quantised to ``window`` seconds; groups of >= ``min_pitches`` distinct
+    pitches are kept whole, every other note dropped."""
+    if not len(notes):
+        return notes
+    group = np.floor(notes[:, 1] / window).astype(np.int64)
+    keep = np.zeros(len(notes), dtype=bool)
+    for g in np.unique(group):
+        members = group == g
+        if len(np.unique(notes[members, 0])) >= min_pitches:
+            keep |= members
+    return notes[keep]
+
+
+def random_pitch(notes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The same notes at random pitches (rhythm and dynamics channels keep only timing/velocity)."""
+    out = notes.copy()
+    out[:, 0] = rng.integers(LOWEST, HIGHEST + 1, len(notes))
+    return out
+
+
+def concept_channels(notes: np.ndarray, fps: int, clip_seconds: float, rng: np.random.Generator,
+                     min_duration: float = 0.01, harmony_window: float = 0.3,
+                     melody_window: float = 0.05) -> np.ndarray:
+    """The four normalised channels ``(4, 88, T)``: melody, harmony, rhythm, dynamics.
+
+    Rhythm cells are 1 (onset to offset), dynamics cells the velocity; both at random pitches.
+    """
+    kept = filter_notes(notes, clip_seconds, min_duration)
+    rhythm = random_pitch(kept, rng)
+    dynamics = random_pitch(kept, rng)
+    return np.stack([
+        normalise(piano_roll(melody_notes(kept, melody_window), fps, clip_seconds, min_duration)),
+        normalise(piano_roll(harmony_notes(kept, harmony_window), fps, clip_seconds, min_duration)),
+        normalise(piano_roll(rhythm, fps, clip_seconds, min_duration, values=np.ones(len(rhythm)))),
+        normalise(piano_roll(dynamics, fps, clip_seconds, min_duration)),
+    ])
+
+
+def model_input(notes: np.ndarray, kind: str, fps: int, clip_seconds: float, rng: np.random.Generator,
+                min_duration: float = 0.01, harmony_window: float = 0.3) -> np.ndarray:
+    """``(1, 88, T)`` normalised roll for the ``resnet`` baseline, ``(4, 88, T)`` channels for
+    the ``disentangle`` model."""
+    if kind == "resnet":
+        return normalise(piano_roll(filter_notes(notes, clip_seconds, min_duration), fps, clip_seconds,
+                                    min_duration))[None]
+    return concept_channels(notes, fps, clip_seconds, rng, min_duration, harmony_window)
+
+
+# --------------------------------------------------------------------------- augmentation
+def augment(notes: np.ndarray, rng: np.random.Generator, *, prob: float, transpose: tuple[int, int],
+            dilation: tuple[float, float], velocity: int, jitter_seconds: float) -> np.ndarray:
+    """Training augmentation of a clip's notes (each kind applied with probability ``prob``).
+
+    transpose: all pitches by an integer in ``[lo, hi]``; dilation: times scaled by
+    U(lo, hi); velocity: all velocities shifted by an integer in ``[-velocity, velocity]``
+    (kept in 1..126); jitter: the clip starts up to ``jitter_seconds`` later (the padding
+    after the clip supplies the notes).
+    """
+    out = notes.copy()
+    if rng.random() < prob:
+        out[:, 0] += rng.integers(transpose[0], transpose[1] + 1)
+    if rng.random() < prob:
+        out[:, 1:3] *= rng.uniform(*dilation)
+    if rng.random() < prob:
+        out[:, 3] = np.clip(out[:, 3] + rng.integers(-velocity, velocity + 1), 1, 126)
+    if rng.random() < prob and jitter_seconds > 0:
+        out[:, 1:3] -= rng.uniform(0, jitter_seconds)
+    return out
+
+
+# =========================================================================== harmony concepts
+#: name -> list of (root offset, left hand intervals, right hand intervals), one per chord of
+#: the rule's unit; static voicings repeat around the cycle of fourths.
+CONCEPT_RULES: dict[str, list[tuple[int, tuple[int, ...], tuple[int, ...]]]] = {
+    "shell": [(0, (0, 10), (16, 19, 24))],
+    "so_what": [(0, (0, 5), (10, 15, 19))],
+    "quartal": [(0, (0, 5), (10, 15, 20))],
+    "block": [(0, (0,), (12, 16, 19, 21, 24))],
+    "diminished": [(0, (0, 6), (9, 12, 15))],
+    "polychord": [(0, (0, 4, 10), (13, 17, 20))],
+    "ii_v_i": [(2, (0,), (3, 7, 10)), (7, (0,), (4, 10, 14)), (0, (0,), (4, 7, 11))],
+    "tritone_sub": [(2, (0,), (3, 7, 10)), (1, (0,), (4, 7, 10)), (0, (0,), (4, 7, 11))],
+}
+STATIC_LENGTH = 3  # chords per unit of a static voicing
+CYCLE = (0, 5, -2)  # roots of a static unit: up a fourth, up another (an octave lower)
+
+
+def invert(rh: list[int], k: int) -> list[int]:
+    """The ``k``-th inversion of a right-hand voicing: the lowest note moved up an octave, k times."""
+    rh = sorted(rh)
+    for _ in range(k):
+        rh = sorted(rh[1:] + [rh[0] + 12])
+    return rh
+
+
+def concept_chords(name: str, root: int, inversion: int = 0) -> list[tuple[list[int], list[int]]]:
+    """One unit of a concept as absolute ``(left hand, right hand)`` pitch lists."""
+    if name not in CONCEPT_RULES:
+        raise ValueError(f"unknown concept {name!r}; choose from {sorted(CONCEPT_RULES)}")
+    rule = CONCEPT_RULES[name]
+    if len(rule) == 1:
+        offset, lh, rh = rule[0]
+        rule = [(offset + step, lh, rh) for step in CYCLE[:STATIC_LENGTH]]
+    return [([root + off + i for i in lh], invert([root + off + i for i in rh], inversion)) for off, lh, rh in rule]
+
+
+def write_hands_midi(path: str | Path, chords: list[tuple[list[int], list[int]]], chord_seconds: float,
+                     velocity: int = 80) -> None:
+    """A concept MIDI file: right hand = instrument 0, left hand = instrument 1, one chord
+    every ``chord_seconds``."""
+    import pretty_midi
+
+    midi = pretty_midi.PrettyMIDI()
+    hands = [pretty_midi.Instrument(0, name="right hand"), pretty_midi.Instrument(0, name="left hand")]
+    for i, (lh, rh) in enumerate(chords):
+        start, end = i * chord_seconds, (i + 1) * chord_seconds * 0.95
+        for hand, pitches in ((hands[0], rh), (hands[1], lh)):
+            hand.notes += [pretty_midi.Note(velocity, int(p), start, end) for p in pitches]
+    midi.instruments = hands
+    with atomic_path(path, suffix=".mid") as tmp:
+        midi.write(str(tmp))
+
+
+def generate_concept_set(out_dir: str | Path, concepts: list[str], files_per_concept: int, chord_seconds: float,
+                         seed: int) -> Path:
+    """The demo CAV set: ``<out_dir>/<k>_cav/<name>_<i>.mid`` (k = 1-based concept index)
+    and ``<out_dir>/../cav_mapping.csv`` (name, idx), as in the original archive."""
+    rng = np.random.default_rng(seed)
+    out_dir = Path(out_dir)
+    for k, name in enumerate(concepts, start=1):
+        for i in range(files_per_concept):
+            root = int(rng.integers(48, 60))
+            chords = concept_chords(name, root, inversion=0)
+            write_hands_midi(out_dir / f"{k}_cav" / f"{name}_{i:02d}.mid", chords, chord_seconds)
+    mapping = pd.DataFrame({"name": concepts, "idx": range(len(concepts))})
+    with atomic_path(out_dir.parent / "cav_mapping.csv") as tmp:
+        mapping.to_csv(tmp, index=False)
+    return out_dir
+
+
+def list_concepts(voicing_dir: str | Path, mapping_csv: str | Path | None = None) -> list[tuple[str, list[Path]]]:
+    """``[(concept name, [midi files])]`` in concept-index order from ``<k>_cav`` folders.
+
+    Names come from ``cav_mapping.csv`` (first column = name, row i = folder i + 1) when it
+    exists, else ``concept_<k>``. An empty folder is an :class:`InputError`.
+    """
+    voicing_dir = Path(voicing_dir)
+    folders = sorted((p for p in voicing_dir.iterdir() if p.is_dir() and re.fullmatch(r"\d+_cav", p.name)),
+                     key=lambda p: int(p.name.split("_")[0]))
+    if not folders:
+        raise InputError(voicing_dir, "no <k>_cav concept folders found", "point the rule at midi_final/")
+    names = None
+    if mapping_csv is not None and Path(mapping_csv).is_file():
+        table = read_csv(mapping_csv)
+        names = [str(v) for v in table.iloc[:, 0]]
+    out = []
+    for folder in folders:
+        k = int(folder.name.split("_")[0])
+        files = sorted(folder.glob("*.mid"))
+        if not files:
+            raise InputError(folder, "concept folder holds no .mid files")
+        name = names[k - 1] if names and k - 1 < len(names) else f"concept_{k}"
+        out.append((name, files))
+    return out
+
+
+def read_hands(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """Right- and left-hand notes ``(M, 4)`` of a concept MIDI (instrument 0 and 1)."""
+    import pretty_midi
+
+    path = Path(path)
+    try:
+        midi = pretty_midi.PrettyMIDI(str(path))
+    except Exception as exc:
+        raise InputError(path, f"not a readable MIDI file ({type(exc).__name__}: {exc})") from exc
+    if not midi.instruments or not any(inst.notes for inst in midi.instruments):
+        raise InputError(path, "concept MIDI holds no notes")
+    hands = []
+    for inst in midi.instruments[:2]:
+        hands.append(np.asarray([(n.pitch, n.start, n.end, n.velocity) for n in inst.notes],
+                                np.float32).reshape(-1, 4))
+    if len(hands) == 1:
+        hands.append(np.zeros((0, 4), np.float32))
+    return hands[0], hands[1]
+
+
+def invert_notes(rh: np.ndarray, k: int) -> np.ndarray:
+    """Invert every right-hand chord (notes sharing an onset) ``k`` times."""
+    out = rh.copy()
+    for onset in np.unique(out[:, 1]):
+        idx = np.where(out[:, 1] == onset)[0]
+        for _ in range(k):
+            low = idx[np.argmin(out[idx, 0])]
+            out[low, 0] += 12
+    return out
+
+
+def concept_rolls(files: list[Path], *, fps: int, clip_seconds: float, transpositions: list[int],
+                  n_inversions: int, harmony_window: float, min_duration: float = 0.01) -> np.ndarray:
+    """Harmony-channel rolls ``(V, 88, T)`` of a concept's files: every inversion (0 ..
+    ``n_inversions``-1) x transposition x (with, without left hand)."""
+    rolls = []
+    for path in files:
+        rh, lh = read_hands(path)
+        for k in range(n_inversions):
+            inv = invert_notes(rh, k)
+            for shift in transpositions:
+                for with_lh in (True, False):
+                    notes = np.concatenate([inv, lh]) if with_lh else inv
+                    notes = notes.copy()
+                    notes[:, 0] += shift
+                    notes = notes[(notes[:, 0] >= LOWEST) & (notes[:, 0] <= HIGHEST)]
+                    roll = piano_roll(harmony_notes(notes, harmony_window), fps, clip_seconds, min_duration)
+                    rolls.append(normalise(roll))
+    return np.stack(rolls).astype(np.float32)
+
+
+# =========================================================================== demo corpus and loader
 SPLITS = ("train", "validation", "test")
 SCALE = (0, 2, 4, 5, 7, 9, 10)  # the mixolydian degrees the demo melodies walk on
 
@@ -260,3 +589,61 @@ def load_table(path: str | Path) -> ClipTable:
 
     return ClipTable(load_arrays(path, required=("notes", "offsets", "label", "split", "track", "clip",
                                                  "clip_name", "track_name", "performer")))
+
+
+# =========================================================================== paper archive
+RECORD = "https://zenodo.org/records/14774191"
+VOICINGS = "references/cav_resources/voicings"
+
+
+def fetch_archive(urls: list[str], archive: str | Path, checksum_path: str | Path, *, sha256: str | None,
+                  record_api: str | None, name: str) -> Path:
+    """Download (or accept a hand-placed) archive, verified; record the checksum used."""
+    from xairepro.common.download import download, file_digest, zenodo_checksum
+
+    archive = Path(archive)
+    if sha256:
+        checksum = f"sha256:{sha256}"
+    else:
+        try:
+            checksum = zenodo_checksum(record_api, name) if record_api else None
+        except (OSError, ValueError) as exc:
+            checksum, why = None, str(exc)
+        else:
+            why = "no Zenodo record API configured"
+        if checksum is None:
+            found = f"the file there has sha256 {file_digest(archive)}; " if archive.is_file() else ""
+            raise XaiReproError(f"{archive}: no checksum to verify the archive against ({why}; {found}check it "
+                                f"against {RECORD} and set pianist.data.paper.archive_sha256)")
+    download(urls, archive, checksum=checksum)
+    with atomic_path(checksum_path) as tmp:
+        tmp.write_text(checksum + "\n")
+    return archive
+
+
+def extract_archive(archive: str | Path, dest: str | Path, *, checksum: str | None, split_dir: str) -> Path:
+    """Verify and safely extract the archive; move clips, splits and voicings under ``dest``."""
+    from xairepro.common.download import safe_extract, verify_checksum
+
+    archive, dest = Path(archive), Path(dest)
+    if checksum:
+        verify_checksum(archive, checksum)
+    dest.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=dest) as tmp:
+        safe_extract(archive, tmp)
+        roots = [p.parent.parent for p in Path(tmp).glob("**/data/clips") if p.is_dir()]
+        if not roots:
+            raise InputError(archive, "no data/clips/ folder inside", f"the archive of {RECORD} holds data/clips/")
+        root = min(roots, key=lambda p: len(p.parts))
+        parts = {root / "data" / "clips": dest / "clips", root / split_dir: dest / "splits",
+                 root / VOICINGS / "midi_final": dest / "voicings" / "midi_final",
+                 root / VOICINGS / "cav_mapping.csv": dest / "voicings" / "cav_mapping.csv"}
+        for src, target in parts.items():
+            if not src.exists():
+                raise InputError(archive, f"{src.relative_to(root)} is missing inside the archive")
+            if target.exists():
+                shutil.rmtree(target) if target.is_dir() else target.unlink()
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(src), target)
+    log.info("extracted %s into %s", archive, dest)
+    return dest

@@ -8,13 +8,26 @@ import pandas as pd
 from matplotlib import pyplot as plt
 from matplotlib.ticker import FuncFormatter
 
-from xairepro.pianist.rolls import HIGHEST, LOWEST
+from xairepro.pianist.data import HIGHEST, LOWEST
 
 
 def mmss(seconds: float, _pos=None) -> str:
     """``75.0 -> '01:15'``."""
     seconds = max(0.0, float(seconds))
     return f"{int(seconds // 60):02d}:{int(round(seconds % 60)) % 60:02d}"
+
+
+def dendrogram_order(matrix: np.ndarray) -> list[int]:
+    """Leaf order of average-linkage clustering of the rows on 1 - Pearson r."""
+    from scipy.cluster.hierarchy import leaves_list, linkage
+    from scipy.spatial.distance import squareform
+
+    if len(matrix) < 3:
+        return list(range(len(matrix)))
+    r = np.nan_to_num(np.corrcoef(matrix), nan=0.0)
+    dist = np.clip(1 - r, 0, 2)
+    np.fill_diagonal(dist, 0)
+    return [int(i) for i in leaves_list(linkage(squareform(dist, checks=False), method="average"))]
 
 
 def octave_ticks(ax) -> None:
@@ -49,7 +62,7 @@ def plot_lime_roll(roll: np.ndarray, mask: np.ndarray, *, fps: int, clip_start: 
 def plot_sign_counts(summary: pd.DataFrame, *, width: float, height: float, cmap: str = "RdBu_r") -> plt.Figure:
     """Performers x concepts mean sign counts centred at 0.5, significance stars, rows and
     columns ordered by average-linkage dendrograms on 1 - Pearson r."""
-    from xairepro.pianist.tcav import dendrogram_order, wide
+    from xairepro.pianist.tables import wide
 
     counts, marks = wide(summary), wide(summary, "stars")
     rows, cols = dendrogram_order(counts.to_numpy()), dendrogram_order(counts.to_numpy().T)
@@ -72,8 +85,6 @@ def plot_sign_counts(summary: pd.DataFrame, *, width: float, height: float, cmap
 def plot_correlation(matrix: pd.DataFrame, *, title: str, width: float, height: float,
                      cmap: str = "RdBu_r") -> plt.Figure:
     """A Pearson-correlation heatmap, rows and columns in dendrogram order."""
-    from xairepro.pianist.tcav import dendrogram_order
-
     order = dendrogram_order(matrix.to_numpy()) if len(matrix) > 2 else list(range(len(matrix)))
     matrix = matrix.iloc[order, order]
     fig, ax = plt.subplots(figsize=(width, height))

@@ -17,7 +17,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from xairepro.pianist.rolls import CHANNELS
+from xairepro.pianist.data import CHANNELS
 
 
 class BasicBlock(nn.Module):
@@ -102,7 +102,7 @@ class ResNet(nn.Module):
 class DisentangleNet(nn.Module):
     """Four concept trunks -> concept dropout -> mean over concepts -> dropout -> linear.
 
-    Input ``(N, 4, 88, T)`` in :data:`~xairepro.pianist.rolls.CHANNELS` order.
+    Input ``(N, 4, 88, T)`` in :data:`~xairepro.pianist.data.CHANNELS` order.
     """
 
     def __init__(self, n_classes: int, block: str = "basic", layers=(2, 2, 2, 2), width: int = 64,

@@ -20,10 +20,11 @@ from xairepro.common.io import load_arrays, read_csv, save_arrays, write_csv, wr
 from xairepro.common.logs import progress
 from xairepro.common.provenance import stamp
 from xairepro.common.seeding import seed_everything
-from xairepro.pianist import tcav
-from xairepro.pianist.concepts import concept_rolls, list_concepts
-from xairepro.pianist.data import load_table
-from xairepro.pianist.rolls import filter_notes, harmony_notes, normalise, piano_roll
+from xairepro.pianist.data import (
+    concept_rolls, filter_notes, harmony_notes, list_concepts, load_table, normalise, piano_roll,
+)
+from xairepro.pianist.explain import CavSensitivity, KernelOcclusion, LimeRoll, activations, fit_cavs, sign_counts
+from xairepro.pianist.tables import correlations, summarise
 from xairepro.pianist.train import clip_inputs, load_model
 
 log = logging.getLogger(__name__)
@@ -54,18 +55,18 @@ def compute_cavs(model_path: str | Path, data_path: str | Path, voicing_dir: str
         rolls = concept_rolls(files, fps=roll["fps"], clip_seconds=roll["clip_seconds"], transpositions=transpositions,
                               n_inversions=n_inversions, harmony_window=roll["harmony_window"],
                               min_duration=roll["min_duration"])
-        concept_acts.append(tcav.activations(model, rolls, batch_size))
+        concept_acts.append(activations(model, rolls, batch_size))
         log.info("concept %s: %d renderings", name, len(rolls))
     train = table.indices("train")
     rng = np.random.default_rng(seed)
     pool = rng.choice(train, min(len(train), n_random_clips), replace=False)
-    clip_acts = tcav.activations(model, harmony_rolls(table, pool, roll), batch_size)
+    clip_acts = activations(model, harmony_rolls(table, pool, roll), batch_size)
     with torch.no_grad():
         branch = model.branches["harmony"]
         probe = torch.zeros(1, 1, 88, int(round(roll["fps"] * roll["clip_seconds"])))
         layer_shape = branch.layer4(branch.layer3(branch.layer2(branch.layer1(branch.stem(probe))))).shape[1:]
-    fitted = tcav.fit_cavs(concept_acts, clip_acts, n_experiments=n_experiments, n_random_clips=n_random_clips,
-                           positive_fraction=positive_fraction, seed=seed)
+    fitted = fit_cavs(concept_acts, clip_acts, n_experiments=n_experiments, n_random_clips=n_random_clips,
+                      positive_fraction=positive_fraction, seed=seed)
     log.info("CAV dimension %d (harmony layer4 %s); mean CAV accuracy %.3f", fitted["cavs"].shape[-1],
              tuple(layer_shape), float(fitted["cav_accuracy"].mean()))
     arrays = {**fitted, "concepts": np.asarray([name for name, _ in concepts]),
@@ -94,17 +95,18 @@ def compute_sensitivities(model_path: str | Path, data_path: str | Path, cavs_pa
     labels = table.label[idx]
     vectors = np.concatenate([cavs["cavs"].reshape(-1, dim), cavs["random_cavs"]])
     s = np.zeros((len(idx), len(vectors)), np.float32)
+    tcav = CavSensitivity(model, attribution_fn=attribution_fn, multiply_by_inputs=multiply_by_inputs,
+                          ig_steps=ig_steps)
     # clips streamed in chunks: never all held-out rolls at once (the original held ~8 GB)
     chunk = max(batch_size, 10 * batch_size)
     for start in progress(range(0, len(idx), chunk), desc="sensitivities"):
         part = idx[start:start + chunk]
-        s[start:start + chunk] = tcav.sensitivities(model, harmony_rolls(table, part, roll), table.label[part],
-                                                    vectors, batch_size=batch_size, attribution_fn=attribution_fn,
-                                                    multiply_by_inputs=multiply_by_inputs, ig_steps=ig_steps)
+        s[start:start + chunk] = tcav.attribute(harmony_rolls(table, part, roll), target=table.label[part],
+                                                cavs=vectors, batch_size=batch_size)
     concept_s, random_s = s[:, :n_c * n_e].reshape(-1, n_c, n_e), s[:, n_c * n_e:]
     n_p = len(table.performer)
-    counts, magnitude = tcav.sign_counts(concept_s, labels, n_p)
-    r_counts, r_magnitude = tcav.sign_counts(random_s, labels, n_p)
+    counts, magnitude = sign_counts(concept_s, labels, n_p)
+    r_counts, r_magnitude = sign_counts(random_s, labels, n_p)
     rows = [{"performer": table.performer[p], "concept": concepts[c], "experiment": e,
              "sign_count": counts[p, c, e], "magnitude": magnitude[p, c, e],
              "random_sign_count": r_counts[p, e], "random_magnitude": r_magnitude[p, e],
@@ -127,8 +129,8 @@ def summarise_tcav(sign_counts_csv: str | Path, summary_out: str | Path, concept
                    performer_out: str | Path) -> pd.DataFrame:
     """Mean sign counts with Wilcoxon stars, and the two correlation matrices (CSVs)."""
     long = read_csv(sign_counts_csv, required=("performer", "concept", "experiment", "sign_count", "random_sign_count"))
-    summary = tcav.summarise(long)
-    concept_r, performer_r = tcav.correlations(summary)
+    summary = summarise(long)
+    concept_r, performer_r = correlations(summary)
     provenance = stamp("pianist", {"source": Path(sign_counts_csv).name})
     write_csv(summary_out, summary, provenance)
     write_csv(concept_out, concept_r.rename_axis("concept").reset_index(), provenance)
@@ -151,12 +153,13 @@ def compute_kernel_heatmaps(model_path: str | Path, data_path: str | Path, cavs_
     model = load_model(model_path)
     table = load_table(data_path)
     cavs = load_cavs(cavs_path)
+    occlusion = KernelOcclusion(model, roll=roll, kernel=kernel, attribution_fn=attribution_fn,
+                                multiply_by_inputs=multiply_by_inputs)
     arrays: dict[str, np.ndarray] = {"clips": np.asarray(clips), "concepts": cavs["concepts"]}
     for i, name in enumerate(clips):
         k = table.index_of(name)
-        result = tcav.kernel_heatmap(model, table.notes_of(k), int(table.label[k]), cavs["cavs"][:, 0], roll=roll,
-                                     kernel=kernel, batch_size=batch_size, attribution_fn=attribution_fn,
-                                     multiply_by_inputs=multiply_by_inputs)
+        result = occlusion.attribute(table.notes_of(k), target=int(table.label[k]), cavs=cavs["cavs"][:, 0],
+                                     batch_size=batch_size)
         arrays.update({f"map_{i}": result["map"], f"s_orig_{i}": result["s_orig"],
                        f"roll_{i}": harmony_rolls(table, np.array([k]), roll)[0]})
         arrays["pitches"], arrays["times"] = result["pitches"], result["times"]
@@ -173,20 +176,19 @@ def compute_lime(model_path: str | Path, data_path: str | Path, out: str | Path,
     """LIME (``lime_image``, quickshift superpixels) of every held-out clip for the
     baseline; writes the top-``num_features`` positive superpixel mask of the top class,
     the predicted class and its probability (npz). Clips are explained one at a time."""
-    from xairepro.pianist.lime_roll import explain_roll
-
     seed_everything(random_state, threads)
     model = load_model(model_path)
     table = load_table(data_path)
     idx = table.indices(*splits)
+    lime = LimeRoll(model, kernel_width=kernel_width, hide_color=hide_color, distance_metric=distance_metric,
+                    random_state=random_state)
     masks, top, prob = [], [], []
     for i in progress(idx, desc="LIME"):
-        x = clip_inputs(table, np.array([i]), "resnet", roll, random_state)[0, 0]
-        result = explain_roll(model, x, num_samples=num_samples, num_features=num_features, top_labels=top_labels,
-                              batch_size=batch_size, kernel_width=kernel_width, hide_color=hide_color,
-                              distance_metric=distance_metric, random_state=random_state)
+        x = clip_inputs(table, np.array([i]), "resnet", roll, random_state)[:, 0]
+        result = lime.attribute(x, num_samples=num_samples, num_features=num_features, top_labels=top_labels,
+                                batch_size=batch_size)
         masks.append(result["mask"])
         top.append(result["label"])
         prob.append(result["probability"])
-    save_arrays(out, index=idx.astype(np.int64), mask=np.stack(masks).astype(bool),
-                top_label=np.asarray(top, np.int64), probability=np.asarray(prob, np.float32))
+    save_arrays(out, index=idx.astype(np.int64), mask=np.concatenate(masks).astype(bool),
+                top_label=np.concatenate(top).astype(np.int64), probability=np.concatenate(prob).astype(np.float32))

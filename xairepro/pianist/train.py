@@ -23,9 +23,8 @@ from xairepro.common.io import load_torch, write_csv
 from xairepro.common.provenance import stamp
 from xairepro.common.seeding import pick_device, seed_everything
 from xairepro.common.training import fit_and_save, minibatches
-from xairepro.pianist.data import SPLITS, ClipTable, load_table
+from xairepro.pianist.data import SPLITS, ClipTable, augment, load_table, model_input
 from xairepro.pianist.models import build_model
-from xairepro.pianist.rolls import augment, model_input
 
 log = logging.getLogger(__name__)
 
