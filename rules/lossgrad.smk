@@ -2,18 +2,13 @@
 # Chain: generate/download MNIST -> train three heads x seeds -> loss-gradient cache ->
 # occlusion sweep -> aggregate tables -> figures + claims.
 
+
 include: "lossgrad_functions.smk"
 
 
 wildcard_constraints:
     variant="softmax10|softmax2|sigmoid2",
-
-
-localrules:
-    lossgrad_download_mnist,
-    lossgrad_download_jamendo,
-    lossgrad_mnist,
-    lossgrad_svd,
+    mnist_file="(train|t10k)-(images-idx3|labels-idx1)-ubyte",
 
 
 rule lossgrad_generate_mnist:
@@ -21,8 +16,8 @@ rule lossgrad_generate_mnist:
     output:
         data="data/demo/mnist/mnist.npz",
     params:
-        seed=config["lossgrad"]["mnist"]["demo"]["split_seed"],
-        test_fraction=config["lossgrad"]["mnist"]["demo"]["test_fraction"],
+        seed=setting("lossgrad", "mnist", "split_seed", scale="demo"),
+        test_fraction=setting("lossgrad", "mnist", "test_fraction", scale="demo"),
     script:
         "../scripts/lossgrad/generate_mnist.py"
 
@@ -30,10 +25,9 @@ rule lossgrad_generate_mnist:
 rule lossgrad_download_mnist:
     """One MNIST IDX archive from torchvision's mirrors, md5-checked (a local rule)."""
     output:
-        archive="data/paper/mnist/raw/{name}.gz",
-    wildcard_constraints:
-        name="(train|t10k)-(images-idx3|labels-idx1)-ubyte",
+        archive="data/paper/mnist/raw/{mnist_file}.gz",
     retries: 2
+    localrule: True
     script:
         "../scripts/lossgrad/download_mnist.py"
 
@@ -41,10 +35,7 @@ rule lossgrad_download_mnist:
 rule lossgrad_prepare_mnist:
     """The four MNIST IDX files -> the study's mnist.npz (same layout as the demo's)."""
     input:
-        archives=expand(
-            "data/paper/mnist/raw/{name}.gz",
-            name=["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"],
-        ),
+        archives=expand(rules.lossgrad_download_mnist.output.archive, mnist_file=LG_MNIST_FILES),
     output:
         data="data/paper/mnist/mnist.npz",
     script:
@@ -54,18 +45,16 @@ rule lossgrad_prepare_mnist:
 rule lossgrad_train_classifier:
     """Train Net for one head and seed (Adadelta + StepLR), resumable from its checkpoint."""
     input:
-        data="data/{scale}/mnist/mnist.npz",
+        data=LG_MNIST,
     output:
         model="results/{scale}/lossgrad/models/{variant}/seed{seed}.pt",
         metrics="results/{scale}/lossgrad/models/{variant}/seed{seed}.json",
-    params:
-        checkpoint="results/{scale}/lossgrad/checkpoints/{variant}/seed{seed}.pt",
-        train=lambda wc: {
-            key: lg_mnist(wc)[key] for key in ("epochs", "batch_size", "test_batch_size", "lr", "gamma", "arch")
-        },
     threads: job_threads("lossgrad", "mnist")
     resources:
         **job_resources("lossgrad", "mnist"),
+    params:
+        checkpoint="results/{scale}/lossgrad/checkpoints/{variant}/seed{seed}.pt",
+        train=setting("lossgrad", "mnist", keys=LG_MNIST_TRAIN),
     script:
         "../scripts/lossgrad/train_classifier.py"
 
@@ -73,15 +62,15 @@ rule lossgrad_train_classifier:
 rule lossgrad_compute_gradients:
     """Loss gradients dL/dx of every test image, batched: the declared gradient cache."""
     input:
-        data="data/{scale}/mnist/mnist.npz",
-        model="results/{scale}/lossgrad/models/{variant}/seed{seed}.pt",
+        data=LG_MNIST,
+        model=rules.lossgrad_train_classifier.output.model,
     output:
         grads="results/{scale}/lossgrad/gradients/{variant}/seed{seed}.npz",
-    params:
-        internal_batch_size=lambda wc: lg_mnist(wc)["gradient_batch_size"],
     threads: job_threads("lossgrad", "mnist")
     resources:
         **job_resources("lossgrad", "mnist"),
+    params:
+        internal_batch_size=setting("lossgrad", "mnist", "gradient_batch_size"),
     script:
         "../scripts/lossgrad/compute_gradients.py"
 
@@ -89,23 +78,17 @@ rule lossgrad_compute_gradients:
 rule lossgrad_compute_occlusion:
     """Occlusion sweep of one model: methods x replacements x orders x levels."""
     input:
-        data="data/{scale}/mnist/mnist.npz",
-        model="results/{scale}/lossgrad/models/{variant}/seed{seed}.pt",
-        grads="results/{scale}/lossgrad/gradients/{variant}/seed{seed}.npz",
+        data=LG_MNIST,
+        model=rules.lossgrad_train_classifier.output.model,
+        grads=rules.lossgrad_compute_gradients.output.grads,
     output:
         curves="results/{scale}/lossgrad/occlusion/{variant}/seed{seed}.csv",
         signs="results/{scale}/lossgrad/occlusion/{variant}/seed{seed}_signs.csv",
-    params:
-        sweep=lambda wc: {
-            "attribution_methods": lg_mnist(wc)["attribution_method"],
-            "replacement_types": lg_mnist(wc)["replacement_type"],
-            "roar": lg_mnist(wc)["ROAR"],
-            "occlude_levels": lg_mnist(wc)["occlude"],
-            "test_batch_size": lg_mnist(wc)["test_batch_size"],
-        },
     threads: job_threads("lossgrad", "mnist")
     resources:
         **job_resources("lossgrad", "mnist"),
+    params:
+        sweep=lg_sweep("mnist", LG_MNIST_SWEEP),
     script:
         "../scripts/lossgrad/compute_occlusion.py"
 
@@ -113,9 +96,9 @@ rule lossgrad_compute_occlusion:
 rule lossgrad_aggregate_occlusion:
     """All sweeps -> mnist_roar.csv, the sign table, and the clean accuracy of every model."""
     input:
-        curves=lg_per_model("results/{scale}/lossgrad/occlusion/{variant}/seed{seed}.csv"),
-        signs=lg_per_model("results/{scale}/lossgrad/occlusion/{variant}/seed{seed}_signs.csv"),
-        metrics=lg_per_model("results/{scale}/lossgrad/models/{variant}/seed{seed}.json"),
+        curves=per_run(rules.lossgrad_compute_occlusion.output.curves, lg_models),
+        signs=per_run(rules.lossgrad_compute_occlusion.output.signs, lg_models),
+        metrics=per_run(rules.lossgrad_train_classifier.output.metrics, lg_models),
     output:
         roar="results/{scale}/lossgrad/mnist_roar.csv",
         signs="results/{scale}/lossgrad/mnist_sign_table.csv",
@@ -127,7 +110,7 @@ rule lossgrad_aggregate_occlusion:
 rule lossgrad_plot_roar:
     """Accuracy vs occluded pixels, a panel per head x replacement x order."""
     input:
-        roar="results/{scale}/lossgrad/mnist_roar.csv",
+        roar=rules.lossgrad_aggregate_occlusion.output.roar,
     output:
         figure=report(
             "results/{scale}/lossgrad/fig_mnist_roar.png",
@@ -136,9 +119,9 @@ rule lossgrad_plot_roar:
             subcategory="MNIST",
         ),
     params:
-        spread=config["lossgrad"]["plot"]["spread"],
-        panel_width=config["lossgrad"]["plot"]["panel_width"],
-        panel_height=config["lossgrad"]["plot"]["panel_height"],
+        spread=setting("lossgrad", "plot", "spread"),
+        panel_width=setting("lossgrad", "plot", "panel_width"),
+        panel_height=setting("lossgrad", "plot", "panel_height"),
     script:
         "../scripts/lossgrad/plot_roar.py"
 
@@ -146,9 +129,9 @@ rule lossgrad_plot_roar:
 rule lossgrad_plot_examples:
     """Test digits before and after occlusion by each method and order."""
     input:
-        data="data/{scale}/mnist/mnist.npz",
-        model=lg_example_input("model"),
-        grads=lg_example_input("grads"),
+        data=LG_MNIST,
+        model=lg_example(rules.lossgrad_train_classifier.output.model),
+        grads=lg_example(rules.lossgrad_compute_gradients.output.grads),
     output:
         figure=report(
             "results/{scale}/lossgrad/fig_mnist_examples.png",
@@ -157,36 +140,20 @@ rule lossgrad_plot_examples:
             subcategory="MNIST",
         ),
     params:
-        k=config["lossgrad"]["plot"]["example_k"],
-        replacement=config["lossgrad"]["plot"]["example_replacement"],
-        n_examples=config["lossgrad"]["plot"]["n_examples"],
-        methods=lambda wc: lg_mnist(wc)["attribution_method"],
-        orders=lambda wc: lg_mnist(wc)["ROAR"],
+        k=setting("lossgrad", "plot", "example_k"),
+        replacement=setting("lossgrad", "plot", "example_replacement"),
+        n_examples=setting("lossgrad", "plot", "n_examples"),
+        methods=setting("lossgrad", "mnist", "attribution_method"),
+        orders=setting("lossgrad", "mnist", "ROAR"),
     script:
         "../scripts/lossgrad/plot_examples.py"
-
-
-rule lossgrad_write_claims:
-    """The study's claims, measured against planted truth (demo) or the paper (paper)."""
-    input:
-        roar="results/{scale}/lossgrad/mnist_roar.csv",
-        models="results/{scale}/lossgrad/mnist_models.csv",
-        svd_eval="results/{scale}/lossgrad/svd_eval.csv",
-        svd_roar="results/{scale}/lossgrad/svd_roar.csv",
-    output:
-        claims=report("results/{scale}/lossgrad/claims.csv", caption="../report/lossgrad/claims.rst", category="lossgrad"),
-    params:
-        scale="{scale}",
-    script:
-        "../scripts/lossgrad/write_claims.py"
 
 
 rule lossgrad_mnist:
     """Named target of the original's MNIST experiments at the configured scale."""
     input:
         lossgrad_mnist_targets(SCALE),
-
-
+    localrule: True
 
 
 # ----------------------------------------------------------------------------------------
@@ -200,7 +167,7 @@ rule lossgrad_generate_jamendo:
     output:
         corpus=directory("data/demo/jamendo/corpus"),
     params:
-        corpus=config["lossgrad"]["svd"]["demo"]["corpus"],
+        corpus=setting("lossgrad", "svd", "corpus", scale="demo"),
     script:
         "../scripts/lossgrad/generate_jamendo.py"
 
@@ -211,12 +178,13 @@ rule lossgrad_download_jamendo:
     output:
         archive="data/paper/jamendo/jamendo.zip",
         checksum="data/paper/jamendo/jamendo.zip.checksum",
-    params:
-        urls=config["lossgrad"]["svd"]["paper"]["archive_urls"],
-        sha256=config["lossgrad"]["svd"]["paper"]["archive_sha256"],
-        record_api=config["lossgrad"]["svd"]["paper"]["zenodo_record_api"],
-        name=config["lossgrad"]["svd"]["paper"]["archive_name"],
     retries: 2
+    localrule: True
+    params:
+        urls=setting("lossgrad", "svd", "archive_urls", scale="paper"),
+        sha256=setting("lossgrad", "svd", "archive_sha256", scale="paper"),
+        record_api=setting("lossgrad", "svd", "zenodo_record_api", scale="paper"),
+        name=setting("lossgrad", "svd", "archive_name", scale="paper"),
     script:
         "../scripts/lossgrad/download_jamendo.py"
 
@@ -224,8 +192,8 @@ rule lossgrad_download_jamendo:
 rule lossgrad_extract_jamendo:
     """Verify and safely extract the Jamendo archive into the corpus layout."""
     input:
-        archive="data/paper/jamendo/jamendo.zip",
-        checksum="data/paper/jamendo/jamendo.zip.checksum",
+        archive=rules.lossgrad_download_jamendo.output.archive,
+        checksum=rules.lossgrad_download_jamendo.output.checksum,
     output:
         corpus=directory("data/paper/jamendo/corpus"),
     script:
@@ -239,10 +207,9 @@ rule lossgrad_compute_spectrograms:
     output:
         spects="data/{scale}/jamendo/spectrograms.npz",
         znorm="data/{scale}/jamendo/znorm.npz",
-    threads: resource("lossgrad", "svd", "threads")
+    threads: job_threads("lossgrad", "svd")
     resources:
-        mem_mb=resource("lossgrad", "svd", "mem_mb"),
-        runtime=resource("lossgrad", "svd", "runtime"),
+        **lg_cpu_resources("svd"),
     script:
         "../scripts/lossgrad/compute_spectrograms.py"
 
@@ -250,20 +217,17 @@ rule lossgrad_compute_spectrograms:
 rule lossgrad_train_svd:
     """Train SVDNet (SGD Nesterov, lr x0.85 per epoch, soft labels), keep the best validation epoch."""
     input:
-        spects="data/{scale}/jamendo/spectrograms.npz",
-        znorm="data/{scale}/jamendo/znorm.npz",
+        spects=rules.lossgrad_compute_spectrograms.output.spects,
+        znorm=rules.lossgrad_compute_spectrograms.output.znorm,
     output:
         model="results/{scale}/lossgrad/svd/model.pt",
         metrics="results/{scale}/lossgrad/svd/model.json",
-    params:
-        checkpoint="results/{scale}/lossgrad/checkpoints/svd/model.pt",
-        train=lambda wc: {
-            key: lg_svd(wc)[key]
-            for key in ("seed", "epochs", "batches_per_epoch", "batch_size", "lr", "lr_decay", "momentum", "arch", "test_batch_size")
-        },
     threads: job_threads("lossgrad", "svd")
     resources:
         **job_resources("lossgrad", "svd"),
+    params:
+        checkpoint="results/{scale}/lossgrad/checkpoints/svd/model.pt",
+        train=setting("lossgrad", "svd", keys=LG_SVD_TRAIN),
     script:
         "../scripts/lossgrad/train_svd.py"
 
@@ -271,18 +235,18 @@ rule lossgrad_train_svd:
 rule lossgrad_evaluate_svd:
     """Median-filtered predictions, validation-tuned threshold, test AUROC and error: svd_eval.csv."""
     input:
-        spects="data/{scale}/jamendo/spectrograms.npz",
-        znorm="data/{scale}/jamendo/znorm.npz",
-        model="results/{scale}/lossgrad/svd/model.pt",
+        spects=rules.lossgrad_compute_spectrograms.output.spects,
+        znorm=rules.lossgrad_compute_spectrograms.output.znorm,
+        model=rules.lossgrad_train_svd.output.model,
     output:
         table="results/{scale}/lossgrad/svd_eval.csv",
         predictions="results/{scale}/lossgrad/svd/predictions.npz",
-    params:
-        median_filter=lambda wc: lg_svd(wc)["median_filter"],
-        test_batch_size=lambda wc: lg_svd(wc)["test_batch_size"],
     threads: job_threads("lossgrad", "svd")
     resources:
         **job_resources("lossgrad", "svd"),
+    params:
+        median_filter=setting("lossgrad", "svd", "median_filter"),
+        test_batch_size=setting("lossgrad", "svd", "test_batch_size"),
     script:
         "../scripts/lossgrad/evaluate_svd.py"
 
@@ -290,17 +254,17 @@ rule lossgrad_evaluate_svd:
 rule lossgrad_compute_svd_gradients:
     """Loss gradients of every test excerpt, batched: the declared gradient cache."""
     input:
-        spects="data/{scale}/jamendo/spectrograms.npz",
-        znorm="data/{scale}/jamendo/znorm.npz",
-        model="results/{scale}/lossgrad/svd/model.pt",
+        spects=rules.lossgrad_compute_spectrograms.output.spects,
+        znorm=rules.lossgrad_compute_spectrograms.output.znorm,
+        model=rules.lossgrad_train_svd.output.model,
     output:
         grads="results/{scale}/lossgrad/svd/gradients.npz",
-    params:
-        gradient_batch_size=lambda wc: lg_svd(wc)["gradient_batch_size"],
-        frame_step=lambda wc: lg_svd(wc)["occlusion_frame_step"],
     threads: job_threads("lossgrad", "svd")
     resources:
         **job_resources("lossgrad", "svd"),
+    params:
+        gradient_batch_size=setting("lossgrad", "svd", "gradient_batch_size"),
+        frame_step=setting("lossgrad", "svd", "occlusion_frame_step"),
     script:
         "../scripts/lossgrad/compute_svd_gradients.py"
 
@@ -308,27 +272,18 @@ rule lossgrad_compute_svd_gradients:
 rule lossgrad_compute_svd_occlusion:
     """ROAR (order 1) and KAR (order 0) occlusion of spectrogram bins: svd_roar.csv."""
     input:
-        spects="data/{scale}/jamendo/spectrograms.npz",
-        znorm="data/{scale}/jamendo/znorm.npz",
-        model="results/{scale}/lossgrad/svd/model.pt",
-        grads="results/{scale}/lossgrad/svd/gradients.npz",
-        predictions="results/{scale}/lossgrad/svd/predictions.npz",
+        spects=rules.lossgrad_compute_spectrograms.output.spects,
+        znorm=rules.lossgrad_compute_spectrograms.output.znorm,
+        model=rules.lossgrad_train_svd.output.model,
+        grads=rules.lossgrad_compute_svd_gradients.output.grads,
+        predictions=rules.lossgrad_evaluate_svd.output.predictions,
     output:
         table="results/{scale}/lossgrad/svd_roar.csv",
-    params:
-        sweep=lambda wc: {
-            "seed": lg_svd(wc)["seed"],
-            "attribution_methods": lg_svd(wc)["attribution_method"],
-            "replacement_types": lg_svd(wc)["replacement_type"],
-            "roar": lg_svd(wc)["ROAR"],
-            "occlude_levels": lg_svd(wc)["occlude"],
-            "median_filter": lg_svd(wc)["median_filter"],
-            "test_batch_size": lg_svd(wc)["test_batch_size"],
-            "frame_step": lg_svd(wc)["occlusion_frame_step"],
-        },
     threads: job_threads("lossgrad", "svd")
     resources:
         **job_resources("lossgrad", "svd"),
+    params:
+        sweep=lg_sweep("svd", LG_SVD_SWEEP),
     script:
         "../scripts/lossgrad/compute_svd_occlusion.py"
 
@@ -336,7 +291,7 @@ rule lossgrad_compute_svd_occlusion:
 rule lossgrad_plot_svd_roar:
     """Test AUROC and error vs occluded bins, ROAR vs KAR, one line per ranking."""
     input:
-        table="results/{scale}/lossgrad/svd_roar.csv",
+        table=rules.lossgrad_compute_svd_occlusion.output.table,
     output:
         figure=report(
             "results/{scale}/lossgrad/fig_svd_roar.png",
@@ -345,8 +300,8 @@ rule lossgrad_plot_svd_roar:
             subcategory="Singing voice detection",
         ),
     params:
-        panel_width=config["lossgrad"]["plot"]["panel_width"],
-        panel_height=config["lossgrad"]["plot"]["panel_height"],
+        panel_width=setting("lossgrad", "plot", "panel_width"),
+        panel_height=setting("lossgrad", "plot", "panel_height"),
     script:
         "../scripts/lossgrad/plot_svd_roar.py"
 
@@ -355,3 +310,21 @@ rule lossgrad_svd:
     """Named target of the original's singing-voice experiments at the configured scale."""
     input:
         lossgrad_svd_targets(SCALE),
+    localrule: True
+
+
+rule lossgrad_write_claims:
+    """Claims of both halves, measured against planted truth (demo) or the paper (paper)."""
+    input:
+        roar=rules.lossgrad_aggregate_occlusion.output.roar,
+        models=rules.lossgrad_aggregate_occlusion.output.models,
+        svd_eval=rules.lossgrad_evaluate_svd.output.table,
+        svd_roar=rules.lossgrad_compute_svd_occlusion.output.table,
+    output:
+        claims=report(
+            "results/{scale}/lossgrad/claims.csv", caption="../report/lossgrad/claims.rst", category="lossgrad"
+        ),
+    params:
+        scale="{scale}",
+    script:
+        "../scripts/lossgrad/write_claims.py"

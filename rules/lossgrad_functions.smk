@@ -1,53 +1,79 @@
-# Input functions and targets of the lossgrad rules (kept apart from the rules, as the
-# Snakemake linter asks).
+# Input functions, parameters and targets of the lossgrad rules (kept apart from the rules,
+# as the Snakemake linter asks). Every config value is read through setting() (rules/common.smk).
+
+# The MNIST file of a scale: generated (demo) or prepared from the IDX archives (paper).
+LG_MNIST = "data/{scale}/mnist/mnist.npz"
+# The four IDX archives of paper MNIST (torchvision's names).
+LG_MNIST_FILES = (
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+)
+LG_MNIST_TRAIN = ("epochs", "batch_size", "test_batch_size", "lr", "gamma", "arch")
+LG_SVD_TRAIN = (
+    "seed",
+    "epochs",
+    "batches_per_epoch",
+    "batch_size",
+    "lr",
+    "lr_decay",
+    "momentum",
+    "arch",
+    "test_batch_size",
+)
+# Occlusion sweeps: the step function's argument -> the config key it takes.
+LG_SWEEP = {
+    "attribution_methods": "attribution_method",
+    "replacement_types": "replacement_type",
+    "roar": "ROAR",
+    "occlude_levels": "occlude",
+}
+LG_MNIST_SWEEP = {**LG_SWEEP, "test_batch_size": "test_batch_size"}
+LG_SVD_SWEEP = {
+    "seed": "seed",
+    **LG_SWEEP,
+    "median_filter": "median_filter",
+    "test_batch_size": "test_batch_size",
+    "frame_step": "occlusion_frame_step",
+}
 
 
-def lg_mnist(wildcards):
-    return study_cfg("lossgrad", "mnist", wildcards.scale)
+def lg_sweep(part, names):
+    """Params: the occlusion knobs of `lossgrad.<part>`, under the step function's names."""
+
+    def sweep(wildcards):
+        block = setting("lossgrad", part, keys=list(names.values()))(wildcards)
+        return {arg: block[key] for arg, key in names.items()}
+
+    return sweep
 
 
-def lg_variants(scale):
-    cfg = study_cfg("lossgrad", "mnist", scale)
-    return [f"{c['classifier_type']}{c['num_classes']}" for c in cfg["classifiers"]]
+def lg_cpu_resources(part):
+    """`mem_mb` and `runtime` of `lossgrad.<part>`, without its gpu (a CPU-only job)."""
+    return {key: value for key, value in job_resources("lossgrad", part).items() if key != "gpu"}
 
 
-def lg_models(scale):
-    """(variant, seed) of every trained model at a scale."""
-    cfg = study_cfg("lossgrad", "mnist", scale)
-    return [(v, s) for v in lg_variants(scale) for s in cfg["seeds"]]
-
-
-def lg_per_model(pattern):
-    """Input function: ``pattern`` expanded over every trained model of the job's scale."""
-
-    def inputs(wildcards):
-        return [pattern.format(scale=wildcards.scale, variant=v, seed=s) for v, s in lg_models(wildcards.scale)]
-
-    return inputs
+def lg_models(wildcards):
+    """Every trained MNIST model of the job's scale: one run per head (variant) and seed."""
+    cfg = setting("lossgrad", "mnist", scale=wildcards.scale)
+    variants = [f"{c['classifier_type']}{c['num_classes']}" for c in cfg["classifiers"]]
+    return [{"variant": v, "seed": s} for v in variants for s in cfg["seeds"]]
 
 
 def lg_example_model(wildcards):
-    plot = config["lossgrad"]["plot"]
+    """The one model of the examples figure: plot.example_variant at plot.example_seed (or the
+    scale's first seed)."""
+    plot = setting("lossgrad", "plot", scale=wildcards.scale)
     seed = plot["example_seed"]
     if seed is None:
-        seed = lg_mnist(wildcards)["seeds"][0]
-    return {"variant": plot["example_variant"], "seed": seed}
+        seed = setting("lossgrad", "mnist", "seeds", scale=wildcards.scale)[0]
+    return [{"variant": plot["example_variant"], "seed": seed}]
 
 
-def lg_example_input(kind):
-    paths = {
-        "model": "results/{scale}/lossgrad/models/{variant}/seed{seed}.pt",
-        "grads": "results/{scale}/lossgrad/gradients/{variant}/seed{seed}.npz",
-    }
-
-    def inputs(wildcards):
-        return paths[kind].format(scale=wildcards.scale, **lg_example_model(wildcards))
-
-    return inputs
-
-
-def lg_svd(wildcards):
-    return study_cfg("lossgrad", "svd", wildcards.scale)
+def lg_example(pattern):
+    """Input function: `pattern` of the examples figure's model (one path)."""
+    return lambda wildcards: per_run(pattern, lg_example_model)(wildcards)[0]
 
 
 def lossgrad_mnist_targets(scale):

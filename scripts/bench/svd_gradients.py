@@ -5,7 +5,7 @@ Not a workflow rule: run it after the demo (``make bench-svd``) or on any scale'
     python scripts/bench/svd_gradients.py --scale demo --n-excerpts 256 --batch-size 128
 
 Loads the trained SVDNet and the cached spectrograms, then calls
-:func:`xairepro.lossgrad.svd.benchmark_gradients`, which times the batched path of the
+:func:`xairepro.lossgrad.explain.benchmark_gradients`, which times the batched path of the
 gradient rule and a batch-size-1 loop (the original's way) on the same excerpts and model,
 and checks that both give the same gradients. Logs excerpts per second and the speed-up;
 ``--out`` also writes them as JSON.
@@ -16,8 +16,9 @@ import argparse
 from xairepro.common.io import write_json
 from xairepro.common.logs import setup_logging
 from xairepro.common.seeding import seed_everything
-from xairepro.lossgrad.svd import benchmark_gradients, load_svd_model
-from xairepro.lossgrad.svd_features import load_excerpts
+from xairepro.lossgrad.data import load_excerpts
+from xairepro.lossgrad.explain import benchmark_gradients
+from xairepro.lossgrad.train import load_svd_model
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--scale", default="demo", choices=["demo", "paper"])

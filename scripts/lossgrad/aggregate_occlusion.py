@@ -1,6 +1,6 @@
 """Rule lossgrad_aggregate_occlusion: per-model sweeps -> the study's tables.
 
-Calls :func:`xairepro.lossgrad.mnist.aggregate_sweeps`; writes ``mnist_roar.csv``,
+Calls :func:`xairepro.lossgrad.tables.aggregate_sweeps`; writes ``mnist_roar.csv``,
 ``mnist_sign_table.csv`` and ``mnist_models.csv``.
 """
 

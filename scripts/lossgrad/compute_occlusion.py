@@ -1,13 +1,13 @@
 """Rule lossgrad_compute_occlusion: the occlusion sweep of one model.
 
-Calls :func:`xairepro.lossgrad.mnist.occlusion_sweep` and writes its two tables.
+Calls :func:`xairepro.lossgrad.steps.occlusion_sweep` and writes its two tables.
 """
 
 from xairepro.common.io import write_csv
 from xairepro.common.logs import setup_logging
 from xairepro.common.provenance import stamp
 from xairepro.common.smk import snakemake_or_mock
-from xairepro.lossgrad.mnist import occlusion_sweep
+from xairepro.lossgrad.steps import occlusion_sweep
 
 smk = snakemake_or_mock(globals(), "lossgrad_compute_occlusion", scale="demo", variant="sigmoid2", seed="0")
 setup_logging(smk.log[0], smk.config["log_level"])

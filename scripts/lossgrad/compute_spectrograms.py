@@ -1,7 +1,7 @@
 """Rule lossgrad_compute_spectrograms: log-mel spectrograms of a Jamendo-layout corpus.
 
-Calls :func:`xairepro.lossgrad.svd_features.compute_spectrograms` and
-:func:`~xairepro.lossgrad.svd_features.znorm_stats`; writes the spectrogram cache and the
+Calls :func:`xairepro.lossgrad.data.compute_spectrograms` and
+:func:`~xairepro.lossgrad.data.znorm_stats`; writes the spectrogram cache and the
 training set's per-band mean and standard deviation.
 """
 
@@ -10,7 +10,7 @@ import torch
 from xairepro.common.io import save_arrays
 from xairepro.common.logs import setup_logging
 from xairepro.common.smk import snakemake_or_mock
-from xairepro.lossgrad.svd_features import compute_spectrograms, znorm_stats
+from xairepro.lossgrad.data import compute_spectrograms, znorm_stats
 
 smk = snakemake_or_mock(globals(), "lossgrad_compute_spectrograms", scale="demo")
 setup_logging(smk.log[0], smk.config["log_level"])

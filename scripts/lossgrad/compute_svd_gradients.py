@@ -1,11 +1,11 @@
 """Rule lossgrad_compute_svd_gradients: the batched loss-gradient cache of the test excerpts.
 
-Calls :func:`xairepro.lossgrad.svd.compute_svd_gradients` (captum Saliency over the loss).
+Calls :func:`xairepro.lossgrad.steps.compute_svd_gradients` (captum Saliency over the loss).
 """
 
 from xairepro.common.logs import setup_logging
 from xairepro.common.smk import snakemake_or_mock
-from xairepro.lossgrad.svd import compute_svd_gradients
+from xairepro.lossgrad.steps import compute_svd_gradients
 
 smk = snakemake_or_mock(globals(), "lossgrad_compute_svd_gradients", scale="demo")
 setup_logging(smk.log[0], smk.config["log_level"])

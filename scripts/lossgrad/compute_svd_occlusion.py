@@ -1,13 +1,13 @@
 """Rule lossgrad_compute_svd_occlusion: ROAR/KAR occlusion of the test excerpts, ``svd_roar.csv``.
 
-Calls :func:`xairepro.lossgrad.svd.svd_occlusion` on the cached gradients.
+Calls :func:`xairepro.lossgrad.steps.svd_occlusion` on the cached gradients.
 """
 
 from xairepro.common.io import write_csv
 from xairepro.common.logs import setup_logging
 from xairepro.common.provenance import stamp
 from xairepro.common.smk import snakemake_or_mock
-from xairepro.lossgrad.svd import svd_occlusion
+from xairepro.lossgrad.steps import svd_occlusion
 
 smk = snakemake_or_mock(globals(), "lossgrad_compute_svd_occlusion", scale="demo")
 setup_logging(smk.log[0], smk.config["log_level"])

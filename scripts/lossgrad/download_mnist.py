@@ -11,7 +11,7 @@ from xairepro.common.logs import setup_logging
 from xairepro.common.smk import snakemake_or_mock
 from xairepro.lossgrad.data import mnist_resources
 
-smk = snakemake_or_mock(globals(), "lossgrad_download_mnist", name="t10k-labels-idx1-ubyte")
+smk = snakemake_or_mock(globals(), "lossgrad_download_mnist", mnist_file="t10k-labels-idx1-ubyte")
 setup_logging(smk.log[0], smk.config["log_level"])
 resource = mnist_resources()[Path(smk.output.archive).name]
 download(resource["urls"], smk.output.archive, checksum=resource["checksum"])

@@ -1,13 +1,13 @@
 """Rule lossgrad_evaluate_svd: ``svd_eval.csv`` and the clean predictions with their threshold.
 
-Calls :func:`xairepro.lossgrad.svd.evaluate_svd`.
+Calls :func:`xairepro.lossgrad.steps.evaluate_svd`.
 """
 
 from xairepro.common.io import write_csv
 from xairepro.common.logs import setup_logging
 from xairepro.common.provenance import stamp
 from xairepro.common.smk import snakemake_or_mock
-from xairepro.lossgrad.svd import evaluate_svd
+from xairepro.lossgrad.steps import evaluate_svd
 
 smk = snakemake_or_mock(globals(), "lossgrad_evaluate_svd", scale="demo")
 setup_logging(smk.log[0], smk.config["log_level"])

@@ -1,6 +1,6 @@
 """Rule lossgrad_extract_jamendo: verify the Jamendo archive and extract the corpus.
 
-Calls :func:`xairepro.lossgrad.svd_data.extract_jamendo` with the checksum the download
+Calls :func:`xairepro.lossgrad.data.extract_jamendo` with the checksum the download
 rule verified (then :func:`xairepro.common.download.safe_extract`).
 """
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 from xairepro.common.logs import setup_logging
 from xairepro.common.smk import snakemake_or_mock
-from xairepro.lossgrad.svd_data import extract_jamendo
+from xairepro.lossgrad.data import extract_jamendo
 
 smk = snakemake_or_mock(globals(), "lossgrad_extract_jamendo")
 setup_logging(smk.log[0], smk.config["log_level"])

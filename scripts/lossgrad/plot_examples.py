@@ -12,7 +12,7 @@ from xairepro.common.plotting import save_figure, use_style
 from xairepro.common.smk import snakemake_or_mock
 from xairepro.lossgrad.data import load_split
 from xairepro.lossgrad.figures import plot_examples
-from xairepro.lossgrad.mnist import load_model
+from xairepro.lossgrad.train import load_model
 
 smk = snakemake_or_mock(globals(), "lossgrad_plot_examples", scale="demo")
 setup_logging(smk.log[0], smk.config["log_level"])

@@ -1,12 +1,12 @@
 """Rule lossgrad_train_svd: train the singing-voice CNN, keeping the best validation epoch.
 
-Calls :func:`xairepro.lossgrad.svd.train_svd`; resumes from ``params.checkpoint`` when a
+Calls :func:`xairepro.lossgrad.train.train_svd`; resumes from ``params.checkpoint`` when a
 killed run left one.
 """
 
 from xairepro.common.logs import setup_logging
 from xairepro.common.smk import snakemake_or_mock
-from xairepro.lossgrad.svd import train_svd
+from xairepro.lossgrad.train import train_svd
 
 smk = snakemake_or_mock(globals(), "lossgrad_train_svd", scale="demo")
 setup_logging(smk.log[0], smk.config["log_level"])

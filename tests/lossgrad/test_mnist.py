@@ -6,9 +6,10 @@ import pytest
 import torch
 
 from xairepro.common.io import load_arrays, read_json, save_arrays
-from xairepro.lossgrad import mnist
 from xairepro.lossgrad.data import load_split, make_demo_digits
-from xairepro.lossgrad.models import Net
+from xairepro.lossgrad.models import Net, parse_variant, variant_name
+from xairepro.lossgrad.steps import compute_gradients, occlusion_sweep
+from xairepro.lossgrad.train import load_model, train_classifier
 from xairepro.lossgrad.tables import aggregate_sweeps, mnist_claims
 
 ARCH = {"conv1_channels": 4, "conv2_channels": 8, "hidden_units": 32}
@@ -19,11 +20,11 @@ def trained(tmp_path_factory):
     """A sigmoid head trained briefly on the demo digits 0/1, its gradients and sweep."""
     tmp = tmp_path_factory.mktemp("lossgrad")
     save_arrays(tmp / "mnist.npz", **make_demo_digits(seed=0))
-    record = mnist.train_classifier(tmp / "mnist.npz", tmp / "m.pt", tmp / "m.json", tmp / "ckpt.pt",
-                                    classifier_type="sigmoid", num_classes=2, seed=0, epochs=2, batch_size=64,
-                                    test_batch_size=100, lr=1.0, gamma=0.7, arch=ARCH)
-    mnist.compute_gradients(tmp / "mnist.npz", tmp / "m.pt", tmp / "g.npz", internal_batch_size=37)
-    curves, signs = mnist.occlusion_sweep(
+    record = train_classifier(tmp / "mnist.npz", tmp / "m.pt", tmp / "m.json", tmp / "ckpt.pt",
+                              classifier_type="sigmoid", num_classes=2, seed=0, epochs=2, batch_size=64,
+                              test_batch_size=100, lr=1.0, gamma=0.7, arch=ARCH)
+    compute_gradients(tmp / "mnist.npz", tmp / "m.pt", tmp / "g.npz", internal_batch_size=37)
+    curves, signs = occlusion_sweep(
         tmp / "mnist.npz", tmp / "m.pt", tmp / "g.npz", variant="sigmoid2", seed=0,
         attribution_methods=["abs_grad", "grad_orig", "grad_inp", "random"],
         replacement_types=["mean", "image_min", "image_max"], roar=[1, 0], occlude_levels=[78, 392, 784],
@@ -32,10 +33,10 @@ def trained(tmp_path_factory):
 
 
 def test_parse_variant_round_trips():
-    assert mnist.parse_variant("sigmoid2") == ("sigmoid", 2)
-    assert mnist.variant_name(*mnist.parse_variant("softmax10")) == "softmax10"
+    assert parse_variant("sigmoid2") == ("sigmoid", 2)
+    assert variant_name(*parse_variant("softmax10")) == "softmax10"
     with pytest.raises(ValueError):
-        mnist.parse_variant("sigmoid10")
+        parse_variant("sigmoid10")
 
 
 def test_sigmoid_head_is_binary_only():
@@ -54,7 +55,7 @@ def test_training_learns_and_removes_its_checkpoint(trained):
 
 def test_model_file_rebuilds_the_same_network(trained):
     tmp, record, _, _ = trained
-    model = mnist.load_model(tmp / "m.pt")
+    model = load_model(tmp / "m.pt")
     x, y = load_split(tmp / "mnist.npz", "test", 2)
     with torch.no_grad():
         accuracy = (torch.round(model(x)).long() == y).float().mean().item()
@@ -64,7 +65,7 @@ def test_model_file_rebuilds_the_same_network(trained):
 def test_gradient_cache_matches_a_fresh_per_sample_gradient(trained):
     tmp, _, _, _ = trained
     cache = load_arrays(tmp / "g.npz")
-    model = mnist.load_model(tmp / "m.pt")
+    model = load_model(tmp / "m.pt")
     x, y = load_split(tmp / "mnist.npz", "test", 2)
     i = 5
     xi = x[i : i + 1].clone().requires_grad_(True)
@@ -75,7 +76,7 @@ def test_gradient_cache_matches_a_fresh_per_sample_gradient(trained):
 
 def test_gradient_cache_does_not_depend_on_batch_size(trained, tmp_path):
     tmp, _, _, _ = trained
-    mnist.compute_gradients(tmp / "mnist.npz", tmp / "m.pt", tmp_path / "one.npz", internal_batch_size=1)
+    compute_gradients(tmp / "mnist.npz", tmp / "m.pt", tmp_path / "one.npz", internal_batch_size=1)
     np.testing.assert_allclose(load_arrays(tmp_path / "one.npz")["grads"], load_arrays(tmp / "g.npz")["grads"],
                                rtol=1e-4, atol=1e-8)
 

@@ -10,9 +10,15 @@ import soundfile as sf
 import torch
 
 from xairepro.common.errors import InputError, XaiReproError
-from xairepro.lossgrad.svd import svd_gradients
-from xairepro.lossgrad.svd_data import (
+from xairepro.lossgrad.data import (
+    BLOCKLEN,
+    FPS,
+    HOP,
+    MEL_BANDS,
     SAMPLE_RATE,
+    ExcerptSet,
+    LogMel,
+    compute_spectrograms,
     extract_jamendo,
     frame_labels,
     generate_song,
@@ -21,8 +27,8 @@ from xairepro.lossgrad.svd_data import (
     write_demo_corpus,
     write_lab,
 )
-from xairepro.lossgrad.svd_features import BLOCKLEN, FPS, HOP, MEL_BANDS, ExcerptSet, LogMel, compute_spectrograms
-from xairepro.lossgrad.svd_model import PAPER_ARCH, SVDNet, soft_targets
+from xairepro.lossgrad.explain import SVDLossGradient
+from xairepro.lossgrad.models import PAPER_ARCH, SVDNet, soft_targets
 
 TINY_ARCH = {"conv1": 2, "conv2": 2, "conv3": 3, "conv4": 2, "fc1": 4, "fc2": 3}
 
@@ -60,10 +66,10 @@ def test_generated_voice_sounds_exactly_where_the_labels_say_sing():
 
 def test_generated_voice_has_vibrato():
     """A sung stretch alone: its strongest partial's frequency wobbles at 5-7 Hz."""
-    from xairepro.lossgrad import svd_data
+    from xairepro.lossgrad import data
 
     rng = np.random.default_rng(0)
-    voice = svd_data._voice(rng, 2 * SAMPLE_RATE, SAMPLE_RATE)
+    voice = data._voice(rng, 2 * SAMPLE_RATE, SAMPLE_RATE)
     spectrum = np.abs(np.fft.rfft(voice * np.hanning(len(voice))))
     peak = np.argmax(spectrum)
     # a vibrato of 2-4 % spreads the partial over many 0.5 Hz bins instead of one
@@ -164,8 +170,9 @@ def test_batched_loss_gradients_equal_the_per_excerpt_reference():
     excerpts = ExcerptSet(spect, np.array([0, 12, 30]), spect.mean(0), spect.std(0))
     labels = (rng.random(30) > 0.5).astype(np.float32)
     model = SVDNet(**TINY_ARCH).eval()
-    batched = svd_gradients(model, excerpts, labels, batch_size=8)
-    reference = svd_gradients(model, excerpts, labels, batch_size=1)
+    explainer = SVDLossGradient(model)
+    batched = explainer.attribute(excerpts, target=labels, internal_batch_size=8)
+    reference = explainer.attribute(excerpts, target=labels, internal_batch_size=1)
     assert batched.shape == (30, BLOCKLEN, MEL_BANDS)
     np.testing.assert_allclose(batched, reference, rtol=1e-4, atol=1e-9)
     # and the reference is autograd of that excerpt's own BCE
@@ -207,7 +214,7 @@ def test_paper_archive_is_verified_against_the_checksum_the_record_publishes(tmp
     import json
 
     from xairepro.common.download import file_digest
-    from xairepro.lossgrad.svd_data import fetch_jamendo
+    from xairepro.lossgrad.data import fetch_jamendo
 
     source = tmp_path / "jamando.zip"
     with zipfile.ZipFile(source, "w") as zf:

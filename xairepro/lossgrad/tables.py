@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from xairepro.common.claims import Claims
 from xairepro.common.io import read_csv, read_json
 from xairepro.metrics.curves import SIGNS
 
@@ -42,26 +43,22 @@ def mnist_claims(roar: pd.DataFrame, models: pd.DataFrame, scale: str) -> pd.Dat
     paper scale) on the mean test loss and accuracy over seeds, with random occlusion as
     the control; plus the invariants (k=0 is clean, random ignores order).
     """
-    rows = []
+    claims = Claims(digits=6)
     clean = roar[roar.k == 0]
     k_min = int(roar.loc[roar.k > 0, "k"].min())
-
-    def add(claim, metric, value, expected, tolerance, passed):
-        rows.append({"claim": claim, "metric": metric, "value": round(float(value), 6), "expected": expected,
-                     "tolerance": tolerance, "pass": bool(passed)})
 
     keys = ["variant", "seed"]
     reference = models.set_index(keys)["test_accuracy"]
     k0 = clean.set_index(keys)["accuracy"]
     k0_gap = float((k0 - reference.reindex(k0.index)).abs().max())
-    add("k=0 occlusion leaves accuracy unchanged (every method, replacement, order)",
-        "max |acc(k=0) - clean acc|", k0_gap, "0", 1e-9, k0_gap <= 1e-9)
+    claims.add("k=0 occlusion leaves accuracy unchanged (every method, replacement, order)",
+               "max |acc(k=0) - clean acc|", k0_gap, "0", 1e-9, k0_gap <= 1e-9)
 
     min_clean = 0.9 if scale == "demo" else 0.98
     for variant, group in models.groupby("variant"):
         acc = group["test_accuracy"].mean()
-        add(f"{variant}: classifier is accurate before occlusion", "mean clean test accuracy", acc,
-            f">= {min_clean}", 0, acc >= min_clean)
+        claims.add(f"{variant}: classifier is accurate before occlusion", "mean clean test accuracy", acc,
+                   f">= {min_clean}", 0, acc >= min_clean)
 
     def change(metric, method, replacement, order):
         sel = roar[(roar.method == method) & (roar.replacement == replacement) & (roar.order == order)]
@@ -72,21 +69,21 @@ def mnist_claims(roar: pd.DataFrame, models: pd.DataFrame, scale: str) -> pd.Dat
     for replacement, order in (("mean", 1), ("image_min", 1), ("image_max", 0)):
         condition = f"grad_orig, ROAR={order}, {replacement}, k={k_min}"
         for variant, value in change("loss", "grad_orig", replacement, order).items():
-            add(f"{variant}: loss-gradient occlusion lowers the test loss ({condition})",
-                "loss(occluded) - loss(clean)", value, "< 0", 0, value < 0)
+            claims.add(f"{variant}: loss-gradient occlusion lowers the test loss ({condition})",
+                       "loss(occluded) - loss(clean)", value, "< 0", 0, value < 0)
         for variant, value in change("accuracy", "grad_orig", replacement, order).items():
-            add(f"{variant}: loss-gradient occlusion does not lower accuracy ({condition})",
-                "acc(occluded) - acc(clean)", value, ">= 0", 0.01, value >= -0.01)
+            claims.add(f"{variant}: loss-gradient occlusion does not lower accuracy ({condition})",
+                       "acc(occluded) - acc(clean)", value, ">= 0", 0.01, value >= -0.01)
     for variant, value in change("loss", "random", "mean", 1).items():
-        add(f"{variant}: random occlusion raises the test loss (control, mean, k={k_min})",
-            "loss(occluded) - loss(clean)", value, "> 0", 0, value > 0)
+        claims.add(f"{variant}: random occlusion raises the test loss (control, mean, k={k_min})",
+                   "loss(occluded) - loss(clean)", value, "> 0", 0, value > 0)
     random = roar[(roar.method == "random") & (roar.k > 0)]
     by_order = random.groupby(["variant", "replacement", "k", "order"])["accuracy"].mean().unstack("order")
     if {0, 1} <= set(by_order.columns):
         gap = float((by_order[1] - by_order[0]).abs().mean())
-        add("random ranking: ROAR=1 and ROAR=0 agree within noise", "mean |acc(ROAR=1) - acc(ROAR=0)|",
-            gap, "0", 0.05, gap <= 0.05)
-    return pd.DataFrame(rows)
+        claims.add("random ranking: ROAR=1 and ROAR=0 agree within noise", "mean |acc(ROAR=1) - acc(ROAR=0)|",
+                   gap, "0", 0.05, gap <= 0.05)
+    return claims.frame()
 
 
 def svd_claims(evaluation: pd.DataFrame, roar: pd.DataFrame, scale: str) -> pd.DataFrame:
@@ -103,19 +100,15 @@ def svd_claims(evaluation: pd.DataFrame, roar: pd.DataFrame, scale: str) -> pd.D
     * the sanity check of a ranking: removing the top |g| bins hurts AUROC more than
       removing random ones (mean over occlusion levels).
     """
-    rows = []
-
-    def add(claim, metric, value, expected, tolerance, passed):
-        rows.append({"claim": claim, "metric": metric, "value": round(float(value), 6), "expected": expected,
-                     "tolerance": tolerance, "pass": bool(passed)})
+    claims = Claims(digits=6)
 
     test = evaluation.set_index("split").loc["test"]
     min_auroc = 0.8 if scale == "demo" else 0.9
-    add("svd: the detector finds the singing voice before occlusion", "test AUROC (median-filtered)",
-        test["auroc"], f">= {min_auroc}", 0, test["auroc"] >= min_auroc)
+    claims.add("svd: the detector finds the singing voice before occlusion", "test AUROC (median-filtered)",
+               test["auroc"], f">= {min_auroc}", 0, test["auroc"] >= min_auroc)
     gap = float(roar.loc[roar.k == 0, "max_abs_diff_clean"].max())
-    add("svd: k=0 occlusion reproduces the clean predictions (every method, replacement, order)",
-        "max |p(k=0) - p(clean)|", gap, "0", 1e-6, gap <= 1e-6)
+    claims.add("svd: k=0 occlusion reproduces the clean predictions (every method, replacement, order)",
+               "max |p(k=0) - p(clean)|", gap, "0", 1e-6, gap <= 1e-6)
 
     k_min = int(roar.loc[roar.k > 0, "k"].min())
     mean_roar = roar[(roar.replacement == "mean") & (roar.order == 1)]
@@ -126,19 +119,20 @@ def svd_claims(evaluation: pd.DataFrame, roar: pd.DataFrame, scale: str) -> pd.D
 
     orig, rand = change("loss", "grad_orig"), change("loss", "random")
     if orig is not None:
-        add(f"svd: loss-gradient occlusion lowers the test loss (grad_orig, ROAR=1, mean, k={k_min})",
-            "loss(occluded) - loss(clean)", orig, "< 0", 0, orig < 0)
+        claims.add(f"svd: loss-gradient occlusion lowers the test loss (grad_orig, ROAR=1, mean, k={k_min})",
+                   "loss(occluded) - loss(clean)", orig, "< 0", 0, orig < 0)
     if orig is not None and rand is not None:
-        add(f"svd: ... by more than random occlusion of as many bins (mean, k={k_min})",
-            "loss change(grad_orig) - loss change(random)", orig - rand, "< 0", 0, orig - rand < 0)
+        claims.add(f"svd: ... by more than random occlusion of as many bins (mean, k={k_min})",
+                   "loss change(grad_orig) - loss change(random)", orig - rand, "< 0", 0, orig - rand < 0)
     for metric in ("loss", "error"):
         value = change(metric, "grad_inp")
         if value is not None:
-            add(f"svd: occluding the top g*x bins improves the test {metric} (grad_inp, ROAR=1, mean, k={k_min})",
-                f"{metric}(occluded) - {metric}(clean)", value, "< 0", 0, value < 0)
+            claims.add(f"svd: occluding the top g*x bins improves the test {metric} "
+                       f"(grad_inp, ROAR=1, mean, k={k_min})",
+                       f"{metric}(occluded) - {metric}(clean)", value, "< 0", 0, value < 0)
     curve = mean_roar[mean_roar.k > 0].groupby("method")["auroc"].mean()
     if {"abs_grad", "random"} <= set(curve.index):
         value = float(curve["random"] - curve["abs_grad"])
-        add("svd: removing the top |g| bins lowers AUROC more than random bins (ROAR=1, mean, all k)",
-            "mean AUROC(random) - mean AUROC(abs_grad)", value, "> 0", 0, value > 0)
-    return pd.DataFrame(rows)
+        claims.add("svd: removing the top |g| bins lowers AUROC more than random bins (ROAR=1, mean, all k)",
+                   "mean AUROC(random) - mean AUROC(abs_grad)", value, "> 0", 0, value > 0)
+    return claims.frame()
