@@ -1,61 +1,89 @@
 # Input functions and targets of the esc50 rules (kept apart from the rules, as the
-# Snakemake linter asks).
+# Snakemake linter asks). Every config value is read through setting() (rules/common.smk).
+
+# The ESC-50-format folder, generated (demo) or downloaded (paper).
+ESC50_META = "data/{scale}/esc50/meta/esc50.csv"
+ESC50_AUDIO = "data/{scale}/esc50/audio"
+ESC50_METHODS = ("piq", "l2i", "amt")
+# The demo generator's arguments.
+ESC50_GENERATOR = ("n_classes", "clips_per_fold", "sample_rate", "noise_level", "seed")
+# The hyper-parameters of each trainer: its config block less archs and resources.
+ESC50_PIQ = (
+    "seed",
+    "K",
+    "shared_keys",
+    "number_of_epochs",
+    "batch_size",
+    "lr",
+    "mask_th",
+    "rec_loss_coef",
+    "overlap_mix",
+)
+ESC50_NMF = ("seed", "K", "number_of_epochs", "batch_size", "lr")
+ESC50_L2I = ("seed", "K", "number_of_epochs", "batch_size", "lr", "alpha", "beta", "relevance_th")
+ESC50_PLOT = ("n_clips", "panel_width", "panel_height")
 
 
-def esc50_cfg(part, wildcards):
-    return study_cfg("esc50", part, wildcards.scale)
+def esc50_classifier(wildcards):
+    """The hyper-parameters of the job's classifier: `classify.<arch>`."""
+    return setting("esc50", "classify", wildcards.arch)(wildcards)
 
 
-def esc50_hparams(part):
-    """Input function: the hyper-parameters of one part (its config block minus archs and resources)."""
-
-    def params(wildcards):
-        return {k: v for k, v in esc50_cfg(part, wildcards).items() if k not in ("archs", "resources")}
-
-    return params
+def esc50_folds(wildcards):
+    """Train, validation and test folds of the recipe (recorded with every trained model)."""
+    cfg = setting("esc50", "classify", keys=("train_folds", "valid_folds", "test_folds"))(wildcards)
+    return {"train": cfg["train_folds"], "valid": cfg["valid_folds"], "test": cfg["test_folds"]}
 
 
 def esc50_classifier_inputs(wildcards):
     """The data, and with test_only the SpeechBrain checkpoints of the classifier to import."""
-    cfg = esc50_cfg("classify", wildcards)
-    inputs = {"meta": f"data/{wildcards.scale}/esc50/meta/esc50.csv", "audio": f"data/{wildcards.scale}/esc50/audio"}
+    inputs = {"meta": ESC50_META, "audio": ESC50_AUDIO}
+    cfg = setting("esc50", "classify", keys=("test_only", "pretrained_dir"))(wildcards)
     if cfg["test_only"]:
         inputs["embedding_ckpt"] = f"{cfg['pretrained_dir']}/{wildcards.arch}/embedding_model.ckpt"
         inputs["classifier_ckpt"] = f"{cfg['pretrained_dir']}/{wildcards.arch}/classifier.ckpt"
     return inputs
 
 
-def esc50_folds(wildcards):
-    cfg = esc50_cfg("classify", wildcards)
-    return {"train": cfg["train_folds"], "valid": cfg["valid_folds"], "test": cfg["test_folds"]}
+def esc50_interpreter_inputs(wildcards):
+    """Classifier, interpreter weights (PIQ, L2I) and NMF dictionary (L2I) of one interpretation."""
+    inputs = {"meta": ESC50_META, "classifier": rules.esc50_train_classifier.output.model}
+    if wildcards.method == "piq":
+        inputs["model"] = rules.esc50_train_piq.output.model
+    if wildcards.method == "l2i":
+        inputs["model"] = rules.esc50_train_l2i.output.model
+        inputs["nmf"] = rules.esc50_train_nmf.output.model
+    return inputs
 
 
 def esc50_interpretations(scale):
     """(method, arch) pairs of the interpretation table at one scale."""
-    pairs = [("piq", a) for a in study_cfg("esc50", "piq", scale)["archs"]]
-    pairs += [("l2i", a) for a in study_cfg("esc50", "l2i", scale)["archs"]]
-    pairs += [("amt", a) for a in study_cfg("esc50", "amt", scale)["archs"]]
-    return pairs
+    return [(m, a) for m in ESC50_METHODS for a in setting("esc50", m, "archs", scale=scale)]
 
 
-def esc50_interpreter_inputs(wildcards):
-    """Classifier, interpreter weights and (L2I) NMF dictionary of one interpretation."""
-    base = f"results/{wildcards.scale}/esc50"
-    inputs = {
-        "meta": f"data/{wildcards.scale}/esc50/meta/esc50.csv",
-        "classifier": f"{base}/classifier/{wildcards.arch}.pt",
-    }
-    if wildcards.method in ("piq", "l2i"):
-        inputs["model"] = f"{base}/{wildcards.method}/{wildcards.arch}.pt"
-    if wildcards.method == "l2i":
-        inputs["nmf"] = f"{base}/nmf/{wildcards.arch}.pt"
-    return inputs
+def esc50_has_overlap(scale):
+    """The overlap test runs PIQ on conv2d: only where PIQ interprets conv2d."""
+    return "conv2d" in setting("esc50", "piq", "archs", scale=scale)
 
 
+# Per-run wildcard values, for per_run().
+def esc50_classifier_runs(wildcards):
+    return [{"arch": a} for a in setting("esc50", "classify", "archs")(wildcards)]
+
+
+def esc50_interpretation_runs(wildcards):
+    return [{"method": m, "arch": a} for m, a in esc50_interpretations(wildcards.scale)]
+
+
+def esc50_overlap_runs(wildcards):
+    return [{}] if esc50_has_overlap(wildcards.scale) else []
+
+
+# Targets.
 def esc50_classify_targets(scale):
     base = f"results/{scale}/esc50"
     return [f"{base}/accuracy_table.csv"] + [
-        f"{base}/classifier/{a}.json" for a in study_cfg("esc50", "classify", scale)["archs"]
+        f"{base}/classifier/{a}.json" for a in setting("esc50", "classify", "archs", scale=scale)
     ]
 
 
@@ -69,11 +97,14 @@ def esc50_method_targets(scale, method):
     ]
 
 
+def esc50_overlap_targets(scale):
+    base = f"results/{scale}/esc50"
+    return [f"{base}/overlap.csv", f"{base}/fig_overlap.png"] if esc50_has_overlap(scale) else []
+
+
 def esc50_targets(scale):
     base = f"results/{scale}/esc50"
     targets = esc50_classify_targets(scale) + [f"{base}/interpretation_table.csv", f"{base}/claims.csv"]
-    for method in ("piq", "l2i", "amt"):
+    for method in ESC50_METHODS:
         targets += esc50_method_targets(scale, method)
-    if "conv2d" in study_cfg("esc50", "piq", scale)["archs"]:
-        targets += [f"{base}/overlap.csv", f"{base}/fig_overlap.png"]
-    return targets
+    return targets + esc50_overlap_targets(scale)

@@ -9,6 +9,6 @@ from xairepro.common.logs import setup_logging
 from xairepro.common.smk import snakemake_or_mock
 from xairepro.esc50.data import fetch_paper_dataset
 
-smk = snakemake_or_mock(globals(), "esc50_download_data", scale="paper")
+smk = snakemake_or_mock(globals(), "esc50_download_data")
 setup_logging(smk.log[0], smk.config["log_level"])
 fetch_paper_dataset(smk.output.archive, Path(smk.output.meta).parent.parent, smk.params.url, smk.params.checksum)

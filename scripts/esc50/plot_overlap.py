@@ -10,5 +10,5 @@ from xairepro.esc50.figures import plot_overlap
 
 smk = snakemake_or_mock(globals(), "esc50_plot_overlap", scale="demo")
 setup_logging(smk.log[0], smk.config["log_level"])
-plot_overlap(load_arrays(smk.input.arrays), smk.output.figure, n_clips=smk.params.n_clips,
-             panel_size=(smk.params.panel_width, smk.params.panel_height))
+plot_overlap(load_arrays(smk.input.arrays), smk.output.figure, n_clips=smk.params.plot["n_clips"],
+             panel_size=(smk.params.plot["panel_width"], smk.params.plot["panel_height"]))

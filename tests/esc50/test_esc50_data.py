@@ -10,9 +10,10 @@ import torch
 
 from xairepro.common.errors import ConfigError, InputError
 from xairepro.esc50.data import (
-    check_esc50_archive, extract_archive, fetch_paper_dataset, load_clip, load_split, read_meta, read_planted, write_demo_dataset,
+    N_BINS, check_esc50_archive, extract_archive, fetch_paper_dataset, load_clip, load_split, log_spectrogram,
+    planted_mask, read_meta, read_planted, resynthesise, write_demo_dataset,
 )
-from xairepro.esc50.features import N_BINS, LogMel, log_spectrogram, planted_mask, resynthesise, to_image
+from xairepro.esc50.models import LogMel, to_image
 
 
 @pytest.fixture(scope="module")

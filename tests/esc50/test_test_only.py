@@ -6,8 +6,9 @@ from speechbrain.lobes.models.ECAPA_TDNN import Classifier
 from speechbrain.lobes.models.PIQ import Conv2dEncoder_v2
 
 from xairepro.common.io import read_json
-from xairepro.esc50.data import write_demo_dataset
-from xairepro.esc50.train import import_speechbrain_classifier, load_classifier, load_features
+from xairepro.esc50.data import load_features, write_demo_dataset
+from xairepro.esc50.models import load_classifier
+from xairepro.esc50.train import import_speechbrain_classifier
 
 FOLDS = {"train": [1, 2, 3], "valid": [4], "test": [5]}
 CFG = {"sample_rate": 16000, "emb_dim": 4, "lin_neurons": 8}

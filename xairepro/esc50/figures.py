@@ -1,4 +1,4 @@
-"""Figures and interpretation audio of the esc50 study."""
+"""Figures of the esc50 study."""
 
 from __future__ import annotations
 
@@ -6,13 +6,8 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
-import soundfile as sf
-import torch
 
-from xairepro.common.io import atomic_path
 from xairepro.common.plotting import save_figure, use_style
-from xairepro.esc50.data import load_clip
-from xairepro.esc50.features import log_spectrogram, resynthesise
 
 
 def _show(ax, image: np.ndarray, title: str, vmax: float | None = None) -> None:
@@ -62,21 +57,3 @@ def plot_overlap(arrays: dict[str, np.ndarray], path: str | Path, n_clips: int =
         _show_own_scale(axes[i, 4], arrays["interpretations"][i], "interpretation")
     fig.suptitle("PIQ overlap test")
     save_figure(fig, path)
-
-
-def write_interpretation_audio(arrays: dict[str, np.ndarray], data_root: str | Path, sample_rate: int,
-                               folder: str | Path) -> list[Path]:
-    """One WAV per clip: the interpretation's magnitude with the original clip's phase (inverse STFT)."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    names = [str(n) for n in arrays["names"]]
-    waves = torch.from_numpy(np.stack([load_clip(Path(data_root) / "audio" / n, sample_rate) for n in names]))
-    _, phase = log_spectrogram(waves, sample_rate)
-    audio = resynthesise(torch.from_numpy(arrays["interpretations"]), phase, sample_rate, waves.shape[1]).numpy()
-    written = []
-    for name, x in zip(names, audio):
-        target = folder / name
-        with atomic_path(target, suffix=".wav") as tmp:
-            sf.write(tmp, (x / (np.abs(x).max() + 1e-8)).astype(np.float32), sample_rate, subtype="PCM_16")
-        written.append(target)
-    return written

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from xairepro.common.claims import Claims
 from xairepro.common.io import read_json
 
 #: The interpret README table (recipe commit afd34230c): fidelity-to-input, faithfulness (mask-in).
@@ -51,11 +52,6 @@ def interpretation_table(clips: list[pd.DataFrame]) -> pd.DataFrame:
     return table
 
 
-def _claim(claim, metric, value, expected, tolerance, passed) -> dict:
-    return {"claim": claim, "metric": metric, "value": value, "expected": expected, "tolerance": tolerance,
-            "pass": bool(passed)}
-
-
 def claims(interpretations: pd.DataFrame, accuracy: pd.DataFrame, overlap: pd.DataFrame | None,
            scale: str) -> pd.DataFrame:
     """Demo: planted-region recovery and fidelity above chance; paper: the published numbers.
@@ -69,36 +65,36 @@ def claims(interpretations: pd.DataFrame, accuracy: pd.DataFrame, overlap: pd.Da
     Paper tolerances: 0.05 absolute on fidelity-to-input, 0.005 on faithfulness, 5 points
     on accuracy (the published numbers are single runs).
     """
-    rows = []
+    table = Claims()
     if scale == "demo":
         if overlap is not None:
             frac = float((overlap["ratio"] > 1).mean())
-            rows.append(_claim("overlap test: PIQ mask denser on the source's planted region than on the noise's",
-                               "fraction of mixtures with ratio > 1", frac, "> 0.5", None, frac > 0.5))
+            table.add("overlap test: PIQ mask denser on the source's planted region than on the noise's",
+                      "fraction of mixtures with ratio > 1", frac, "> 0.5", None, frac > 0.5)
         for r in interpretations.itertuples():
             if r.method == "piq" and "planted_ratio" in interpretations:
-                rows.append(_claim(f"{r.method} ({r.arch}) mask concentrates on the planted region",
-                                   "mean in-box / out-of-box mask", r.planted_ratio, "> 1", None, r.planted_ratio > 1))
+                table.add(f"{r.method} ({r.arch}) mask concentrates on the planted region",
+                          "mean in-box / out-of-box mask", r.planted_ratio, "> 1", None, r.planted_ratio > 1)
             if r.method in CLAIMED_METHODS:
-                rows.append(_claim(f"{r.method} ({r.arch}) fidelity-to-input above chance", "fidelity_to_input (mask-in)",
-                                   r.fidelity_to_input, f"> {r.chance_fidelity:.3f}", None,
-                                   r.fidelity_to_input > r.chance_fidelity))
+                table.add(f"{r.method} ({r.arch}) fidelity-to-input above chance", "fidelity_to_input (mask-in)",
+                          r.fidelity_to_input, f"> {r.chance_fidelity:.3f}", None,
+                          r.fidelity_to_input > r.chance_fidelity)
         for r in accuracy.itertuples():
             chance = 100.0 * float(interpretations["chance_fidelity"].iloc[0]) if len(interpretations) else 0.0
-            rows.append(_claim(f"{r.arch} classifier above chance on the synthetic classes", "test accuracy (%)",
-                               r.test_accuracy, f"> {chance:.1f}", None, r.test_accuracy > chance))
+            table.add(f"{r.arch} classifier above chance on the synthetic classes", "test accuracy (%)",
+                      r.test_accuracy, f"> {chance:.1f}", None, r.test_accuracy > chance)
     else:
         for r in interpretations.itertuples():
             pub = PUBLISHED_INTERPRETATION.get((r.method, r.arch))
             if pub is None:
                 continue
-            rows.append(_claim(f"{r.method}_{r.arch} fidelity-to-input (README table)", "fidelity_to_input",
-                               r.fidelity_to_input, pub[0], 0.05, abs(r.fidelity_to_input - pub[0]) <= 0.05))
-            rows.append(_claim(f"{r.method}_{r.arch} faithfulness (README table, mask-in)", "faithfulness_mask_in",
-                               r.faithfulness_mask_in, pub[1], 0.005, abs(r.faithfulness_mask_in - pub[1]) <= 0.005))
+            table.add(f"{r.method}_{r.arch} fidelity-to-input (README table)", "fidelity_to_input",
+                      r.fidelity_to_input, pub[0], 0.05, abs(r.fidelity_to_input - pub[0]) <= 0.05)
+            table.add(f"{r.method}_{r.arch} faithfulness (README table, mask-in)", "faithfulness_mask_in",
+                      r.faithfulness_mask_in, pub[1], 0.005, abs(r.faithfulness_mask_in - pub[1]) <= 0.005)
         for r in accuracy.itertuples():
             pub = PUBLISHED_ACCURACY.get(r.arch)
             if pub is not None:
-                rows.append(_claim(f"{r.arch} test accuracy (classification recipe)", "test accuracy (%)",
-                                   r.test_accuracy, pub, 5.0, abs(r.test_accuracy - pub) <= 5.0))
-    return pd.DataFrame(rows, columns=["claim", "metric", "value", "expected", "tolerance", "pass"])
+                table.add(f"{r.arch} test accuracy (classification recipe)", "test accuracy (%)",
+                          r.test_accuracy, pub, 5.0, abs(r.test_accuracy - pub) <= 5.0)
+    return table.frame()

@@ -21,44 +21,17 @@ from typing import Any
 import speechbrain as sb
 import torch
 import torch.nn.functional as F
-from speechbrain.lobes.models.L2I import NMFDecoderAudio, NMFEncoder, Psi, PsiOptimized, Theta
-from speechbrain.lobes.models.PIQ import (
-    VectorQuantizedPSI_Audio, VectorQuantizedPSIFocalNet_Audio, VectorQuantizedPSIViT_Audio,
-)
+from speechbrain.lobes.models.L2I import NMFDecoderAudio, NMFEncoder
 
 from xairepro.common.io import load_torch, save_torch, write_json
 from xairepro.common.seeding import seed_everything
 from xairepro.common.training import fit_and_save, minibatches
-from xairepro.esc50.data import load_split, read_meta
-from xairepro.esc50.features import log_spectrogram
-from xairepro.esc50.models import SoundClassifier, aam_loss, build_classifier
+from xairepro.esc50.data import load_features, n_classes_of
+from xairepro.esc50.models import (
+    L2I, SoundClassifier, aam_loss, build_piq, clf_rate, load_classifier, nmf_dictionary,
+)
 
 log = logging.getLogger(__name__)
-
-PIQ_CLASSES = {"conv2d": VectorQuantizedPSI_Audio, "focalnet": VectorQuantizedPSIFocalNet_Audio,
-               "vit": VectorQuantizedPSIViT_Audio}
-
-
-def load_features(root: str | Path, folds: list[int], sample_rate: int, batch: int = 32):
-    """log1p magnitudes X (N, 431, 513), phases, targets (N,), file names of ``folds``."""
-    waves, targets, names = load_split(root, folds, sample_rate)
-    waves_t = torch.from_numpy(waves)
-    parts = [log_spectrogram(w, sample_rate) for w in waves_t.split(batch)]
-    X = torch.cat([p[0] for p in parts])
-    phase = torch.cat([p[1] for p in parts])
-    return X, phase, torch.from_numpy(targets), names
-
-
-def n_classes_of(root: str | Path) -> int:
-    return int(read_meta(root)["target"].max()) + 1
-
-
-def load_classifier(path: str | Path, device: str = "cpu") -> SoundClassifier:
-    """A trained classifier, frozen and in eval mode."""
-    record = load_torch(path)
-    model = build_classifier(record)
-    model.load_state_dict(record["state_dict"])
-    return model.to(device).eval().requires_grad_(False)
 
 
 def train_device() -> str:
@@ -245,11 +218,6 @@ def train_classifier(data_root, model_path, metrics_path, checkpoint_path, *, ar
 
 
 # ----------------------------------------------------------------------------- PIQ
-def build_piq(arch: str, emb_dim: int, n_classes: int, cfg: dict[str, Any]) -> torch.nn.Module:
-    return PIQ_CLASSES[arch](dim=emb_dim, K=cfg["K"], numclasses=n_classes, activate_class_partitioning=True,
-                             shared_keys=cfg["shared_keys"], use_adapter=True, adapter_reduce_dim=True)
-
-
 @torch.no_grad()
 def frozen_outputs(classifier, X: torch.Tensor, batch: int = 16):
     """The frozen classifier's representations and scores of X, computed once (eval mode)."""
@@ -347,10 +315,6 @@ def train_piq(data_root, classifier_path, model_path, metrics_path, checkpoint_p
     return record
 
 
-def clf_rate(classifier_path) -> int:
-    return int(load_torch(classifier_path)["sample_rate"])
-
-
 # ----------------------------------------------------------------------------- NMF + L2I
 def train_nmf(data_root, model_path, metrics_path, checkpoint_path, *, seed: int, threads: int,
               folds: dict[str, list[int]], sample_rate: int, cfg: dict[str, Any]) -> dict[str, Any]:
@@ -373,36 +337,6 @@ def train_nmf(data_root, model_path, metrics_path, checkpoint_path, *, seed: int
                              model_path=model_path, metrics_path=metrics_path,
                              model_meta={"K": cfg["K"], "sample_rate": sample_rate}, generator=gen)
     return record
-
-
-def nmf_dictionary(path: str | Path) -> torch.Tensor:
-    """The non-negative NMF dictionary W (513, K) of a trained NMF model."""
-    state = load_torch(path)["state_dict"]
-    return F.relu(state["decoder.W"])
-
-
-class L2I(torch.nn.Module):
-    """Psi (classifier representations -> NMF activations H (B, K, T)) and Theta (H -> classes)."""
-
-    def __init__(self, arch: str, emb_dim: int, n_classes: int, n_frames: int, cfg: dict[str, Any]):
-        super().__init__()
-        self.arch = arch
-        if arch == "cnn14":
-            if emb_dim < 512:
-                raise ValueError(f"L2I on CNN14 needs emb_dim >= 512 (Psi concatenates the 512-channel block 4 "
-                                 f"with the others compressed to min(emb_dims)); got {emb_dim}")
-            self.psi = Psi(n_comp=cfg["K"], T=n_frames, in_emb_dims=[emb_dim, 1024, 512])
-            t_h = n_frames
-        else:
-            self.psi = PsiOptimized(dim=emb_dim, K=cfg["K"], numclasses=n_classes, use_adapter=False,
-                                    adapter_reduce_dim=False)
-            t_h = 417  # PsiOptimized's decoder gives 417 frames for the (26, 32) conv2d grid
-        self.theta = Theta(n_comp=cfg["K"], T=t_h, num_classes=n_classes)
-
-    def activations(self, reps) -> torch.Tensor:
-        if self.arch == "cnn14":
-            return self.psi(reps)  # (B, K, T)
-        return self.psi(reps)[0].squeeze(1).transpose(1, 2)  # (B, 1, 417, K) -> (B, K, 417)
 
 
 def l2i_objective(model: L2I, W: torch.Tensor, H: torch.Tensor, X: torch.Tensor, scores: torch.Tensor,

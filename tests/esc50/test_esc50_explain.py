@@ -3,9 +3,9 @@
 import pytest
 import torch
 
-from xairepro.esc50.interpret import AMTInterpreter, L2IInterpreter, PIQInterpreter, fit_to, score_masks
-from xairepro.esc50.models import SoundClassifier, aam_loss
-from xairepro.esc50.train import L2I, build_piq, init_codebook, l2i_objective, piq_objective
+from xairepro.esc50.explain import AMTInterpreter, L2IInterpreter, PIQInterpreter, fit_to, score_masks
+from xairepro.esc50.models import L2I, SoundClassifier, aam_loss, build_piq
+from xairepro.esc50.train import init_codebook, l2i_objective, piq_objective
 from xairepro.metrics.interpretation import faithfulness, fidelity_to_input, mask_mass_ratio
 
 CFG = {"emb_dim": 4, "lin_neurons": 8, "n_mels": 48, "depths": [1, 1], "heads": 2}
@@ -53,7 +53,7 @@ def test_piq_mask_is_a_probability_map_of_the_input_shape(conv2d, X):
     psi = build_piq("conv2d", 4, 3, {"K": 6, "shared_keys": 0})
     with torch.no_grad():
         init_codebook(psi, conv2d.representations(X), seed=0)
-    masks, interp = PIQInterpreter(conv2d, psi)(X)
+    masks, interp = PIQInterpreter(conv2d, psi).attribute(X)
     assert masks.shape == interp.shape == X.shape
     assert (masks >= 0).all() and (masks <= 1).all()
     assert (masks[:, 417:] == 0).all()  # the decoder gives 417 frames; the rest is padding
@@ -84,12 +84,12 @@ def test_l2i_keeps_only_relevant_components(conv2d, X):
     W = torch.rand(513, 5)
     interp_all = L2IInterpreter(conv2d, l2i, W, relevance_th=-2.0)
     interp_none = L2IInterpreter(conv2d, l2i, W, relevance_th=1.0)
-    masks, interp = interp_all(X)
+    masks, interp = interp_all.attribute(X)
     assert masks.shape == X.shape and (masks >= 0).all() and (masks <= 1).all()
     with torch.no_grad():
         H = l2i.activations(conv2d.representations(X))
     assert torch.allclose(interp[:, :417], torch.einsum("fk,bkt->btf", W, H), atol=1e-5)
-    assert interp_none(X)[1].sum() == 0  # |r| / max |r| <= 1 for every component
+    assert interp_none.attribute(X)[1].sum() == 0  # |r| / max |r| <= 1 for every component
     loss = l2i_objective(l2i, W, H, X, conv2d(X), 10.0, 0.8)
     assert torch.isfinite(loss)
 
@@ -98,7 +98,7 @@ def test_l2i_keeps_only_relevant_components(conv2d, X):
 def test_amt_keeps_the_top_decile(arch, X):
     torch.manual_seed(0)
     clf = SoundClassifier(arch, 3, 16000, dict(CFG, emb_dim=16)).eval()
-    masks, interp = AMTInterpreter(clf, 0.9)(X[:1])
+    masks, interp = AMTInterpreter(clf, 0.9).attribute(X[:1])
     assert masks.shape == (1, 431, 513)
     assert 0.05 < float(masks.mean()) < 0.2
     assert set(masks.unique().tolist()) <= {0.0, 1.0}
@@ -126,3 +126,17 @@ def test_mask_mass_ratio_prefers_the_masked_region():
     a[:3], b[6:] = 1, 1
     assert mask_mass_ratio(mask, a, b) > 1e6
     assert fit_to(torch.ones(1, 3, 4), 5, 2).shape == (1, 5, 2)
+
+
+def test_attribute_explains_the_prediction_unless_given_a_target(conv2d, X):
+    torch.manual_seed(0)
+    psi = build_piq("conv2d", 4, 3, {"K": 6, "shared_keys": 0})
+    with torch.no_grad():
+        init_codebook(psi, conv2d.representations(X), seed=0)
+        pred = conv2d(X).argmax(1)
+    interpreter = PIQInterpreter(conv2d, psi)
+    masks, _ = interpreter.attribute(X)
+    assert torch.equal(interpreter.attribute(X, target=pred)[0], masks)
+    assert torch.allclose(interpreter.attribute(X, batch=1)[0], masks, atol=1e-6)  # nor do the batches
+    other = interpreter.attribute(X, target=int((pred[0] + 1) % 3))[0]  # one class for every clip
+    assert other.shape == masks.shape and not torch.equal(other[:1], masks[:1])

@@ -1,0 +1,116 @@
+"""The steps of the study that are neither training, tables nor figures, one function per rule's
+computation: the interpretations of the test fold with their per-clip metrics
+(``esc50_compute_interpretations``), the overlap test (``esc50_compute_overlap``) and the
+interpretation audio (``esc50_write_audio``). The scripts write what they return.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import soundfile as sf
+import torch
+
+from xairepro.common.io import atomic_path, load_torch
+from xairepro.esc50.data import load_clip, load_features, load_split, log_spectrogram, planted_masks, resynthesise
+from xairepro.esc50.explain import AMTInterpreter, Interpreter, L2IInterpreter, PIQInterpreter, score_masks
+from xairepro.esc50.models import L2I, build_piq, load_classifier, nmf_dictionary
+from xairepro.metrics.interpretation import mask_mass_ratio
+
+log = logging.getLogger(__name__)
+
+
+def build_interpreter(method: str, classifier_path, model_path=None, nmf_path=None,
+                      cfg: dict[str, Any] | None = None) -> Interpreter:
+    """The interpreter of ``method`` (piq, l2i, amt) on a trained classifier."""
+    cfg = cfg or {}
+    clf = load_classifier(classifier_path)
+    if method == "amt":
+        return AMTInterpreter(clf, cfg["quantile"])
+    record = load_torch(model_path)
+    if method == "piq":
+        psi = build_piq(record["arch"], record["emb_dim"], record["n_classes"], record["cfg"])
+        psi.load_state_dict(record["state_dict"])
+        return PIQInterpreter(clf, psi)
+    l2i = L2I(record["arch"], record["emb_dim"], record["n_classes"], record["n_frames"], record["cfg"])
+    l2i.load_state_dict(record["state_dict"])
+    return L2IInterpreter(clf, l2i, nmf_dictionary(nmf_path), record["cfg"]["relevance_th"])
+
+
+def evaluate_interpreter(interpreter: Interpreter, data_root, folds: list[int], sample_rate: int,
+                         method: str, arch: str) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """Masks and interpretations of the test clips, and one metrics row per clip.
+
+    The rows also hold, on demo data, the mean mask inside the planted box over the mean
+    mask outside it (``planted_ratio``: > 1 when the interpreter finds the planted region)
+    and the fidelity-to-input of the planted box used as the mask (``oracle_fidelity_to_input``).
+    """
+    X, _, y, names = load_features(data_root, folds, sample_rate)
+    masks, interp = interpreter.attribute(X)
+    metrics = score_masks(interpreter.classifier, X, masks)
+    rows = pd.DataFrame({"method": method, "arch": arch, "filename": names, "target": y.numpy(),
+                         **{k: v.numpy() for k, v in metrics.items()}})
+    planted = planted_masks(data_root, names, sample_rate, X.shape[1:])
+    if planted is not None:
+        rows["planted_ratio"] = mask_mass_ratio(masks, planted.float(), (~planted).float()).numpy()
+        # the planted box itself as the mask: the fidelity this classifier allows a perfect interpreter
+        oracle = score_masks(interpreter.classifier, X, planted.float())
+        rows["oracle_fidelity_to_input"] = oracle["fidelity_to_input"].numpy()
+    arrays = {"X": X.numpy(), "masks": masks.numpy(), "interpretations": interp.numpy(),
+              "targets": y.numpy(), "names": np.array(names)}
+    return rows, arrays
+
+
+def overlap_test(interpreter: Interpreter, data_root, folds: list[int], sample_rate: int, mix_weight: float = 0.8):
+    """PIQ on mixtures mix_weight * s1 + (1 - mix_weight) * s2 of test clips of different classes.
+
+    Pairs each test clip s1 with the next test clip s2 of another class. Returns one row per
+    pair (mean mask in the planted box of s1, in that of s2 minus s1's, their ratio) and
+    the arrays of the figure (sources, mixture, mask, interpretation).
+    """
+    waves, y, names = load_split(data_root, folds, sample_rate)
+    partner = np.array([next(j for k in range(1, len(y)) if y[(j := (i + k) % len(y))] != y[i]) for i in range(len(y))])
+    s1, s2 = torch.from_numpy(waves), torch.from_numpy(waves[partner])
+    mix = mix_weight * s1 + (1 - mix_weight) * s2
+    X_mix, _ = log_spectrogram(mix, sample_rate)
+    masks, interp = interpreter.attribute(X_mix)
+    shape = X_mix.shape[1:]
+    p1 = planted_masks(data_root, names, sample_rate, shape)
+    p2 = planted_masks(data_root, [names[j] for j in partner], sample_rate, shape)
+    if p1 is None:  # paper data: no planted boxes, the figure only
+        in1 = in2 = torch.full((len(names),), float("nan"))
+    else:
+        p2_only = p2 & ~p1
+        in1 = (masks * p1).sum((1, 2)) / p1.sum((1, 2)).clamp_min(1)
+        in2 = (masks * p2_only).sum((1, 2)) / p2_only.sum((1, 2)).clamp_min(1)
+    pred = interpreter.classifier(X_mix).argmax(1)
+    rows = pd.DataFrame({"source": names, "noise": [names[j] for j in partner], "target": y,
+                         "prediction_mixture": pred.numpy(), "mask_in_source_region": in1.numpy(),
+                         "mask_in_noise_region": in2.numpy(), "ratio": (in1 / in2.clamp_min(1e-12)).numpy()})
+    X1, _ = log_spectrogram(s1, sample_rate)
+    X2, _ = log_spectrogram(s2, sample_rate)
+    arrays = {"source": X1.numpy(), "noise": X2.numpy(), "mixture": X_mix.numpy(), "masks": masks.numpy(),
+              "interpretations": interp.numpy(), "names": np.array(names)}
+    return rows, arrays
+
+
+def write_interpretation_audio(arrays: dict[str, np.ndarray], data_root: str | Path, sample_rate: int,
+                               folder: str | Path) -> list[Path]:
+    """One WAV per clip: the interpretation's magnitude with the original clip's phase (inverse STFT)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    names = [str(n) for n in arrays["names"]]
+    waves = torch.from_numpy(np.stack([load_clip(Path(data_root) / "audio" / n, sample_rate) for n in names]))
+    _, phase = log_spectrogram(waves, sample_rate)
+    audio = resynthesise(torch.from_numpy(arrays["interpretations"]), phase, sample_rate, waves.shape[1]).numpy()
+    written = []
+    for name, x in zip(names, audio):
+        target = folder / name
+        with atomic_path(target, suffix=".wav") as tmp:
+            sf.write(tmp, (x / (np.abs(x).max() + 1e-8)).astype(np.float32), sample_rate, subtype="PCM_16")
+        written.append(target)
+    return written
