@@ -1,20 +1,6 @@
-# Study interactive: "Explainability Requires Interactivity" (Zieger et al. 2021).
-# Chain: faces (CelebAMask-HQ layout) + flowers (Flowers102 layout) -> ResNet-18 classifiers
-# -> captum heatmaps; faces -> generator (demo: trained here; paper: StyleGAN2-ADA pickle)
-# -> phase 1 latent dataset -> phase 2 latent logistic regressions -> phase 3 projections and
-# canvases -> claims.
-
+# Study interactive: "Explainability Requires Interactivity" (Zieger et al. 2021). Faces + flowers -> ResNet-18
+# classifiers -> captum heatmaps; faces -> generator -> latent dataset, latent models, canvases (phases 1-3) -> claims.
 include: "interactive_functions.smk"
-
-
-
-localrules:
-    interactive_place_celebamask_hq,
-    interactive_place_stylegan2,
-    interactive_download_flowers,
-    interactive_train,
-    interactive_heatmaps,
-    interactive_generative,
 
 
 wildcard_constraints:
@@ -22,6 +8,11 @@ wildcard_constraints:
     attr=r"[A-Za-z0-9_]+",
     eval_attr=r"[A-Za-z0-9_]+",
 
+
+localrules:
+    interactive_place_celebamask_hq,
+    interactive_place_stylegan2,
+    interactive_download_flowers,
 
 
 rule interactive_generate_faces:
@@ -31,7 +22,7 @@ rule interactive_generate_faces:
         anno="data/demo/celebamask_hq/CelebAMask-HQ-attribute-anno.txt",
         regions="data/demo/celebamask_hq/regions.npz",
     params:
-        faces=config["interactive"]["celeb"]["demo"],
+        faces=setting("interactive", "celeb", keys=IA_FACES, scale="demo"),
     script:
         "../scripts/interactive/generate_faces.py"
 
@@ -43,7 +34,7 @@ rule interactive_generate_flowers:
         labels="data/demo/flowers102/imagelabels.mat",
         regions="data/demo/flowers102/regions.npz",
     params:
-        flowers=config["interactive"]["flowers"]["demo"],
+        flowers=setting("interactive", "flowers", keys=IA_FLOWERS, scale="demo"),
     script:
         "../scripts/interactive/generate_flowers.py"
 
@@ -51,7 +42,7 @@ rule interactive_generate_flowers:
 rule interactive_place_celebamask_hq:
     """CelebAMask-HQ lives on Google Drive: stops with where to put the archive (a local rule)."""
     output:
-        archive=config["interactive"]["celeb"]["paper"]["archive"],
+        archive=setting("interactive", "celeb", "archive", scale="paper"),
     script:
         "../scripts/interactive/place_celebamask_hq.py"
 
@@ -59,12 +50,12 @@ rule interactive_place_celebamask_hq:
 rule interactive_extract_celebamask_hq:
     """Verify the hand-placed CelebAMask-HQ archive (sha256 if configured, layout) and extract it safely."""
     input:
-        archive=config["interactive"]["celeb"]["paper"]["archive"],
+        archive=rules.interactive_place_celebamask_hq.output.archive,
     output:
         images=directory("data/paper/celebamask_hq/CelebA-HQ-img"),
         anno="data/paper/celebamask_hq/CelebAMask-HQ-attribute-anno.txt",
     params:
-        sha256=config["interactive"]["celeb"]["paper"]["archive_sha256"],
+        sha256=setting("interactive", "celeb", "archive_sha256", scale="paper"),
     script:
         "../scripts/interactive/extract_celebamask_hq.py"
 
@@ -76,7 +67,7 @@ rule interactive_download_flowers:
         labels="data/paper/flowers102/raw/imagelabels.mat",
     retries: 2
     params:
-        flowers=config["interactive"]["flowers"]["paper"],
+        flowers=setting("interactive", "flowers", keys=IA_FLOWERS_DOWNLOAD, scale="paper"),
     script:
         "../scripts/interactive/download_flowers.py"
 
@@ -84,8 +75,8 @@ rule interactive_download_flowers:
 rule interactive_extract_flowers:
     """Safely extract 102flowers.tgz (jpg/) beside imagelabels.mat."""
     input:
-        archive="data/paper/flowers102/raw/102flowers.tgz",
-        labels="data/paper/flowers102/raw/imagelabels.mat",
+        archive=rules.interactive_download_flowers.output.archive,
+        labels=rules.interactive_download_flowers.output.labels,
     output:
         images=directory("data/paper/flowers102/jpg"),
         labels="data/paper/flowers102/imagelabels.mat",
@@ -100,12 +91,12 @@ rule interactive_train_classifier:
     output:
         model="results/{scale}/interactive/classifiers/{classifier}.pt",
         metrics="results/{scale}/interactive/classifiers/{classifier}.json",
-    params:
-        checkpoint="results/{scale}/interactive/checkpoints/classifiers/{classifier}.pt",
-        train=lambda wc: {k: v for k, v in study_cfg("interactive", "train", wc.scale).items() if k not in ("attrs", "flower_pairs", "resources")},
     threads: job_threads("interactive", "train")
     resources:
         **job_resources("interactive", "train"),
+    params:
+        checkpoint="results/{scale}/interactive/checkpoints/classifiers/{classifier}.pt",
+        train=setting("interactive", "train", keys=IA_TRAIN),
     script:
         "../scripts/interactive/train_classifier.py"
 
@@ -113,7 +104,7 @@ rule interactive_train_classifier:
 rule interactive_summarise_classifiers:
     """Validation accuracy and BCE of every classifier against the class baseline."""
     input:
-        metrics=ia_per_classifier("results/{scale}/interactive/classifiers/{classifier}.json"),
+        metrics=per_run(rules.interactive_train_classifier.output.metrics, ia_classifier_runs),
     output:
         table="results/{scale}/interactive/classifiers.csv",
     script:
@@ -123,16 +114,18 @@ rule interactive_summarise_classifiers:
 rule interactive_compute_heatmaps:
     """Integrated Gradients, SmoothGrad^2 saliency, Guided Backprop, Guided GradCAM of validation images (batched)."""
     input:
-        unpack(ia_heatmap_inputs),
+        unpack(ia_classifier_data),
+        model=rules.interactive_train_classifier.output.model,
+        regions=ia_regions,
     output:
         attributions="results/{scale}/interactive/heatmaps/{classifier}.npz",
         table="results/{scale}/interactive/heatmaps/{classifier}.csv",
-    params:
-        heatmaps=ia_cfg("heatmaps"),
-        data=lambda wc: {k: study_cfg("interactive", "train", wc.scale)[k] for k in ("size", "split_seed", "ratio", "flowers_pad", "flowers_crop_ratio")},
     threads: job_threads("interactive", "heatmaps")
     resources:
         **job_resources("interactive", "heatmaps"),
+    params:
+        heatmaps=setting("interactive", "heatmaps", keys=IA_HEATMAPS),
+        data=setting("interactive", "train", keys=IA_SPLIT + ("flowers_pad", "flowers_crop_ratio")),
     script:
         "../scripts/interactive/compute_heatmaps.py"
 
@@ -140,7 +133,7 @@ rule interactive_compute_heatmaps:
 rule interactive_summarise_heatmaps:
     """Planted-region mass and gradient correlation of every classifier's heatmaps."""
     input:
-        tables=ia_per_classifier("results/{scale}/interactive/heatmaps/{classifier}.csv"),
+        tables=per_run(rules.interactive_compute_heatmaps.output.table, ia_classifier_runs),
     output:
         table="results/{scale}/interactive/heatmaps.csv",
     script:
@@ -150,11 +143,15 @@ rule interactive_summarise_heatmaps:
 rule interactive_plot_heatmaps:
     """The heatmap figure of one classifier: a row per image, captum's normalisation, seismic in [-1, 1]."""
     input:
-        attributions="results/{scale}/interactive/heatmaps/{classifier}.npz",
+        attributions=rules.interactive_compute_heatmaps.output.attributions,
     output:
-        figure=report("results/{scale}/interactive/fig_heatmaps_{classifier}.png", caption="../report/interactive/fig_heatmaps.rst", category="interactive"),
+        figure=report(
+            "results/{scale}/interactive/fig_heatmaps_{classifier}.png",
+            caption="../report/interactive/fig_heatmaps.rst",
+            category="interactive",
+        ),
     params:
-        plot=config["interactive"]["plot"],
+        plot=setting("interactive", "plot", keys=IA_HEATMAP_PLOT),
     script:
         "../scripts/interactive/plot_heatmaps.py"
 
@@ -170,19 +167,19 @@ rule interactive_place_stylegan2:
 rule interactive_train_generator:
     """Demo generator with the StyleGAN2 interface: autoencoder decoder + fitted Gaussian mapping."""
     input:
-        anno="data/{scale}/celebamask_hq/CelebAMask-HQ-attribute-anno.txt",
-        images="data/{scale}/celebamask_hq/CelebA-HQ-img",
+        anno=rules.interactive_generate_faces.output.anno,
+        images=rules.interactive_generate_faces.output.images,
     output:
         model="results/{scale}/interactive/generator/generator.pt",
         metrics="results/{scale}/interactive/generator/generator.json",
     wildcard_constraints:
         scale="demo",
-    params:
-        checkpoint="results/{scale}/interactive/checkpoints/generator.pt",
-        generator=config["interactive"]["generator"]["demo"],
     threads: job_threads("interactive", "generator")
     resources:
         **job_resources("interactive", "generator"),
+    params:
+        checkpoint="results/{scale}/interactive/checkpoints/generator.pt",
+        generator=setting("interactive", "generator", keys=IA_GENERATOR),
     script:
         "../scripts/interactive/train_generator.py"
 
@@ -190,18 +187,18 @@ rule interactive_train_generator:
 rule interactive_create_latent_dataset:
     """Phase 1: sampled latent codes (truncation sign corrected) labelled by every attribute classifier."""
     input:
-        unpack(lambda wc: {"generator": ia_generator(wc), **ia_attr_classifiers(wc)}),
+        generator=ia_generator,
+        classifiers=per_run(rules.interactive_train_classifier.output.model, ia_direction_classifier_runs),
     output:
         dataset="results/{scale}/interactive/latent/dataset.npz",
         record="results/{scale}/interactive/latent/dataset.json",
-    params:
-        generative=ia_cfg("generative"),
-        generator=ia_cfg("generator"),
-        classifier_size=lambda wc: study_cfg("interactive", "train", wc.scale)["size"],
-        attrs=lambda wc: study_cfg("interactive", "generative", wc.scale)["attrs"],
     threads: job_threads("interactive", "generative")
     resources:
         **job_resources("interactive", "generative"),
+    params:
+        phase1=setting("interactive", "generative", keys=IA_PHASE1),
+        generator=setting("interactive", "generator", keys=IA_PICKLE),
+        classifier_size=setting("interactive", "train", "size"),
     script:
         "../scripts/interactive/create_latent_dataset.py"
 
@@ -209,16 +206,16 @@ rule interactive_create_latent_dataset:
 rule interactive_train_latent_model:
     """Phase 2: the latent logistic regression of one attribute (BCE on soft labels, Adam)."""
     input:
-        dataset="results/{scale}/interactive/latent/dataset.npz",
+        dataset=rules.interactive_create_latent_dataset.output.dataset,
     output:
         model="results/{scale}/interactive/latent/models/{attr}.pt",
         metrics="results/{scale}/interactive/latent/models/{attr}.json",
-    params:
-        checkpoint="results/{scale}/interactive/checkpoints/latent/{attr}.pt",
-        generative=ia_cfg("generative"),
     threads: job_threads("interactive", "generative")
     resources:
         **job_resources("interactive", "generative"),
+    params:
+        checkpoint="results/{scale}/interactive/checkpoints/latent/{attr}.pt",
+        phase2=setting("interactive", "generative", keys=IA_PHASE2),
     script:
         "../scripts/interactive/train_latent_model.py"
 
@@ -226,8 +223,8 @@ rule interactive_train_latent_model:
 rule interactive_summarise_latent_models:
     """The latent-model quality table: BCE and accuracy against a constant baseline."""
     input:
-        metrics=ia_latent_records,
-        record="results/{scale}/interactive/latent/dataset.json",
+        metrics=per_run(rules.interactive_train_latent_model.output.metrics, ia_attr_runs),
+        record=rules.interactive_create_latent_dataset.output.record,
     output:
         table="results/{scale}/interactive/latent_models.csv",
     script:
@@ -237,21 +234,21 @@ rule interactive_summarise_latent_models:
 rule interactive_explain_generative:
     """Phase 3: project input images into w, move along every attribute direction, score each frame."""
     input:
-        unpack(lambda wc: {"generator": ia_generator(wc), "anno": f"data/{wc.scale}/celebamask_hq/CelebAMask-HQ-attribute-anno.txt"}),
-        classifiers=lambda wc: list(ia_phase3_classifiers(wc).values()),
-        latent=lambda wc: list(ia_latent_models(wc).values()),
+        generator=ia_generator,
+        anno=IA_DATA["celeb"]["labels"],
+        classifiers=per_run(rules.interactive_train_classifier.output.model, ia_phase3_classifier_runs),
+        latent=per_run(rules.interactive_train_latent_model.output.model, ia_attr_runs),
     output:
         frames="results/{scale}/interactive/generative/{eval_attr}.npz",
         scores="results/{scale}/interactive/generative/{eval_attr}.csv",
-    params:
-        generative=ia_cfg("generative"),
-        generator=ia_cfg("generator"),
-        data=lambda wc: {k: study_cfg("interactive", "train", wc.scale)[k] for k in ("size", "split_seed", "ratio")},
-        classifier_names=lambda wc: list(ia_phase3_classifiers(wc)),
-        latent_names=lambda wc: list(ia_latent_models(wc)),
     threads: job_threads("interactive", "generative")
     resources:
         **job_resources("interactive", "generative"),
+    params:
+        phase3=setting("interactive", "generative", keys=IA_PHASE3),
+        generator=setting("interactive", "generator", keys=IA_PICKLE),
+        data=setting("interactive", "train", keys=IA_SPLIT),
+        names=ia_phase3_names,
     script:
         "../scripts/interactive/explain_generative.py"
 
@@ -259,11 +256,15 @@ rule interactive_explain_generative:
 rule interactive_plot_canvases:
     """Generative explanation canvases of one evaluated classifier: frames under score bars."""
     input:
-        frames="results/{scale}/interactive/generative/{eval_attr}.npz",
+        frames=rules.interactive_explain_generative.output.frames,
     output:
-        figure=report("results/{scale}/interactive/fig_canvases_{eval_attr}.png", caption="../report/interactive/fig_canvases.rst", category="interactive"),
+        figure=report(
+            "results/{scale}/interactive/fig_canvases_{eval_attr}.png",
+            caption="../report/interactive/fig_canvases.rst",
+            category="interactive",
+        ),
     params:
-        plot=config["interactive"]["plot"],
+        plot=setting("interactive", "plot", keys=IA_CANVAS_PLOT),
     script:
         "../scripts/interactive/plot_canvases.py"
 
@@ -271,11 +272,11 @@ rule interactive_plot_canvases:
 rule interactive_summarise_generative:
     """Per direction: how monotonically the classifier score follows the move along the latent direction."""
     input:
-        scores=ia_per_eval_attr("results/{scale}/interactive/generative/{eval_attr}.csv"),
+        scores=per_run(rules.interactive_explain_generative.output.scores, ia_eval_attr_runs),
     output:
         table="results/{scale}/interactive/generative.csv",
     params:
-        claims=ia_cfg("claims"),
+        mono_tol=setting("interactive", "claims", "mono_tol"),
     script:
         "../scripts/interactive/summarise_generative.py"
 
@@ -283,16 +284,19 @@ rule interactive_summarise_generative:
 rule interactive_write_claims:
     """claims.csv of the interactive study (planted truth at demo scale)."""
     input:
-        classifiers="results/{scale}/interactive/classifiers.csv",
-        heatmaps="results/{scale}/interactive/heatmaps.csv",
-        latent="results/{scale}/interactive/latent_models.csv",
-        generative="results/{scale}/interactive/generative.csv",
-        latent_record="results/{scale}/interactive/latent/dataset.json",
+        classifiers=rules.interactive_summarise_classifiers.output.table,
+        heatmaps=rules.interactive_summarise_heatmaps.output.table,
+        latent=rules.interactive_summarise_latent_models.output.table,
+        generative=rules.interactive_summarise_generative.output.table,
+        latent_record=rules.interactive_create_latent_dataset.output.record,
     output:
-        claims=report("results/{scale}/interactive/claims.csv", caption="../report/interactive/claims.rst", category="interactive"),
+        claims=report(
+            "results/{scale}/interactive/claims.csv",
+            caption="../report/interactive/claims.rst",
+            category="interactive",
+        ),
     params:
-        scale="{scale}",
-        claims=ia_cfg("claims"),
+        claims=setting("interactive", "claims"),
     script:
         "../scripts/interactive/write_claims.py"
 
@@ -313,5 +317,3 @@ rule interactive_generative:
     """Named target: phases 1-3 (latent dataset, latent models, canvases)."""
     input:
         interactive_generative_targets(SCALE),
-
-

@@ -1,15 +1,67 @@
-# Input functions and targets of the interactive rules (kept apart from the rules, as the
-# Snakemake linter asks).
+# Input functions, runs and targets of the interactive rules (kept apart from the rules, as
+# the Snakemake linter asks). Every config value is read through setting() (rules/common.smk).
 
-
-def ia_cfg(part):
-    """Input/params function: the interactive config block ``part`` at the job's scale."""
-    return lambda wildcards: study_cfg("interactive", part, wildcards.scale)
+# The data each dataset's classifiers read, in the originals' layouts: drawn at demo scale,
+# extracted at paper scale (so the rule that writes them depends on the scale).
+IA_DATA = {
+    "celeb": {
+        "labels": "data/{scale}/celebamask_hq/CelebAMask-HQ-attribute-anno.txt",
+        "images": "data/{scale}/celebamask_hq/CelebA-HQ-img",
+    },
+    "flowers": {"labels": "data/{scale}/flowers102/imagelabels.mat", "images": "data/{scale}/flowers102/jpg"},
+}
+# The keys each rule reads from its config part.
+IA_FACES = ("n_images", "size", "seed")
+IA_FLOWERS = ("n_per_class", "size", "seed")
+IA_FLOWERS_DOWNLOAD = ("archive_urls", "archive_md5", "labels_urls", "labels_md5")
+IA_TRAIN = (
+    "size",
+    "freeze_epochs",
+    "unfreeze_epochs",
+    "bs",
+    "lr",
+    "ratio",
+    "split_seed",
+    "imagenet_weights",
+    "flowers_pad",
+    "flowers_crop_ratio",
+    "flowers_augment",
+    "blur_augment",
+    "seed",
+)
+IA_SPLIT = ("size", "split_seed", "ratio")
+IA_HEATMAPS = (
+    "n_imgs",
+    "methods",
+    "n_steps",
+    "nt_samples",
+    "nt_type",
+    "internal_batch_size",
+    "nt_samples_batch_size",
+    "outlier_perc",
+    "seed",
+)
+IA_GENERATOR = ("img_resolution", "z_dim", "channels", "epochs", "batch_size", "lr", "latent_noise", "seed")
+IA_PICKLE = ("stylegan2_code", "allow_generator_pickle")
+IA_PHASE1 = ("attrs", "n_train", "n_valid", "psi", "gen_bs", "seed")
+IA_PHASE2 = ("epochs", "batch_size", "lr", "seed")
+IA_PHASE3 = (
+    "n_input_imgs",
+    "input_img_dir",
+    "reconstruction_steps",
+    "initial_learning_rate",
+    "projection_loss",
+    "ampl",
+    "steps",
+    "seed",
+)
+IA_HEATMAP_PLOT = ("cmap", "interp", "panel_inches", "dpi")
+IA_CANVAS_PLOT = ("canvas_hw", "score_mult", "header_px")
 
 
 def ia_classifiers(scale):
     """Every classifier of the scale, named as the original's output folders."""
-    cfg = study_cfg("interactive", "train", scale)
+    cfg = setting("interactive", "train", keys=("attrs", "flower_pairs"), scale=scale)
     names = [f"celeb-{attr}" for attr in cfg["attrs"]]
     for pair in cfg["flower_pairs"]:
         c1, c2 = pair.split("-")
@@ -17,71 +69,62 @@ def ia_classifiers(scale):
     return names
 
 
-def ia_dataset_root(scale, classifier):
-    return f"data/{scale}/celebamask_hq" if classifier.startswith("celeb-") else f"data/{scale}/flowers102"
+def ia_dataset(classifier):
+    return "celeb" if classifier.startswith("celeb-") else "flowers"
 
 
 def ia_classifier_data(wildcards):
-    """The data files one classifier is trained on (annotation/label file + image folder)."""
-    root = ia_dataset_root(wildcards.scale, wildcards.classifier)
-    if wildcards.classifier.startswith("celeb-"):
-        return {"labels": f"{root}/CelebAMask-HQ-attribute-anno.txt", "images": f"{root}/CelebA-HQ-img"}
-    return {"labels": f"{root}/imagelabels.mat", "images": f"{root}/jpg"}
+    """The data files one classifier learns from (annotation/label file + image folder)."""
+    return {key: path.format(scale=wildcards.scale) for key, path in IA_DATA[ia_dataset(wildcards.classifier)].items()}
 
 
-def ia_heatmap_inputs(wildcards):
-    """Data, the classifier, and (demo only) the planted regions of its images."""
-    inputs = dict(ia_classifier_data(wildcards))
-    inputs["model"] = f"results/{wildcards.scale}/interactive/classifiers/{wildcards.classifier}.pt"
-    if wildcards.scale == "demo":
-        inputs["regions"] = "{}/regions.npz".format(ia_dataset_root(wildcards.scale, wildcards.classifier))
-    return inputs
+def ia_regions(wildcards):
+    """Demo only: the planted regions of the classifier's images (none at paper scale)."""
+    if wildcards.scale != "demo":
+        return []
+    if ia_dataset(wildcards.classifier) == "celeb":
+        return rules.interactive_generate_faces.output.regions
+    return rules.interactive_generate_flowers.output.regions
 
 
 def ia_generator(wildcards):
     """The generator: the demo's own, or the user-provided StyleGAN2-ADA pickle (paper)."""
     if wildcards.scale == "demo":
-        return "results/demo/interactive/generator/generator.pt"
-    return study_cfg("interactive", "generator", "paper")["generator_path"]
+        return rules.interactive_train_generator.output.model.format(scale="demo")
+    return setting("interactive", "generator", "generator_path", scale="paper")
 
 
-def ia_attr_classifiers(wildcards):
-    """The classifier weights of every latent-direction attribute."""
-    attrs = study_cfg("interactive", "generative", wildcards.scale)["attrs"]
-    return {a: f"results/{wildcards.scale}/interactive/classifiers/celeb-{a}.pt" for a in attrs}
+def ia_phase3_attrs(wildcards):
+    """The classifiers of phase 3: every direction's attribute, then the evaluated one."""
+    attrs = setting("interactive", "generative", "attrs")(wildcards)
+    return attrs + [wildcards.eval_attr] * (wildcards.eval_attr not in attrs)
 
 
-def ia_phase3_classifiers(wildcards):
-    """Direction attributes' classifiers plus the evaluated one."""
-    models = ia_attr_classifiers(wildcards)
-    models.setdefault(wildcards.eval_attr, f"results/{wildcards.scale}/interactive/classifiers/celeb-{wildcards.eval_attr}.pt")
-    return models
+def ia_phase3_names(wildcards):
+    """The attribute of each phase-3 input: its classifiers and its latent models (directions)."""
+    attrs = setting("interactive", "generative", "attrs")(wildcards)
+    return {"classifiers": ia_phase3_attrs(wildcards), "latent": attrs}
 
 
-def ia_latent_models(wildcards):
-    attrs = study_cfg("interactive", "generative", wildcards.scale)["attrs"]
-    return {a: f"results/{wildcards.scale}/interactive/latent/models/{a}.pt" for a in attrs}
+# Runs for per_run(): the wildcard values of each file a job gathers.
+def ia_classifier_runs(wildcards):
+    return [{"classifier": name} for name in ia_classifiers(wildcards.scale)]
 
 
-def ia_latent_records(wildcards):
-    return [p.replace(".pt", ".json") for p in ia_latent_models(wildcards).values()]
+def ia_direction_classifier_runs(wildcards):
+    return [{"classifier": f"celeb-{attr}"} for attr in setting("interactive", "generative", "attrs")(wildcards)]
 
 
-def ia_per_classifier(pattern):
-    """Input function: ``pattern`` expanded over the classifiers of the job's scale."""
-
-    def inputs(wildcards):
-        return [pattern.format(scale=wildcards.scale, classifier=c) for c in ia_classifiers(wildcards.scale)]
-
-    return inputs
+def ia_phase3_classifier_runs(wildcards):
+    return [{"classifier": f"celeb-{attr}"} for attr in ia_phase3_attrs(wildcards)]
 
 
-def ia_per_eval_attr(pattern):
-    def inputs(wildcards):
-        evals = study_cfg("interactive", "generative", wildcards.scale)["eval_attrs"]
-        return [pattern.format(scale=wildcards.scale, eval_attr=a) for a in evals]
+def ia_attr_runs(wildcards):
+    return [{"attr": attr} for attr in setting("interactive", "generative", "attrs")(wildcards)]
 
-    return inputs
+
+def ia_eval_attr_runs(wildcards):
+    return [{"eval_attr": attr} for attr in setting("interactive", "generative", "eval_attrs")(wildcards)]
 
 
 def interactive_train_targets(scale):
@@ -96,10 +139,8 @@ def interactive_heatmap_targets(scale):
 
 def interactive_generative_targets(scale):
     base = f"results/{scale}/interactive"
-    evals = study_cfg("interactive", "generative", scale)["eval_attrs"]
-    return [f"{base}/latent_models.csv", f"{base}/generative.csv"] + [
-        f"{base}/fig_canvases_{a}.png" for a in evals
-    ]
+    evals = setting("interactive", "generative", "eval_attrs", scale=scale)
+    return [f"{base}/latent_models.csv", f"{base}/generative.csv"] + [f"{base}/fig_canvases_{a}.png" for a in evals]
 
 
 def interactive_targets(scale):

@@ -1,6 +1,6 @@
 """Rule interactive_compute_heatmaps: the four captum heatmaps of one classifier (batched).
 
-Calls :func:`xairepro.interactive.heatmaps.compute_heatmaps`.
+Calls :func:`xairepro.interactive.steps.compute_heatmaps`.
 """
 
 from pathlib import Path
@@ -8,7 +8,7 @@ from pathlib import Path
 from xairepro.common.logs import setup_logging
 from xairepro.common.provenance import stamp
 from xairepro.common.smk import snakemake_or_mock
-from xairepro.interactive.heatmaps import compute_heatmaps
+from xairepro.interactive.steps import compute_heatmaps
 
 smk = snakemake_or_mock(globals(), "interactive_compute_heatmaps", scale="demo", classifier="celeb-Smiling")
 setup_logging(smk.log[0], smk.config["log_level"])
@@ -19,6 +19,6 @@ compute_heatmaps(
     methods=cfg["methods"], n_steps=cfg["n_steps"], nt_samples=cfg["nt_samples"], nt_type=cfg["nt_type"],
     internal_batch_size=cfg["internal_batch_size"], nt_samples_batch_size=cfg["nt_samples_batch_size"],
     outlier_perc=cfg["outlier_perc"], pad=data["flowers_pad"], crop_ratio=data["flowers_crop_ratio"],
-    regions_path=smk.input.get("regions"), seed=cfg["seed"], threads=smk.threads,
+    regions_path=smk.input.get("regions") or None, seed=cfg["seed"], threads=smk.threads,
     provenance=stamp("interactive", {**cfg, "classifier": smk.wildcards.classifier}, cfg["seed"]),
 )

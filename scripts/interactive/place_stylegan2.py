@@ -11,6 +11,6 @@ setup_logging(smk.log[0], smk.config["log_level"])
 raise XaiReproError(
     f"{smk.output.pickle}: the StyleGAN2-ADA generator is user-provided. Download a pickle such as "
     "https://nvlabs-fi-cdn.nvidia.com/stylegan2-ada-pytorch/pretrained/ffhq.pkl, place it there, clone "
-    "https://github.com/NVlabs/stylegan2-ada-pytorch and set interactive.generator.paper.stylegan2_code to it, "
-    "and set interactive.generator.paper.allow_generator_pickle: true (unpickling runs code: trusted files only)."
+    "https://github.com/NVlabs/stylegan2-ada-pytorch and set interactive.generator.stylegan2_code to it, "
+    "and set interactive.generator.allow_generator_pickle: true (unpickling runs code: trusted files only)."
 )

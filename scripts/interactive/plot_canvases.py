@@ -1,11 +1,11 @@
 """Rule interactive_plot_canvases: the generative explanation canvases of one classifier.
 
-Calls :func:`xairepro.interactive.generative.plot_canvases`.
+Calls :func:`xairepro.interactive.figures.plot_canvases`.
 """
 
 from xairepro.common.logs import setup_logging
 from xairepro.common.smk import snakemake_or_mock
-from xairepro.interactive.generative import plot_canvases
+from xairepro.interactive.figures import plot_canvases
 
 smk = snakemake_or_mock(globals(), "interactive_plot_canvases", scale="demo", eval_attr="Smiling")
 setup_logging(smk.log[0], smk.config["log_level"])

@@ -1,11 +1,11 @@
 """Rule interactive_plot_heatmaps: the heatmap figure of one classifier.
 
-Calls :func:`xairepro.interactive.heatmaps.plot_heatmaps`.
+Calls :func:`xairepro.interactive.figures.plot_heatmaps`.
 """
 
 from xairepro.common.logs import setup_logging
 from xairepro.common.smk import snakemake_or_mock
-from xairepro.interactive.heatmaps import plot_heatmaps
+from xairepro.interactive.figures import plot_heatmaps
 
 smk = snakemake_or_mock(globals(), "interactive_plot_heatmaps", scale="demo", classifier="celeb-Smiling")
 setup_logging(smk.log[0], smk.config["log_level"])

@@ -1,13 +1,13 @@
 """Rule interactive_train_classifier: one ResNet-18 classifier, frozen then unfrozen body.
 
-Calls :func:`xairepro.interactive.classifier.train_classifier` (resumable per epoch).
+Calls :func:`xairepro.interactive.train.train_classifier` (resumable per epoch).
 """
 
 from pathlib import Path
 
 from xairepro.common.logs import setup_logging
 from xairepro.common.smk import snakemake_or_mock
-from xairepro.interactive.classifier import train_classifier
+from xairepro.interactive.train import train_classifier
 
 smk = snakemake_or_mock(globals(), "interactive_train_classifier", scale="demo", classifier="celeb-Smiling")
 setup_logging(smk.log[0], smk.config["log_level"])

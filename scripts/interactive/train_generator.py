@@ -1,13 +1,13 @@
 """Rule interactive_train_generator: the demo generator with the StyleGAN2 interface.
 
-Calls :func:`xairepro.interactive.generative.train_generator` (resumable per epoch).
+Calls :func:`xairepro.interactive.train.train_generator` (resumable per epoch).
 """
 
 from pathlib import Path
 
 from xairepro.common.logs import setup_logging
 from xairepro.common.smk import snakemake_or_mock
-from xairepro.interactive.generative import train_generator
+from xairepro.interactive.train import train_generator
 
 smk = snakemake_or_mock(globals(), "interactive_train_generator", scale="demo")
 setup_logging(smk.log[0], smk.config["log_level"])

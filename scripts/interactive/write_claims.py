@@ -18,6 +18,6 @@ generative = read_csv(smk.input.generative)
 generative = generative.drop_duplicates("direction")
 table = claims(read_csv(smk.input.classifiers), read_csv(smk.input.heatmaps), read_csv(smk.input.latent), generative,
                read_json(smk.input.latent_record), smk.params.claims)
-write_csv(smk.output.claims, table, stamp("interactive", {"scale": smk.params.scale, **smk.params.claims}))
+write_csv(smk.output.claims, table, stamp("interactive", {"scale": smk.wildcards.scale, **smk.params.claims}))
 for row in table[~table["pass"]].itertuples():
     logging.getLogger("xairepro").warning("claim not reproduced: %s (%s = %s)", row.claim, row.metric, row.value)

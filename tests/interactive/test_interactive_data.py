@@ -191,7 +191,7 @@ def test_pandas_split_matches_the_original_code_path():
 
 
 def test_a_corrupt_image_stops_training_before_any_output(tmp_path):
-    from xairepro.interactive.classifier import train_classifier
+    from xairepro.interactive.train import train_classifier
 
     root = tmp_path / "celeb"
     D.generate_faces(root, root / "regions.npz", n_images=8, size=32, seed=0)

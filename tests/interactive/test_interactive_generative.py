@@ -7,11 +7,12 @@ import torch
 from torch import nn
 
 from xairepro.common.io import load_arrays, read_csv, read_json
-from xairepro.interactive.generative import (
-    create_latent_dataset, draw_canvas, explain_images, load_latent_direction, monotonicity, move_and_render,
-    plot_canvases, project, train_latent_model,
-)
-from xairepro.interactive.models import MappingNetwork
+from xairepro.interactive.explain import LatentMoves, move_and_render, project
+from xairepro.interactive.figures import draw_canvas, plot_canvases
+from xairepro.interactive.models import MappingNetwork, load_latent_direction
+from xairepro.interactive.steps import create_latent_dataset, explain_images
+from xairepro.interactive.tables import monotonicity
+from xairepro.interactive.train import train_latent_model
 
 
 class LinearGenerator(nn.Module):
@@ -113,6 +114,28 @@ def test_explain_images_writes_frames_and_a_monotone_table(tmp_path):
     assert arrays["frames"].shape == (2, 2, 5, 8, 8, 3) and arrays["frames"].dtype == np.uint8
     plot_canvases(tmp_path / "f.npz", tmp_path / "fig.png", hw=16, buffer=6)
     assert (tmp_path / "fig.png").stat().st_size > 500
+
+
+def test_latent_moves_is_a_captum_shaped_explainer_behind_explain_images(tmp_path):
+    """LatentMoves(models, generator, directions, flags).attribute(inputs, target=...) gives the
+    scores that explain_images writes; a direction without its own classifier is scored by the target's."""
+    g = LinearGenerator()
+    w_true = g.mapping.w_avg + 0.3 * torch.randn(2, 6, generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        images = ((0.5 * g.synthesis(w_true[:, None].repeat(1, 2, 1)) + 0.5) * 255).round().byte()
+    images = images.permute(0, 2, 3, 1).numpy()
+    classifiers, directions = {"Red": BrightnessClassifier()}, {"Red": red_direction(g), "Neg": -red_direction(g)}
+    flags = {"classifier_size": 8, "reconstruction_steps": 50, "initial_learning_rate": 0.1, "projection_loss": "pixel"}
+    moves = LatentMoves(classifiers, g, directions, **flags).attribute(images, target="Red", ampl=0.4, steps=5)
+    assert moves.w.shape == (2, 6) and moves.reconstructions.shape == (2, 3, 8, 8)
+    assert moves.frames["Neg"].shape == (2, 5, 3, 8, 8) and moves.eval_logits["Neg"].shape == (2, 5)
+    assert np.array_equal(moves.own_logits["Neg"], moves.eval_logits["Neg"])
+    assert (np.diff(moves.eval_logits["Red"], axis=1) > 0).all() and (np.diff(moves.eval_logits["Neg"], axis=1) < 0).all()
+    table = explain_images(g, "Red", classifiers, directions, images, np.array(["a.png", "b.png"]), tmp_path / "f.npz",
+                           tmp_path / "s.csv", **flags, ampl=0.4, steps=5)
+    for direction, logits in moves.eval_logits.items():
+        written = table[table.direction == direction].eval_logit.to_numpy().reshape(2, 5)
+        np.testing.assert_array_equal(written, logits.astype(np.float64))
 
 
 def test_canvas_header_shows_the_score_as_a_coloured_bar():

@@ -7,11 +7,12 @@ from captum.attr import GuidedBackprop, IntegratedGradients, Saliency
 
 from xairepro.common.io import read_json
 from xairepro.interactive import data as D
-from xairepro.interactive.classifier import load_classifier, train_classifier
-from xairepro.interactive.heatmaps import (
-    METHODS, compute_heatmaps, explain, map_correlation, normalise, plot_heatmaps, region_mass, summarise_heatmaps,
-)
-from xairepro.interactive.models import resnet18_norepeat
+from xairepro.interactive.explain import METHODS, explain, map_correlation, normalise, region_mass
+from xairepro.interactive.figures import plot_heatmaps
+from xairepro.interactive.models import load_classifier, resnet18_norepeat
+from xairepro.interactive.steps import compute_heatmaps
+from xairepro.interactive.tables import summarise_heatmaps
+from xairepro.interactive.train import train_classifier
 
 
 @pytest.fixture(scope="module")
@@ -123,7 +124,7 @@ def test_loaded_classifier_is_ready_for_captum(trained):
 
 
 def test_regions_follow_the_classifier_resolution():
-    from xairepro.interactive.heatmaps import resize_regions
+    from xairepro.interactive.explain import resize_regions
 
     regions = np.zeros((1, 8, 8), bool)
     regions[0, :4, :4] = True

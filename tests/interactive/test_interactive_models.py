@@ -8,9 +8,8 @@ import torchvision
 
 from xairepro.common.errors import XaiReproError
 from xairepro.common.io import save_torch
-from xairepro.interactive.generative import truncate, truncate_original
 from xairepro.interactive.models import (
-    DemoGenerator, load_generator, relu_modules_are_unique, resnet18_norepeat,
+    DemoGenerator, load_generator, relu_modules_are_unique, resnet18_norepeat, truncate, truncate_original,
 )
 
 

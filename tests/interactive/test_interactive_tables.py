@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from xairepro.interactive.classifier import parse_classifier, classifier_name
+from xairepro.interactive.data import classifier_name, parse_classifier
 from xairepro.interactive.tables import claims
 
 CFG = {"min_acc_gain": 0.1, "mass_methods": ["integrated_gradients"], "max_guided_corr": 0.99,

@@ -7,9 +7,9 @@ import json
 
 import numpy as np
 import pytest
-import yaml
 from matplotlib import image
 
+from xairepro.common.config import load_config
 from xairepro.common.io import load_arrays, read_csv, read_json, read_provenance
 
 from .conftest import ROOT, copy_workflow, jobs_of, snakemake
@@ -55,10 +55,13 @@ def test_every_interactive_claim_holds_at_demo_scale(demo_run):
 
 def test_interactive_plot_knob_reruns_only_plot_rules(demo_run):
     workdir, _ = demo_run
-    out = snakemake(workdir, "-n", "--config", 'interactive={"plot": {"dpi": 50}}').stdout
+    out = snakemake(workdir, "-n", "--config", 'interactive={"plot": {"dpi": 50, "canvas_hw": 64}}').stdout
     jobs = set(jobs_of(out)) - {"all"}
     assert {"interactive_plot_heatmaps", "interactive_plot_canvases"} <= jobs, out[-3000:]
     assert all(job.startswith("interactive_plot_") for job in jobs), jobs
+    # each plot rule gets only its own knobs: the heatmaps' dpi leaves the canvases alone
+    out = snakemake(workdir, "-n", "--config", 'interactive={"plot": {"dpi": 50}}').stdout
+    assert set(jobs_of(out)) - {"all"} == {"interactive_plot_heatmaps"}, out[-3000:]
 
 
 TINY = "interactive=" + json.dumps({
@@ -120,8 +123,8 @@ SEED_KNOBS = {"celeb": ("seed",), "flowers": ("seed",), "train": ("seed", "split
 
 
 def other_seeds() -> dict:
-    """Every seed knob of the interactive demo moved by one from its value in config.yaml."""
-    demo = yaml.safe_load((ROOT / "config.yaml").read_text())["interactive"]
+    """Every seed knob of the interactive demo moved by one from its value in the config."""
+    demo = load_config(ROOT)["interactive"]
     return {part: {"demo": {knob: demo[part]["demo"][knob] + 1 for knob in knobs}}
             for part, knobs in SEED_KNOBS.items()}
 

@@ -13,6 +13,11 @@ Smiling, lip and eye-shadow saturation -> Heavy_Makeup, beard and short hair -> 
 hair colour -> Young) and flowers whose classes differ only in the petals (49 vs 65) or
 only in the centre (63 vs 54). The pixels each attribute can change are stored in
 ``regions.npz`` so that heatmaps can be checked against them.
+
+Also here: what each classifier reads (:func:`load_split` of its task, named as the
+original's output folders by :func:`parse_classifier`; :func:`to_tensor` and
+:func:`classifier_input`, its normalised input) and the images each explanation is run on
+(:func:`pick_images`, :func:`phase3_inputs`).
 """
 
 from __future__ import annotations
@@ -20,13 +25,17 @@ from __future__ import annotations
 import logging
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from xairepro.common.download import safe_extract, verify_checksum
-from xairepro.common.errors import InputError, XaiReproError
+from xairepro.common.errors import ConfigError, InputError, XaiReproError
 from xairepro.common.io import atomic_path, load_arrays, save_arrays
+
+if TYPE_CHECKING:
+    import torch
 
 log = logging.getLogger(__name__)
 
@@ -349,7 +358,7 @@ def missing_celeb_archive_message(archive: str | Path) -> str:
         f"{archive}: CelebAMask-HQ is hosted on Google Drive and cannot be downloaded by the workflow. "
         "Download CelebAMask-HQ.zip from https://github.com/switchablenorms/CelebAMask-HQ "
         f"(Google Drive link in its README), place it at {archive} and re-run; set "
-        "interactive.celeb.paper.archive_sha256 to its sha256 to have it verified."
+        "interactive.celeb.archive_sha256 to its sha256 to have it verified."
     )
 
 
@@ -397,3 +406,77 @@ def extract_flowers(archive: str | Path, labels: str | Path, dest: str | Path) -
     n = len(read_flower_labels(dest))
     log.info("Flowers102: %d labelled images", n)
     return n
+
+
+# --------------------------------------------------------------------------- classifier tasks
+def parse_classifier(name: str) -> tuple[str, str | tuple[int, int]]:
+    """``celeb-Smiling`` -> ("celeb", "Smiling"); ``flowers102_c49-c65`` -> ("flowers102", (49, 65))."""
+    if name.startswith("celeb-"):
+        return "celeb", name[len("celeb-"):]
+    if name.startswith("flowers102_c"):
+        c1, _, c2 = name[len("flowers102_c"):].partition("-c")
+        if c1.isdigit() and c2.isdigit():
+            return "flowers102", (int(c1), int(c2))
+    raise ConfigError(f"classifier {name!r}: expected 'celeb-<attribute>' or 'flowers102_c<a>-c<b>'")
+
+
+def classifier_name(dset: str, classes_or_attr: str) -> str:
+    """The original's output folder name: ``celeb-<attr>`` or ``flowers102_c<a>-c<b>``."""
+    if dset == "celeb":
+        return f"celeb-{classes_or_attr}"
+    c1, c2 = classes_or_attr.split("-")
+    return f"flowers102_c{int(c1)}-c{int(c2)}"
+
+
+def load_split(root: str | Path, classifier: str, *, size: int, split_seed: int, ratio: float = 0.75,
+               pad: int = 0, crop_ratio: float = 0.0, splits: tuple[str, ...] = ("train", "valid")
+               ) -> dict[str, np.ndarray]:
+    """Train/valid images (uint8 NHWC) and labels of one classifier's task."""
+    dset, target = parse_classifier(classifier)
+    if dset == "celeb":
+        return load_celeb_attribute(root, target, size, split_seed=split_seed, ratio=ratio, splits=splits)
+    return load_flowers_pair(root, *target, size=size, split_seed=split_seed, ratio=ratio, pad=pad,
+                             crop_ratio=crop_ratio, splits=splits)
+
+
+def pick_images(y: np.ndarray, n_imgs: int) -> np.ndarray:
+    """The first ``n_imgs`` of each class (the original's exported c1_i / c2_i images)."""
+    return np.concatenate([np.flatnonzero(y == 0)[:n_imgs], np.flatnonzero(y == 1)[:n_imgs]])
+
+
+def phase3_inputs(root: str | Path, attr: str, *, size: int, n_input_imgs: int, split_seed: int, ratio: float,
+                  input_img_dir: str | Path | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The images to explain: every image in ``input_img_dir``, or the first validation
+    images of the evaluated attribute (half of each class)."""
+    if input_img_dir:
+        paths = sorted(p for p in Path(input_img_dir).iterdir() if p.is_file())
+        return np.stack([read_image(p, size) for p in paths]), np.array([p.name for p in paths])
+    split = load_celeb_attribute(root, attr, size, split_seed=split_seed, ratio=ratio, splits=("valid",))
+    y = split["y_valid"]
+    half = max(1, n_input_imgs // 2)
+    idx = np.concatenate([np.flatnonzero(y == 0)[:half], np.flatnonzero(y == 1)[:n_input_imgs - half]])
+    return split["x_valid"][idx], split["names_valid"][idx]
+
+
+# --------------------------------------------------------------------------- classifier input
+def to_tensor(images: np.ndarray) -> torch.Tensor:
+    """uint8 (N, H, W, 3) -> ImageNet-normalised float (N, 3, H, W), as the original's tfms."""
+    import torch
+
+    x = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float() / 255.0
+    mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
+    std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
+    return (x - mean) / std
+
+
+def classifier_input(images01: torch.Tensor, size: int) -> torch.Tensor:
+    """[0, 1] images (N, 3, R, R) -> the classifier's normalised input at ``size``, quantised
+    to 8 bits as the original's round trip through PIL."""
+    import torch
+
+    x = (images01 * 255).round() / 255
+    if x.shape[-1] != size:
+        x = torch.nn.functional.interpolate(x, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
+    mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
+    std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
+    return (x - mean) / std

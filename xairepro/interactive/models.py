@@ -10,6 +10,10 @@
   decoder of an autoencoder trained on the procedural faces, with a Gaussian mapping fitted
   to the encoded codes (a deviation: StyleGAN2 is adversarially trained).
 * :func:`load_stylegan2_pickle`: paper scale only, a user-provided StyleGAN2-ADA pickle.
+* The trained models read back (:func:`load_classifier`, :func:`load_latent_direction`, the
+  frozen inputs of the generative explanations) and the generator's latent space
+  (:func:`to_unit`, StyleGAN's truncation :func:`truncate` and the original's
+  :func:`truncate_original`).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from torch import nn
 from torchvision.models.resnet import BasicBlock, ResNet
 
 from xairepro.common.errors import InputError, XaiReproError
+from xairepro.common.io import load_torch
 
 log = logging.getLogger(__name__)
 
@@ -182,8 +187,6 @@ def load_generator(path: str | Path, stylegan2_code: str | None = None, allow_pi
         Must be True to unpickle ``.pkl`` files: unpickling runs code from the file, so only
         do it for a file you trust (the official FFHQ pickle).
     """
-    from xairepro.common.io import load_torch
-
     path = Path(path)
     if path.suffix != ".pkl":
         record = load_torch(path)
@@ -200,7 +203,7 @@ def load_stylegan2_pickle(path: str | Path, stylegan2_code: str | None, allow_pi
     if not allow_pickle:
         raise XaiReproError(
             f"{path}: StyleGAN2-ADA pickles execute code when loaded. Set "
-            "interactive.generative.paper.allow_generator_pickle: true only for a file you trust "
+            "interactive.generator.allow_generator_pickle: true only for a file you trust "
             "(e.g. NVlabs' ffhq.pkl)."
         )
     if not path.is_file():
@@ -218,3 +221,53 @@ def load_stylegan2_pickle(path: str | Path, stylegan2_code: str | None, allow_pi
         generator = pickle.load(handle)["G_ema"]  # noqa: S301  # trusted-pickle: see allow_pickle above
     log.warning("unpickled %s (trusted input)", path)
     return generator.eval().to(device)
+
+
+# --------------------------------------------------------------------------- trained models
+def load_classifier(path: str | Path) -> nn.Module:
+    """A trained classifier in eval mode, ReLUs unique and not in-place (ready for captum)."""
+    record = load_torch(path)
+    model = resnet18_norepeat()
+    model.load_state_dict(record["state_dict"])
+    return model.eval()
+
+
+def load_classifiers(paths: dict[str, str | Path]) -> dict[str, nn.Module]:
+    """Attribute -> trained classifier (eval mode, parameters frozen)."""
+    out = {}
+    for attr, path in paths.items():
+        model = load_classifier(path)
+        for p in model.parameters():
+            p.requires_grad_(False)
+        out[attr] = model
+    return out
+
+
+def load_generative_inputs(generator_path: str | Path, stylegan2_code: str | None = None,
+                           allow_pickle: bool = False) -> nn.Module:
+    """The generator with its parameters frozen (phases 1 and 3 only read it)."""
+    generator = load_generator(generator_path, stylegan2_code, allow_pickle)
+    for p in generator.parameters():
+        p.requires_grad_(False)
+    return generator
+
+
+def load_latent_direction(path: str | Path) -> torch.Tensor:
+    """beta (w_dim,), the weight of a trained latent logistic regression."""
+    return load_torch(path)["state_dict"]["weight"].flatten()
+
+
+# --------------------------------------------------------------------------- latent space
+def to_unit(images: torch.Tensor) -> torch.Tensor:
+    """Generator output in [-1, 1] -> [0, 1] (the original's ``(0.5 * I + 0.5).clamp(0, 1)``)."""
+    return (0.5 * images + 0.5).clamp(0, 1)
+
+
+def truncate(w: torch.Tensor, w_avg: torch.Tensor, psi: float) -> torch.Tensor:
+    """StyleGAN's truncation trick, w_avg + psi (w - w_avg)."""
+    return w_avg + psi * (w - w_avg)
+
+
+def truncate_original(w: torch.Tensor, w_avg: torch.Tensor, psi: float) -> torch.Tensor:
+    """The original's line, w_avg + psi (w + w_avg): kept only to measure the deviation."""
+    return w_avg + psi * (w + w_avg)
