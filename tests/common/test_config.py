@@ -169,3 +169,31 @@ def test_a_bad_registry_stops_naming_the_file(tmp_path, text, message):
     with pytest.raises(ConfigError, match=message) as err:
         read_studies(tmp_path)
     assert "studies.yaml" in str(err.value)
+
+
+JSON_SCHEMA_KEYWORDS = {
+    "$ref", "$schema", "$defs", "description", "type", "enum", "const", "default", "minimum", "maximum",
+    "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "minLength", "maxLength", "pattern", "items",
+    "prefixItems", "minItems", "maxItems", "uniqueItems", "contains", "properties", "additionalProperties",
+    "required", "propertyNames", "minProperties", "maxProperties", "oneOf", "anyOf", "allOf", "not", "if",
+    "then", "else",
+}
+
+
+def test_schema_has_no_stray_keywords(schema):
+    """An unquoted comma inside a flow-style `{description: a, b, type: ...}` cuts the
+    description short and leaves `b` as a stray key that the validator ignores."""
+    stray = []
+
+    def walk(node, where):
+        if isinstance(node, dict):
+            if "description" in node or "type" in node or "$ref" in node:
+                stray.extend(f"{where}: {key!r}" for key in node if key not in JSON_SCHEMA_KEYWORDS)
+            for key, sub in node.items():
+                walk(sub, f"{where}.{key}")
+        elif isinstance(node, list):
+            for i, sub in enumerate(node):
+                walk(sub, f"{where}[{i}]")
+
+    walk(schema, "schema")
+    assert stray == []
