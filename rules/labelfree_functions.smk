@@ -1,159 +1,126 @@
-# Input functions and targets of the labelfree rules (kept apart from the rules, as the
-# Snakemake linter asks).
+# Constants, input functions and targets of the labelfree rules (kept apart from the rules,
+# as the Snakemake linter asks).
 
-
-#: Feature-consistency data sets -> their config part (claim 1.1).
+#: The MNIST file (the lossgrad rules write it), and a data set's file ({dataset} wildcard).
+LF_MNIST = "data/{scale}/mnist/mnist.npz"
+LF_DATA = "data/{scale}/{dataset}/{dataset}.npz"
+#: Claim 1.1's data sets -> their config part (CIFAR-10 and CIFAR-100 share one).
 LF_FEATURE_PARTS = {
     "mnist": "consistency_features",
     "ecg": "consistency_features_ecg",
     "cifar10": "consistency_features_cifar",
     "cifar100": "consistency_features_cifar",
 }
-LF_FEATURE_DATASETS = "|".join(LF_FEATURE_PARTS)
-LF_DATASET_NAMES = {"mnist": "MNIST", "ecg": "ECG5000", "cifar10": "CIFAR-10", "cifar100": "CIFAR-100",
-                    "dsprites": "dSprites"}
+#: Every {dataset}: claim 1.1's and claim 3's (mnist, dsprites).
+LF_DATASETS = "|".join(dict.fromkeys([*LF_FEATURE_PARTS, "mnist", "dsprites"]))
+#: Config keys each rule passes on to its step.
+LF_AUTOENCODER_KEYS = (
+    "latent_dim",
+    "loss",
+    "positional_decoder",
+    "epochs",
+    "batch_size",
+    "lr",
+    "weight_decay",
+    "valid_fraction",
+)
+LF_ATTRIBUTION_KEYS = ("methods", "n_test", "ig_steps", "shap_samples", "internal_batch_size")
+LF_DENOISER_KEYS = ("latent_dim", "epochs", "batch_size", "lr", "weight_decay", "noise_level", "checkpoint_interval")
+LF_EXAMPLE_KEYS = (
+    "explainers",
+    "subtrain_size",
+    "subtest_size",
+    "recursion_depth",
+    "damping",
+    "scale",
+    "simplex_epochs",
+)
+LF_CLASSIFIER_KEYS = ("latent_dim", "epochs", "batch_size", "lr", "weight_decay")
+LF_PRETEXT_KEYS = ("latent_dim", "epochs", "batch_size", "lr", "weight_decay", "noise_level", "mask_proportion")
+LF_TASK_IMPORTANCE_KEYS = ("n_test", "subtrain_size", "shap_samples", "internal_batch_size")
+LF_VAE_KEYS = ("epochs", "batch_size", "lr", "n_test", "shap_samples")
 
 
-def lf_features(wildcards):
-    """The feature-consistency config of the job's data set (MNIST when it has none) and scale."""
-    part = LF_FEATURE_PARTS[getattr(wildcards, "dataset", "mnist")]
-    return study_cfg("labelfree", part, wildcards.scale)
+def lf_feature(key=None, *, keys=None):
+    """setting() of claim 1.1's rules: the config part is that of the job's {dataset}
+    (LF_FEATURE_PARTS), which setting() cannot derive from the wildcard's value."""
+    return lambda wildcards: setting("labelfree", LF_FEATURE_PARTS[wildcards.dataset], key, keys=keys)(wildcards)
 
 
-def lf_feature_resource(key):
-    return lambda wildcards: lf_features(wildcards)["resources"][key]
+def lf_feature_threads(wildcards):
+    """job_threads() of claim 1.1's rules (the part of the job's {dataset})."""
+    return lf_feature("resources")(wildcards)["threads"]
+
+
+#: job_resources() of claim 1.1's rules (the part of the job's {dataset}).
+LF_FEATURE_RESOURCES = {
+    key: (lambda wildcards, key=key: lf_feature("resources")(wildcards)[key]) for key in ("mem_mb", "runtime", "gpu")
+}
+
+
+def lf_report(path, caption, **options):
+    """An output in the report's labelfree category, captioned by report/labelfree/<caption>.rst."""
+    return report(path, caption=f"../report/labelfree/{caption}.rst", category="labelfree", **options)
+
+
+def lf_runs(name, values):
+    """per_run()'s runs: one per value of the input function `values` (a setting), as `{name: value}`."""
+    return lambda wildcards: [{name: value} for value in values(wildcards)]
+
+
+def lf_vae_runs(wildcards):
+    """per_run()'s runs of claim 3: every loss, beta and seed at the job's scale."""
+    vae = setting("labelfree", "disvae")(wildcards)
+    return [
+        {"loss": loss, "beta": f"{beta:g}", "seed": seed}
+        for loss in vae["losses"]
+        for beta in vae["beta_list"]
+        for seed in vae["seeds"]
+    ]
+
+
+def lf_vae_fit(wildcards):
+    """Claim 3's settings of the job: the latent size of its {dataset}, then LF_VAE_KEYS."""
+    vae = setting("labelfree", "disvae", keys=("latent_dims", *LF_VAE_KEYS))(wildcards)
+    return {"latent_dim": vae.pop("latent_dims")[wildcards.dataset], **vae}
 
 
 def lf_feature_datasets(scale):
-    """The feature-consistency data sets enabled at ``scale`` (CIFAR only where its block is enabled)."""
+    """Claim 1.1's data sets enabled at `scale` (CIFAR only where its block is enabled)."""
     datasets = []
     for dataset, part in LF_FEATURE_PARTS.items():
-        cfg = study_cfg("labelfree", part, scale)
-        if cfg["enabled"] and (part != "consistency_features_cifar" or dataset in cfg["datasets"]):
+        block = setting("labelfree", part, scale=scale)
+        if block["enabled"] and (part != "consistency_features_cifar" or dataset in block["datasets"]):
             datasets.append(dataset)
     return datasets
 
 
-def lf_data(wildcards):
-    """The data file of a feature-consistency data set (MNIST is the one lossgrad writes)."""
-    return f"data/{wildcards.scale}/{wildcards.dataset}/{wildcards.dataset}.npz"
+def lf_feature_runs(wildcards):
+    """per_run()'s runs of the claims: claim 1.1's data sets at the job's scale."""
+    return [{"dataset": dataset} for dataset in lf_feature_datasets(wildcards.scale)]
 
 
-def lf_per_seed(pattern):
-    """Input function: ``pattern`` expanded over the runs of the job's data set and scale."""
-
-    def inputs(wildcards):
-        return [
-            pattern.format(scale=wildcards.scale, dataset=wildcards.dataset, seed=s)
-            for s in lf_features(wildcards)["seeds"]
-        ]
-
-    return inputs
-
-
-def lf_feature_tables(wildcards):
-    """Claim 1.1 tables of every enabled data set, keyed by data set."""
-    return {
-        f"features_{d}": f"results/{wildcards.scale}/labelfree/consistency_features_{d}.csv"
-        for d in lf_feature_datasets(wildcards.scale)
-    }
-
-
-def lf_named_targets(scale, experiment):
-    """Figures and tables of the per-data-set experiments: ``feature_consistency`` (claim 1.1)
-    or ``disentanglement`` (claim 3)."""
+def lf_experiment_targets(scale):
+    """Tables and figures of each of FACT's experiments at `scale` (the named target rules)."""
     base = f"results/{scale}/labelfree"
-    if experiment == "feature_consistency":
-        return [
+    return {
+        "consistency_features": [
             path
             for d in lf_feature_datasets(scale)
             for path in (f"{base}/consistency_features_{d}.csv", f"{base}/fig_feature_consistency_{d}.png")
-        ]
-    return [
-        path
-        for d in study_cfg("labelfree", "disvae", scale)["datasets"]
-        for path in (f"{base}/disentanglement_{d}.csv", f"{base}/fig_disentanglement_{d}.png")
-    ]
+        ],
+        "disvae": [
+            path
+            for d in setting("labelfree", "disvae", "datasets", scale=scale)
+            for path in (f"{base}/disentanglement_{d}.csv", f"{base}/fig_disentanglement_{d}.png")
+        ],
+        "consistency_examples": [f"{base}/consistency_examples_mnist.csv", f"{base}/fig_example_consistency_mnist.png"],
+        "encoder_vs_full": [f"{base}/encoder_vs_full_mnist.csv", f"{base}/fig_encoder_vs_full_mnist.png"],
+        "pretext": [f"{base}/pretext_mnist.csv", f"{base}/pretext_mnist.tex"],
+    }
 
 
 def labelfree_targets(scale):
-    base = f"results/{scale}/labelfree"
-    return lf_named_targets(scale, "feature_consistency") + lf_named_targets(scale, "disentanglement") + [
-        f"{base}/consistency_examples_mnist.csv",
-        f"{base}/fig_example_consistency_mnist.png",
-        f"{base}/encoder_vs_full_mnist.csv",
-        f"{base}/fig_encoder_vs_full_mnist.png",
-        f"{base}/pretext_mnist.csv",
-        f"{base}/pretext_mnist.tex",
-        f"{base}/claims.csv",
-    ]
-
-
-def lf_examples(wildcards):
-    return study_cfg("labelfree", "consistency_examples", wildcards.scale)
-
-
-def lf_examples_per_seed(pattern):
-    """Input function: ``pattern`` expanded over the example-importance runs of the scale."""
-
-    def inputs(wildcards):
-        return [pattern.format(scale=wildcards.scale, seed=s) for s in lf_examples(wildcards)["seeds"]]
-
-    return inputs
-
-
-def lf_encoder_vs_full(wildcards):
-    return study_cfg("labelfree", "encoder_vs_full", wildcards.scale)
-
-
-def lf_evf_per_seed(pattern):
-    """Input function: ``pattern`` expanded over the classifier runs of the scale."""
-
-    def inputs(wildcards):
-        return [pattern.format(scale=wildcards.scale, seed=s) for s in lf_encoder_vs_full(wildcards)["seeds"]]
-
-    return inputs
-
-
-def lf_pretext(wildcards):
-    return study_cfg("labelfree", "pretext", wildcards.scale)
-
-
-def lf_pretext_models(wildcards):
-    """The models of every task of one run."""
-    return {
-        task: f"results/{wildcards.scale}/labelfree/mnist/pretext/{task}/seed{wildcards.seed}.pt"
-        for task in lf_pretext(wildcards)["tasks"]
-    }
-
-
-def lf_pretext_per_seed(pattern):
-    """Input function: ``pattern`` expanded over the pretext runs of the scale."""
-
-    def inputs(wildcards):
-        return [pattern.format(scale=wildcards.scale, seed=s) for s in lf_pretext(wildcards)["seeds"]]
-
-    return inputs
-
-
-def lf_disvae(wildcards):
-    return study_cfg("labelfree", "disvae", wildcards.scale)
-
-
-def lf_disvae_runs(wildcards):
-    """Every (loss, beta, seed) correlation table of one data set at the scale."""
-    cfg = lf_disvae(wildcards)
-    return [
-        f"results/{wildcards.scale}/labelfree/disvae/{wildcards.dataset}/{loss}_beta{beta:g}_seed{seed}.csv"
-        for loss in cfg["losses"]
-        for beta in cfg["beta_list"]
-        for seed in cfg["seeds"]
-    ]
-
-
-def lf_disentanglement_tables(wildcards):
-    """Claim 3 tables of every data set, keyed by data set."""
-    return {
-        f"disentanglement_{d}": f"results/{wildcards.scale}/labelfree/disentanglement_{d}.csv"
-        for d in lf_disvae(wildcards)["datasets"]
-    }
+    """Every output of the study at `scale`: each experiment's, and the claims."""
+    experiments = lf_experiment_targets(scale)
+    return [path for paths in experiments.values() for path in paths] + [f"results/{scale}/labelfree/claims.csv"]

@@ -34,7 +34,7 @@ def test_loss_gradients_on_cuda_match_the_cpu():
 @pytest.mark.parametrize("dataset", ["mnist", "ecg"])
 def test_labelfree_training_and_attribution_run_on_cuda_like_on_the_cpu(tmp_path, dataset):
     from xairepro.common.io import save_arrays
-    from xairepro.labelfree import features
+    from xairepro.labelfree import steps, train
 
     rng = np.random.default_rng(0)
     if dataset == "mnist":
@@ -45,15 +45,15 @@ def test_labelfree_training_and_attribution_run_on_cuda_like_on_the_cpu(tmp_path
     save_arrays(tmp_path / "data.npz", **arrays)
     options = dict(latent_dim=8, epochs=2, batch_size=64, lr=1e-3, weight_decay=1e-5, valid_fraction=0.1, seed=0,
                    dataset=dataset, loss="l1" if dataset == "ecg" else "mse")
-    record = features.train_autoencoder(tmp_path / "data.npz", tmp_path / "m.pt", tmp_path / "m.json",
+    record = train.train_autoencoder(tmp_path / "data.npz", tmp_path / "m.pt", tmp_path / "m.json",
                                         tmp_path / "ckpt.pt", device="cuda", **options)
     assert np.isfinite(record["valid_loss"])
     kwargs = dict(methods=["integrated_gradients", "saliency"], n_test=16, ig_steps=20, shap_samples=2,
                   internal_batch_size=16, seed=0, dataset=dataset, baseline="mean" if dataset == "ecg" else "zero")
     torch.backends.cudnn.enabled = False  # cuDNN's LSTM kernels sum in another order: compare the plain ones
-    gpu = features.feature_importance(tmp_path / "data.npz", tmp_path / "m.pt", tmp_path / "g.npz", device="cuda",
+    gpu = steps.feature_importance(tmp_path / "data.npz", tmp_path / "m.pt", tmp_path / "g.npz", device="cuda",
                                       **kwargs)
-    cpu = features.feature_importance(tmp_path / "data.npz", tmp_path / "m.pt", tmp_path / "c.npz", device="cpu",
+    cpu = steps.feature_importance(tmp_path / "data.npz", tmp_path / "m.pt", tmp_path / "c.npz", device="cpu",
                                       **kwargs)
     torch.backends.cudnn.enabled = True
     for method in kwargs["methods"]:

@@ -1,11 +1,11 @@
 """Rule labelfree_compute_example_importance: every explainer's scores for one run.
 
-Calls :func:`xairepro.labelfree.examples.example_importance`.
+Calls :func:`xairepro.labelfree.steps.example_importance`.
 """
 
 from xairepro.common.logs import setup_logging
 from xairepro.common.smk import snakemake_or_mock
-from xairepro.labelfree.examples import example_importance
+from xairepro.labelfree.steps import example_importance
 
 smk = snakemake_or_mock(globals(), "labelfree_compute_example_importance", scale="demo", seed="0")
 setup_logging(smk.log[0], smk.config["log_level"])

@@ -1,17 +1,17 @@
 """Rule labelfree_compute_pretext_importance: every task's feature and example importance of
-one run, and the correlations between tasks. Calls :func:`xairepro.labelfree.pretext.task_importance`
-and :func:`xairepro.labelfree.pretext.correlation_tables`."""
+one run, and the correlations between tasks. Calls :func:`xairepro.labelfree.steps.task_importance`
+and :func:`xairepro.labelfree.steps.correlation_tables`."""
 
 from xairepro.common.io import write_csv
 from xairepro.common.logs import setup_logging
 from xairepro.common.provenance import stamp
 from xairepro.common.smk import snakemake_or_mock
-from xairepro.labelfree.pretext import correlation_tables, task_importance
+from xairepro.labelfree.steps import correlation_tables, task_importance
 
 smk = snakemake_or_mock(globals(), "labelfree_compute_pretext_importance", scale="demo", seed="0")
 setup_logging(smk.log[0], smk.config["log_level"])
 seed = int(smk.wildcards.seed)
-models = {task: smk.input[task] for task in smk.params.tasks}
+models = dict(zip(smk.params.tasks, smk.input.models, strict=True))
 task_importance(smk.input.data, models, smk.output.importance, seed=seed, threads=smk.threads,
                 **smk.params.importance)
 table = correlation_tables(smk.output.importance, smk.params.tasks).assign(seed=seed)

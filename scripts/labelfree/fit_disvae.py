@@ -1,11 +1,11 @@
 """Rule labelfree_fit_disvae: one VAE ({loss}, {beta}) on {dataset} and its latent units'
-saliency correlations. Calls :func:`xairepro.labelfree.disvae.fit_and_explain`."""
+saliency correlations. Calls :func:`xairepro.labelfree.steps.fit_and_explain`."""
 
 from xairepro.common.io import write_csv
 from xairepro.common.logs import setup_logging
 from xairepro.common.provenance import stamp
 from xairepro.common.smk import snakemake_or_mock
-from xairepro.labelfree.disvae import fit_and_explain
+from xairepro.labelfree.steps import fit_and_explain
 
 smk = snakemake_or_mock(globals(), "labelfree_fit_disvae", scale="demo", dataset="mnist", loss="beta_vae",
                         beta="1", seed="0")

@@ -10,4 +10,5 @@ from xairepro.labelfree.data import render_dsprites
 
 smk = snakemake_or_mock(globals(), "labelfree_generate_dsprites")
 setup_logging(smk.log[0], smk.config["log_level"])
-save_arrays(smk.output.data, **render_dsprites(smk.params.n, size=smk.params.size, seed=0))
+sprites = smk.params.sprites
+save_arrays(smk.output.data, **render_dsprites(sprites["dsprites_n"], size=sprites["dsprites_size"], seed=0))

@@ -8,11 +8,13 @@ from xairepro.common.logs import setup_logging
 from xairepro.common.plotting import save_figure, use_style
 from xairepro.common.smk import snakemake_or_mock
 from xairepro.labelfree.figures import plot_consistency_features
+from xairepro.labelfree.tables import DATASET_NAMES
 
 smk = snakemake_or_mock(globals(), "labelfree_plot_consistency_features", scale="demo", dataset="mnist")
 setup_logging(smk.log[0], smk.config["log_level"])
 use_style()
 shifts = read_csv(smk.input.table, required=("seed", "method", "fraction", "representation_shift"))
-figure = plot_consistency_features(shifts, smk.params.dataset_name, smk.params.width, smk.params.height,
-                                   features="time steps" if smk.wildcards.dataset == "ecg" else "pixels")
+dataset = smk.wildcards.dataset
+figure = plot_consistency_features(shifts, DATASET_NAMES[dataset], **smk.params.plot,
+                                   features="time steps" if dataset == "ecg" else "pixels")
 save_figure(figure, smk.output.figure)

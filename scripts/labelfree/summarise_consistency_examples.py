@@ -1,6 +1,6 @@
 """Rule labelfree_summarise_consistency_examples: every run's scores -> similarity rates.
 
-Calls :func:`xairepro.labelfree.examples.consistency_examples` per run.
+Calls :func:`xairepro.labelfree.steps.consistency_examples` per run.
 """
 
 import pandas as pd
@@ -9,11 +9,11 @@ from xairepro.common.io import write_csv
 from xairepro.common.logs import setup_logging
 from xairepro.common.provenance import stamp
 from xairepro.common.smk import snakemake_or_mock
-from xairepro.labelfree.examples import consistency_examples
+from xairepro.labelfree.steps import consistency_examples
 
 smk = snakemake_or_mock(globals(), "labelfree_summarise_consistency_examples", scale="demo")
 setup_logging(smk.log[0], smk.config["log_level"])
-rates = pd.concat([consistency_examples(path, explainers=smk.params.explainers, fractions=smk.params.fractions)
-                   .assign(seed=seed) for path, seed in zip(smk.input.scores, smk.params.seeds)], ignore_index=True)
-write_csv(smk.output.table, rates, stamp("labelfree", {"explainers": smk.params.explainers,
-                                                       "fractions": smk.params.fractions}))
+explainers, fractions, seeds = (smk.params.rates[key] for key in ("explainers", "fractions", "seeds"))
+rates = pd.concat([consistency_examples(path, explainers=explainers, fractions=fractions).assign(seed=seed)
+                   for path, seed in zip(smk.input.scores, seeds, strict=True)], ignore_index=True)
+write_csv(smk.output.table, rates, stamp("labelfree", {"explainers": explainers, "fractions": fractions}))

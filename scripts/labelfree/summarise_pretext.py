@@ -1,6 +1,6 @@
 """Rule labelfree_summarise_pretext: every run's task correlations -> CSV and LaTeX tables.
 
-Calls :func:`xairepro.labelfree.pretext.latex_table`.
+Calls :func:`xairepro.labelfree.tables.latex_table`.
 """
 
 import pandas as pd
@@ -9,7 +9,7 @@ from xairepro.common.io import atomic_path, read_csv, write_csv
 from xairepro.common.logs import setup_logging
 from xairepro.common.provenance import stamp
 from xairepro.common.smk import snakemake_or_mock
-from xairepro.labelfree.pretext import latex_table
+from xairepro.labelfree.tables import latex_table
 
 smk = snakemake_or_mock(globals(), "labelfree_summarise_pretext", scale="demo")
 setup_logging(smk.log[0], smk.config["log_level"])

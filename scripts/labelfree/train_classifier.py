@@ -1,11 +1,11 @@
 """Rule labelfree_train_classifier: the encoder + linear classifier of one run.
 
-Calls :func:`xairepro.labelfree.encoder_vs_full.train_classifier` (resumable).
+Calls :func:`xairepro.labelfree.train.train_classifier` (resumable).
 """
 
 from xairepro.common.logs import setup_logging
 from xairepro.common.smk import snakemake_or_mock
-from xairepro.labelfree.encoder_vs_full import train_classifier
+from xairepro.labelfree.train import train_classifier
 
 smk = snakemake_or_mock(globals(), "labelfree_train_classifier", scale="demo", seed="0")
 setup_logging(smk.log[0], smk.config["log_level"])

@@ -1,9 +1,9 @@
 """Rule labelfree_train_denoiser: the denoising autoencoder of one run and its TracIn
-snapshots. Calls :func:`xairepro.labelfree.examples.train_denoiser` (resumable)."""
+snapshots. Calls :func:`xairepro.labelfree.train.train_denoiser` (resumable)."""
 
 from xairepro.common.logs import setup_logging
 from xairepro.common.smk import snakemake_or_mock
-from xairepro.labelfree.examples import train_denoiser
+from xairepro.labelfree.train import train_denoiser
 
 smk = snakemake_or_mock(globals(), "labelfree_train_denoiser", scale="demo", seed="0")
 setup_logging(smk.log[0], smk.config["log_level"])

@@ -1,11 +1,11 @@
 """Rule labelfree_train_pretext: the encoder of one run trained on one task ({task}).
 
-Calls :func:`xairepro.labelfree.pretext.train_task` (resumable).
+Calls :func:`xairepro.labelfree.train.train_task` (resumable).
 """
 
 from xairepro.common.logs import setup_logging
 from xairepro.common.smk import snakemake_or_mock
-from xairepro.labelfree.pretext import train_task
+from xairepro.labelfree.train import train_task
 
 smk = snakemake_or_mock(globals(), "labelfree_train_pretext", scale="demo", task="denoising", seed="0")
 setup_logging(smk.log[0], smk.config["log_level"])

@@ -20,18 +20,17 @@ from xairepro.labelfree.tables import (
 
 smk = snakemake_or_mock(globals(), "labelfree_write_claims", scale="demo")
 setup_logging(smk.log[0], smk.config["log_level"])
-inputs = dict(smk.input.items())
-features = [feature_consistency_claims(read_csv(path), DATASET_NAMES[key.removeprefix("features_")])
-            for key, path in inputs.items() if key.startswith("features_")]
-disentanglement = pd.concat([read_csv(path) for key, path in inputs.items() if key.startswith("disentanglement_")],
-                            ignore_index=True)
+scale = smk.wildcards.scale
+datasets = [run["dataset"] for run in smk.params.features]
+disentanglement = pd.concat([read_csv(path) for path in smk.input.disentanglement], ignore_index=True)
 claims = pd.concat([
-    *features,
-    example_consistency_claims(read_csv(smk.input.examples_mnist), "MNIST"),
-    encoder_vs_full_claims(read_csv(smk.input.encoder_vs_full_mnist), "MNIST", smk.params.scale),
-    pretext_claims(read_csv(smk.input.pretext_mnist), "MNIST"),
-    disvae_claims(disentanglement, smk.params.scale),
+    *(feature_consistency_claims(read_csv(path), DATASET_NAMES[dataset])
+      for path, dataset in zip(smk.input.features, datasets, strict=True)),
+    example_consistency_claims(read_csv(smk.input.examples), "MNIST"),
+    encoder_vs_full_claims(read_csv(smk.input.encoder_vs_full), "MNIST", scale),
+    pretext_claims(read_csv(smk.input.pretext), "MNIST"),
+    disvae_claims(disentanglement, scale),
 ], ignore_index=True)
-write_csv(smk.output.claims, claims, stamp("labelfree", {"scale": smk.params.scale}))
+write_csv(smk.output.claims, claims, stamp("labelfree", {"scale": scale}))
 for row in claims[~claims["pass"]].itertuples():
     logging.getLogger("xairepro").warning("claim not reproduced: %s (%s = %s)", row.claim, row.metric, row.value)

@@ -4,8 +4,8 @@ import pytest
 
 from xairepro.common.errors import InputError
 from xairepro.common.io import read_json, save_arrays
-from xairepro.labelfree import disvae
-from xairepro.labelfree.data import read_official_dsprites, render_dsprites
+from xairepro.labelfree.data import load_dataset, read_official_dsprites, render_dsprites
+from xairepro.labelfree.steps import fit_and_explain
 from xairepro.labelfree.tables import disvae_claims
 from xairepro.lossgrad.data import make_demo_digits
 
@@ -25,16 +25,16 @@ def test_datasets_are_32_pixel_images_in_the_unit_range(tmp_path):
     save_arrays(tmp_path / "mnist.npz", **make_demo_digits(seed=0))
     save_arrays(tmp_path / "ds.npz", **render_dsprites(50, size=32, seed=0))
     for path, name in ((tmp_path / "mnist.npz", "mnist"), (tmp_path / "ds.npz", "dsprites")):
-        train, test = disvae.load_dataset(path, name)
+        train, test = load_dataset(path, name)
         assert train.shape[1:] == test.shape[1:] == (1, 32, 32)
         assert 0 <= float(train.min()) and float(train.max()) <= 1
 
 
 def test_fit_and_explain_returns_a_correlation_per_image(tmp_path):
     save_arrays(tmp_path / "ds.npz", **render_dsprites(200, size=32, seed=0))
-    table = disvae.fit_and_explain(tmp_path / "ds.npz", tmp_path / "vae.pt", tmp_path / "vae.json",
-                                   tmp_path / "ck.pt", dataset="dsprites", loss="beta_tcvae", beta=5.0,
-                                   latent_dim=4, epochs=1, batch_size=32, lr=1e-3, n_test=8, shap_samples=3, seed=0)
+    table = fit_and_explain(tmp_path / "ds.npz", tmp_path / "vae.pt", tmp_path / "vae.json", tmp_path / "ck.pt",
+                            dataset="dsprites", loss="beta_tcvae", beta=5.0, latent_dim=4, epochs=1, batch_size=32,
+                            lr=1e-3, n_test=8, shap_samples=3, seed=0)
     assert len(table) == 8 and table.correlation.between(-1, 1).all()
     assert read_json(tmp_path / "vae.json")["params"]["loss"] == "beta_tcvae"
     assert not (tmp_path / "ck.pt").exists()

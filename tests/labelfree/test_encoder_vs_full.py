@@ -3,8 +3,9 @@ import pandas as pd
 import pytest
 
 from xairepro.common.io import load_arrays, save_arrays
-from xairepro.labelfree import encoder_vs_full as evf
+from xairepro.labelfree.steps import encoder_vs_full, masked_pearson
 from xairepro.labelfree.tables import encoder_vs_full_claims
+from xairepro.labelfree.train import train_classifier
 from xairepro.lossgrad.data import make_demo_digits
 
 
@@ -13,8 +14,8 @@ def test_masked_pearson_matches_numpy_on_the_kept_entries():
     a, b = rng.normal(size=(5, 30)), rng.normal(size=(5, 30))
     keep = rng.random((5, 30)) > 0.3
     expected = [np.corrcoef(a[i][keep[i]], b[i][keep[i]])[0, 1] for i in range(5)]
-    np.testing.assert_allclose(evf.masked_pearson(a, b, keep), expected, rtol=1e-10)
-    constant = evf.masked_pearson(np.ones((1, 4)), np.arange(4.0)[None], np.ones((1, 4), bool))
+    np.testing.assert_allclose(masked_pearson(a, b, keep), expected, rtol=1e-10)
+    constant = masked_pearson(np.ones((1, 4)), np.arange(4.0)[None], np.ones((1, 4), bool))
     assert np.isnan(constant[0])
 
 
@@ -30,11 +31,11 @@ def test_claims_compare_with_the_published_means_at_paper_scale():
 def correlations(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("evf")
     save_arrays(tmp / "mnist.npz", **make_demo_digits(seed=0))
-    record = evf.train_classifier(tmp / "mnist.npz", tmp / "c.pt", tmp / "c.json", tmp / "ck.pt", latent_dim=4,
-                                  epochs=3, batch_size=64, lr=3e-3, weight_decay=1e-5, seed=0)
-    table = evf.encoder_vs_full(tmp / "mnist.npz", tmp / "c.pt", tmp / "cache.npz",
-                                methods=["integrated_gradients", "saliency"], n_test=30, ig_steps=16,
-                                shap_samples=5, internal_batch_size=16, seed=0)
+    record = train_classifier(tmp / "mnist.npz", tmp / "c.pt", tmp / "c.json", tmp / "ck.pt", latent_dim=4,
+                              epochs=3, batch_size=64, lr=3e-3, weight_decay=1e-5, seed=0)
+    table = encoder_vs_full(tmp / "mnist.npz", tmp / "c.pt", tmp / "cache.npz",
+                            methods=["integrated_gradients", "saliency"], n_test=30, ig_steps=16,
+                            shap_samples=5, internal_batch_size=16, seed=0)
     return tmp, record, table
 
 

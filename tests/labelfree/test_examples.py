@@ -4,32 +4,35 @@ import pytest
 import torch
 
 from xairepro.common.io import load_arrays, read_json, save_arrays
-from xairepro.labelfree import examples
+from xairepro.labelfree.data import balanced_subset
+from xairepro.labelfree.explain import EXPLAINERS as ALL_EXPLAINERS
+from xairepro.labelfree.steps import consistency_examples, example_importance
 from xairepro.labelfree.tables import example_consistency_claims
+from xairepro.labelfree.train import train_denoiser
 from xairepro.lossgrad.data import make_demo_digits
 
-EXPLAINERS = list(examples.EXPLAINERS)
+EXPLAINERS = list(ALL_EXPLAINERS)
 
 
 def test_balanced_subset_cycles_through_the_classes():
     labels = torch.tensor([3, 0, 1, 0, 2, 1, 2, 3, 0, 1, 2, 3])
-    idx = examples.balanced_subset(labels, 8, n_classes=4)
+    idx = balanced_subset(labels, 8, n_classes=4)
     assert labels[idx].tolist() == [0, 1, 2, 3, 0, 1, 2, 3]
     with pytest.raises(ValueError, match="fewer than"):
-        examples.balanced_subset(labels, 16, n_classes=4)
+        balanced_subset(labels, 16, n_classes=4)
 
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("examples")
     save_arrays(tmp / "mnist.npz", **make_demo_digits(seed=0))
-    record = examples.train_denoiser(tmp / "mnist.npz", tmp / "dae.pt", tmp / "dae.json", tmp / "snaps", tmp / "ck.pt",
-                                     latent_dim=4, epochs=4, batch_size=64, lr=1e-3, weight_decay=1e-5,
-                                     noise_level=0.3, checkpoint_interval=2, seed=0)
-    examples.example_importance(tmp / "mnist.npz", tmp / "dae.pt", tmp / "snaps", tmp / "scores.npz",
-                                explainers=EXPLAINERS, subtrain_size=100, subtest_size=50, recursion_depth=5,
-                                damping=1e-3, scale=1000.0, simplex_epochs=200, seed=0)
-    rates = examples.consistency_examples(tmp / "scores.npz", explainers=EXPLAINERS, fractions=[0.1, 0.5, 1.0])
+    record = train_denoiser(tmp / "mnist.npz", tmp / "dae.pt", tmp / "dae.json", tmp / "snaps", tmp / "ck.pt",
+                            latent_dim=4, epochs=4, batch_size=64, lr=1e-3, weight_decay=1e-5, noise_level=0.3,
+                            checkpoint_interval=2, seed=0)
+    example_importance(tmp / "mnist.npz", tmp / "dae.pt", tmp / "snaps", tmp / "scores.npz", explainers=EXPLAINERS,
+                       subtrain_size=100, subtest_size=50, recursion_depth=5, damping=1e-3, scale=1000.0,
+                       simplex_epochs=200, seed=0)
+    rates = consistency_examples(tmp / "scores.npz", explainers=EXPLAINERS, fractions=[0.1, 0.5, 1.0])
     return tmp, record, rates
 
 

@@ -5,8 +5,9 @@ import pytest
 import torch
 
 from xairepro.common.io import load_arrays, read_json, save_arrays
-from xairepro.labelfree import features
+from xairepro.labelfree.steps import consistency_features, feature_importance
 from xairepro.labelfree.tables import feature_consistency_claims
+from xairepro.labelfree.train import train_autoencoder
 from xairepro.lossgrad.data import make_demo_digits
 
 METHODS = ["integrated_gradients", "gradient_shap", "saliency"]
@@ -16,14 +17,12 @@ METHODS = ["integrated_gradients", "gradient_shap", "saliency"]
 def run(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("labelfree")
     save_arrays(tmp / "mnist.npz", **make_demo_digits(seed=0))
-    record = features.train_autoencoder(tmp / "mnist.npz", tmp / "ae.pt", tmp / "ae.json", tmp / "ckpt.pt",
-                                        latent_dim=4, epochs=3, batch_size=64, lr=3e-3, weight_decay=1e-5,
-                                        valid_fraction=0.1, seed=0)
-    attributions = features.feature_importance(tmp / "mnist.npz", tmp / "ae.pt", tmp / "attr.npz", methods=METHODS,
-                                               n_test=40, ig_steps=20, shap_samples=5, internal_batch_size=16,
-                                               seed=0)
-    shifts = features.consistency_features(tmp / "ae.pt", tmp / "attr.npz", methods=METHODS,
-                                           mask_fractions=[0, 0.1, 0.2, 1.0], seed=0)
+    record = train_autoencoder(tmp / "mnist.npz", tmp / "ae.pt", tmp / "ae.json", tmp / "ckpt.pt", latent_dim=4,
+                               epochs=3, batch_size=64, lr=3e-3, weight_decay=1e-5, valid_fraction=0.1, seed=0)
+    attributions = feature_importance(tmp / "mnist.npz", tmp / "ae.pt", tmp / "attr.npz", methods=METHODS, n_test=40,
+                                      ig_steps=20, shap_samples=5, internal_batch_size=16, seed=0)
+    shifts = consistency_features(tmp / "ae.pt", tmp / "attr.npz", methods=METHODS,
+                                  mask_fractions=[0, 0.1, 0.2, 1.0], seed=0)
     return tmp, record, attributions, shifts
 
 
@@ -65,7 +64,7 @@ def test_label_free_rankings_beat_random_masking(run):
 
 
 def test_masking_replaces_exactly_the_top_ranked_features_by_the_baseline():
-    from xairepro.labelfree.features import mask_top_features
+    from xairepro.labelfree.steps import mask_top_features
 
     x = torch.arange(2 * 2 * 5, dtype=torch.float32).reshape(2, 2, 5)  # (N, C, T)
     baseline = -torch.ones(1, 2, 5)
@@ -91,7 +90,7 @@ def test_autoencoders_of_the_other_data_sets_reconstruct_their_input_shape(datas
 
 def test_ecg_split_trains_on_normal_and_explains_abnormal_beats(tmp_path):
     from xairepro.common.io import save_arrays
-    from xairepro.labelfree.features import baseline_input, load_inputs
+    from xairepro.labelfree.data import baseline_input, load_inputs
 
     beats = np.random.default_rng(0).normal(size=(6, 140)).astype(np.float32)
     save_arrays(tmp_path / "ecg.npz", beats=beats, labels=np.array([1, 2, 1, 3, 1, 5]))

@@ -4,8 +4,9 @@ import pytest
 import torch
 
 from xairepro.common.io import save_arrays
-from xairepro.labelfree.pretext import corrupt, correlation_tables, latex_table
-from xairepro.labelfree.tables import pretext_claims
+from xairepro.labelfree.steps import correlation_tables
+from xairepro.labelfree.tables import latex_table, pretext_claims
+from xairepro.labelfree.train import corrupt
 
 TASKS = ["reconstruction", "denoising", "classification"]
 

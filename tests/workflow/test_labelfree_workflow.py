@@ -84,7 +84,7 @@ def test_a_corrupt_input_fails_the_job_with_its_log_path_and_no_output(tmp_path)
     data.write_bytes(b"PK\x03\x04 this is not an npz file")
     target = f"{OUT}/ecg/autoencoder/seed0.pt"
     proc = snakemake(workdir, target, "--cores", "1", check=False)
-    log = "logs/demo/labelfree/train_autoencoder/ecg/seed0.log"
+    log = "logs/demo/labelfree/train_autoencoder/ecg_0.log"
     assert proc.returncode != 0 and log in proc.stdout
     message = (workdir / log).read_text()
     assert "data/demo/ecg/ecg.npz" in message and "not a readable .npz/.npy array file" in message

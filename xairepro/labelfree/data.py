@@ -1,4 +1,5 @@
-"""Demo stand-ins with planted ground truth for the ``labelfree`` study.
+"""Data of the ``labelfree`` study: demo stand-ins with planted ground truth, the readers of
+the paper-scale files, and the loaders that turn a data file into model inputs.
 
 * :func:`render_dsprites` re-renders dSprites (Matthey et al. 2017) procedurally: every
   image is drawn from its five generative factors (shape, scale, orientation, x, y), which
@@ -7,13 +8,22 @@
   with neurokit2's ECGSYN model, "normal" with the default wave parameters and "abnormal"
   with an inverted T wave; the time steps where the two morphologies differ are returned
   as the planted mask.
+* ECG5000, CIFAR-10/100 and the official dSprites are read from their published files
+  without unpickling anything (:func:`read_ecg5000`, :func:`cifar_arrays`,
+  :func:`read_official_dsprites`).
+* :func:`load_images`, :func:`load_inputs`, :func:`baseline_input`, :func:`load_dataset`
+  and :func:`balanced_subset` give the models their inputs (MNIST is the file the lossgrad
+  rules write).
 """
 
 from __future__ import annotations
 
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 import numpy as np
+import torch
+
+from xairepro.common.io import load_arrays
 
 #: dSprites factor grid: name -> number of values (the original's sizes).
 DSPRITES_FACTORS = {"shape": 3, "scale": 6, "orientation": 40, "pos_x": 32, "pos_y": 32}
@@ -271,8 +281,6 @@ def read_cifar_binary(paths, label_bytes: int) -> tuple[np.ndarray, np.ndarray]:
 
 def cifar_arrays(root, dataset: str) -> dict[str, np.ndarray]:
     """``train_x/train_y/test_x/test_y`` of an extracted CIFAR binary archive under ``root``."""
-    from pathlib import Path
-
     from xairepro.common.errors import InputError
 
     spec = CIFAR[dataset]
@@ -288,3 +296,75 @@ def cifar_arrays(root, dataset: str) -> dict[str, np.ndarray]:
             raise InputError(folder, f"{len(x)} {split} images, expected {spec[f'n_{split}']}")
         out[f"{split}_x"], out[f"{split}_y"] = x, y
     return out
+
+
+# --- Model inputs --------------------------------------------------------------------------
+
+
+def load_images(path: str | Path, split: str, limit: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Images ``(N, 1, 28, 28)`` in [0, 1] (ToTensor, no normalisation) and labels ``(N,)``."""
+    arrays = load_arrays(path, required=(f"{split}_x", f"{split}_y"))
+    x, y = arrays[f"{split}_x"], arrays[f"{split}_y"]
+    if limit is not None:
+        x, y = x[:limit], y[:limit]
+    return torch.from_numpy(x.astype(np.float32) / 255.0).unsqueeze(1), torch.from_numpy(y.astype(np.int64))
+
+
+def load_inputs(path: str | Path, dataset: str, split: str, limit: int | None = None
+                ) -> tuple[torch.Tensor, torch.Tensor]:
+    """The inputs of a feature-consistency data set, channel-first floats, and labels.
+
+    MNIST ``(N, 1, 28, 28)`` and CIFAR ``(N, 3, 32, 32)`` scaled to [0, 1]; ECG beats
+    ``(N, 1, 140)`` as stored, the ``train`` split being the normal beats (class 1) and
+    ``test`` the abnormal ones, as in the original's feature experiment.
+    """
+    if dataset == "mnist":
+        return load_images(path, split, limit)
+    if dataset == "ecg":
+        arrays = load_arrays(path, required=("beats", "labels"))
+        keep = arrays["labels"] == 1 if split == "train" else arrays["labels"] != 1
+        x, y = arrays["beats"][keep], arrays["labels"][keep]
+        x, y = (x[:limit], y[:limit]) if limit is not None else (x, y)
+        return torch.from_numpy(x.astype(np.float32)).unsqueeze(1), torch.from_numpy(y.astype(np.int64))
+    arrays = load_arrays(path, required=(f"{split}_x", f"{split}_y"))
+    x, y = arrays[f"{split}_x"], arrays[f"{split}_y"]
+    x, y = (x[:limit], y[:limit]) if limit is not None else (x, y)
+    return torch.from_numpy(x.astype(np.float32) / 255.0), torch.from_numpy(y.astype(np.int64))
+
+
+def baseline_input(data_path: str | Path, dataset: str, kind: str) -> torch.Tensor:
+    """The reference input ``(1, C, ...)`` of attributions and masking: ``zero`` (the black
+    image, the original's choice for images) or ``mean`` (the mean training input: for ECG
+    the mean normal beat, the original's baseline)."""
+    x, _ = load_inputs(data_path, dataset, "train")
+    if kind == "zero":
+        return torch.zeros(1, *x.shape[1:])
+    if kind == "mean":
+        return x.mean(dim=0, keepdim=True)
+    raise ValueError(f"unknown baseline {kind!r}; choose zero or mean")
+
+
+def load_dataset(path: str | Path, dataset: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """Train and test images in [0, 1], ``(N, 1, S, S)``, of the disentanglement experiment:
+    MNIST padded from 28 to 32 pixels, dSprites as stored (``images`` split 90/10 in file
+    order)."""
+    arrays = load_arrays(path)
+    if dataset == "mnist":
+        train, test = (torch.from_numpy(arrays[f"{s}_x"].astype(np.float32) / 255.0).unsqueeze(1)
+                       for s in ("train", "test"))
+        return torch.nn.functional.pad(train, (2, 2, 2, 2)), torch.nn.functional.pad(test, (2, 2, 2, 2))
+    if dataset == "dsprites":
+        images = torch.from_numpy(arrays["images"].astype(np.float32)).unsqueeze(1)
+        cut = int(0.9 * len(images))
+        return images[:cut], images[cut:]
+    raise ValueError(f"unknown dataset {dataset!r}; choose mnist or dsprites")
+
+
+def balanced_subset(labels: torch.Tensor, size: int, n_classes: int = 10) -> torch.Tensor:
+    """Indices of ``size`` examples, the n-th of class ``n % n_classes`` in turn (as FACT)."""
+    per_class = [torch.nonzero(labels == c).flatten() for c in range(n_classes)]
+    needed = (size + n_classes - 1) // n_classes
+    short = [c for c, idx in enumerate(per_class) if len(idx) < needed]
+    if short:
+        raise ValueError(f"classes {short} have fewer than {needed} examples for a balanced subset of {size}")
+    return torch.stack([per_class[n % n_classes][n // n_classes] for n in range(size)])

@@ -5,6 +5,8 @@ Burgess VAE with the beta-VAE and beta-TCVAE objectives.
   paper), mirrored decoder ending in a sigmoid; trained with MSE.
 * :class:`RecurrentAutoencoder`: the LSTM autoencoder of ECG beats (latent 64, L1 loss).
 * :class:`CifarAutoencoder`: a conv autoencoder for CIFAR-10/100 (paper scale).
+* :class:`EncoderClassifier`: the MNIST encoder plus a linear layer to 10 logits (FACT's
+  encoder vs full model extension, and the classification task of the pretext claims).
 * :class:`BurgessVAE`: Burgess et al. (2018), "Understanding disentangling in beta-VAE":
   4x4 stride-2 convolutions of 32 channels down to 4x4, two FC layers of 256, a Gaussian
   latent; the decoder mirrors it and returns Bernoulli logits.
@@ -130,6 +132,18 @@ def build_autoencoder(dataset: str, latent_dim: int, **options) -> nn.Module:
         raise ValueError(f"no autoencoder for data set {dataset!r}; choose from {sorted(AUTOENCODERS)}")
     return AUTOENCODERS[dataset](latent_dim=latent_dim, **options)
 
+
+
+class EncoderClassifier(nn.Module):
+    """The MNIST encoder followed by ``Linear(latent_dim, n_classes)``: logits ``(N, n_classes)``."""
+
+    def __init__(self, latent_dim: int = 4, n_classes: int = 10):
+        super().__init__()
+        self.encoder = MnistAutoencoder(latent_dim).encoder
+        self.head = nn.Linear(latent_dim, n_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.encoder(x))
 
 class BurgessVAE(nn.Module):
     """Gaussian-latent VAE for ``(N, channels, size, size)`` images, size 32 or 64.

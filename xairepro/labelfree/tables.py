@@ -1,8 +1,11 @@
-"""Claims of the ``labelfree`` study (pandas only)."""
+"""Tables of the ``labelfree`` study (pandas only): the claims of every experiment, built
+with :mod:`xairepro.common.claims`, and the LaTeX tables of the pretext correlations."""
 
 from __future__ import annotations
 
 import pandas as pd
+
+from xairepro.common.claims import claim_row, claims_frame
 
 DATASET_NAMES = {"mnist": "MNIST", "ecg": "ECG5000", "cifar10": "CIFAR-10", "cifar100": "CIFAR-100",
                  "dsprites": "dSprites"}
@@ -17,19 +20,17 @@ def feature_consistency_claims(shifts: pd.DataFrame, dataset: str) -> pd.DataFra
     ``shifts``: rows of (seed, method, fraction, representation_shift). Returns claim,
     metric, value, expected, tolerance, pass.
     """
-    rows = []
     mean = shifts.groupby(["method", "fraction"])["representation_shift"].mean().unstack("fraction")
     zero = float(shifts.loc[shifts.fraction == 0, "representation_shift"].abs().max())
-    rows.append({"claim": f"{dataset}: masking 0 % of the features leaves the representation unchanged",
-                 "metric": "max shift at 0 %", "value": zero, "expected": "0", "tolerance": 1e-9,
-                 "pass": zero <= 1e-9})
+    rows = [claim_row(f"{dataset}: masking 0 % of the features leaves the representation unchanged",
+                      "max shift at 0 %", zero, "0", 1e-9, zero <= 1e-9)]
     levels = [f for f in mean.columns if 0 < f < 1]
     for method in [m for m in mean.index if m != "random"]:
         ratio = float((mean.loc[method, levels] / mean.loc["random", levels]).min())
-        rows.append({"claim": f"{dataset}: label-free {METHOD_NAMES.get(method, method)} beats random masking",
-                     "metric": "min over levels of shift(method) / shift(random)", "value": round(ratio, 6),
-                     "expected": "> 1", "tolerance": 0, "pass": ratio > 1})
-    return pd.DataFrame(rows)
+        rows.append(claim_row(f"{dataset}: label-free {METHOD_NAMES.get(method, method)} beats random masking",
+                              "min over levels of shift(method) / shift(random)", ratio, "> 1", 0, ratio > 1,
+                              digits=6))
+    return claims_frame(rows)
 
 
 EXPLAINER_NAMES = {"influence_functions": "Influence Functions", "tracin": "TracIn", "simplex": "SimplEx",
@@ -49,14 +50,12 @@ def example_consistency_claims(rates: pd.DataFrame, dataset: str, n_classes: int
     for explainer, row in at.iterrows():
         name = EXPLAINER_NAMES.get(explainer, explainer)
         gap = float(row["most important"] - row["least important"])
-        rows.append({"claim": f"{dataset}: {name}'s most important examples share the label more than its least important",
-                     "metric": f"similarity rate most - least, top {smallest:.0%}", "value": round(gap, 6),
-                     "expected": "> 0", "tolerance": 0, "pass": gap > 0})
+        rows.append(claim_row(f"{dataset}: {name}'s most important examples share the label more than its least important",
+                              f"similarity rate most - least, top {smallest:.0%}", gap, "> 0", 0, gap > 0, digits=6))
         lift = float(row["most important"] * n_classes)
-        rows.append({"claim": f"{dataset}: {name}'s most important examples beat chance",
-                     "metric": f"similarity rate / chance, top {smallest:.0%}", "value": round(lift, 6),
-                     "expected": "> 1", "tolerance": 0, "pass": lift > 1})
-    return pd.DataFrame(rows)
+        rows.append(claim_row(f"{dataset}: {name}'s most important examples beat chance",
+                              f"similarity rate / chance, top {smallest:.0%}", lift, "> 1", 0, lift > 1, digits=6))
+    return claims_frame(rows)
 
 
 #: FACT's mean per-image correlations between encoder and full-model attributions (Fig. 5).
@@ -72,14 +71,13 @@ def encoder_vs_full_claims(correlations: pd.DataFrame, dataset: str, scale: str)
         name = METHOD_NAMES.get(method, method)
         if scale == "paper" and method in ENCODER_VS_FULL_PUBLISHED:
             expected = ENCODER_VS_FULL_PUBLISHED[method]
-            rows.append({"claim": f"{dataset}: encoder and full-model {name} attributions correlate as published",
-                         "metric": "mean per-image Pearson", "value": round(float(value), 6), "expected": expected,
-                         "tolerance": 0.1, "pass": abs(value - expected) <= 0.1})
+            rows.append(claim_row(f"{dataset}: encoder and full-model {name} attributions correlate as published",
+                                  "mean per-image Pearson", value, expected, 0.1, abs(value - expected) <= 0.1,
+                                  digits=6))
         else:
-            rows.append({"claim": f"{dataset}: encoder and full-model {name} attributions correlate positively",
-                         "metric": "mean per-image Pearson", "value": round(float(value), 6), "expected": "> 0",
-                         "tolerance": 0, "pass": bool(value > 0)})
-    return pd.DataFrame(rows)
+            rows.append(claim_row(f"{dataset}: encoder and full-model {name} attributions correlate positively",
+                                  "mean per-image Pearson", value, "> 0", 0, value > 0, digits=6))
+    return claims_frame(rows)
 
 
 def pretext_claims(correlations: pd.DataFrame, dataset: str, ceiling: float = 0.9) -> pd.DataFrame:
@@ -92,13 +90,13 @@ def pretext_claims(correlations: pd.DataFrame, dataset: str, ceiling: float = 0.
     off = correlations[correlations.task_a < correlations.task_b]
     for kind, claim in (("features", "2.1"), ("examples", "2.2")):
         means = off[off.kind == kind].groupby(["task_a", "task_b"])["pearson"].mean()
-        rows.append({"claim": f"{dataset}: {kind} importance depends on the pretext task (claim {claim})",
-                     "metric": "max over task pairs of mean Pearson", "value": round(float(means.max()), 6),
-                     "expected": f"< {ceiling}", "tolerance": 0, "pass": bool(means.max() < ceiling)})
-        rows.append({"claim": f"{dataset}: {kind} importance of different tasks is still related (claim {claim})",
-                     "metric": "mean over task pairs of mean Pearson", "value": round(float(means.mean()), 6),
-                     "expected": "> 0", "tolerance": 0, "pass": bool(means.mean() > 0)})
-    return pd.DataFrame(rows)
+        rows.append(claim_row(f"{dataset}: {kind} importance depends on the pretext task (claim {claim})",
+                              "max over task pairs of mean Pearson", means.max(), f"< {ceiling}", 0,
+                              means.max() < ceiling, digits=6))
+        rows.append(claim_row(f"{dataset}: {kind} importance of different tasks is still related (claim {claim})",
+                              "mean over task pairs of mean Pearson", means.mean(), "> 0", 0, means.mean() > 0,
+                              digits=6))
+    return claims_frame(rows)
 
 
 #: FACT's mean saliency correlations between latent units, per (dataset, loss) and beta.
@@ -127,18 +125,32 @@ def disvae_claims(table: pd.DataFrame, scale: str, max_drop: float = 0.2) -> pd.
                 expected = DISVAE_PUBLISHED[(dataset, loss)].get(int(beta))
                 if expected is None:
                     continue
-                rows.append({"claim": f"{label}: saliency correlation at beta={beta:g} as published",
-                             "metric": "mean per-image correlation", "value": round(float(value), 6),
-                             "expected": expected, "tolerance": 0.1, "pass": abs(value - expected) <= 0.1})
+                rows.append(claim_row(f"{label}: saliency correlation at beta={beta:g} as published",
+                                      "mean per-image correlation", value, expected, 0.1,
+                                      abs(value - expected) <= 0.1, digits=6))
             continue
-        rows.append({"claim": f"{label}: latent units' saliency maps are positively correlated at every beta",
-                     "metric": "min over beta of mean correlation", "value": round(float(by_beta.min()), 6),
-                     "expected": "> 0", "tolerance": 0, "pass": bool(by_beta.min() > 0)})
+        rows.append(claim_row(f"{label}: latent units' saliency maps are positively correlated at every beta",
+                              "min over beta of mean correlation", by_beta.min(), "> 0", 0, by_beta.min() > 0,
+                              digits=6))
         drop = float(by_beta.iloc[0] - by_beta.iloc[-1])
-        rows.append({"claim": f"{label}: raising beta does not decorrelate the saliency maps",
-                     "metric": "mean correlation, smallest beta - largest beta", "value": round(drop, 6),
-                     "expected": f"< {max_drop}", "tolerance": 0, "pass": drop < max_drop})
-    return pd.DataFrame(rows)
+        rows.append(claim_row(f"{label}: raising beta does not decorrelate the saliency maps",
+                              "mean correlation, smallest beta - largest beta", drop, f"< {max_drop}", 0,
+                              drop < max_drop, digits=6))
+    return claims_frame(rows)
 
 
 LOSS_NAMES = {"beta_vae": "beta-VAE", "beta_tcvae": "beta-TCVAE"}
+
+
+def latex_table(table: pd.DataFrame, kind: str, tasks: list[str]) -> str:
+    """A LaTeX tabular of mean +- std over runs of one kind's correlation matrix (the mean
+    alone when there is a single run)."""
+    sel = table[table.kind == kind].groupby(["task_a", "task_b"])["pearson"].agg(["mean", "std", "count"])
+    lines = [r"\begin{tabular}{l" + "c" * len(tasks) + "}", r"\toprule",
+             " & ".join(["", *(t.capitalize() for t in tasks)]) + r" \\", r"\midrule"]
+    for a in tasks:
+        cells = [f"{sel.loc[(a, b), 'mean']:.2f}" + (f" $\\pm$ {sel.loc[(a, b), 'std']:.2f}"
+                                                     if sel.loc[(a, b), "count"] > 1 else "") for b in tasks]
+        lines.append(" & ".join([a.capitalize(), *cells]) + r" \\")
+    lines += [r"\bottomrule", r"\end{tabular}"]
+    return "\n".join(lines) + "\n"

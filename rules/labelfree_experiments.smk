@@ -1,0 +1,221 @@
+# labelfree, the MNIST experiments after claim 1.1 and claim 3 (included by rules/labelfree.smk):
+# 1.2 denoising autoencoder -> label-free example importance -> similarity rates; encoder
+# vs full classifier; 2.1/2.2 pretext tasks; 3 beta-(TC)VAEs -> latent-unit saliency.
+
+
+rule labelfree_train_denoiser:
+    """The denoising MNIST autoencoder of one run, with its TracIn snapshots."""
+    input:
+        data=LF_MNIST,
+    output:
+        model="results/{scale}/labelfree/mnist/denoiser/seed{seed}.pt",
+        metrics="results/{scale}/labelfree/mnist/denoiser/seed{seed}.json",
+        snapshots=directory("results/{scale}/labelfree/mnist/denoiser/seed{seed}_snapshots"),
+    threads: job_threads("labelfree", "consistency_examples")
+    resources:
+        **job_resources("labelfree", "consistency_examples"),
+    params:
+        checkpoint="results/{scale}/labelfree/checkpoints/denoiser/seed{seed}.pt",
+        train=setting("labelfree", "consistency_examples", keys=LF_DENOISER_KEYS),
+    script:
+        "../scripts/labelfree/train_denoiser.py"
+
+
+rule labelfree_compute_example_importance:
+    """Influence functions, TracIn, SimplEx, DKNN and cosine scores of one run: the cache."""
+    input:
+        data=LF_MNIST,
+        model=rules.labelfree_train_denoiser.output.model,
+        snapshots=rules.labelfree_train_denoiser.output.snapshots,
+    output:
+        scores="results/{scale}/labelfree/mnist/example_importance/seed{seed}.npz",
+    threads: job_threads("labelfree", "consistency_examples")
+    resources:
+        **job_resources("labelfree", "consistency_examples"),
+    params:
+        explain=setting("labelfree", "consistency_examples", keys=LF_EXAMPLE_KEYS),
+    script:
+        "../scripts/labelfree/compute_example_importance.py"
+
+
+rule labelfree_summarise_consistency_examples:
+    """Similarity rates of every run, explainer, fraction and most/least (Fig. 2 data)."""
+    input:
+        scores=per_run(
+            rules.labelfree_compute_example_importance.output.scores,
+            lf_runs("seed", setting("labelfree", "consistency_examples", "seeds")),
+        ),
+    output:
+        table="results/{scale}/labelfree/consistency_examples_mnist.csv",
+    params:
+        rates=setting("labelfree", "consistency_examples", keys=["explainers", "fractions", "seeds"]),
+    script:
+        "../scripts/labelfree/summarise_consistency_examples.py"
+
+
+rule labelfree_plot_consistency_examples:
+    """Fig. 2 (MNIST): similarity rate vs % of examples selected, most vs least important."""
+    input:
+        table=rules.labelfree_summarise_consistency_examples.output.table,
+    output:
+        figure=lf_report("results/{scale}/labelfree/fig_example_consistency_mnist.png", "fig_example_consistency_mnist"),
+    params:
+        plot=setting("labelfree", "plot"),
+    script:
+        "../scripts/labelfree/plot_consistency_examples.py"
+
+
+rule labelfree_train_classifier:
+    """The MNIST classifier of one run: the encoder plus a linear layer, cross-entropy."""
+    input:
+        data=LF_MNIST,
+    output:
+        model="results/{scale}/labelfree/mnist/classifier/seed{seed}.pt",
+        metrics="results/{scale}/labelfree/mnist/classifier/seed{seed}.json",
+    threads: job_threads("labelfree", "encoder_vs_full")
+    resources:
+        **job_resources("labelfree", "encoder_vs_full"),
+    params:
+        checkpoint="results/{scale}/labelfree/checkpoints/classifier/seed{seed}.pt",
+        train=setting("labelfree", "encoder_vs_full", keys=LF_CLASSIFIER_KEYS),
+    script:
+        "../scripts/labelfree/train_classifier.py"
+
+
+rule labelfree_compute_encoder_vs_full:
+    """Label-free attributions of the encoder and of the full classifier and their per-image correlations, one run."""
+    input:
+        data=LF_MNIST,
+        model=rules.labelfree_train_classifier.output.model,
+    output:
+        attributions="results/{scale}/labelfree/mnist/encoder_vs_full/seed{seed}.npz",
+        correlations="results/{scale}/labelfree/mnist/encoder_vs_full/seed{seed}.csv",
+    threads: job_threads("labelfree", "encoder_vs_full")
+    resources:
+        **job_resources("labelfree", "encoder_vs_full"),
+    params:
+        attribution=setting("labelfree", "encoder_vs_full", keys=LF_ATTRIBUTION_KEYS),
+    script:
+        "../scripts/labelfree/compute_encoder_vs_full.py"
+
+
+rule labelfree_summarise_encoder_vs_full:
+    """Every run's per-image correlations in one table (the data of Fig. 5)."""
+    input:
+        correlations=per_run(
+            rules.labelfree_compute_encoder_vs_full.output.correlations,
+            lf_runs("seed", setting("labelfree", "encoder_vs_full", "seeds")),
+        ),
+    output:
+        table="results/{scale}/labelfree/encoder_vs_full_mnist.csv",
+    script:
+        "../scripts/labelfree/summarise_encoder_vs_full.py"
+
+
+rule labelfree_plot_encoder_vs_full:
+    """Fig. 5 (MNIST): per-image correlation of encoder and full-model attributions."""
+    input:
+        table=rules.labelfree_summarise_encoder_vs_full.output.table,
+    output:
+        figure=lf_report("results/{scale}/labelfree/fig_encoder_vs_full_mnist.png", "fig_encoder_vs_full_mnist"),
+    params:
+        plot=setting("labelfree", "plot"),
+    script:
+        "../scripts/labelfree/plot_encoder_vs_full.py"
+
+
+rule labelfree_train_pretext:
+    """The encoder of one run trained on one task: a pretext autoencoder or the classifier."""
+    input:
+        data=LF_MNIST,
+    output:
+        model="results/{scale}/labelfree/mnist/pretext/{task}/seed{seed}.pt",
+        metrics="results/{scale}/labelfree/mnist/pretext/{task}/seed{seed}.json",
+    threads: job_threads("labelfree", "pretext")
+    resources:
+        **job_resources("labelfree", "pretext"),
+    params:
+        checkpoint="results/{scale}/labelfree/checkpoints/pretext/{task}/seed{seed}.pt",
+        train=setting("labelfree", "pretext", keys=LF_PRETEXT_KEYS),
+    script:
+        "../scripts/labelfree/train_pretext.py"
+
+
+rule labelfree_compute_pretext_importance:
+    """Gradient SHAP feature and DKNN example importance of every task's encoder, one run."""
+    input:
+        data=LF_MNIST,
+        models=per_run(
+            rules.labelfree_train_pretext.output.model, lf_runs("task", setting("labelfree", "pretext", "tasks"))
+        ),
+    output:
+        importance="results/{scale}/labelfree/mnist/pretext/importance_seed{seed}.npz",
+        correlations="results/{scale}/labelfree/mnist/pretext/correlations_seed{seed}.csv",
+    threads: job_threads("labelfree", "pretext")
+    resources:
+        **job_resources("labelfree", "pretext"),
+    params:
+        tasks=setting("labelfree", "pretext", "tasks"),
+        importance=setting("labelfree", "pretext", keys=LF_TASK_IMPORTANCE_KEYS),
+    script:
+        "../scripts/labelfree/compute_pretext_importance.py"
+
+
+rule labelfree_summarise_pretext:
+    """Tables 2-4 (MNIST): correlations between tasks, every run, as CSV and LaTeX."""
+    input:
+        correlations=per_run(
+            rules.labelfree_compute_pretext_importance.output.correlations,
+            lf_runs("seed", setting("labelfree", "pretext", "seeds")),
+        ),
+    output:
+        table="results/{scale}/labelfree/pretext_mnist.csv",
+        latex=lf_report("results/{scale}/labelfree/pretext_mnist.tex", "pretext_mnist"),
+    params:
+        tasks=setting("labelfree", "pretext", "tasks"),
+    script:
+        "../scripts/labelfree/summarise_pretext.py"
+
+
+rule labelfree_fit_disvae:
+    """One beta-VAE or beta-TCVAE and the saliency correlations of its latent units."""
+    input:
+        data=LF_DATA,
+    output:
+        model="results/{scale}/labelfree/disvae/{dataset}/{loss}_beta{beta}_seed{seed}.pt",
+        record="results/{scale}/labelfree/disvae/{dataset}/{loss}_beta{beta}_seed{seed}.json",
+        correlations="results/{scale}/labelfree/disvae/{dataset}/{loss}_beta{beta}_seed{seed}.csv",
+    threads: job_threads("labelfree", "disvae")
+    resources:
+        **job_resources("labelfree", "disvae"),
+    params:
+        checkpoint="results/{scale}/labelfree/checkpoints/disvae/{dataset}/{loss}_beta{beta}_seed{seed}.pt",
+        fit=lf_vae_fit,
+    script:
+        "../scripts/labelfree/fit_disvae.py"
+
+
+rule labelfree_summarise_disvae:
+    """Every VAE's per-image saliency correlations of one data set in one table (the data of Fig. 3)."""
+    input:
+        correlations=per_run(rules.labelfree_fit_disvae.output.correlations, lf_vae_runs),
+    output:
+        table="results/{scale}/labelfree/disentanglement_{dataset}.csv",
+    script:
+        "../scripts/labelfree/summarise_disvae.py"
+
+
+rule labelfree_plot_disvae:
+    """Fig. 3, one data set: saliency correlation between latent units vs beta, beta-VAE vs beta-TCVAE."""
+    input:
+        table=rules.labelfree_summarise_disvae.output.table,
+    output:
+        figure=lf_report(
+            "results/{scale}/labelfree/fig_disentanglement_{dataset}.png",
+            "fig_disentanglement",
+            subcategory="{dataset}",
+        ),
+    params:
+        plot=setting("labelfree", "plot"),
+    script:
+        "../scripts/labelfree/plot_disvae.py"

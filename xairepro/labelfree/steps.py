@@ -1,0 +1,375 @@
+"""The explanation steps of the ``labelfree`` study, one function per workflow rule.
+
+Claim 1.1, feature-importance consistency (Fig. 1), per data set (MNIST, ECG, CIFAR-10/100):
+:func:`feature_importance` explains the encoder of every test input with label-free
+Integrated Gradients, Gradient SHAP and Saliency from a baseline (the black image, or for ECG
+the mean normal beat); :func:`consistency_features` replaces the top-k % features (pixels,
+time steps) by each attribution (sum of |attribution| over channels; random ranking as the
+baseline) with the baseline, and measures the representation shift mean ||f(x) - f(x_masked)||^2.
+
+Claim 1.2, example-importance consistency (Fig. 2): :func:`example_importance` scores, for a
+class-balanced sub-test set, every example of a class-balanced sub-train set with each
+label-free explainer (pretext loss = clean reconstruction MSE, gradients w.r.t. encoder
+parameters only); :func:`consistency_examples` turns the scores into similarity rates, the
+share of the most (least) important training examples that share the test example's label.
+
+FACT's extension (Fig. 5): :func:`encoder_vs_full` explains the encoder (latent output) and
+the full classifier built on it (logit output) with the same label-free methods; per image,
+the Pearson correlation of the two |attribution| maps over the non-blank pixels
+(:func:`masked_pearson`) measures their agreement.
+
+Claims 2.1 and 2.2, pretext-task sensitivity (Tables 2-4): :func:`task_importance` computes,
+for the encoder trained on each task, label-free Gradient SHAP feature importance of the
+test images and DKNN example importance of a sub-train set; :func:`correlation_tables` gives
+the Pearson correlations between the tasks' scores (all images flattened).
+
+Claim 3, disentanglement (Fig. 3): :func:`fit_and_explain` trains a beta-VAE or beta-TCVAE
+and computes each latent unit's saliency map |mu_i(x) * GradientSHAP_i(x)|; the metric is,
+per test image, the mean off-diagonal Pearson correlation between the units' maps. If
+disentangled units looked at different pixels, the correlation would fall as beta grows;
+FACT reports it does not.
+
+The explainers themselves are in :mod:`xairepro.labelfree.explain` (imported where used:
+the summary steps do not load captum).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from xairepro.attribution.occlusion import feature_ranks
+from xairepro.common.io import load_arrays, load_torch, save_arrays
+from xairepro.common.seeding import pick_device, seed_everything
+from xairepro.labelfree.data import balanced_subset, baseline_input, load_dataset, load_images, load_inputs
+from xairepro.labelfree.models import EncoderClassifier, MnistAutoencoder
+from xairepro.labelfree.train import load_autoencoder, load_encoder, load_snapshots, train_vae
+from xairepro.metrics.representation import representation_shift
+
+log = logging.getLogger(__name__)
+
+
+# --- Claim 1.1: feature importance ----------------------------------------------------------
+
+
+def feature_importance(
+    data_path: str | Path,
+    model_path: str | Path,
+    out_path: str | Path,
+    *,
+    methods: list[str],
+    n_test: int,
+    ig_steps: int,
+    shap_samples: int,
+    internal_batch_size: int,
+    seed: int,
+    dataset: str = "mnist",
+    baseline: str = "zero",
+    threads: int = 1,
+    device: str = "auto",
+) -> dict[str, np.ndarray]:
+    """Label-free attributions of the first ``n_test`` test inputs, per method.
+
+    As in the original: Integrated Gradients from the baseline (captum's 50 steps by
+    default), Gradient SHAP with the baseline as its baseline distribution (``shap_samples``
+    draws, no noise), Saliency as the absolute gradient. Writes ``{method: (N, C, ...)}``
+    plus ``images`` (the inputs), ``labels`` and ``baseline`` ``(1, C, ...)``.
+    """
+    from xairepro.labelfree.explain import feature_explainer
+
+    seed_everything(seed, threads)
+    device = pick_device(device)
+    model = load_autoencoder(model_path, device)
+    x_cpu, y = load_inputs(data_path, dataset, "test", limit=n_test)
+    reference = baseline_input(data_path, dataset, baseline)
+    out: dict[str, np.ndarray] = {"images": x_cpu.numpy(), "labels": y.numpy(), "baseline": reference.numpy()}
+    x, reference = x_cpu.to(device), reference.to(device)
+    for method in methods:
+        explainer = feature_explainer(method, model.encode, ig_steps=ig_steps, shap_samples=shap_samples,
+                                      internal_batch_size=internal_batch_size, seed=seed)
+        attr = explainer.attribute(x, baselines=reference)
+        out[method] = attr.cpu().numpy().astype(np.float32)
+        log.info("%s: mean |attribution| %.3g", method, float(np.abs(out[method]).mean()))
+    save_arrays(out_path, **out)
+    return out
+
+
+def mask_top_features(x: torch.Tensor, ranks: torch.Tensor, k: int, baseline: torch.Tensor) -> torch.Tensor:
+    """``x`` ``(N, C, ...)`` with its ``k`` top-ranked features replaced by ``baseline``.
+
+    ``ranks`` ``(N, F)`` is each feature's place in the masking order (0 = first; from
+    :func:`~xairepro.attribution.occlusion.feature_ranks`); a feature is a pixel or time
+    step with all its channels. ``baseline`` is ``(1, C, ...)``.
+    """
+    flat = x.flatten(2)  # (N, C, F)
+    mask = (ranks < k).unsqueeze(1)  # (N, 1, F)
+    return torch.where(mask, baseline.flatten(2).expand_as(flat), flat).reshape(x.shape)
+
+
+def consistency_features(
+    model_path: str | Path,
+    attributions_path: str | Path,
+    *,
+    methods: list[str],
+    mask_fractions: list[float],
+    seed: int,
+) -> pd.DataFrame:
+    """Representation shift after masking the top-k % features of each ranking.
+
+    Features are replaced by the attribution baseline (black pixels; the mean beat for
+    ECG). Returns one row per (method, fraction) with columns ``method, fraction, k,
+    representation_shift``; method ``random`` is the baseline ranking.
+    """
+    model = load_autoencoder(model_path)
+    arrays = load_arrays(attributions_path, required=("images", "baseline", *methods))
+    x = torch.from_numpy(arrays["images"])
+    baseline = torch.from_numpy(arrays["baseline"])
+    n_features = x[0, 0].numel()
+    generator = torch.Generator().manual_seed(seed)
+    rows = []
+    for method in [*methods, "random"]:
+        if method == "random":
+            scores = torch.rand(len(x), n_features, generator=generator)
+        else:
+            scores = torch.from_numpy(arrays[method]).abs().sum(dim=1).flatten(1)  # sum |attr| over channels
+        ranks = feature_ranks(scores, roar=1)  # (N, F): top attributions first
+        for fraction in mask_fractions:
+            k = int(round(fraction * n_features))
+            masked = mask_top_features(x, ranks, k, baseline)
+            rows.append({"method": method, "fraction": fraction, "k": k,
+                         "representation_shift": representation_shift(model.encode, x, masked)})
+    return pd.DataFrame(rows)
+
+
+# --- Claim 1.2: example importance ----------------------------------------------------------
+
+
+def example_importance(
+    data_path: str | Path,
+    model_path: str | Path,
+    snapshots_dir: str | Path,
+    out_path: str | Path,
+    *,
+    explainers: list[str],
+    subtrain_size: int,
+    subtest_size: int,
+    recursion_depth: int,
+    damping: float,
+    scale: float,
+    simplex_epochs: int,
+    seed: int,
+    threads: int = 1,
+) -> dict[str, np.ndarray]:
+    """Scores ``(subtest_size, subtrain_size)`` of every explainer; also the labels used."""
+    from xairepro.labelfree.explain import (
+        DKNN, EXPLAINERS, CosineNN, InfluenceFunctions, SimplEx, TracIn, encoder_parameters,
+    )
+
+    seed_everything(seed, threads)
+    state = load_torch(model_path)
+    model = MnistAutoencoder(latent_dim=int(state["latent_dim"]))
+    model.load_state_dict(state["state_dict"])
+    model.eval()
+    train_x, train_y = load_images(data_path, "train")
+    test_x, test_y = load_images(data_path, "test")
+    sub_train = balanced_subset(train_y, subtrain_size)
+    sub_test = balanced_subset(test_y, subtest_size)
+    xs, ys, xt, yt = train_x[sub_train], train_y[sub_train], test_x[sub_test], test_y[sub_test]
+    params = encoder_parameters(model)
+    out: dict[str, np.ndarray] = {"train_labels": ys.numpy(), "test_labels": yt.numpy()}
+    for name in explainers:
+        if name == "influence_functions":
+            explainer = InfluenceFunctions(model, xs, params=params, depth=recursion_depth, damping=damping,
+                                           scale=scale, seed=seed)
+        elif name == "tracin":
+            explainer = TracIn(model, xs, load_snapshots(snapshots_dir), params=params)
+        elif name == "simplex":
+            explainer = SimplEx(model.encode, xs, n_epochs=simplex_epochs, seed=seed)
+        elif name == "dknn":
+            explainer = DKNN(model.encode, xs)
+        elif name == "cosine":
+            explainer = CosineNN(model.encode, xs)
+        else:
+            raise ValueError(f"unknown explainer {name!r}; choose from {EXPLAINERS}")
+        out[name] = explainer.attribute(xt).numpy().astype(np.float32)
+        log.info("%s: scores %s", name, out[name].shape)
+    save_arrays(out_path, **out)
+    return out
+
+
+def consistency_examples(scores_path: str | Path, *, explainers: list[str], fractions: list[float]) -> pd.DataFrame:
+    """Similarity rates of the most and least important examples, per explainer and fraction."""
+    from xairepro.attribution.example_importance import similarity_rate
+
+    arrays = load_arrays(scores_path, required=("train_labels", "test_labels", *explainers))
+    train_labels = torch.from_numpy(arrays["train_labels"])
+    test_labels = torch.from_numpy(arrays["test_labels"])
+    rows = []
+    for name in explainers:
+        scores = torch.from_numpy(arrays[name])
+        for fraction in fractions:
+            k = max(1, int(round(fraction * scores.shape[1])))
+            for most in (True, False):
+                rows.append({"explainer": name, "examples": "most important" if most else "least important",
+                             "fraction": fraction, "k": k,
+                             "similarity_rate": similarity_rate(scores, train_labels, test_labels, k, most)})
+    return pd.DataFrame(rows)
+
+
+# --- FACT's extension: encoder vs full model ------------------------------------------------
+
+
+def masked_pearson(a: np.ndarray, b: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """Per-row Pearson correlation of ``a`` and ``b`` ``(N, P)`` over the entries where
+    ``keep`` ``(N, P)`` is True; NaN where either side is constant."""
+    w = keep.astype(np.float64)
+    n = np.maximum(w.sum(axis=1, keepdims=True), 1)
+    da = (a - (a * w).sum(axis=1, keepdims=True) / n) * w
+    db = (b - (b * w).sum(axis=1, keepdims=True) / n) * w
+    var = (da**2).sum(axis=1) * (db**2).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(var > 0, (da * db).sum(axis=1) / np.sqrt(var), np.nan)
+
+
+def encoder_vs_full(
+    data_path: str | Path,
+    model_path: str | Path,
+    cache_path: str | Path,
+    *,
+    methods: list[str],
+    n_test: int,
+    ig_steps: int,
+    shap_samples: int,
+    internal_batch_size: int,
+    seed: int,
+    threads: int = 1,
+) -> pd.DataFrame:
+    """Per-image Pearson correlations between encoder and full-model label-free attributions.
+
+    As FACT: both attributions are made absolute and scaled to unit standard deviation;
+    pixels that are blank in the image are left out. Writes the attributions to
+    ``cache_path``; returns rows (method, image, label, pearson).
+    """
+    from xairepro.labelfree.explain import feature_explainer
+
+    seed_everything(seed, threads)
+    state = load_torch(model_path)
+    model = EncoderClassifier(int(state["latent_dim"]))
+    model.load_state_dict(state["state_dict"])
+    model.eval()
+    x, y = load_images(data_path, "test", limit=n_test)
+    black = torch.zeros(1, *x.shape[1:])
+    keep = (x.flatten(1) != 0).numpy()
+    cache: dict[str, np.ndarray] = {"images": x.numpy(), "labels": y.numpy()}
+    rows = []
+    for method in methods:
+        maps = {}
+        for part, forward in (("encoder", model.encoder), ("full", model)):
+            explainer = feature_explainer(method, forward, ig_steps=ig_steps, shap_samples=shap_samples,
+                                          internal_batch_size=internal_batch_size, seed=seed)
+            attr = explainer.attribute(x, baselines=black)
+            magnitude = attr.abs().flatten(1).numpy()
+            maps[part] = magnitude / magnitude.std()
+            cache[f"{method}_{part}"] = attr.numpy().astype(np.float32)
+        rho = masked_pearson(maps["encoder"], maps["full"], keep)
+        rows += [{"method": method, "image": i, "label": int(y[i]), "pearson": rho[i]} for i in range(len(x))]
+    save_arrays(cache_path, **cache)
+    return pd.DataFrame(rows)
+
+
+# --- Claims 2.1 and 2.2: pretext tasks ------------------------------------------------------
+
+
+def task_importance(
+    data_path: str | Path,
+    model_paths: dict[str, str | Path],
+    out_path: str | Path,
+    *,
+    n_test: int,
+    subtrain_size: int,
+    shap_samples: int,
+    internal_batch_size: int,
+    seed: int,
+    threads: int = 1,
+) -> dict[str, np.ndarray]:
+    """|Gradient SHAP| feature importance ``(N, 1, 28, 28)`` and DKNN example importance
+    ``(N, subtrain_size)`` of every task's encoder, as ``features_<task>`` / ``examples_<task>``."""
+    from xairepro.labelfree.explain import DKNN, LabelFreeGradientShap
+
+    seed_everything(seed, threads)
+    x, _ = load_images(data_path, "test", limit=n_test)
+    train_x, train_y = load_images(data_path, "train")
+    sub_train = train_x[balanced_subset(train_y, subtrain_size)]
+    black = torch.zeros(1, *x.shape[1:])
+    out: dict[str, np.ndarray] = {}
+    for task, path in model_paths.items():
+        encoder = load_encoder(path, task)
+        attr = LabelFreeGradientShap(encoder, n_samples=shap_samples, internal_batch_size=internal_batch_size,
+                                     seed=seed).attribute(x, baselines=black)
+        out[f"features_{task}"] = attr.abs().numpy().astype(np.float32)
+        out[f"examples_{task}"] = DKNN(encoder, sub_train).attribute(x).numpy().astype(np.float32)
+    save_arrays(out_path, **out)
+    return out
+
+
+def correlation_tables(importance_path: str | Path, tasks: list[str]) -> pd.DataFrame:
+    """Pearson correlations between tasks, for feature and example importance: rows
+    (kind, task_a, task_b, pearson)."""
+    arrays = load_arrays(importance_path)
+    rows = []
+    for kind in ("features", "examples"):
+        stacked = np.stack([arrays[f"{kind}_{task}"].ravel().astype(np.float64) for task in tasks])
+        corr = np.corrcoef(stacked)
+        rows += [{"kind": kind, "task_a": a, "task_b": b, "pearson": corr[i, j]}
+                 for i, a in enumerate(tasks) for j, b in enumerate(tasks)]
+    return pd.DataFrame(rows)
+
+
+# --- Claim 3: disentanglement ---------------------------------------------------------------
+
+
+def fit_and_explain(
+    data_path: str | Path,
+    model_path: str | Path,
+    record_path: str | Path,
+    checkpoint_path: str | Path,
+    *,
+    dataset: str,
+    loss: str,
+    beta: float,
+    latent_dim: int,
+    epochs: int,
+    batch_size: int,
+    lr: float,
+    n_test: int,
+    shap_samples: int,
+    seed: int,
+    threads: int = 1,
+    device: str = "auto",
+) -> pd.DataFrame:
+    """Train one VAE (:func:`~xairepro.labelfree.train.train_vae`) and return the per-image
+    saliency correlations of its latent units.
+
+    Rows: dataset, loss, beta, seed, image, correlation. Also writes the model and a JSON
+    record of the training (``record_path``).
+    """
+    from xairepro.labelfree.explain import GradientShap, LatentUnitSaliency
+    from xairepro.metrics.representation import mean_offdiagonal_correlation
+
+    seed_everything(seed, threads)
+    device = pick_device(device)
+    train, test = load_dataset(data_path, dataset)
+    model = train_vae(train.to(device), data_path, model_path, record_path, checkpoint_path, dataset=dataset,
+                      loss=loss, beta=beta, latent_dim=latent_dim, epochs=epochs, batch_size=batch_size, lr=lr,
+                      seed=seed)
+    x = test[:n_test]
+    explainer = LatentUnitSaliency(lambda t: model.encode(t)[0], GradientShap, seed=seed, n_samples=shap_samples)
+    maps = explainer.attribute(x, baselines=torch.zeros(1, *x.shape[1:]))
+    correlation = mean_offdiagonal_correlation(maps).numpy()
+    log.info("%s %s beta=%g: mean saliency correlation %.3f", dataset, loss, beta, float(correlation.mean()))
+    return pd.DataFrame({"dataset": dataset, "loss": loss, "beta": beta, "seed": seed,
+                         "image": np.arange(len(x)), "correlation": correlation})
