@@ -129,12 +129,3 @@ def study_targets(study, scale):
     if targets is None:
         raise WorkflowError(f"rules/{study}.smk must define {study}_targets(scale) (docs/adding-a-study.md)")
     return targets(scale)
-
-
-# TEMPORARY (removed once every study reads setting()): the accessors of the old layout.
-def study_cfg(study, part, scale):
-    return setting(study, part, scale=scale)
-
-
-def resource(study, part, key):
-    return lambda wildcards: setting(study, part, "resources")(wildcards)[key]
