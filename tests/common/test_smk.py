@@ -11,7 +11,9 @@ def test_mock_snakemake_builds_the_rule_job():
     smk = mock_snakemake("lossgrad_train_classifier", scale="demo", variant="sigmoid2", seed="1")
     assert smk.input.data == str(ROOT / "data/demo/mnist/mnist.npz")
     assert smk.output.model == str(ROOT / "results/demo/lossgrad/models/sigmoid2/seed1.pt")
-    assert smk.log[0].endswith("logs/demo/lossgrad/train_classifier/sigmoid2/seed1.log")
+    # log and benchmark paths come from the rule name and wildcards (finish_rules, rules/common.smk)
+    assert smk.log[0].endswith("logs/demo/lossgrad/train_classifier/sigmoid2_1.log")
+    assert smk.config["log_level"] == "INFO"
     assert smk.params.checkpoint == "results/demo/lossgrad/checkpoints/sigmoid2/seed1.pt"
     assert smk.params.train["epochs"] >= 1 and "arch" in smk.params.train
     assert smk.threads >= 1 and smk.resources.gpu == 0
