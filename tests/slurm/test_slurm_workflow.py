@@ -157,7 +157,7 @@ def test_killed_training_job_is_resubmitted_and_resumes_from_its_checkpoint(kill
     assert [slurm_job(job_id)["JobState"] for job_id in trainings] == ["FAILED", "COMPLETED"]
     # the failed attempt is reported with the rule's log and the SLURM job's own log
     failure = output[output.index("Error in rule lossgrad_train_classifier"):]
-    assert "logs/demo/lossgrad/train_classifier/sigmoid2/seed0.log" in failure, failure[:3000]
+    assert "logs/demo/lossgrad/train_classifier/sigmoid2_0.log" in failure, failure[:3000]
     assert "slurm_logs" in failure, failure[:3000]
     resumed = json.loads((workdir / MODEL).read_text())
     reference = json.loads((local_run / MODEL).read_text())
