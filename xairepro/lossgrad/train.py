@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from xairepro.common.download import file_digest
 from xairepro.common.io import load_torch, save_torch, write_json
 from xairepro.common.provenance import config_hash
 from xairepro.common.seeding import pick_device, seed_everything
@@ -39,7 +39,8 @@ log = logging.getLogger(__name__)
 
 
 def _file_digest(path: str | Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+    """The first 16 hex digits of the file's sha256: the data fingerprint in training records."""
+    return file_digest(path)[:16]
 
 
 # --------------------------------------------------------------------------- MNIST
