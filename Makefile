@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CORES ?= 2
 
-.PHONY: demo test test-fast test-slurm lint report paper-dry-run images clean-demo lock venv bench bench-gpu bench-svd
+.PHONY: demo test test-fast test-slurm lint report robustness paper-dry-run images clean-demo lock venv bench bench-gpu bench-svd
 
 venv: $(STAMP)
 
@@ -49,6 +49,11 @@ report: $(STAMP)
 	$(BIN)/snakemake --cores $(CORES)
 	$(BIN)/snakemake --report report.html
 	@echo "report: $(CURDIR)/report.html"
+
+# Every study's demo claims at seed offsets 0..3 (robustness_offsets) -> results/robustness/
+# (pass rates and one verdict grid per study; docs/claims.md). About 9 minutes per offset.
+robustness: $(STAMP)
+	$(BIN)/snakemake --cores $(CORES) robustness
 
 paper-dry-run: $(STAMP)
 	$(BIN)/snakemake -n --config scale=paper

@@ -6,12 +6,14 @@ from xairepro.common.registry import study_names
 
 STUDIES = study_names(workflow.basedir)
 
+# Config files are read from this folder, so `--directory` (a run elsewhere, as
+# `snakemake robustness` does per seed offset) reads the same values.
 for study in STUDIES:
 
-    configfile: f"config/{study}.yaml"
+    configfile: f"{workflow.basedir}/config/{study}.yaml"
 
 
-configfile: "config.yaml"
+configfile: f"{workflow.basedir}/config.yaml"
 
 
 report: "report/workflow.rst"
@@ -34,7 +36,11 @@ for study in STUDIES:
         localrule: True
 
 
+include: "rules/claims.smk"
+
+
 rule all:
     default_target: True
     input:
         [path for study in STUDIES for path in study_targets(study, SCALE)],
+        f"results/{SCALE}/claims.csv",

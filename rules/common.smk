@@ -11,11 +11,12 @@
 import re
 from pathlib import Path
 
-from xairepro.common.config import SCALES, load_schema, validate_config
+from xairepro.common.config import SCALES, load_schema, shift_seeds, validate_config
 from xairepro.common.errors import ConfigError
 
 SCHEMA = load_schema(workflow.basedir)
 validate_config(config, SCHEMA, source="config")
+shift_seeds(config)
 SCALE = config["scale"]
 
 
@@ -129,3 +130,19 @@ def study_targets(study, scale):
     if targets is None:
         raise WorkflowError(f"rules/{study}.smk must define {study}_targets(scale) (docs/adding-a-study.md)")
     return targets(scale)
+
+
+def robustness_deployment():
+    """The outer run's --sdm and its conda/apptainer prefixes, for the runs per seed offset."""
+    settings = workflow.deployment_settings
+    if settings is None:  # the workflow is only being read (mock_snakemake, --lint)
+        return []
+    args = []
+    methods = sorted(method.name.lower() for method in settings.deployment_method)
+    if methods:
+        args += ["--sdm", *methods]
+    prefixes = {"--conda-prefix": settings.conda_prefix, "--apptainer-prefix": settings.apptainer_prefix}
+    for flag, prefix in prefixes.items():
+        if prefix and methods:
+            args += [flag, str(Path(prefix).resolve())]
+    return args

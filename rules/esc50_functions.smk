@@ -1,6 +1,8 @@
 # Input functions and targets of the esc50 rules (kept apart from the rules, as the
 # Snakemake linter asks). Every config value is read through setting() (rules/common.smk).
 
+from xairepro.esc50.tables import CLAIMED_METHODS
+
 # The ESC-50-format folder, generated (demo) or downloaded (paper).
 ESC50_META = "data/{scale}/esc50/meta/esc50.csv"
 ESC50_AUDIO = "data/{scale}/esc50/audio"
@@ -27,6 +29,12 @@ ESC50_PLOT = ("n_clips", "panel_width", "panel_height")
 def esc50_classifier(wildcards):
     """The hyper-parameters of the job's classifier: `classify.<arch>`."""
     return setting("esc50", "classify", wildcards.arch)(wildcards)
+
+
+def esc50_mask_augment(wildcards):
+    """The classifier's own `mask_augment` where its block sets one, else the classify block's."""
+    own = esc50_classifier(wildcards).get("mask_augment")
+    return setting("esc50", "classify", "mask_augment")(wildcards) if own is None else own
 
 
 def esc50_folds(wildcards):
@@ -73,6 +81,11 @@ def esc50_classifier_runs(wildcards):
 
 def esc50_interpretation_runs(wildcards):
     return [{"method": m, "arch": a} for m, a in esc50_interpretations(wildcards.scale)]
+
+
+def esc50_claimed_runs(wildcards):
+    """The interpreters claims are made for (the README table's: PIQ, AMT; L2I is in the table only)."""
+    return [{"method": m, "arch": a} for m, a in esc50_interpretations(wildcards.scale) if m in CLAIMED_METHODS]
 
 
 def esc50_overlap_runs(wildcards):

@@ -112,7 +112,7 @@ rule interactive_summarise_classifiers:
 
 
 rule interactive_compute_heatmaps:
-    """Integrated Gradients, SmoothGrad^2 saliency, Guided Backprop, Guided GradCAM of validation images (batched)."""
+    """IG, SmoothGrad^2, Guided Backprop, Guided GradCAM of validation images (batched), and randomised controls."""
     input:
         unpack(ia_classifier_data),
         model=rules.interactive_train_classifier.output.model,
@@ -120,12 +120,14 @@ rule interactive_compute_heatmaps:
     output:
         attributions="results/{scale}/interactive/heatmaps/{classifier}.npz",
         table="results/{scale}/interactive/heatmaps/{classifier}.csv",
+        validation="results/{scale}/interactive/heatmaps/{classifier}.json",
     threads: job_threads("interactive", "heatmaps")
     resources:
         **job_resources("interactive", "heatmaps"),
     params:
         heatmaps=setting("interactive", "heatmaps", keys=IA_HEATMAPS),
         data=setting("interactive", "train", keys=IA_SPLIT + ("flowers_pad", "flowers_crop_ratio")),
+        control_methods=ia_control_methods,
     script:
         "../scripts/interactive/compute_heatmaps.py"
 
@@ -282,12 +284,11 @@ rule interactive_summarise_generative:
 
 
 rule interactive_write_claims:
-    """claims.csv of the interactive study (planted truth at demo scale)."""
+    """claims.csv of the interactive study: one-sided tests against negative controls, and invariants."""
     input:
-        classifiers=rules.interactive_summarise_classifiers.output.table,
-        heatmaps=rules.interactive_summarise_heatmaps.output.table,
-        latent=rules.interactive_summarise_latent_models.output.table,
-        generative=rules.interactive_summarise_generative.output.table,
+        validation=per_run(rules.interactive_compute_heatmaps.output.validation, ia_classifier_runs),
+        heatmaps=per_run(rules.interactive_compute_heatmaps.output.table, ia_classifier_runs),
+        moves=per_run(rules.interactive_explain_generative.output.scores, ia_eval_attr_runs),
         latent_record=rules.interactive_create_latent_dataset.output.record,
     output:
         claims=report(

@@ -87,6 +87,12 @@ def ia_regions(wildcards):
     return rules.interactive_generate_flowers.output.regions
 
 
+def ia_control_methods(wildcards):
+    """The heatmap methods claimed to find the planted region on the classifier's dataset:
+    their maps are computed on randomised copies too (the claims' controls)."""
+    return setting("interactive", "claims", "mass_methods")(wildcards)[ia_dataset(wildcards.classifier)]
+
+
 def ia_generator(wildcards):
     """The generator: the demo's own, or the user-provided StyleGAN2-ADA pickle (paper)."""
     if wildcards.scale == "demo":

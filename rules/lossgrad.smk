@@ -85,6 +85,7 @@ rule lossgrad_compute_occlusion:
     output:
         curves="results/{scale}/lossgrad/occlusion/{variant}/seed{seed}.csv",
         signs="results/{scale}/lossgrad/occlusion/{variant}/seed{seed}_signs.csv",
+        per_image="results/{scale}/lossgrad/occlusion/{variant}/seed{seed}_items.npz",
     threads: job_threads("lossgrad", "mnist")
     resources:
         **job_resources("lossgrad", "mnist"),
@@ -161,17 +162,22 @@ include: "lossgrad_svd.smk"
 
 
 rule lossgrad_write_claims:
-    """Claims of both halves, measured against planted truth (demo) or the paper (paper)."""
+    """Claims of both halves, decided per test item against a negative control, and the invariants."""
     input:
         roar=rules.lossgrad_aggregate_occlusion.output.roar,
         models=rules.lossgrad_aggregate_occlusion.output.models,
+        per_image=per_run(rules.lossgrad_compute_occlusion.output.per_image, lg_models),
         svd_eval=rules.lossgrad_evaluate_svd.output.table,
+        svd_predictions=rules.lossgrad_evaluate_svd.output.predictions,
         svd_roar=rules.lossgrad_compute_svd_occlusion.output.table,
+        svd_per_excerpt=rules.lossgrad_compute_svd_occlusion.output.per_excerpt,
     output:
         claims=report(
             "results/{scale}/lossgrad/claims.csv", caption="../report/lossgrad/claims.rst", category="lossgrad"
         ),
     params:
         scale="{scale}",
+        runs=lg_models,
+        frame_step=setting("lossgrad", "svd", "occlusion_frame_step"),
     script:
         "../scripts/lossgrad/write_claims.py"

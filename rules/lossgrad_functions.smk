@@ -49,6 +49,14 @@ def lg_sweep(part, names):
     return sweep
 
 
+def lg_torch_threads(part):
+    """Params: torch's intra-op threads of a `lossgrad.<part>` job, the configured
+    `resources.threads` whatever `--cores` grants the job: a sum over threads is split by
+    their number, so a different count would train another network (results must not
+    depend on the cores)."""
+    return lambda wildcards: setting("lossgrad", part, "resources")(wildcards)["threads"]
+
+
 def lg_cpu_resources(part):
     """`mem_mb` and `runtime` of `lossgrad.<part>`, without its gpu (a CPU-only job)."""
     return {key: value for key, value in job_resources("lossgrad", part).items() if key != "gpu"}

@@ -70,6 +70,7 @@ rule lossgrad_train_svd:
     params:
         checkpoint="results/{scale}/lossgrad/checkpoints/svd/model.pt",
         train=setting("lossgrad", "svd", keys=LG_SVD_TRAIN),
+        torch_threads=lg_torch_threads("svd"),
     script:
         "../scripts/lossgrad/train_svd.py"
 
@@ -89,12 +90,16 @@ rule lossgrad_evaluate_svd:
     params:
         median_filter=setting("lossgrad", "svd", "median_filter"),
         test_batch_size=setting("lossgrad", "svd", "test_batch_size"),
+        seed=setting("lossgrad", "svd", "seed"),
+        frame_step=setting("lossgrad", "svd", "occlusion_frame_step"),
+        torch_threads=lg_torch_threads("svd"),
     script:
         "../scripts/lossgrad/evaluate_svd.py"
 
 
 rule lossgrad_compute_svd_gradients:
-    """Loss gradients of every test excerpt, batched: the declared gradient cache."""
+    """Loss gradients of every test excerpt, batched: the declared gradient cache (and those of
+    the randomised model, the occlusion claims' control)."""
     input:
         spects=rules.lossgrad_compute_spectrograms.output.spects,
         znorm=rules.lossgrad_compute_spectrograms.output.znorm,
@@ -107,6 +112,8 @@ rule lossgrad_compute_svd_gradients:
     params:
         gradient_batch_size=setting("lossgrad", "svd", "gradient_batch_size"),
         frame_step=setting("lossgrad", "svd", "occlusion_frame_step"),
+        seed=setting("lossgrad", "svd", "seed"),
+        torch_threads=lg_torch_threads("svd"),
     script:
         "../scripts/lossgrad/compute_svd_gradients.py"
 
@@ -121,11 +128,13 @@ rule lossgrad_compute_svd_occlusion:
         predictions=rules.lossgrad_evaluate_svd.output.predictions,
     output:
         table="results/{scale}/lossgrad/svd_roar.csv",
+        per_excerpt="results/{scale}/lossgrad/svd/occlusion_items.npz",
     threads: job_threads("lossgrad", "svd")
     resources:
         **job_resources("lossgrad", "svd"),
     params:
         sweep=lg_sweep("svd", LG_SVD_SWEEP),
+        torch_threads=lg_torch_threads("svd"),
     script:
         "../scripts/lossgrad/compute_svd_occlusion.py"
 

@@ -138,8 +138,9 @@ rule pianist_plot_lime:
 
 
 rule pianist_compute_cavs:
-    """Concept CAVs (n_experiments per concept, fresh negatives) and random CAVs on the harmony
-    branch's last block: a declared npz output, rebuilt whenever its inputs change."""
+    """Concept CAVs (n_experiments per concept, fresh negatives), random CAVs and control CAVs
+    (a random concept per concept and experiment) on the harmony branch's last block: a
+    declared npz output, rebuilt whenever its inputs change."""
     input:
         data=rules.pianist_prepare_clips.output.data,
         model="results/{scale}/pianist/models/disentangle.pt",
@@ -260,7 +261,8 @@ rule pianist_plot_kernel_heatmaps:
 
 
 rule pianist_write_claims:
-    """claims.csv: planted-truth recovery and accuracy floors (demo), published accuracies (paper)."""
+    """claims.csv: accuracy above chance and TCAV's planted-truth recovery (demo), published
+    accuracies (paper), each against its negative control; the CAV-size invariant."""
     input:
         unpack(pn_claims_inputs),
     output:

@@ -30,7 +30,7 @@ PN_LIME = (
     "kernel_width",
     "hide_color",
     "distance_metric",
-    "random_state",
+    "seed",
 )
 PN_CAV = ("n_cavs", "n_experiments", "n_random_clips", "positive_fraction", "transpositions", "n_inversions", "seed")
 PN_ATTRIBUTION = ("splits", "attribution_fn", "multiply_by_inputs", "ig_steps", "batch_size", "seed")
@@ -60,9 +60,11 @@ def pn_heatmap(wildcards):
 
 
 def pn_claims_inputs(wildcards):
-    """Claims read the TCAV summary and both models' accuracies; the demo also its truth."""
+    """Claims read the per-experiment sign counts, the CAVs and both models' accuracies; the
+    demo also its truth."""
     inputs = {
-        "summary": rules.pianist_summarise_tcav.output.summary.format(**wildcards),
+        "sign_counts": rules.pianist_compute_sensitivities.output.sign_counts.format(**wildcards),
+        "cavs": rules.pianist_compute_cavs.output.cavs.format(**wildcards),
         "accuracy": expand(rules.pianist_train_model.output.accuracy, model=PIANIST_MODELS, **wildcards),
     }
     if wildcards.scale == "demo":

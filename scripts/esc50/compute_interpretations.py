@@ -21,6 +21,7 @@ method, arch = smk.wildcards.method, smk.wildcards.arch
 interpreter = build_interpreter(method, smk.input.classifier, smk.input.get("model"), smk.input.get("nmf"),
                                 {"quantile": smk.params.quantile})
 rows, arrays = evaluate_interpreter(interpreter, Path(smk.input.meta).parent.parent, smk.params.test_folds,
-                                    int(load_torch(smk.input.classifier)["sample_rate"]), method, arch)
+                                    int(load_torch(smk.input.classifier)["sample_rate"]), method, arch,
+                                    control_seed=smk.params.control_seed)
 save_arrays(smk.output.arrays, **arrays)
 write_csv(smk.output.clips, rows, stamp("esc50", {"method": method, "arch": arch, "test_folds": smk.params.test_folds}))

@@ -19,6 +19,6 @@ setup_logging(smk.log[0], smk.config["log_level"])
 torch.set_num_threads(smk.threads)
 interpreter = build_interpreter("piq", smk.input.classifier, smk.input.model)
 rows, arrays = overlap_test(interpreter, Path(smk.input.meta).parent.parent, smk.params.test_folds,
-                            clf_rate(smk.input.classifier), smk.params.mix)
+                            clf_rate(smk.input.classifier), smk.params.mix, control_seed=smk.params.control_seed)
 save_arrays(smk.output.arrays, **arrays)
 write_csv(smk.output.table, rows, stamp("esc50", {"test": "overlap", "mix": smk.params.mix}))

@@ -1,10 +1,14 @@
 """Rule esc50_write_claims: ``claims.csv`` of the esc50 study.
 
-Calls :func:`xairepro.esc50.tables.claims`.
+Calls :func:`xairepro.esc50.tables.claims` on the per-clip interpretation rows, the
+accuracy table and the overlap test.
 """
 
 import logging
 
+import pandas as pd
+
+from xairepro.common.claims import failed_claims
 from xairepro.common.io import read_csv, write_csv
 from xairepro.common.logs import setup_logging
 from xairepro.common.provenance import stamp
@@ -13,8 +17,9 @@ from xairepro.esc50.tables import claims
 
 smk = snakemake_or_mock(globals(), "esc50_write_claims", scale="demo")
 setup_logging(smk.log[0], smk.config["log_level"])
+clips = pd.concat([read_csv(path) for path in smk.input.clips], ignore_index=True)
 overlap = read_csv(smk.input.overlap[0]) if smk.input.overlap else None
-table = claims(read_csv(smk.input.interpretations), read_csv(smk.input.accuracy), overlap, smk.params.scale)
+table = claims(clips, read_csv(smk.input.accuracy), overlap, smk.params.scale)
 write_csv(smk.output.claims, table, stamp("esc50", {"scale": smk.params.scale}))
-for row in table[~table["pass"]].itertuples():
-    logging.getLogger("xairepro").warning("claim not reproduced: %s (%s = %s)", row.claim, row.metric, row.value)
+for failure in failed_claims(table):
+    logging.getLogger("xairepro").warning("claim not reproduced: %s", failure)

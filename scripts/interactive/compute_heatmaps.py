@@ -1,4 +1,5 @@
-"""Rule interactive_compute_heatmaps: the four captum heatmaps of one classifier (batched).
+"""Rule interactive_compute_heatmaps: the four captum heatmaps of one classifier (batched), and
+the controls of its claims (maps and validation accuracy of randomised copies).
 
 Calls :func:`xairepro.interactive.steps.compute_heatmaps`.
 """
@@ -19,6 +20,7 @@ compute_heatmaps(
     methods=cfg["methods"], n_steps=cfg["n_steps"], nt_samples=cfg["nt_samples"], nt_type=cfg["nt_type"],
     internal_batch_size=cfg["internal_batch_size"], nt_samples_batch_size=cfg["nt_samples_batch_size"],
     outlier_perc=cfg["outlier_perc"], pad=data["flowers_pad"], crop_ratio=data["flowers_crop_ratio"],
-    regions_path=smk.input.get("regions") or None, seed=cfg["seed"], threads=smk.threads,
+    regions_path=smk.input.get("regions") or None, control_methods=smk.params.control_methods,
+    out_json=smk.output.validation, seed=cfg["seed"], threads=smk.threads,
     provenance=stamp("interactive", {**cfg, "classifier": smk.wildcards.classifier}, cfg["seed"]),
 )

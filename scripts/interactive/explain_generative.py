@@ -1,4 +1,5 @@
-"""Rule interactive_explain_generative: phase 3, projections and moves along every direction.
+"""Rule interactive_explain_generative: phase 3, projections and moves along every direction
+(and along random directions, one per face, the claims' control).
 
 Calls :func:`xairepro.interactive.steps.explain_images`.
 """
@@ -27,4 +28,5 @@ images, names = phase3_inputs(Path(smk.input.anno).parent, smk.wildcards.eval_at
 explain_images(generator, smk.wildcards.eval_attr, classifiers, directions, images, names, smk.output.frames,
                smk.output.scores, classifier_size=data["size"], reconstruction_steps=cfg["reconstruction_steps"],
                initial_learning_rate=cfg["initial_learning_rate"], projection_loss=cfg["projection_loss"],
-               ampl=cfg["ampl"], steps=cfg["steps"], provenance=stamp("interactive", cfg, cfg["seed"]))
+               ampl=cfg["ampl"], steps=cfg["steps"], random_seed=cfg["seed"],
+               provenance=stamp("interactive", cfg, cfg["seed"]))

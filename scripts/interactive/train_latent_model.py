@@ -1,4 +1,5 @@
-"""Rule interactive_train_latent_model: phase 2, one attribute's latent logistic regression.
+"""Rule interactive_train_latent_model: phase 2, one attribute's latent logistic regression
+and its control, the same regression trained on shuffled labels.
 
 Calls :func:`xairepro.interactive.train.train_latent_model` (resumable per epoch).
 """

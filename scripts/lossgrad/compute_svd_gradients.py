@@ -16,5 +16,6 @@ compute_svd_gradients(
     smk.output.grads,
     gradient_batch_size=smk.params.gradient_batch_size,
     frame_step=smk.params.frame_step,
-    threads=smk.threads,
+    seed=smk.params.seed,
+    threads=smk.params.torch_threads,
 )

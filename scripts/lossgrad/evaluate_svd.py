@@ -18,6 +18,8 @@ table = evaluate_svd(
     smk.output.predictions,
     median_filter=smk.params.median_filter,
     test_batch_size=smk.params.test_batch_size,
-    threads=smk.threads,
+    seed=smk.params.seed,
+    frame_step=smk.params.frame_step,
+    threads=smk.params.torch_threads,
 )
 write_csv(smk.output.table, table, stamp("lossgrad", {"median_filter": smk.params.median_filter}))

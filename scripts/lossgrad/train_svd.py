@@ -16,6 +16,6 @@ train_svd(
     smk.output.model,
     smk.output.metrics,
     smk.params.checkpoint,
-    threads=smk.threads,
+    threads=smk.params.torch_threads,
     **smk.params.train,
 )

@@ -1,29 +1,56 @@
-"""The one claims-row builder: columns, rounding, what stays as given."""
+"""The one claims-table builder: columns, verdicts, controls, invariants, rounding."""
 
 import math
 
 import numpy as np
+import pytest
 
-from xairepro.common.claims import COLUMNS, Claims, claim_row, claims_frame
+from xairepro.common.claims import (COLUMNS, Claims, broken_invariants, claim_row, claims_frame, claims_only,
+                                    failed_claims, invariant_row, verdict)
+from xairepro.common.stats import Decision, binomial_above
+
+PASSES, FAILS = Decision(0.9, True, p_value=0.001), Decision(0.3, False, p_value=0.4)
 
 
-def test_numbers_become_floats_rounded_to_the_tables_digits():
+def test_a_claim_passes_only_when_its_control_fails():
+    assert verdict(True, False) == "pass"
+    assert verdict(True, True) == "uninformative"
+    assert verdict(False, False) == verdict(False, True) == "fail"
+    assert claim_row("c", "s", "t", PASSES, "random", PASSES)["verdict"] == "uninformative"
+    assert claim_row("c", "s", "t", FAILS, "random", FAILS)["verdict"] == "fail"
+
+
+def test_every_claim_names_its_control():
+    with pytest.raises(ValueError, match="no negative control"):
+        claim_row("c", "s", "t", PASSES, "", FAILS)
+
+
+def test_rows_carry_the_statistic_and_the_control_rounded_to_the_tables_digits():
     table = Claims(digits=3)
-    table.add("a model learns", "test accuracy", np.float32(0.97456), ">= 0.9", 0.9, np.bool_(True))
-    table.add("counts", "n", 7, "== 7", 0, 1)
+    table.claim("the classifier is above chance", "accuracy", "binomial p < 0.01 vs 0.25",
+                binomial_above(np.int64(35), 40, 0.25), "weights randomised", binomial_above(9, 40, 0.25))
+    table.invariant("k = 0 occludes nothing", "pixels occluded at k = 0", np.float32(0.0), "== 0", np.bool_(True))
     frame = table.frame()
     assert list(frame.columns) == list(COLUMNS)
-    assert frame.value.tolist() == [0.975, 7.0]
-    assert frame["pass"].tolist() == [True, True]
-    assert type(table.rows[0]["pass"]) is bool and type(table.rows[1]["pass"]) is bool
+    claim, invariant = frame.iloc[0], frame.iloc[1]
+    assert claim.value == 0.875 and claim.control_value == 0.225 and claim.p_value < 0.01
+    assert claim.verdict == "pass" and not claim.control_pass
+    assert invariant.kind == "invariant" and invariant.verdict == "holds" and invariant.control == ""
+    assert type(table.rows[1]["pass"]) is bool and math.isnan(invariant.p_value)
 
 
-def test_missing_values_stay_missing_and_unrounded_rows_keep_precision():
-    assert claim_row("c", "m", None, "x", 0, False)["value"] is None
-    assert math.isnan(claim_row("c", "m", float("nan"), "x", 0, False)["value"])
-    assert claim_row("c", "m", 0.123456789, "x", 0, True)["value"] == 0.123456789
-    assert claim_row("c", "m", 0.123456789, "x", 0, True, digits=6)["value"] == 0.123457
+def test_helpers_list_what_did_not_pass():
+    frame = claims_frame([claim_row("good", "s", "t", PASSES, "r", FAILS), claim_row("bad", "s", "t", FAILS, "r", FAILS),
+                          claim_row("null", "s", "t", PASSES, "r", PASSES),
+                          invariant_row("k0", "s", 0, "== 0", False), invariant_row("k1", "s", 1, "== 1", True)])
+    assert list(claims_only(frame).claim) == ["good", "bad", "null"]
+    assert [line.split(" [")[0] for line in failed_claims(frame)] == ["bad", "null"]
+    assert "uninformative" in failed_claims(frame)[1]
+    assert broken_invariants(frame) == ["k0"]
 
 
-def test_an_empty_table_keeps_its_columns():
+def test_missing_values_stay_missing_and_an_empty_table_keeps_its_columns():
+    row = claim_row("c", "s", "t", Decision(float("nan"), False), "r", FAILS, digits=2)
+    assert math.isnan(row["value"]) and math.isnan(row["ci_low"])
+    assert invariant_row("c", "s", None, "x", True)["value"] is None
     assert list(claims_frame([]).columns) == list(COLUMNS)

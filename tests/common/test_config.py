@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from xairepro.common.config import SCALES, load_config, load_schema, resolve_scales, validate_config
+from xairepro.common.config import (SCALES, is_seed_key, load_config, load_schema, resolve_scales, shift_seeds,
+                                    validate_config)
 from xairepro.common.errors import ConfigError
 from xairepro.common.registry import read_studies, study_names
 
@@ -197,3 +198,60 @@ def test_schema_has_no_stray_keywords(schema):
 
     walk(schema, "schema")
     assert stray == []
+
+
+def seed_knobs(node, path=""):
+    """(dotted path, value) of every seed knob under ``node``."""
+    if not isinstance(node, dict):
+        return []
+    found = []
+    for key, value in node.items():
+        if is_seed_key(key):
+            found.append((f"{path}{key}", value))
+        else:
+            found += seed_knobs(value, f"{path}{key}.")
+    return found
+
+
+def test_a_seed_offset_moves_every_seed_knob_of_every_study_together():
+    base, moved = load_config(), load_config(overrides={"seed_offset": 3})
+    before, after = dict(seed_knobs(base)), dict(seed_knobs(moved))
+    assert before.keys() == after.keys()
+    studies = {path.split(".")[0] for path in before if ".demo." in path}
+    assert studies == set(study_names()), "every study has a seed knob at demo scale"
+    for path, value in before.items():
+        if value is None:
+            assert after[path] is None, path
+        elif isinstance(value, list):
+            assert after[path] == [v + 3 for v in value], path
+        else:
+            assert after[path] == value + 3, path
+    everything_else = {k: v for k, v in moved.items() if k != "seed_offset"}
+    assert seed_knobs(everything_else) and moved["seed_offset"] == 3
+    # nothing but seeds moved: undo the shift and compare whole configs
+    for study in study_names():
+        assert _unshift(moved[study], 3) == base[study], study
+
+
+def _unshift(node, offset):
+    """``node`` with ``offset`` taken off every seed knob again."""
+    if not isinstance(node, dict):
+        return node
+    out = {}
+    for key, value in node.items():
+        if is_seed_key(key) and isinstance(value, list):
+            out[key] = [v - offset for v in value]
+        elif is_seed_key(key) and isinstance(value, int):
+            out[key] = value - offset
+        else:
+            out[key] = _unshift(value, offset)
+    return out
+
+
+def test_shift_seeds_leaves_a_zero_offset_and_unset_seeds_alone():
+    config = {"seed_offset": 0, "toy": {"data": {"demo": {"seed": 1, "split_seed": None, "n": 5}}}}
+    shift_seeds(config)
+    assert config["toy"]["data"]["demo"] == {"seed": 1, "split_seed": None, "n": 5}
+    config["seed_offset"] = 2
+    shift_seeds(config)
+    assert config["toy"]["data"]["demo"] == {"seed": 3, "split_seed": None, "n": 5}

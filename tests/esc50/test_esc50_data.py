@@ -160,3 +160,10 @@ def test_hand_placed_archive_with_matching_checksum_is_used(tmp_path):
     root = fetch_paper_dataset(archive, tmp_path / "paper", "https://example.invalid/x.zip",
                                "sha256:" + file_digest(archive))
     assert (root / "meta" / "esc50.csv").exists()
+
+
+def test_demo_generator_takes_one_clip_count_per_fold(tmp_path):
+    write_demo_dataset(tmp_path, n_classes=2, clips_per_fold=[1, 1, 1, 1, 3], seed=0)
+    assert read_meta(tmp_path).groupby("fold").size().tolist() == [2, 2, 2, 2, 6]
+    with pytest.raises(ValueError, match="clips_per_fold"):
+        write_demo_dataset(tmp_path / "bad", n_classes=2, clips_per_fold=[1, 1], seed=0)

@@ -140,3 +140,40 @@ def test_attribute_explains_the_prediction_unless_given_a_target(conv2d, X):
     assert torch.allclose(interpreter.attribute(X, batch=1)[0], masks, atol=1e-6)  # nor do the batches
     other = interpreter.attribute(X, target=int((pred[0] + 1) % 3))[0]  # one class for every clip
     assert other.shape == masks.shape and not torch.equal(other[:1], masks[:1])
+
+
+def test_with_classifier_swaps_only_the_explained_classifier(conv2d, X):
+    """The control's interpreter: same decoder, the classifier randomised; the original is untouched."""
+    from xairepro.common.controls import randomised_copy
+
+    torch.manual_seed(0)
+    psi = build_piq("conv2d", 4, 3, {"K": 6, "shared_keys": 0})
+    interpreter = PIQInterpreter(conv2d, psi)
+    control = interpreter.with_classifier(randomised_copy(conv2d, seed=0).eval())
+    assert control.psi is interpreter.psi and interpreter.classifier is conv2d and control.classifier is not conv2d
+    assert control.attribute(X)[0].shape == interpreter.attribute(X)[0].shape
+
+
+def test_test_counts_score_the_classifier_and_its_randomised_copy(conv2d, X):
+    from xairepro.esc50.train import test_counts
+
+    y = conv2d(X).argmax(1)
+    counts = test_counts(conv2d, X, y, seed=0)
+    assert counts["test_correct"] == counts["n_test"] == 2 and counts["test_acc"] == 1.0
+    assert 0 <= counts["randomised_test_correct"] <= 2
+
+
+def test_overlap_test_scores_the_mask_and_its_control_per_mixture(tmp_path):
+    from xairepro.esc50.data import write_demo_dataset
+    from xairepro.esc50.steps import overlap_test
+
+    write_demo_dataset(tmp_path, n_classes=2, clips_per_fold=[1, 1, 1, 1, 2], seed=0)
+    torch.manual_seed(0)
+    classifier = SoundClassifier("conv2d", 2, 16000, CFG).eval()
+    interpreter = PIQInterpreter(classifier, build_piq("conv2d", 4, 2, {"K": 4, "shared_keys": 0}))
+    rows, arrays = overlap_test(interpreter, tmp_path, [5], 16000, control_seed=0)
+    assert len(rows) == 4 and (rows.target != rows.noise.str[-5].astype(int)).all()  # partner of another class
+    density = ["mask_in_source_region", "mask_in_noise_region", "control_mask_in_source_region",
+               "control_mask_in_noise_region"]
+    assert rows[density].notna().all().all() and rows[density].stack().between(0, 1).all()
+    assert len(arrays["masks"]) == len(arrays["names"]) == 2  # the figure: one mixture per source class

@@ -11,7 +11,7 @@ from xairepro.interactive.explain import LatentMoves, move_and_render, project
 from xairepro.interactive.figures import draw_canvas, plot_canvases
 from xairepro.interactive.models import MappingNetwork, load_latent_direction
 from xairepro.interactive.steps import create_latent_dataset, explain_images
-from xairepro.interactive.tables import monotonicity
+from xairepro.interactive.tables import face_moves, monotonicity
 from xairepro.interactive.train import train_latent_model
 
 
@@ -72,6 +72,9 @@ def test_latent_logistic_regression_recovers_the_planted_direction(tmp_path):
     assert torch.nn.functional.cosine_similarity(beta, u, dim=0) > 0.95
     assert record["valid_acc"] > 0.9 > record["baseline_acc"] and record["valid_bce"] < record["baseline_bce"]
     assert read_json(tmp_path / "A.json")["resumed_from_epoch"] == 0 and not (tmp_path / "ck.pt").exists()
+    # the shuffled-label control learns nothing
+    assert record["control_valid_acc"] < record["baseline_acc"] + 0.05
+    assert record["control_valid_bce"] > record["valid_bce"] + 0.3 and record["n_valid"] == 400
 
 
 def test_projection_recovers_the_latent_of_a_generated_image():
@@ -171,3 +174,35 @@ def test_plateau_noise_is_not_a_reversal_but_a_real_fall_is():
     both = monotonicity(pd.DataFrame(plateau + reversal)).iloc[0]
     assert both.n_images == 2 and both.rising_share == 0.5
     assert both.nonfalling_share == pytest.approx((6 + 2) / 12)
+
+
+def test_per_face_directions_move_each_face_along_its_own():
+    g = LinearGenerator()
+    w = g.mapping.w_avg + 0.3 * torch.randn(3, 6, generator=torch.Generator().manual_seed(4))
+    betas = torch.randn(3, 6, generator=torch.Generator().manual_seed(5))
+    _, together = move_and_render(g, w, betas, ampl=0.4, steps=5)
+    for i in range(3):
+        _, alone = move_and_render(g, w[i:i + 1], betas[i], ampl=0.4, steps=5)
+        torch.testing.assert_close(together[i:i + 1], alone)
+
+
+def test_random_direction_control_rows_beside_the_learned_moves(tmp_path):
+    """With random_seed every face also moves along a random direction of its own (rows with
+    move = random, scored by the direction's classifier); the canvases keep the learned moves only."""
+    g = LinearGenerator()
+    w_true = g.mapping.w_avg + 0.3 * torch.randn(4, 6, generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        images = ((0.5 * g.synthesis(w_true[:, None].repeat(1, 2, 1)) + 0.5) * 255).round().byte()
+    images = images.permute(0, 2, 3, 1).numpy()
+    names = np.array([f"{i}.png" for i in range(4)])
+    kwargs = {"classifier_size": 8, "reconstruction_steps": 30, "initial_learning_rate": 0.1,
+              "projection_loss": "pixel", "ampl": 0.4, "steps": 5}
+    table = explain_images(g, "Red", {"Red": BrightnessClassifier()}, {"Red": red_direction(g)}, images, names,
+                           tmp_path / "f.npz", tmp_path / "s.csv", random_seed=0, **kwargs)
+    assert table.groupby("move").size().to_dict() == {"latent": 4 * 5, "random": 4 * 5}
+    assert load_arrays(tmp_path / "f.npz")["frames"].shape[:3] == (1, 4, 5)
+    faces = face_moves(table).set_index(["move", "image"])["own_change"]
+    assert (faces["latent"] > 0).all() and not np.allclose(faces["random"], faces["latent"])
+    again = explain_images(g, "Red", {"Red": BrightnessClassifier()}, {"Red": red_direction(g)}, images, names,
+                           tmp_path / "f2.npz", tmp_path / "s2.csv", random_seed=0, **kwargs)
+    pd.testing.assert_frame_equal(table, again)

@@ -10,7 +10,7 @@ from xairepro.interactive import data as D
 from xairepro.interactive.explain import METHODS, explain, map_correlation, normalise, region_mass
 from xairepro.interactive.figures import plot_heatmaps
 from xairepro.interactive.models import load_classifier, resnet18_norepeat
-from xairepro.interactive.steps import compute_heatmaps
+from xairepro.interactive.steps import compute_heatmaps, randomised_attributions
 from xairepro.interactive.tables import summarise_heatmaps
 from xairepro.interactive.train import train_classifier
 
@@ -44,14 +44,38 @@ def test_heatmap_mass_falls_on_the_planted_region(trained, tmp_path):
     table = compute_heatmaps(root, out / "m.pt", "celeb-Heavy_Makeup", tmp_path / "h.npz", tmp_path / "h.csv",
                              size=64, split_seed=42, ratio=0.75, n_imgs=3, n_steps=16, nt_samples=8,
                              nt_type="smoothgrad_sq", internal_batch_size=48, nt_samples_batch_size=8,
-                             outlier_perc=2, regions_path=root / "regions.npz")
-    summary = summarise_heatmaps([table]).set_index("method")
+                             outlier_perc=2, regions_path=root / "regions.npz",
+                             control_methods=("integrated_gradients",), out_json=tmp_path / "h.json")
+    summary = summarise_heatmaps([table])
+    trained = summary[summary.model == "trained"].set_index("method")
     for method in ("integrated_gradients", "saliency_smoothgrad_sq"):
-        assert summary.loc[method, "mass_to_area"] > 1.3, summary
+        assert trained.loc[method, "mass_to_area"] > 1.3, summary
+        assert trained.loc[method, "relevance_rank"] > 2 * trained.loc[method, "region_area"], summary
     for method in ("guided_backprop", "guided_gradcam"):
-        assert summary.loc[method, "corr_with_gradient"] < 0.99
+        assert trained.loc[method, "corr_with_gradient"] < 0.99
+    # the controls: IG of two randomised copies per image rank the region below the trained classifier's
+    ig = summary[summary.method == "integrated_gradients"].set_index("model")
+    assert set(ig.index) == {"trained", "randomised", "randomised_twin"} and (ig.n_images == 6).all()
+    assert ig.loc["trained", "relevance_rank"] > ig.loc["randomised", "relevance_rank"] + 0.1, ig
+    record = read_json(tmp_path / "h.json")
+    assert record["valid_acc"] >= 0.9 and record["randomised_acc"] <= record["baseline_acc"] + 0.05, record
     plot_heatmaps(tmp_path / "h.npz", tmp_path / "fig.png")
     assert (tmp_path / "fig.png").stat().st_size > 1000
+
+
+def test_each_image_gets_its_own_randomised_copies():
+    torch.manual_seed(0)
+    model = resnet18_norepeat().eval()
+    x = torch.randn(3, 3, 32, 32)
+    first = randomised_attributions(model, x, ("guided_backprop",), seed=0, copy=0)["guided_backprop"]
+    assert first.shape == (3, 3, 32, 32)
+    np.testing.assert_array_equal(first, randomised_attributions(model, x, ("guided_backprop",), seed=0,
+                                                                 copy=0)["guided_backprop"])
+    twin = randomised_attributions(model, x, ("guided_backprop",), seed=0, copy=1)["guided_backprop"]
+    assert not np.allclose(first, twin)
+    # image i of a batch is explained by the same copy as when alone at index i
+    alone = randomised_attributions(model, x[:1], ("guided_backprop",), seed=0, copy=0)["guided_backprop"]
+    np.testing.assert_allclose(alone[0], first[0], rtol=1e-5, atol=1e-7)
 
 
 def test_guided_backprop_differs_from_the_gradient_because_relu_hooks_fire():

@@ -2,6 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from xairepro.common.claims import failed_claims
 from xairepro.common.errors import InputError
 from xairepro.common.io import read_json, save_arrays
 from xairepro.labelfree.data import load_dataset, read_official_dsprites, render_dsprites
@@ -30,22 +31,40 @@ def test_datasets_are_32_pixel_images_in_the_unit_range(tmp_path):
         assert 0 <= float(train.min()) and float(train.max()) <= 1
 
 
-def test_fit_and_explain_returns_a_correlation_per_image(tmp_path):
+def test_fit_and_explain_returns_a_correlation_per_image_and_model(tmp_path):
     save_arrays(tmp_path / "ds.npz", **render_dsprites(200, size=32, seed=0))
     table = fit_and_explain(tmp_path / "ds.npz", tmp_path / "vae.pt", tmp_path / "vae.json", tmp_path / "ck.pt",
                             dataset="dsprites", loss="beta_tcvae", beta=5.0, latent_dim=4, epochs=1, batch_size=32,
                             lr=1e-3, n_test=8, shap_samples=3, seed=0)
-    assert len(table) == 8 and table.correlation.between(-1, 1).all()
+    assert len(table) == 3 * 8 and table.correlation.between(-1, 1).all()
+    assert set(table.model) == {"trained", "randomised", "random_attribution"}
     assert read_json(tmp_path / "vae.json")["params"]["loss"] == "beta_tcvae"
     assert not (tmp_path / "ck.pt").exists()
+    # the control's maps are independent uniform noise per unit: no correlation between units
+    assert abs(table.loc[table.model == "random_attribution", "correlation"].mean()) < 0.05
+
+
+def disvae_table(correlation: dict[int, float], control: float = 0.0, n: int = 40) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    rows = []
+    for beta, value in correlation.items():
+        for model, mean in (("trained", value), ("random_attribution", control)):
+            rows += [{"dataset": "mnist", "loss": "beta_vae", "beta": beta, "seed": 0, "model": model, "image": i,
+                      "correlation": mean + 0.05 * rng.standard_normal()} for i in range(n)]
+    return pd.DataFrame(rows)
 
 
 def test_disvae_claims():
-    rows = [{"dataset": "mnist", "loss": "beta_vae", "beta": b, "correlation": c}
-            for b, c in ((1, 0.3), (5, 0.28), (10, 0.25))]
-    table = pd.DataFrame(rows)
-    demo = disvae_claims(table, "demo")
-    assert len(demo) == 2 and demo["pass"].all()
-    assert not disvae_claims(table.assign(correlation=[0.6, 0.4, 0.2]), "demo")["pass"].iloc[1]
-    paper = disvae_claims(table, "paper")
-    assert paper["pass"].tolist() == [True, True, True]  # within 0.1 of 0.24 / 0.25 / 0.24
+    flat = disvae_table({1: 0.6, 5: 0.58, 10: 0.55})
+    demo = disvae_claims(flat, "demo")
+    assert failed_claims(demo) == [] and len(demo) == 1 and (demo.control != "").all()
+    decorrelated = disvae_claims(disvae_table({1: 0.6, 5: 0.4, 10: 0.1}), "demo")
+    assert decorrelated.verdict.tolist() == ["fail"]
+    paper = disvae_claims(disvae_table({1: 0.3, 5: 0.28, 10: 0.25}), "paper")
+    assert paper.verdict.tolist() == ["pass"] * 3  # within 0.1 of 0.24 / 0.25 / 0.24, random maps are not
+
+
+def test_disvae_claim_is_uninformative_when_the_control_does_not_decorrelate():
+    # random maps as correlated as the trained ones: the statistic cannot tell them apart
+    claims = disvae_claims(disvae_table({1: 0.6, 10: 0.55}, control=0.6), "demo")
+    assert claims.verdict.tolist() == ["uninformative"]

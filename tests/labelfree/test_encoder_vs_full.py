@@ -19,12 +19,27 @@ def test_masked_pearson_matches_numpy_on_the_kept_entries():
     assert np.isnan(constant[0])
 
 
+def evf_table(values: dict[str, tuple[float, float]], n: int = 40) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    return pd.DataFrame([{"seed": 0, "method": method, "model": model, "image": i,
+                          "pearson": mean + 0.05 * rng.standard_normal()}
+                         for method, means in values.items() for model, mean in zip(("trained", "randomised"), means)
+                         for i in range(n)])
+
+
 def test_claims_compare_with_the_published_means_at_paper_scale():
-    table = pd.DataFrame({"method": ["saliency"] * 2 + ["integrated_gradients"] * 2, "pearson": [0.1, 0.2, 0.9, 0.9]})
+    table = evf_table({"saliency": (0.15, 0.6), "integrated_gradients": (0.9, 0.3)})
     paper = encoder_vs_full_claims(table, "MNIST", "paper")
-    assert paper["pass"].tolist() == [False, True]  # IG 0.9 vs 0.43 fails; saliency 0.15 vs 0.18 holds
+    assert paper["pass"].tolist() == [True, False]  # saliency 0.15 vs 0.18 holds; IG 0.9 vs 0.43 fails
     demo = encoder_vs_full_claims(table, "MNIST", "demo")
-    assert demo["pass"].all()
+    assert demo["pass"].tolist() == [False, True] and (demo.control != "").all()
+
+
+def test_a_randomised_full_model_fails_the_claim():
+    table = evf_table({"integrated_gradients": (0.9, 0.2), "saliency": (0.2, 0.2)})
+    demo = encoder_vs_full_claims(table, "MNIST", "demo")
+    assert demo.verdict.tolist() == ["pass", "fail"]
+    assert not demo.control_pass.any()
 
 
 @pytest.fixture(scope="module")
@@ -48,5 +63,7 @@ def test_encoder_and_full_attributions_are_cached_and_agree(correlations):
     tmp, _, table = correlations
     cache = load_arrays(tmp / "cache.npz")
     assert {"integrated_gradients_encoder", "integrated_gradients_full", "saliency_full"} <= set(cache)
-    assert len(table) == 2 * 30 and table.pearson.between(-1, 1).all()
-    assert table.groupby("method").pearson.mean().min() > 0
+    assert "saliency_full_randomised" in cache
+    assert len(table) == 2 * 2 * 30 and table.pearson.between(-1, 1).all()
+    means = table.groupby(["method", "model"]).pearson.mean()
+    assert means.xs("trained", level="model").min() > 0

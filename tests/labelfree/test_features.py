@@ -1,13 +1,17 @@
 """Claim 1.1 steps on a small slice of the demo digits."""
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
+from xairepro.attribution.occlusion import feature_ranks
+from xairepro.common.claims import broken_invariants, claims_only, failed_claims
+from xairepro.common.controls import random_attribution
 from xairepro.common.io import load_arrays, read_json, save_arrays
-from xairepro.labelfree.steps import consistency_features, feature_importance
+from xairepro.labelfree.steps import consistency_features, feature_importance, mask_top_features
 from xairepro.labelfree.tables import feature_consistency_claims
-from xairepro.labelfree.train import train_autoencoder
+from xairepro.labelfree.train import load_autoencoder, train_autoencoder
 from xairepro.lossgrad.data import make_demo_digits
 
 METHODS = ["integrated_gradients", "gradient_shap", "saliency"]
@@ -52,15 +56,37 @@ def test_blank_pixels_get_no_integrated_gradients(run):
 
 def test_masking_nothing_shifts_nothing_and_everything_shifts_equally(run):
     _, _, _, shifts = run
+    assert len(shifts) == (len(METHODS) + 2) * 4 * 40  # methods, random, random attribution; levels; items
     at = shifts.pivot_table(index="fraction", columns="method", values="representation_shift")
     assert (at.loc[0.0] == 0).all()
     assert np.allclose(at.loc[1.0], at.loc[1.0].iloc[0])  # all pixels masked: one image, one shift
 
 
+def test_random_attribution_control_masks_by_the_controls_random_map(run):
+    tmp, _, attributions, shifts = run
+    model = load_autoencoder(tmp / "ae.pt")
+    x = torch.from_numpy(attributions["images"])
+    ranks = feature_ranks(torch.from_numpy(random_attribution((40, 28 * 28), seed=1)), roar=1)
+    masked = mask_top_features(x, ranks, int(round(0.1 * 28 * 28)), torch.zeros(1, 1, 28, 28))
+    with torch.no_grad():
+        expected = ((model.encode(x) - model.encode(masked)) ** 2).sum(dim=1).numpy()
+    got = shifts[(shifts.method == "random_attribution") & (shifts.fraction == 0.1)].sort_values("item")
+    np.testing.assert_allclose(got.representation_shift, expected, rtol=1e-5)
+
+
 def test_label_free_rankings_beat_random_masking(run):
     _, _, _, shifts = run
-    claims = feature_consistency_claims(shifts.assign(seed=0), "MNIST")
-    assert claims["pass"].all(), claims.to_string()
+    claims = feature_consistency_claims(shifts.assign(seed=0), "MNIST", margin=1.2)
+    assert failed_claims(claims) == [] and broken_invariants(claims) == []
+    assert (claims_only(claims).control != "").all() and len(claims_only(claims)) == len(METHODS)
+
+
+def test_a_random_attribution_in_place_of_a_method_fails_the_claim(run):
+    _, _, _, shifts = run
+    chance = shifts[shifts.method == "random_attribution"].assign(method="integrated_gradients")
+    table = pd.concat([shifts[shifts.method.isin(["random", "random_attribution"])], chance]).assign(seed=0)
+    claims = feature_consistency_claims(table, "MNIST", margin=1.2)
+    assert claims_only(claims).verdict.tolist() == ["fail"]
 
 
 def test_masking_replaces_exactly_the_top_ranked_features_by_the_baseline():

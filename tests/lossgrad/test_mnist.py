@@ -24,12 +24,12 @@ def trained(tmp_path_factory):
                               classifier_type="sigmoid", num_classes=2, seed=0, epochs=2, batch_size=64,
                               test_batch_size=100, lr=1.0, gamma=0.7, arch=ARCH)
     compute_gradients(tmp / "mnist.npz", tmp / "m.pt", tmp / "g.npz", internal_batch_size=37)
-    curves, signs = occlusion_sweep(
+    curves, signs, items = occlusion_sweep(
         tmp / "mnist.npz", tmp / "m.pt", tmp / "g.npz", variant="sigmoid2", seed=0,
         attribution_methods=["abs_grad", "grad_orig", "grad_inp", "random"],
         replacement_types=["mean", "image_min", "image_max"], roar=[1, 0], occlude_levels=[78, 392, 784],
         test_batch_size=50)
-    return tmp, record, curves, signs
+    return tmp, record, curves, signs, items
 
 
 def test_parse_variant_round_trips():
@@ -47,14 +47,14 @@ def test_sigmoid_head_is_binary_only():
 
 
 def test_training_learns_and_removes_its_checkpoint(trained):
-    tmp, record, _, _ = trained
+    tmp, record, _, _, _ = trained
     assert record["test_accuracy"] > 0.95
     assert read_json(tmp / "m.json")["history"][-1]["epoch"] == 2
     assert not (tmp / "ckpt.pt").exists()
 
 
 def test_model_file_rebuilds_the_same_network(trained):
-    tmp, record, _, _ = trained
+    tmp, record, _, _, _ = trained
     model = load_model(tmp / "m.pt")
     x, y = load_split(tmp / "mnist.npz", "test", 2)
     with torch.no_grad():
@@ -63,7 +63,7 @@ def test_model_file_rebuilds_the_same_network(trained):
 
 
 def test_gradient_cache_matches_a_fresh_per_sample_gradient(trained):
-    tmp, _, _, _ = trained
+    tmp, _, _, _, _ = trained
     cache = load_arrays(tmp / "g.npz")
     model = load_model(tmp / "m.pt")
     x, y = load_split(tmp / "mnist.npz", "test", 2)
@@ -75,28 +75,28 @@ def test_gradient_cache_matches_a_fresh_per_sample_gradient(trained):
 
 
 def test_gradient_cache_does_not_depend_on_batch_size(trained, tmp_path):
-    tmp, _, _, _ = trained
+    tmp, _, _, _, _ = trained
     compute_gradients(tmp / "mnist.npz", tmp / "m.pt", tmp_path / "one.npz", internal_batch_size=1)
     np.testing.assert_allclose(load_arrays(tmp_path / "one.npz")["grads"], load_arrays(tmp / "g.npz")["grads"],
                                rtol=1e-4, atol=1e-8)
 
 
 def test_k0_accuracy_equals_clean_accuracy_for_every_method(trained):
-    _, record, curves, _ = trained
+    _, record, curves, _, _ = trained
     at_zero = curves[curves.k == 0]
     assert len(at_zero) == 4 * 3 * 2
     assert (at_zero.accuracy == record["test_accuracy"]).all()
 
 
 def test_occluding_every_pixel_erases_the_image(trained):
-    _, _, curves, _ = trained
+    _, _, curves, _, _ = trained
     # k=784 with the mean replacement gives every image the same input, hence one prediction
     full = curves[(curves.k == 784) & (curves.replacement == "mean")]
     assert full.accuracy.nunique() == 1
 
 
 def test_sign_counts_cover_every_occluded_pixel(trained):
-    _, _, curves, signs = trained
+    _, _, curves, signs, _ = trained
     n = curves.n.iloc[0]
     totals = signs.groupby(["method", "order", "k"])[["grad_positive", "grad_negative", "grad_zero"]].sum().sum(axis=1)
     for (method, order, k), total in totals.items():
@@ -108,28 +108,78 @@ def test_sign_counts_cover_every_occluded_pixel(trained):
     assert grad_orig_bottom.grad_negative.sum() > grad_orig_bottom.grad_positive.sum()
 
 
-def test_claims_table_flags_a_broken_invariant():
-    rows = []
-    for method in ("grad_orig", "random"):
-        for replacement, order in (("mean", 1), ("mean", 0), ("image_min", 1), ("image_max", 0)):
-            for k, acc, loss in ((0, 0.9, 0.30), (78, 0.95, 0.20)):
-                rows.append(dict(variant="softmax10", seed=0, method=method, replacement=replacement, order=order,
-                                 k=k, accuracy=acc, loss=loss))
+def _synthetic_sweep(n=300, informative=True, seeds=(0, 1, 2)):
+    """A softmax10 sweep's tables and per-image items: grad_orig lowers every image's loss
+    (or, with ``informative=False``, moves it like the random ranking: noise around 0)."""
+    rng = np.random.default_rng(0)
+    rows, items = [], {}
+    for seed in seeds:
+        names, loss, correct = [], [], []
+        clean_loss = rng.uniform(0.1, 0.5, n)
+        clean_correct = rng.random(n) < 0.95
+        for method in ("grad_orig", "random"):
+            for replacement, order in (("mean", 1), ("mean", 0), ("image_min", 1), ("image_max", 0)):
+                for k in (0, 78):
+                    if k == 0:
+                        l, c = clean_loss, clean_correct
+                    elif method == "grad_orig" and informative:
+                        l, c = clean_loss * 0.5, np.ones(n, bool)
+                    else:
+                        l, c = clean_loss + rng.normal(0.01, 0.05, n), clean_correct & (rng.random(n) < 0.97)
+                    names.append(f"{method}|{replacement}|{order}|{k}")
+                    loss.append(l)
+                    correct.append(c)
+                    rows.append(dict(variant="softmax10", seed=seed, method=method, replacement=replacement,
+                                     order=order, k=k, accuracy=c.mean(), loss=l.mean()))
+        items[("softmax10", seed)] = {"conditions": np.array(names), "loss": np.stack(loss),
+                                      "correct": np.stack(correct), "control_correct": rng.random(n) < 0.1}
     roar = pd.DataFrame(rows)
-    models = pd.DataFrame([{"variant": "softmax10", "seed": 0, "test_accuracy": 0.9, "test_loss": 0.3}])
-    claims = mnist_claims(roar, models, "demo").set_index("claim")
-    assert claims["pass"].iloc[0]
-    control = [c for c in claims.index if "random occlusion raises" in c]
-    assert not claims.loc[control[0], "pass"]  # random lowering the loss fails the control
-    models.loc[0, "test_accuracy"] = 0.8
-    broken = mnist_claims(roar, models, "demo")
-    assert not broken["pass"].iloc[0]
+    clean = roar[(roar.k == 0) & (roar.method == "random") & (roar.order == 1) & (roar.replacement == "mean")]
+    models = clean.rename(columns={"accuracy": "test_accuracy", "loss": "test_loss"})[
+        ["variant", "seed", "test_accuracy", "test_loss"]].reset_index(drop=True)
+    return roar, models, items
+
+
+def test_claims_pass_with_controls_when_the_gradient_lowers_every_loss():
+    from xairepro.common.claims import broken_invariants, claims_only, failed_claims
+
+    claims = mnist_claims(*_synthetic_sweep(), "demo")
+    assert failed_claims(claims) == []
+    assert broken_invariants(claims) == []
+    assert (claims_only(claims).control != "").all()
+    assert not claims_only(claims).control_pass.any()
+
+
+def test_claims_fail_when_the_gradient_ranking_is_at_chance_level():
+    from xairepro.common.claims import claims_only
+
+    claims = claims_only(mnist_claims(*_synthetic_sweep(informative=False), "demo")).set_index("claim")
+    occlusion = claims[claims.index.str.contains("loss-gradient occlusion")]
+    assert len(occlusion) == 4 and (occlusion.verdict == "fail").all()
+    assert claims.filter(like="accurate", axis=0).verdict.eq("pass").all()
+
+
+def test_claims_table_flags_a_broken_invariant():
+    from xairepro.common.claims import broken_invariants
+
+    roar, models, items = _synthetic_sweep()
+    models.loc[0, "test_accuracy"] -= 0.1
+    assert broken_invariants(mnist_claims(roar, models, items, "demo")) == [
+        "k=0 occlusion leaves accuracy unchanged (every method, replacement, order)"]
+
+
+def test_sweep_items_match_the_curves_and_hold_the_randomised_control(trained):
+    _, _, curves, _, items = trained
+    assert items["loss"].shape == (len(curves), len(items["labels"]))
+    np.testing.assert_allclose(items["loss"].mean(axis=1), curves.loss, rtol=1e-5)
+    np.testing.assert_allclose(items["correct"].mean(axis=1), curves.accuracy)
+    assert items["control_correct"].mean() < curves.accuracy.iloc[0] - 0.2  # the randomised net is near chance
 
 
 def test_aggregate_sums_signs_over_seeds(trained, tmp_path):
     from xairepro.common.io import write_csv, write_json
 
-    _, record, curves, signs = trained
+    _, record, curves, signs, _ = trained
     paths = []
     for seed in (0, 1):
         write_csv(tmp_path / f"c{seed}.csv", curves.assign(seed=seed))

@@ -34,3 +34,20 @@ def test_disentangle_logits_average_the_concept_embeddings():
     y = x.clone()
     y[:, 1] = 0
     assert not torch.allclose(model.branches["harmony"](x[:, 1:2]), model.branches["harmony"](y[:, 1:2]))
+
+
+def test_accuracy_control_reinitialises_every_layer_of_both_models():
+    """The accuracy claims' control (randomised_copy, all layers): every convolution and
+    linear weight of every branch differs from the trained one, which stays as it was."""
+    from xairepro.common.controls import randomised_copy
+
+    torch.manual_seed(0)
+    for model in (ResNet(4, **SMALL), DisentangleNet(4, **SMALL)):
+        with torch.no_grad():
+            for p in model.parameters():
+                p.add_(1.0)  # "trained": away from any initialisation
+        trained = {k: v.clone() for k, v in model.state_dict().items()}
+        control = randomised_copy(model, seed=0).state_dict()
+        weights = [k for k, v in trained.items() if k.endswith("weight") and v.dim() > 1]
+        assert weights and all(not torch.equal(control[k], trained[k]) for k in weights)
+        assert all(torch.equal(model.state_dict()[k], trained[k]) for k in trained)

@@ -66,6 +66,32 @@ def test_cav_points_along_the_planted_direction():
     unit = fitted["cavs"][0] / np.linalg.norm(fitted["cavs"][0], axis=1, keepdims=True)
     assert (unit[:, 3] > 0.7).all()  # every experiment of concept 0 finds feature 3
     assert not np.allclose(fitted["cavs"][0, 0], fitted["cavs"][0, 1])  # fresh draws per experiment
+    # the control CAVs are a random concept in each concept's place: random clips vs random clips
+    assert fitted["control_cavs"].shape == (3, 4, 20)
+    control = fitted["control_cavs"][0] / np.linalg.norm(fitted["control_cavs"][0], axis=1, keepdims=True)
+    assert (np.abs(control[:, 3]) < 0.7).all()
+
+
+def test_control_cavs_are_fitted_like_the_random_cavs():
+    """Adding the control CAVs leaves the concept and random CAVs as they were, and every
+    control CAV is a random-vs-random CAV of the same clip pool (the TCAV null)."""
+    rng = np.random.default_rng(1)
+    concept = [rng.normal(0, 1, (30, 8)).astype(np.float32) for _ in range(2)]
+    clips = rng.normal(0, 1, (20, 8)).astype(np.float32)
+    fitted = explain.fit_cavs(concept, clips, n_experiments=3, n_random_clips=20, positive_fraction=0.8, seed=3)
+    draws = np.random.default_rng(3)
+    for c in range(2):  # replay the concept draws
+        for _ in range(3):
+            draws.choice(30, 24, replace=False), draws.choice(30, 24, replace=False)
+    for e in range(3):
+        chosen = draws.choice(20, 20, replace=False)
+        expected, _ = explain._fit(clips[chosen[:10]], clips[chosen[10:]], 3 + e)
+        np.testing.assert_allclose(fitted["random_cavs"][e], expected)
+    for c in range(2):
+        for e in range(3):
+            chosen = draws.choice(20, 20, replace=False)
+            expected, _ = explain._fit(clips[chosen[:10]], clips[chosen[10:]], 3 + e)
+            np.testing.assert_allclose(fitted["control_cavs"][c, e], expected)
 
 
 def test_sign_counts_and_magnitudes_by_hand():

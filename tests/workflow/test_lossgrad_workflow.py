@@ -7,7 +7,9 @@ import pandas as pd
 import pytest
 from matplotlib import image
 
-from xairepro.common.io import read_csv, read_provenance
+from xairepro.common.claims import broken_invariants, claims_only, failed_claims
+from xairepro.common.io import load_arrays, read_csv, read_provenance
+from xairepro.lossgrad.tables import svd_claims
 
 from .conftest import assert_resumed_like, jobs_of, settle, snakemake
 
@@ -68,9 +70,12 @@ def test_loss_gradient_occlusion_reproduces_the_anomaly(demo_run):
 
 def test_every_claim_holds_at_demo_scale(demo_run):
     workdir, _ = demo_run
-    claims = read_csv(workdir / OUT / "claims.csv", required=("claim", "metric", "value", "expected", "tolerance", "pass"))
-    assert len(claims) >= 10
-    assert claims["pass"].all(), claims[~claims["pass"]].to_string()
+    claims = read_csv(workdir / OUT / "claims.csv", required=("claim", "kind", "statistic", "threshold", "value",
+                                                               "control", "control_value", "verdict"))
+    assert len(claims_only(claims)) >= 15
+    assert failed_claims(claims) == []
+    assert broken_invariants(claims) == []
+    assert claims_only(claims).control.fillna("").str.len().gt(0).all(), "every claim needs a negative control"
 
 
 def test_sign_table_counts_occluded_pixels(demo_run):
@@ -160,7 +165,8 @@ def test_killed_training_job_resumes_and_matches_the_uninterrupted_run(demo_run)
 # ------------------------------------------------------------------ singing-voice detection
 def test_demo_builds_every_svd_output(demo_run):
     workdir, _ = demo_run
-    for name in ("svd_eval.csv", "svd_roar.csv", "fig_svd_roar.png", "svd/gradients.npz", "svd/model.pt"):
+    for name in ("svd_eval.csv", "svd_roar.csv", "fig_svd_roar.png", "svd/gradients.npz", "svd/model.pt",
+                 "svd/occlusion_items.npz", "svd/predictions.npz"):
         assert (workdir / OUT / name).stat().st_size > 0, name
     for name in ("spectrograms.npz", "znorm.npz"):
         assert (workdir / "data/demo/jamendo" / name).stat().st_size > 0, name
@@ -214,5 +220,19 @@ def test_svd_claims_are_in_the_study_claims(demo_run):
     workdir, _ = demo_run
     claims = read_csv(workdir / OUT / "claims.csv")
     svd = claims[claims.claim.str.startswith("svd:")]
-    assert len(svd) >= 5
+    assert len(claims_only(svd)) == 4 and len(svd) == 5
     assert svd["pass"].all(), svd[~svd["pass"]].to_string()
+
+
+def test_svd_claims_fail_when_the_ranking_comes_from_the_randomised_network(demo_run):
+    """The g*x claims can fail: fed the randomised network's ranking as the explanation, they do."""
+    workdir, _ = demo_run
+    items = load_arrays(workdir / OUT / "svd/occlusion_items.npz")
+    names = [str(c) for c in items["conditions"]]
+    swapped = [n.replace("grad_inp|", "tmp|").replace("grad_inp@randomised|", "grad_inp|").replace("tmp|",
+               "grad_inp@randomised|") for n in names]
+    claims = svd_claims(read_csv(workdir / OUT / "svd_eval.csv"), load_arrays(workdir / OUT / "svd/predictions.npz"),
+                        read_csv(workdir / OUT / "svd_roar.csv"), dict(items, conditions=np.array(swapped)),
+                        scale="demo", frame_step=12)
+    gx = claims_only(claims)[claims_only(claims).claim.str.contains("g\\*x", regex=True)]
+    assert len(gx) == 2 and (gx.verdict == "fail").all(), gx.to_string()

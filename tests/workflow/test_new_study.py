@@ -109,6 +109,7 @@ FILES = {
             """The planted feature has the largest coefficient."""
             input:
                 coefficients=rules.toy_compute_coefficients.output.coefficients,
+                data=rules.toy_generate_data.output.data,
             output:
                 claims="results/{scale}/toy/claims.csv",
             params:
@@ -154,21 +155,33 @@ FILES = {
         frame = pd.read_csv(snakemake.input.data)
         x, y = frame.drop(columns="y").to_numpy(), frame["y"].to_numpy()
         coef, *_ = np.linalg.lstsq(x, y, rcond=None)
-        pd.DataFrame({"feature": range(x.shape[1]), "coefficient": coef}).to_csv(snakemake.output.coefficients,
-                                                                                 index=False)
+        # the negative control: the same fit on shuffled targets
+        shuffled = np.random.default_rng(0).permutation(y)
+        control, *_ = np.linalg.lstsq(x, shuffled, rcond=None)
+        pd.DataFrame({"feature": range(x.shape[1]), "coefficient": coef, "control": control}).to_csv(
+            snakemake.output.coefficients, index=False)
     """,
     "scripts/toy/write_claims.py": """
+        import numpy as np
         import pandas as pd
 
         from xairepro.common.claims import Claims
         from xairepro.common.logs import setup_logging
+        from xairepro.common.stats import binomial_above
 
         setup_logging(snakemake.log[0], snakemake.config["log_level"])
         coef = pd.read_csv(snakemake.input.coefficients)
-        top = int(coef.coefficient.abs().idxmax())
-        claims = Claims()
-        claims.add("the planted feature has the largest coefficient", "argmax |coefficient|", top,
-                   f"== {snakemake.params.planted}", 0, top == snakemake.params.planted)
+        x = pd.read_csv(snakemake.input.data).drop(columns="y").to_numpy()
+        planted = snakemake.params.planted
+
+        def recovered(weights):
+            top = np.abs(x * weights.to_numpy()).argmax(axis=1)
+            return binomial_above(int((top == planted).sum()), len(x), 1 / x.shape[1])
+
+        claims = Claims(digits=4)
+        claims.claim("the planted feature has the largest attribution", "share of samples whose top |w x| is it",
+                     "binomial p < 0.01 vs 1/n_features", recovered(coef.coefficient),
+                     "fit on shuffled targets", recovered(coef.control))
         claims.frame().to_csv(snakemake.output.claims, index=False)
     """,
 }
@@ -193,7 +206,7 @@ def test_a_sixth_study_runs_from_one_registry_entry_and_its_own_files(toy_workfl
     assert everything["toy_write_claims"] == 1 and everything["lossgrad_write_claims"] == 1
     snakemake(toy_workflow, "--cores", "1", "toy")
     claims = pd.read_csv(toy_workflow / "results/demo/toy/claims.csv")
-    assert claims["pass"].tolist() == [True] and claims.value.tolist() == [2.0]
+    assert claims.verdict.tolist() == ["pass"] and claims.value[0] > 0.9 and not claims.control_pass[0]
     # the conventions of rules/common.smk gave every rule its log and benchmark
     for step in ("generate_data", "compute_coefficients", "write_claims"):
         assert (toy_workflow / f"logs/demo/toy/{step}.log").exists(), step

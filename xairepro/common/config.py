@@ -71,7 +71,38 @@ def load_config(root: str | Path = ROOT, overrides: Mapping[str, Any] | None = N
         merge(config, yaml.safe_load(path.read_text()) or {})
     merge(config, overrides or {})
     validate_config(config, load_schema(root))
+    shift_seeds(config)
     return config
+
+
+def is_seed_key(key: str) -> bool:
+    """A seed knob: ``seed``, ``seeds`` or a name ending in ``_seed``."""
+    return key in {"seed", "seeds"} or key.endswith("_seed")
+
+
+def shift_seeds(config: MutableMapping[str, Any]) -> None:
+    """Add ``config["seed_offset"]`` to every seed knob of every study section, in place; call
+    it once, after :func:`validate_config`. ``None`` seeds (not set) stay."""
+    offset = config.get("seed_offset", 0)
+    if not offset:
+        return
+
+    def shift(node: Any) -> None:
+        if isinstance(node, MutableMapping):
+            for key, value in node.items():
+                if is_seed_key(str(key)) and isinstance(value, int) and not isinstance(value, bool):
+                    node[key] = value + offset
+                elif is_seed_key(str(key)) and isinstance(value, list):
+                    node[key] = [v + offset if isinstance(v, int) and not isinstance(v, bool) else v for v in value]
+                else:
+                    shift(value)
+        elif isinstance(node, list):
+            for item in node:
+                shift(item)
+
+    for section in config.values():
+        if isinstance(section, MutableMapping):
+            shift(section)
 
 
 def _resolve(ref: str, root: dict) -> dict:

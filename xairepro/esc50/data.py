@@ -100,7 +100,7 @@ def synth_event(cls: SoundClass, n: int, sr: int, rng: np.random.Generator) -> n
 def write_demo_dataset(
     root: str | Path,
     n_classes: int = 4,
-    clips_per_fold: int = 3,
+    clips_per_fold: int | list[int] = 3,
     n_folds: int = 5,
     sample_rate: int = 16000,
     noise_level: float = 0.02,
@@ -109,6 +109,9 @@ def write_demo_dataset(
 ) -> pd.DataFrame:
     """Write a synthetic ESC-50-format folder: ``clips_per_fold`` clips per class and fold.
 
+    ``clips_per_fold`` is one count for every fold or a list of ``n_folds`` counts, one per
+    fold (the demo grows its test fold alone, so that the claims' tests have power without
+    lengthening training).
     Each clip is 5 s of white noise (std ``noise_level``) plus one event of its class at a
     random onset, lasting ``event_seconds`` (min, max), peak 0.5. Returns the planted
     boxes (filename, t0, t1 in s, f0, f1 in Hz), also written to ``meta/planted.csv``.
@@ -118,13 +121,16 @@ def write_demo_dataset(
     root = Path(root)
     (root / "audio").mkdir(parents=True, exist_ok=True)
     (root / "meta").mkdir(parents=True, exist_ok=True)
+    per_fold = [clips_per_fold] * n_folds if isinstance(clips_per_fold, int) else list(clips_per_fold)
+    if len(per_fold) != n_folds or not all(1 <= k <= 26 for k in per_fold):  # takes are letters A-Z
+        raise ValueError(f"clips_per_fold must be a count in 1..26 or {n_folds} of them, got {clips_per_fold}")
     rng = np.random.default_rng(seed)
     n = int(CLIP_SECONDS * sample_rate)
     meta, planted = [], []
     clip_id = 0
     for fold in range(1, n_folds + 1):
         for target, cls in enumerate(DEMO_CLASSES[:n_classes]):
-            for take in range(clips_per_fold):
+            for take in range(per_fold[fold - 1]):
                 clip_id += 1
                 dur = rng.uniform(*event_seconds)
                 t0 = rng.uniform(0.25, CLIP_SECONDS - dur - 0.25)

@@ -23,6 +23,8 @@ As in SpeechBrain's interpret recipe, they share one base class and override one
 
 from __future__ import annotations
 
+import copy
+
 import torch
 import torch.nn.functional as F
 
@@ -44,6 +46,14 @@ class Interpreter:
 
     def _attribute(self, X: torch.Tensor, target: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
         raise NotImplementedError
+
+    def with_classifier(self, classifier: torch.nn.Module) -> "Interpreter":
+        """The same interpreter (its own trained models unchanged) explaining ``classifier``:
+        with a randomised copy of the classifier, the model-parameter randomisation test's
+        explanation."""
+        other = copy.copy(self)
+        other.classifier = classifier
+        return other
 
     def _target(self, X: torch.Tensor, target: torch.Tensor | None) -> torch.Tensor:
         """The classes explained: ``target``, or the classifier's prediction where it is None."""

@@ -15,6 +15,7 @@ import pandas as pd
 import soundfile as sf
 import torch
 
+from xairepro.common.controls import area_share, randomised_copy, relevance_mass, relevance_rank
 from xairepro.common.io import atomic_path, load_torch
 from xairepro.esc50.data import load_clip, load_features, load_split, log_spectrogram, planted_masks, resynthesise
 from xairepro.esc50.explain import AMTInterpreter, Interpreter, L2IInterpreter, PIQInterpreter, score_masks
@@ -42,20 +43,37 @@ def build_interpreter(method: str, classifier_path, model_path=None, nmf_path=No
 
 
 def evaluate_interpreter(interpreter: Interpreter, data_root, folds: list[int], sample_rate: int,
-                         method: str, arch: str) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+                         method: str, arch: str, control_seed: int = 0) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     """Masks and interpretations of the test clips, and one metrics row per clip.
 
-    The rows also hold, on demo data, the mean mask inside the planted box over the mean
-    mask outside it (``planted_ratio``: > 1 when the interpreter finds the planted region)
-    and the fidelity-to-input of the planted box used as the mask (``oracle_fidelity_to_input``).
+    Every metric is also computed for the negative control, in ``control_<metric>``: the
+    same interpreter (its own trained decoder unchanged) explaining the classifier with
+    every layer re-initialised (:func:`xairepro.common.controls.randomised_copy`, seed
+    ``control_seed``; the end of the model-parameter randomisation cascade), its masks
+    scored on the trained classifier. On demo data the rows also hold, against each
+    clip's planted box, Quantus' ``relevance_rank`` and ``relevance_mass`` of the mask (and
+    of the control's), the box's ``area_share`` (what a random mask scores), the mean mask
+    inside the box over the mean outside it (``planted_ratio``) and the fidelity-to-input
+    of the box itself used as the mask (``oracle_fidelity_to_input``).
     """
     X, _, y, names = load_features(data_root, folds, sample_rate)
     masks, interp = interpreter.attribute(X)
     metrics = score_masks(interpreter.classifier, X, masks)
+    control = interpreter.with_classifier(randomised_copy(interpreter.classifier, seed=control_seed).eval())
+    control_masks, _ = control.attribute(X)
+    control_metrics = score_masks(interpreter.classifier, X, control_masks)
     rows = pd.DataFrame({"method": method, "arch": arch, "filename": names, "target": y.numpy(),
-                         **{k: v.numpy() for k, v in metrics.items()}})
+                         **{k: v.numpy() for k, v in metrics.items()},
+                         **{f"control_{k}": v.numpy() for k, v in control_metrics.items() if k != "prediction"}})
     planted = planted_masks(data_root, names, sample_rate, X.shape[1:])
     if planted is not None:
+        # (N, 1, T, F): Quantus' localisation metrics take one channel axis
+        boxes = planted.numpy()[:, None]
+        rows["area_share"] = area_share(boxes)
+        rows["relevance_rank"] = relevance_rank(masks.numpy()[:, None], boxes)
+        rows["relevance_mass"] = relevance_mass(masks.numpy()[:, None], boxes)
+        rows["control_relevance_rank"] = relevance_rank(control_masks.numpy()[:, None], boxes)
+        rows["control_relevance_mass"] = relevance_mass(control_masks.numpy()[:, None], boxes)
         rows["planted_ratio"] = mask_mass_ratio(masks, planted.float(), (~planted).float()).numpy()
         # the planted box itself as the mask: the fidelity this classifier allows a perfect interpreter
         oracle = score_masks(interpreter.classifier, X, planted.float())
@@ -65,12 +83,15 @@ def evaluate_interpreter(interpreter: Interpreter, data_root, folds: list[int], 
     return rows, arrays
 
 
-def overlap_test(interpreter: Interpreter, data_root, folds: list[int], sample_rate: int, mix_weight: float = 0.8):
+def overlap_test(interpreter: Interpreter, data_root, folds: list[int], sample_rate: int, mix_weight: float = 0.8,
+                 control_seed: int = 0):
     """PIQ on mixtures mix_weight * s1 + (1 - mix_weight) * s2 of test clips of different classes.
 
     Pairs each test clip s1 with the next test clip s2 of another class. Returns one row per
-    pair (mean mask in the planted box of s1, in that of s2 minus s1's, their ratio) and
-    the arrays of the figure (sources, mixture, mask, interpretation).
+    pair (mean mask in the planted box of s1, in that of s2 minus s1's, their ratio; the
+    same two densities for the negative control, the interpreter explaining the classifier
+    with every layer re-initialised, seed ``control_seed``) and the arrays of the figure
+    (sources, mixture, mask, interpretation) of the first mixture of each source class.
     """
     waves, y, names = load_split(data_root, folds, sample_rate)
     partner = np.array([next(j for k in range(1, len(y)) if y[(j := (i + k) % len(y))] != y[i]) for i in range(len(y))])
@@ -78,23 +99,34 @@ def overlap_test(interpreter: Interpreter, data_root, folds: list[int], sample_r
     mix = mix_weight * s1 + (1 - mix_weight) * s2
     X_mix, _ = log_spectrogram(mix, sample_rate)
     masks, interp = interpreter.attribute(X_mix)
+    control = interpreter.with_classifier(randomised_copy(interpreter.classifier, seed=control_seed).eval())
+    control_masks, _ = control.attribute(X_mix)
     shape = X_mix.shape[1:]
     p1 = planted_masks(data_root, names, sample_rate, shape)
     p2 = planted_masks(data_root, [names[j] for j in partner], sample_rate, shape)
     if p1 is None:  # paper data: no planted boxes, the figure only
-        in1 = in2 = torch.full((len(names),), float("nan"))
+        nan = torch.full((len(names),), float("nan"))
+        in1 = in2 = c1 = c2 = nan
     else:
         p2_only = p2 & ~p1
-        in1 = (masks * p1).sum((1, 2)) / p1.sum((1, 2)).clamp_min(1)
-        in2 = (masks * p2_only).sum((1, 2)) / p2_only.sum((1, 2)).clamp_min(1)
+
+        def density(m, region):
+            return (m * region).sum((1, 2)) / region.sum((1, 2)).clamp_min(1)
+
+        in1, in2 = density(masks, p1), density(masks, p2_only)
+        c1, c2 = density(control_masks, p1), density(control_masks, p2_only)
     pred = interpreter.classifier(X_mix).argmax(1)
     rows = pd.DataFrame({"source": names, "noise": [names[j] for j in partner], "target": y,
                          "prediction_mixture": pred.numpy(), "mask_in_source_region": in1.numpy(),
-                         "mask_in_noise_region": in2.numpy(), "ratio": (in1 / in2.clamp_min(1e-12)).numpy()})
-    X1, _ = log_spectrogram(s1, sample_rate)
-    X2, _ = log_spectrogram(s2, sample_rate)
-    arrays = {"source": X1.numpy(), "noise": X2.numpy(), "mixture": X_mix.numpy(), "masks": masks.numpy(),
-              "interpretations": interp.numpy(), "names": np.array(names)}
+                         "mask_in_noise_region": in2.numpy(), "ratio": (in1 / in2.clamp_min(1e-12)).numpy(),
+                         "control_mask_in_source_region": c1.numpy(), "control_mask_in_noise_region": c2.numpy()})
+    # the figure's arrays: the first mixture of each source class (all 48 would be 200 MB)
+    shown = torch.from_numpy(np.unique(y, return_index=True)[1])
+    X1, _ = log_spectrogram(s1[shown], sample_rate)
+    X2, _ = log_spectrogram(s2[shown], sample_rate)
+    arrays = {"source": X1.numpy(), "noise": X2.numpy(), "mixture": X_mix[shown].numpy(),
+              "masks": masks[shown].numpy(), "interpretations": interp[shown].numpy(),
+              "names": np.array(names)[shown.numpy()]}
     return rows, arrays
 
 

@@ -9,6 +9,7 @@ import pandas as pd
 
 from xairepro.common.claims import Claims
 from xairepro.common.io import read_json
+from xairepro.common.stats import binomial_above, mean_above, wilcoxon_greater, within
 
 #: The interpret README table (recipe commit afd34230c): fidelity-to-input, faithfulness (mask-in).
 PUBLISHED_INTERPRETATION = {
@@ -26,23 +27,37 @@ METRICS = ["fidelity_to_input", "faithfulness_mask_in", "fidelity_to_input_mask_
 
 
 def accuracy_table(records: Iterable[str | Path]) -> pd.DataFrame:
-    """One row per classifier: validation and test accuracy (%) and the published test accuracy."""
+    """One row per classifier: validation and test accuracy (%), the test counts, the test
+    accuracy of its negative control (the classifier with every layer re-initialised), the
+    published test accuracy."""
     rows = []
     for path in records:
         rec = read_json(path)
-        rows.append({"arch": rec["arch"], "valid_accuracy": 100 * rec["valid_acc"], "test_accuracy": 100 * rec["test_acc"],
-                     "best_epoch": rec["best_epoch"], "published_test_accuracy": PUBLISHED_ACCURACY.get(rec["arch"])})
+        rows.append({"arch": rec["arch"], "n_classes": rec["n_classes"], "valid_accuracy": 100 * rec["valid_acc"],
+                     "test_accuracy": 100 * rec["test_acc"], "n_test": rec["n_test"],
+                     "test_correct": rec["test_correct"], "randomised_test_accuracy": 100 * rec["randomised_test_acc"],
+                     "randomised_test_correct": rec["randomised_test_correct"], "best_epoch": rec["best_epoch"],
+                     "published_test_accuracy": PUBLISHED_ACCURACY.get(rec["arch"])})
     return pd.DataFrame(rows)
+
+
+#: Per-clip columns averaged into the interpretation table where present (the demo's
+#: planted-box columns exist only on synthetic data).
+OPTIONAL_COLUMNS = ("relevance_rank", "relevance_mass", "area_share", "planted_ratio", "oracle_fidelity_to_input")
 
 
 def interpretation_table(clips: list[pd.DataFrame]) -> pd.DataFrame:
     """Mean over test clips per interpreter; faithfulness_mask_in is the README's faithfulness.
 
-    ``planted_ratio`` (demo only) is the mean over clips of mean mask inside the planted box
-    over mean mask outside it.
+    ``control_<metric>`` is the metric of the negative control (the interpreter explaining
+    the classifier with every layer re-initialised, its masks scored on the trained one).
+    ``relevance_rank`` / ``relevance_mass`` (demo only) are Quantus' localisation metrics of
+    the mask on the planted box, ``area_share`` what a random mask scores;
+    ``planted_ratio`` the mean over clips of mean mask inside the planted box over mean mask
+    outside it.
     """
     frame = pd.concat(clips, ignore_index=True)
-    value_cols = METRICS + [c for c in ("planted_ratio", "oracle_fidelity_to_input") if c in frame]
+    value_cols = [c for base in METRICS + list(OPTIONAL_COLUMNS) for c in (base, f"control_{base}") if c in frame]
     table = frame.groupby(["method", "arch"], sort=False)[value_cols].mean().reset_index()
     table.insert(2, "n_clips", frame.groupby(["method", "arch"], sort=False).size().to_numpy())
     table["chance_fidelity"] = 1.0 / frame["target"].nunique()
@@ -52,49 +67,107 @@ def interpretation_table(clips: list[pd.DataFrame]) -> pd.DataFrame:
     return table
 
 
-def claims(interpretations: pd.DataFrame, accuracy: pd.DataFrame, overlap: pd.DataFrame | None,
-           scale: str) -> pd.DataFrame:
-    """Demo: planted-region recovery and fidelity above chance; paper: the published numbers.
+#: How much more of the planted box than a random mask the mask's top-ranked bins must hold.
+#: Above zero alone is not enough: PIQ's decoder explaining the randomised classifier still
+#: ranks the box slightly above a random map at some seeds (random conv features keep where
+#: the energy is; 0.07 against an area share of 0.047 at seed offset 3).
+LOCALISATION_MARGIN = 0.25
+
+#: The negative control of every interpreter claim, in words.
+INTERPRETER_CONTROL = "the same interpreter explaining the classifier with every layer re-initialised (randomised_copy)"
+CLASSIFIER_CONTROL = "the same classifier with every layer re-initialised (randomised_copy)"
+
+
+def _demo_claims(table: Claims, clips: pd.DataFrame, accuracy: pd.DataFrame, overlap: pd.DataFrame | None) -> None:
+    if overlap is not None and len(overlap):
+        n = len(overlap)
+        table.claim("overlap test: PIQ (conv2d) mask denser on the source's planted region than on the noise's",
+                    f"mask density in the source's box minus in the noise's, paired over {n} mixtures",
+                    "one-sided Wilcoxon signed-rank p < 0.01",
+                    wilcoxon_greater(overlap["mask_in_source_region"], overlap["mask_in_noise_region"]),
+                    INTERPRETER_CONTROL,
+                    wilcoxon_greater(overlap["control_mask_in_source_region"], overlap["control_mask_in_noise_region"]))
+    for (method, arch), rows in clips.groupby(["method", "arch"], sort=False):
+        if method not in CLAIMED_METHODS:
+            continue
+        n, chance = len(rows), 1.0 / rows["target"].nunique()
+        if "relevance_rank" in rows:
+            table.claim(f"{method} ({arch}) mask localises the planted region",
+                        f"Quantus RelevanceRankAccuracy on the planted box minus the box's area share "
+                        f"(a random mask's level), mean over {n} test clips",
+                        f"one-sided 99 % bootstrap lower bound > {LOCALISATION_MARGIN}",
+                        mean_above(rows["relevance_rank"] - rows["area_share"], LOCALISATION_MARGIN),
+                        INTERPRETER_CONTROL,
+                        mean_above(rows["control_relevance_rank"] - rows["area_share"], LOCALISATION_MARGIN))
+        table.claim(f"{method} ({arch}) fidelity-to-input above chance",
+                    f"test clips whose masked input M X keeps the prediction (fidelity-to-input, mask-in), of {n}",
+                    f"one-sided binomial p < 0.01 against chance {chance:.3f}",
+                    binomial_above(int(round(rows["fidelity_to_input"].sum())), n, chance), INTERPRETER_CONTROL,
+                    binomial_above(int(round(rows["control_fidelity_to_input"].sum())), n, chance))
+    for r in accuracy.itertuples():
+        chance = 1.0 / r.n_classes
+        table.claim(f"{r.arch} classifier above chance on the synthetic classes",
+                    f"test clips classified correctly, of {r.n_test}",
+                    f"one-sided binomial p < 0.01 against chance {chance:.3f}",
+                    binomial_above(r.test_correct, r.n_test, chance), CLASSIFIER_CONTROL,
+                    binomial_above(r.randomised_test_correct, r.n_test, chance))
+
+
+def _paper_claims(table: Claims, clips: pd.DataFrame, accuracy: pd.DataFrame) -> None:
+    for (method, arch), rows in clips.groupby(["method", "arch"], sort=False):
+        pub = PUBLISHED_INTERPRETATION.get((method, arch))
+        if pub is None:
+            continue
+        n = len(rows)
+        table.claim(f"{method}_{arch} fidelity-to-input (README table)",
+                    f"mean fidelity-to-input (mask-in) over {n} test clips", f"within 0.05 of {pub[0]}",
+                    within(rows["fidelity_to_input"].mean(), pub[0], 0.05), INTERPRETER_CONTROL,
+                    within(rows["control_fidelity_to_input"].mean(), pub[0], 0.05))
+        table.claim(f"{method}_{arch} faithfulness (README table, mask-in)",
+                    f"mean faithfulness (mask-in) over {n} test clips", f"within 0.005 of {pub[1]}",
+                    within(rows["faithfulness_mask_in"].mean(), pub[1], 0.005), INTERPRETER_CONTROL,
+                    within(rows["control_faithfulness_mask_in"].mean(), pub[1], 0.005))
+    for r in accuracy.itertuples():
+        pub = PUBLISHED_ACCURACY.get(r.arch)
+        if pub is not None:
+            table.claim(f"{r.arch} test accuracy (classification recipe)", f"test accuracy (%) over {r.n_test} clips",
+                        f"within 5 points of {pub}", within(r.test_accuracy, pub, 5.0), CLASSIFIER_CONTROL,
+                        within(r.randomised_test_accuracy, pub, 5.0))
+
+
+def claims(clips: pd.DataFrame, accuracy: pd.DataFrame, overlap: pd.DataFrame | None, scale: str) -> pd.DataFrame:
+    """Every claim decided by its statistic beside its negative control (:mod:`xairepro.common.claims`).
+
+    ``clips`` holds the per-clip rows of every interpreter (``evaluate_interpreter``),
+    ``accuracy`` the :func:`accuracy_table`, ``overlap`` the overlap test's rows (or None).
+
+    Demo, each at one-sided level 0.01 so that a chance-level model or explainer passes
+    with probability below 1 %, each beside the same statistic for its control (the
+    classifier, or the classifier the interpreter explains, with every layer
+    re-initialised):
+
+    - overlap test: Wilcoxon signed-rank test of the mask's density in the source's box
+      against the noise's, paired over mixtures;
+    - planted region (PIQ, AMT): Quantus' RelevanceRankAccuracy of the mask on the planted
+      box minus the box's area share (what a random mask scores), its mean over clips with
+      a one-sided 99 % bootstrap lower bound above :data:`LOCALISATION_MARGIN`;
+    - fidelity-to-input (PIQ, AMT): exact binomial test of the clips whose masked input
+      keeps the prediction against chance (1 / classes);
+    - each classifier: exact binomial test of the correct test clips against chance.
 
     Fidelity is claimed for the interpreters of the README table (PIQ, AMT); L2I's is in
     the table only (the recipe publishes no fidelity for it, and at demo scale its mask
-    does not find the planted region, so its fidelity is at chance for some seeds).
-    The planted box's own fidelity (``oracle_fidelity_to_input``) stays in the table as the
-    ceiling a perfect interpreter reaches with this classifier; it is not a claim.
+    does not find the planted region). The planted box's own fidelity
+    (``oracle_fidelity_to_input``) stays in the table as the ceiling a perfect interpreter
+    reaches with this classifier; it is not a claim.
 
-    Paper tolerances: 0.05 absolute on fidelity-to-input, 0.005 on faithfulness, 5 points
-    on accuracy (the published numbers are single runs).
+    Paper: the README table's fidelity-to-input (within 0.05) and faithfulness (within
+    0.005) and the recipe's test accuracies (within 5 points); the published numbers are
+    single runs.
     """
     table = Claims()
     if scale == "demo":
-        if overlap is not None:
-            frac = float((overlap["ratio"] > 1).mean())
-            table.add("overlap test: PIQ mask denser on the source's planted region than on the noise's",
-                      "fraction of mixtures with ratio > 1", frac, "> 0.5", None, frac > 0.5)
-        for r in interpretations.itertuples():
-            if r.method == "piq" and "planted_ratio" in interpretations:
-                table.add(f"{r.method} ({r.arch}) mask concentrates on the planted region",
-                          "mean in-box / out-of-box mask", r.planted_ratio, "> 1", None, r.planted_ratio > 1)
-            if r.method in CLAIMED_METHODS:
-                table.add(f"{r.method} ({r.arch}) fidelity-to-input above chance", "fidelity_to_input (mask-in)",
-                          r.fidelity_to_input, f"> {r.chance_fidelity:.3f}", None,
-                          r.fidelity_to_input > r.chance_fidelity)
-        for r in accuracy.itertuples():
-            chance = 100.0 * float(interpretations["chance_fidelity"].iloc[0]) if len(interpretations) else 0.0
-            table.add(f"{r.arch} classifier above chance on the synthetic classes", "test accuracy (%)",
-                      r.test_accuracy, f"> {chance:.1f}", None, r.test_accuracy > chance)
+        _demo_claims(table, clips, accuracy, overlap)
     else:
-        for r in interpretations.itertuples():
-            pub = PUBLISHED_INTERPRETATION.get((r.method, r.arch))
-            if pub is None:
-                continue
-            table.add(f"{r.method}_{r.arch} fidelity-to-input (README table)", "fidelity_to_input",
-                      r.fidelity_to_input, pub[0], 0.05, abs(r.fidelity_to_input - pub[0]) <= 0.05)
-            table.add(f"{r.method}_{r.arch} faithfulness (README table, mask-in)", "faithfulness_mask_in",
-                      r.faithfulness_mask_in, pub[1], 0.005, abs(r.faithfulness_mask_in - pub[1]) <= 0.005)
-        for r in accuracy.itertuples():
-            pub = PUBLISHED_ACCURACY.get(r.arch)
-            if pub is not None:
-                table.add(f"{r.arch} test accuracy (classification recipe)", "test accuracy (%)",
-                          r.test_accuracy, pub, 5.0, abs(r.test_accuracy - pub) <= 5.0)
+        _paper_claims(table, clips, accuracy)
     return table.frame()

@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 from speechbrain.lobes.models.L2I import NMFDecoderAudio, NMFEncoder
 
+from xairepro.common.controls import randomised_copy
 from xairepro.common.io import load_torch, save_torch, write_json
 from xairepro.common.seeding import seed_everything
 from xairepro.common.training import fit_and_save, minibatches
@@ -175,6 +176,19 @@ def _accuracy(model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor) -> float
     return float((predict(model, X).argmax(1) == y).float().mean())
 
 
+def test_counts(model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor, seed: int) -> dict[str, Any]:
+    """Test accuracy as counts, of ``model`` and of its negative control: the same classifier
+    with every layer re-initialised (:func:`xairepro.common.controls.randomised_copy`, the end
+    of the model-parameter randomisation cascade), which a claim of accuracy above chance must
+    fail on."""
+    model.eval()
+    control = randomised_copy(model, seed=seed).eval()
+    correct = int((predict(model, X).argmax(1) == y).sum())
+    control_correct = int((predict(control, X).argmax(1) == y).sum())
+    return {"test_acc": correct / len(y), "n_test": len(y), "test_correct": correct,
+            "randomised_test_acc": control_correct / len(y), "randomised_test_correct": control_correct}
+
+
 def train_classifier(data_root, model_path, metrics_path, checkpoint_path, *, arch: str, seed: int,
                      threads: int, folds: dict[str, list[int]], cfg: dict[str, Any],
                      mask_augment: float = 0.0) -> dict[str, Any]:
@@ -205,7 +219,7 @@ def train_classifier(data_root, model_path, metrics_path, checkpoint_path, *, ar
     def summary(result):
         model.load_state_dict(result.best_state)
         return {"arch": arch, "valid_acc": result.history[result.best_epoch - 1]["valid_acc"],
-                "test_acc": _accuracy(model, Xte, yte), "best_epoch": result.best_epoch, "n_classes": n_classes}
+                "best_epoch": result.best_epoch, "n_classes": n_classes, **test_counts(model, Xte, yte, seed)}
 
     meta = {"arch": arch, "n_classes": n_classes, "sample_rate": sr, "rep_dim": model.rep_dim, "cfg": dict(cfg)}
     _, record = fit_and_save(model=model, optimizer=brain.optimizer, run_epoch=run_epoch,
@@ -402,7 +416,7 @@ def import_speechbrain_classifier(data_root, embedding_ckpt, classifier_ckpt, mo
     model.eval()
     Xva, _, yva, _ = load_features(data_root, folds["valid"], cfg["sample_rate"])
     Xte, _, yte, _ = load_features(data_root, folds["test"], cfg["sample_rate"])
-    record = {"arch": arch, "valid_acc": _accuracy(model, Xva, yva), "test_acc": _accuracy(model, Xte, yte),
+    record = {"arch": arch, "valid_acc": _accuracy(model, Xva, yva), **test_counts(model, Xte, yte, 0),
               "best_epoch": None, "n_classes": n_classes, "resumed_from_epoch": 0, "history": [],
               "params": {"arch": arch, "test_only": True, "folds": folds, **cfg}}
     save_torch(model_path, {"state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()}, "arch": arch,

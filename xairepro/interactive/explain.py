@@ -13,7 +13,8 @@ Display follows captum's ``visualize_image_attr(..., sign="all", outlier_perc=2)
 original calls through ``_normalize_image_attr`` (:func:`normalise`): sum over channels,
 divide by the value where the cumulative sum of |attr| reaches 98 %, clip to [-1, 1]; an
 all-zero map is shown as ones (the original's plot). :func:`region_mass` and
-:func:`map_correlation` measure the maps against the planted regions and the plain gradient.
+:func:`map_correlation` measure the maps against the planted regions and the plain gradient,
+and :func:`localisation` scores the raw maps with Quantus' relevance rank and mass accuracy.
 
 Generative explanations (generative_exp.py, phase 3), :class:`LatentMoves`: project each
 input image into w (:func:`project`: Adam on w from w_avg, pixel MSE, or VGG16-feature MSE
@@ -32,6 +33,7 @@ import torch
 from captum import attr as captum_attr
 from torch import nn
 
+from xairepro.common.controls import relevance_mass, relevance_rank
 from xairepro.common.logs import progress
 from xairepro.interactive import data as D
 from xairepro.interactive.models import to_unit
@@ -106,6 +108,21 @@ def region_mass(maps: np.ndarray, regions: np.ndarray) -> tuple[np.ndarray, np.n
     return mass, regions.mean((1, 2))
 
 
+def localisation(attributions: np.ndarray, regions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Quantus' relevance rank and relevance mass accuracy of raw attributions against the
+    planted regions (:func:`xairepro.common.controls.relevance_rank` / ``relevance_mass``):
+    the relevance of a pixel is the absolute sum of its channels' attributions.
+
+    attributions : (N, C, H, W); regions : (N, H, W). Returns (rank, mass), each (N,); a
+    random map scores the region's area share in both. An all-zero map (Guided GradCAM of an
+    image scored negative) has no mass and ranks its pixels arbitrarily.
+    """
+    relevance = np.abs(attributions.sum(axis=1, keepdims=True))  # (N, 1, H, W)
+    regions = np.asarray(regions, dtype=bool)[:, None]
+    with np.errstate(invalid="ignore", divide="ignore"):  # an all-zero map (GradCAM) has no mass: NaN
+        return relevance_rank(relevance, regions), relevance_mass(relevance, regions)
+
+
 def resize_regions(regions: np.ndarray, size: int) -> np.ndarray:
     """Planted-region masks (N, H, W) at the classifier's input size (a pixel belongs to the
     region when at least a quarter of its area does)."""
@@ -178,10 +195,12 @@ def move_and_render(generator: nn.Module, w: torch.Tensor, beta: torch.Tensor, *
                     ) -> tuple[torch.Tensor, torch.Tensor]:
     """Frames along the direction: w + g ||w|| beta / ||beta||, g in linspace(-ampl, ampl, steps).
 
-    w: (N, w_dim). Returns (grid (steps,), frames (N, steps, 3, R, R) in [0, 1]).
+    w: (N, w_dim); beta: (w_dim,), one direction for every face, or (N, w_dim), one per face.
+    Returns (grid (steps,), frames (N, steps, 3, R, R) in [0, 1]).
     """
     grid = torch.linspace(-ampl, ampl, steps)
-    alpha = w.norm(dim=1, keepdim=True) * beta[None] / beta.norm()  # (N, w_dim)
+    beta = beta[None] if beta.ndim == 1 else beta  # (1 or N, w_dim)
+    alpha = w.norm(dim=1, keepdim=True) * beta / beta.norm(dim=1, keepdim=True)  # (N, w_dim)
     latents = w[:, None] + grid[None, :, None] * alpha[:, None]  # (N, steps, w_dim)
     flat = latents.reshape(-1, latents.shape[-1])
     frames = to_unit(generator.synthesis(flat[:, None].repeat(1, generator.num_ws, 1), noise_mode="const"))
@@ -198,6 +217,9 @@ class LatentMoveResult:
     frames: dict[str, torch.Tensor]  #: direction -> (N, S, 3, R, R) in [0, 1]
     eval_logits: dict[str, np.ndarray]  #: direction -> (N, S) logits of the target's classifier
     own_logits: dict[str, np.ndarray]  #: direction -> (N, S) logits of the direction's own classifier
+    #: direction -> (N, S) own / target logits along random directions, one per face (the control)
+    random_own_logits: dict[str, np.ndarray] | None = None
+    random_eval_logits: dict[str, np.ndarray] | None = None
 
 
 class LatentMoves:
@@ -230,9 +252,15 @@ class LatentMoves:
         self.initial_learning_rate = initial_learning_rate
         self.projection_loss = projection_loss
 
-    def attribute(self, inputs: np.ndarray, target: str, *, ampl: float, steps: int) -> LatentMoveResult:
+    def attribute(self, inputs: np.ndarray, target: str, *, ampl: float, steps: int,
+                  random_seed: int | None = None) -> LatentMoveResult:
         """Project ``inputs`` (uint8 (N, H, W, 3)) into w, move each along every direction by
-        ``linspace(-ampl, ampl, steps)``, and score every frame with the classifier of ``target``."""
+        ``linspace(-ampl, ampl, steps)``, and score every frame with the classifier of ``target``.
+
+        With ``random_seed``, every face is also moved along a random Gaussian direction of its
+        own per direction (the negative control: the sign of its score change is symmetric),
+        scored by the direction's own classifier and the target's; those frames are not kept.
+        """
         generator = self.generator
         res = generator.img_resolution
         targets = torch.from_numpy(inputs).permute(0, 3, 1, 2).float() / 255.0
@@ -245,10 +273,23 @@ class LatentMoves:
         frames, eval_logits, own_logits = {}, {}, {}
         for attr, beta in self.directions.items():
             grid, frames[attr] = move_and_render(generator, w, beta, ampl=ampl, steps=steps)
-            x = D.classifier_input(frames[attr].flatten(0, 1), self.classifier_size)
-            with torch.no_grad():
-                eval_logits[attr] = self.classifiers[target](x).view(len(w), steps).numpy()
-                own_logits[attr] = (self.classifiers[attr](x).view(len(w), steps).numpy()
-                                    if attr in self.classifiers else eval_logits[attr])
-        return LatentMoveResult(w=w, reconstructions=recon, grid=grid, frames=frames, eval_logits=eval_logits,
-                                own_logits=own_logits)
+            eval_logits[attr], own_logits[attr] = self._score(frames[attr], attr, target)
+        result = LatentMoveResult(w=w, reconstructions=recon, grid=grid, frames=frames, eval_logits=eval_logits,
+                                  own_logits=own_logits)
+        if random_seed is not None:
+            rng = torch.Generator().manual_seed(random_seed)
+            result.random_eval_logits, result.random_own_logits = {}, {}
+            for attr in self.directions:
+                betas = torch.randn(w.shape, generator=rng)  # (N, w_dim): one direction per face
+                _, moved = move_and_render(generator, w, betas, ampl=ampl, steps=steps)
+                result.random_eval_logits[attr], result.random_own_logits[attr] = self._score(moved, attr, target)
+        return result
+
+    @torch.no_grad()
+    def _score(self, frames: torch.Tensor, attr: str, target: str) -> tuple[np.ndarray, np.ndarray]:
+        """Logits (N, S) of the target's and of the direction's own classifier on frames (N, S, 3, R, R)."""
+        n, steps = frames.shape[:2]
+        x = D.classifier_input(frames.flatten(0, 1), self.classifier_size)
+        eval_logits = self.classifiers[target](x).view(n, steps).numpy()
+        own = self.classifiers[attr](x).view(n, steps).numpy() if attr in self.classifiers else eval_logits
+        return eval_logits, own

@@ -1,11 +1,31 @@
 """Tables and claims of the interactive study.
 
 The paper's numbers are user-study results, which computation cannot regenerate; the
-computable claims are checked instead: classifiers beat their class baseline, heatmap mass
-falls on the planted region more than its area share (demo data only), the guided methods
-differ from the plain gradient (their ReLU hooks are active), the latent logistic
-regressions beat a constant, and moving along a learned latent direction raises that
-attribute's classifier score monotonically (:func:`monotonicity`).
+computable claims are checked instead, each by a one-sided test over items against a
+negative control (:func:`claims`):
+
+* a classifier beats its class baseline (exact binomial test of its validation accuracy
+  against the majority share; control: the same classifier with every layer randomised);
+* a heatmap method finds the planted region (demo data only): per image, Quantus'
+  relevance rank accuracy of the trained classifier's map minus that of the same method on
+  the classifier with every layer randomised (the model-parameter randomisation test of
+  Adebayo et al. 2018), Wilcoxon signed-rank over the explained images; control: a second,
+  independent randomised copy in place of the trained classifier. Against the area share
+  alone (what a random map scores) the randomised classifier's maps pass too on the demo
+  faces (a random ResNet's maps follow the lips' and eye shadow's contrast);
+* moving a projected face along a learned latent direction raises that attribute's score
+  (Wilcoxon over faces of the logit change; control: the same faces moved along random
+  latent directions, one per face). How monotonically it rises (:func:`monotonicity_index`)
+  is described in ``generative.csv``, not claimed: a face already saturated at the far end
+  scores near 0 there, and with a threshold that means something (a mean index above 0.25)
+  the weakest demo direction fails at one of the seed offsets 0-3; above 0 it says what
+  the rise claim says.
+
+The latent logistic regressions themselves are described (``latent_models.csv``: BCE and
+accuracy against a constant and against the same regression trained on shuffled labels),
+not claimed: their direction is what the move claims test. Invariants (tests of the code,
+not claims): the guided methods differ from the plain gradient (their ReLU hooks act), and
+the recorded truncation deviation.
 """
 
 from __future__ import annotations
@@ -17,9 +37,12 @@ import numpy as np
 import pandas as pd
 
 from xairepro.common.claims import Claims
+from xairepro.common.stats import binomial_above, wilcoxon_greater
 
 CLASSIFIER_COLUMNS = ("classifier", "n_train", "n_valid", "valid_acc", "baseline_acc", "valid_bce", "baseline_bce")
-LATENT_COLUMNS = ("attr", "valid_acc", "baseline_acc", "valid_bce", "baseline_bce", "baseline_bce_original")
+LATENT_COLUMNS = ("attr", "n_valid", "valid_acc", "baseline_acc", "valid_bce", "baseline_bce", "baseline_bce_original",
+                  "control_valid_acc", "control_valid_bce")
+GUIDED_METHODS = ("guided_backprop", "guided_gradcam")
 
 
 def summarise_records(records: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> pd.DataFrame:
@@ -28,10 +51,18 @@ def summarise_records(records: Sequence[Mapping[str, Any]], columns: Sequence[st
 
 
 def summarise_heatmaps(tables: list[pd.DataFrame]) -> pd.DataFrame:
-    """Per classifier and method: mean region mass, area, their ratio, correlation with the gradient."""
+    """Per classifier, method and model (trained / randomised): the mean display-map mass on
+    the planted region, its area, their ratio, Quantus' relevance rank and mass accuracy, and
+    the correlation with the plain gradient."""
     table = pd.concat(tables, ignore_index=True)
-    out = table.groupby(["classifier", "method"], sort=False).agg(
+    if "model" not in table:
+        table = table.assign(model="trained")
+    for column in ("relevance_rank", "relevance_mass"):
+        if column not in table:
+            table[column] = np.nan
+    out = table.groupby(["classifier", "method", "model"], sort=False).agg(
         n_images=("image", "size"), region_mass=("region_mass", "mean"), region_area=("region_area", "mean"),
+        relevance_rank=("relevance_rank", "mean"), relevance_mass=("relevance_mass", "mean"),
         corr_with_gradient=("corr_with_gradient", "mean")).reset_index()
     out["mass_to_area"] = out["region_mass"] / out["region_area"]
     return out
@@ -46,78 +77,122 @@ def spearman(x: np.ndarray, y: np.ndarray) -> float:
     return float(spearmanr(x, y).statistic)
 
 
-def monotonicity(table: pd.DataFrame, tol: float = 0.5) -> pd.DataFrame:
-    """Per direction, over the images: how the own score follows the move.
+def monotonicity_index(logits: np.ndarray, tol: float = 0.5) -> float:
+    """How monotonically a logit rises along a move: ``(l[-1] - l[0]) / (sum |diff l| + tol)``.
 
-    * ``rising_share``: share of images whose own logit is higher at +ampl than at -ampl;
-    * ``nonfalling_share``: share of steps (all images) where the own logit falls by no
-      more than ``tol`` logits, so noise on a saturated plateau (|logit| ~ 10, where 0.1
-      logit is a 1e-5 change of probability) is not read as a reversal;
-    * ``spearman_own`` / ``spearman_eval``: mean Spearman correlation of the shift with the
-      own / evaluated logit (descriptive: it ranks that plateau noise too);
-    * ``strictly_increasing``: share of images whose own logit rises at every step.
+    1 for a large monotone rise, -1 for a large monotone fall, 0 for a move that changes
+    nothing; a reversal costs twice its size. ``tol`` (logits) keeps a face whose score
+    only wobbles on a saturated plateau near 0 rather than at +-1 (at |logit| ~ 10 a change
+    of 0.1 is 1e-5 in probability).
     """
+    logits = np.asarray(logits, dtype=float)
+    return float((logits[-1] - logits[0]) / (np.abs(np.diff(logits)).sum() + tol))
+
+
+def face_moves(table: pd.DataFrame, tol: float = 0.5) -> pd.DataFrame:
+    """Per move kind (``latent`` / ``random``), direction and face: the own logit's change
+    from -ampl to +ampl, its :func:`monotonicity_index` and its Spearman correlation with
+    the shift (and the evaluated logit's)."""
+    if "move" not in table:
+        table = table.assign(move="latent")
     rows = []
-    for (direction, image), g in table.groupby(["direction", "image"], sort=False):
+    for (move, direction, image), g in table.groupby(["move", "direction", "image"], sort=False):
         g = g.sort_values("step")
         own = g["own_logit"].to_numpy()
         steps = np.diff(own)
-        rows.append({"direction": direction, "image": image,
+        rows.append({"move": move, "direction": direction, "image": image,
+                     "own_change": float(own[-1] - own[0]), "monotonicity": monotonicity_index(own, tol),
                      "spearman_own": spearman(g["shift"].to_numpy(), own),
                      "spearman_eval": spearman(g["shift"].to_numpy(), g["eval_logit"].to_numpy()),
-                     "strictly_increasing": bool(np.all(steps > 0)),
-                     "rises": bool(own[-1] > own[0]),
-                     "nonfalling_steps": int(np.sum(steps >= -tol)), "n_steps": len(steps),
-                     "own_change": float(own[-1] - own[0])})
-    per_image = pd.DataFrame(rows)
-    out = per_image.groupby("direction", sort=False).agg(
+                     "strictly_increasing": bool(np.all(steps > 0)), "rises": bool(own[-1] > own[0]),
+                     "nonfalling_steps": int(np.sum(steps >= -tol)), "n_steps": len(steps)})
+    return pd.DataFrame(rows)
+
+
+def monotonicity(table: pd.DataFrame, tol: float = 0.5) -> pd.DataFrame:
+    """Per move kind and direction, over the faces: how the own score follows the move.
+
+    * ``rising_share``: share of faces whose own logit is higher at +ampl than at -ampl;
+    * ``own_change`` / ``monotonicity``: mean change of the own logit (per face, in
+      :func:`face_moves`, the move claims' statistic) and mean :func:`monotonicity_index`;
+    * ``nonfalling_share``: share of steps (all faces) where the own logit falls by no
+      more than ``tol`` logits;
+    * ``spearman_own`` / ``spearman_eval``: mean Spearman correlation of the shift with the
+      own / evaluated logit (descriptive: it ranks plateau noise too);
+    * ``strictly_increasing``: share of faces whose own logit rises at every step.
+    """
+    per_face = face_moves(table, tol)
+    out = per_face.groupby(["move", "direction"], sort=False).agg(
         n_images=("image", "size"), rising_share=("rises", "mean"), nonfalling=("nonfalling_steps", "sum"),
-        n_steps=("n_steps", "sum"), spearman_own=("spearman_own", "mean"), spearman_eval=("spearman_eval", "mean"),
-        strictly_increasing=("strictly_increasing", "mean"), own_change=("own_change", "mean")).reset_index()
-    out.insert(3, "nonfalling_share", out.pop("nonfalling") / out.pop("n_steps"))
+        n_steps=("n_steps", "sum"), own_change=("own_change", "mean"), monotonicity=("monotonicity", "mean"),
+        spearman_own=("spearman_own", "mean"), spearman_eval=("spearman_eval", "mean"),
+        strictly_increasing=("strictly_increasing", "mean")).reset_index()
+    out.insert(4, "nonfalling_share", out.pop("nonfalling") / out.pop("n_steps"))
     return out.assign(tol=tol)
 
 
-def claims(classifiers: pd.DataFrame, heatmaps: pd.DataFrame, latent: pd.DataFrame, generative: pd.DataFrame,
-           latent_record: Mapping[str, Any], cfg: Mapping[str, Any]) -> pd.DataFrame:
-    """Every claim row (claim, metric, value, expected, tolerance, pass).
+def _accuracy_above_majority(acc: float, n: int, baseline: float):
+    """Exact binomial test of ``acc`` on ``n`` items against the majority share."""
+    return binomial_above(int(round(acc * n)), int(n), baseline)
 
-    cfg: ``min_acc_gain`` (classifier accuracy above baseline), ``mass_methods`` (heatmap
-    methods whose planted-region mass must exceed the area share), ``max_guided_corr``,
-    ``min_rising_share`` and ``min_nonfalling_share`` (latent moves: the share of images
-    whose own score ends higher than it starts, and of steps where it does not fall by more
-    than ``mono_tol`` logits), ``min_latent_acc_gain``.
+
+def claims(validation: pd.DataFrame, heatmaps: pd.DataFrame, moves: pd.DataFrame, latent_record: Mapping[str, Any],
+           cfg: Mapping[str, Any]) -> pd.DataFrame:
+    """The claims table (columns :data:`xairepro.common.claims.COLUMNS`).
+
+    Parameters
+    ----------
+    validation
+        Per classifier: ``n_valid``, ``valid_acc`` and ``baseline_acc`` of the trained
+        classifier, ``randomised_acc`` of its randomised copy.
+    heatmaps
+        Per image, method and ``model`` (``trained``, and at demo scale ``randomised`` and
+        ``randomised_twin``: two independent randomised copies per image): ``relevance_rank``
+        and ``region_area`` (demo) and ``corr_with_gradient`` (trained).
+    moves
+        Per step of every move (:func:`face_moves` input) with a ``move`` column: the
+        learned directions (``latent``) and the random ones (``random``).
+    cfg
+        ``mass_methods`` (dataset -> heatmap methods claimed to find the planted region),
+        ``max_guided_corr`` (invariant), ``mono_tol`` (of :func:`face_moves`).
     """
-    table = Claims()
-    gain = cfg["min_acc_gain"]
-    for r in classifiers.itertuples():
-        table.add(f"classifier {r.classifier} beats the class baseline", "valid_acc - baseline_acc",
-                  r.valid_acc - r.baseline_acc, f">= {gain}", 0.0, r.valid_acc - r.baseline_acc >= gain)
-    if heatmaps["region_area"].notna().any():
-        for r in heatmaps[heatmaps.method.isin(cfg["mass_methods"])].itertuples():
-            table.add(f"{r.method} heatmap mass of {r.classifier} falls on the planted region",
-                      "region mass / region area", r.mass_to_area, "> 1", 0.0, r.mass_to_area > 1)
-    for r in heatmaps[heatmaps.method.isin(["guided_backprop", "guided_gradcam"])].itertuples():
-        table.add(f"{r.method} of {r.classifier} differs from the plain gradient (ReLU hooks active)",
-                  "mean Pearson r with the gradient", r.corr_with_gradient, f"< {cfg['max_guided_corr']}", 0.0,
-                  r.corr_with_gradient < cfg["max_guided_corr"])
-    lgain = cfg["min_latent_acc_gain"]
-    for r in latent.itertuples():
-        table.add(f"latent logistic regression {r.attr} beats the constant (BCE)", "baseline_bce - valid_bce",
-                  r.baseline_bce - r.valid_bce, "> 0", 0.0, r.valid_bce < r.baseline_bce)
-        table.add(f"latent logistic regression {r.attr} beats the constant (accuracy)",
-                  "valid_acc - baseline_acc", r.valid_acc - r.baseline_acc, f">= {lgain}", 0.0,
-                  r.valid_acc - r.baseline_acc >= lgain)
-    rise, nonfall, tol = cfg["min_rising_share"], cfg["min_nonfalling_share"], cfg["mono_tol"]
-    for r in generative.itertuples():
-        table.add(f"moving along the latent {r.direction} direction raises the {r.direction} score",
-                  "share of images whose own logit is higher at +ampl than at -ampl", r.rising_share,
-                  f">= {rise}", 0.0, r.rising_share >= rise)
-        table.add(f"moving along the latent {r.direction} direction raises the {r.direction} score "
-                  "monotonically", f"share of steps where the own logit falls by at most {tol}",
-                  r.nonfalling_share, f">= {nonfall}", tol, r.nonfalling_share >= nonfall)
+    table = Claims(digits=6)
+    randomised = "same classifier, every layer randomised (cascading)"
+    for r in validation.itertuples():
+        table.claim(f"classifier {r.classifier} beats the class baseline",
+                    f"validation accuracy ({r.n_valid} images), exact binomial test",
+                    f"p < 0.01 vs the majority share {r.baseline_acc:.3f}",
+                    _accuracy_above_majority(r.valid_acc, r.n_valid, r.baseline_acc), randomised,
+                    _accuracy_above_majority(r.randomised_acc, r.n_valid, r.baseline_acc))
+    regions = heatmaps[heatmaps["region_area"].notna()]
+    for (classifier, method), g in regions.groupby(["classifier", "method"], sort=False):
+        if method not in cfg["mass_methods"]["celeb" if classifier.startswith("celeb-") else "flowers"]:
+            continue
+        rank = {m: g[g["model"] == m].sort_values("image")["relevance_rank"].to_numpy()
+                for m in ("trained", "randomised", "randomised_twin")}
+        table.claim(f"{method} heatmap of {classifier} finds the planted region (trained vs randomised classifier)",
+                    "per image, Quantus relevance rank accuracy on the planted region minus that of the same "
+                    f"method on the classifier with every layer randomised ({len(rank['trained'])} images), "
+                    "Wilcoxon signed-rank", "one-sided p < 0.01",
+                    wilcoxon_greater(rank["trained"], rank["randomised"]),
+                    "a second randomised copy in place of the trained classifier",
+                    wilcoxon_greater(rank["randomised_twin"], rank["randomised"]))
+    guided = heatmaps[heatmaps["method"].isin(GUIDED_METHODS) & (heatmaps["model"] == "trained")]
+    limit = cfg["max_guided_corr"]
+    for method, g in guided.groupby("method", sort=False):
+        worst = float(g.groupby("classifier")["corr_with_gradient"].mean().max())
+        table.invariant(f"{method} differs from the plain gradient (ReLU hooks act)",
+                        "largest per-classifier mean Pearson r with the gradient", worst, f"< {limit}", worst < limit)
+    faces = face_moves(moves, cfg["mono_tol"])
+    random_moves = "the same faces moved along random latent directions, one per face"
+    for direction in faces.loc[faces["move"] == "latent", "direction"].unique():
+        real, control = (faces[(faces["move"] == m) & (faces["direction"] == direction)] for m in ("latent", "random"))
+        table.claim(f"moving along the latent {direction} direction raises the {direction} score",
+                    f"per face, own logit at +ampl minus at -ampl ({len(real)} faces), Wilcoxon signed-rank",
+                    "one-sided p < 0.01", wilcoxon_greater(real["own_change"]), random_moves,
+                    wilcoxon_greater(control["own_change"]))
     dev = latent_record["original_relative_deviation_mean"]
-    table.add("phase 1 truncation uses w_avg + psi (w - w_avg); the original's w_avg + psi (w + w_avg) "
-              "would move w (recorded deviation)", "mean ||w_original - w|| / ||w||", dev, "> 0 when w_avg != 0",
-              0.0, dev > 0)
+    table.invariant("phase 1 truncation uses w_avg + psi (w - w_avg); the original's w_avg + psi (w + w_avg) "
+                    "would move w (recorded deviation)", "mean ||w_original - w|| / ||w||", dev,
+                    "> 0 when w_avg != 0", dev > 0)
     return table.frame()

@@ -15,8 +15,9 @@ STYLE = {"integrated_gradients": ("#1b9e77", "o"), "gradient_shap": ("#d95f02", 
 def plot_consistency_features(shifts: pd.DataFrame, dataset: str, width: float = 4.0,
                               height: float = 3.0, features: str = "pixels") -> plt.Figure:
     """Representation shift vs % of ``features`` (pixels, time steps) masked, a line per
-    method (mean over runs, min-max band)."""
-    summary = summarise_curves(shifts, ["method", "fraction"], value="representation_shift")
+    method (mean over items and runs, min-max band over runs); ``shifts`` has a row per item."""
+    per_run = shifts.groupby(["seed", "method", "fraction"], as_index=False)["representation_shift"].mean()
+    summary = summarise_curves(per_run, ["method", "fraction"], value="representation_shift")
     fig, ax = plt.subplots(figsize=(width, height))
     for method, (color, marker) in STYLE.items():
         sel = summary[summary.method == method]
@@ -43,7 +44,10 @@ def plot_consistency_examples(rates: pd.DataFrame, dataset: str, width: float = 
     important; mean over runs with a min-max band."""
     from xairepro.labelfree.tables import EXPLAINER_NAMES
 
-    summary = summarise_curves(rates, ["explainer", "examples", "fraction"], value="similarity_rate")
+    if "labels" in rates.columns:  # the shuffled-label control is not drawn
+        rates = rates[rates["labels"] == "true"]
+    per_run = rates.groupby(["seed", "explainer", "examples", "fraction"], as_index=False)["similarity_rate"].mean()
+    summary = summarise_curves(per_run, ["explainer", "examples", "fraction"], value="similarity_rate")
     fig, ax = plt.subplots(figsize=(width * 1.2, height))
     for explainer, color in EXPLAINER_STYLE.items():
         for examples, style in (("most important", "-"), ("least important", "--")):
@@ -67,6 +71,8 @@ def plot_encoder_vs_full(correlations: pd.DataFrame, dataset: str, width: float 
                          height: float = 3.0) -> plt.Figure:
     """Distribution of per-image Pearson correlations between encoder and full-model
     attributions, one box per method (all runs pooled)."""
+    if "model" in correlations.columns:  # the randomised-model control is not drawn
+        correlations = correlations[correlations.model == "trained"]
     methods = [m for m in STYLE if m in set(correlations.method)]
     data = [correlations.loc[correlations.method == m, "pearson"].dropna().to_numpy() for m in methods]
     fig, ax = plt.subplots(figsize=(width, height))
@@ -95,6 +101,8 @@ def plot_disvae(table: pd.DataFrame, width: float = 4.0, height: float = 3.0) ->
     a panel per dataset (FACT's means marked where published)."""
     from xairepro.labelfree.tables import DISVAE_PUBLISHED
 
+    if "model" in table.columns:  # the controls are not drawn
+        table = table[table.model == "trained"]
     datasets = sorted(set(table.dataset))
     fig, axes = plt.subplots(1, len(datasets), figsize=(width * len(datasets), height), squeeze=False, sharey=True)
     betas = sorted(set(table.beta))

@@ -48,7 +48,6 @@ from xairepro.common.seeding import pick_device, seed_everything
 from xairepro.labelfree.data import balanced_subset, baseline_input, load_dataset, load_images, load_inputs
 from xairepro.labelfree.models import EncoderClassifier, MnistAutoencoder
 from xairepro.labelfree.train import load_autoencoder, load_encoder, load_snapshots, train_vae
-from xairepro.metrics.representation import representation_shift
 
 log = logging.getLogger(__name__)
 
@@ -118,30 +117,41 @@ def consistency_features(
     mask_fractions: list[float],
     seed: int,
 ) -> pd.DataFrame:
-    """Representation shift after masking the top-k % features of each ranking.
+    """Representation shift of every test input after masking its top-k % features by each
+    ranking.
 
     Features are replaced by the attribution baseline (black pixels; the mean beat for
-    ECG). Returns one row per (method, fraction) with columns ``method, fraction, k,
-    representation_shift``; method ``random`` is the baseline ranking.
+    ECG). Returns one row per (method, fraction, item) with columns ``method, fraction, k,
+    item, representation_shift`` (``||f(x) - f(x_masked)||^2`` of that item). Two rankings
+    besides the methods: ``random`` (the paper's reference curve) and ``random_attribution``
+    (the claims' negative control: :func:`~xairepro.common.controls.random_attribution`, an
+    explainer at chance level, drawn independently of ``random``).
     """
+    from xairepro.common.controls import random_attribution
+
     model = load_autoencoder(model_path)
     arrays = load_arrays(attributions_path, required=("images", "baseline", *methods))
     x = torch.from_numpy(arrays["images"])
     baseline = torch.from_numpy(arrays["baseline"])
     n_features = x[0, 0].numel()
     generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        code = model.encode(x)
     rows = []
-    for method in [*methods, "random"]:
+    for method in [*methods, "random", "random_attribution"]:
         if method == "random":
             scores = torch.rand(len(x), n_features, generator=generator)
+        elif method == "random_attribution":
+            scores = torch.from_numpy(random_attribution((len(x), n_features), seed=seed + 1))
         else:
             scores = torch.from_numpy(arrays[method]).abs().sum(dim=1).flatten(1)  # sum |attr| over channels
         ranks = feature_ranks(scores, roar=1)  # (N, F): top attributions first
         for fraction in mask_fractions:
             k = int(round(fraction * n_features))
-            masked = mask_top_features(x, ranks, k, baseline)
-            rows.append({"method": method, "fraction": fraction, "k": k,
-                         "representation_shift": representation_shift(model.encode, x, masked)})
+            with torch.no_grad():
+                shift = ((code - model.encode(mask_top_features(x, ranks, k, baseline))) ** 2).flatten(1).sum(dim=1)
+            rows += [{"method": method, "fraction": fraction, "k": k, "item": i, "representation_shift": float(v)}
+                     for i, v in enumerate(shift)]
     return pd.DataFrame(rows)
 
 
@@ -201,22 +211,32 @@ def example_importance(
     return out
 
 
-def consistency_examples(scores_path: str | Path, *, explainers: list[str], fractions: list[float]) -> pd.DataFrame:
-    """Similarity rates of the most and least important examples, per explainer and fraction."""
-    from xairepro.attribution.example_importance import similarity_rate
+def consistency_examples(scores_path: str | Path, *, explainers: list[str], fractions: list[float],
+                         seed: int = 0) -> pd.DataFrame:
+    """Similarity rates of the most and least important examples of every test example, per
+    explainer and fraction: rows (explainer, examples, labels, fraction, k, item,
+    similarity_rate). ``labels`` is ``true``, or ``shuffled`` for the claims' negative
+    control: the same scores against training labels in a random order
+    (:func:`~xairepro.common.controls.shuffled`, seeded by ``seed``), where no explainer can
+    beat chance."""
+    from xairepro.common.controls import shuffled
 
     arrays = load_arrays(scores_path, required=("train_labels", "test_labels", *explainers))
-    train_labels = torch.from_numpy(arrays["train_labels"])
     test_labels = torch.from_numpy(arrays["test_labels"])
+    labellings = {"true": torch.from_numpy(arrays["train_labels"]),
+                  "shuffled": torch.from_numpy(shuffled(arrays["train_labels"], seed))}
     rows = []
     for name in explainers:
         scores = torch.from_numpy(arrays[name])
         for fraction in fractions:
             k = max(1, int(round(fraction * scores.shape[1])))
             for most in (True, False):
-                rows.append({"explainer": name, "examples": "most important" if most else "least important",
-                             "fraction": fraction, "k": k,
-                             "similarity_rate": similarity_rate(scores, train_labels, test_labels, k, most)})
+                top = scores.topk(k, dim=1, largest=most).indices  # (n_test, k)
+                for labels, train_labels in labellings.items():
+                    rate = (train_labels[top] == test_labels.unsqueeze(1)).float().mean(dim=1)  # (n_test,)
+                    rows += [{"explainer": name, "examples": "most important" if most else "least important",
+                              "labels": labels, "fraction": fraction, "k": k, "item": i,
+                              "similarity_rate": float(v)} for i, v in enumerate(rate)]
     return pd.DataFrame(rows)
 
 
@@ -251,9 +271,14 @@ def encoder_vs_full(
     """Per-image Pearson correlations between encoder and full-model label-free attributions.
 
     As FACT: both attributions are made absolute and scaled to unit standard deviation;
-    pixels that are blank in the image are left out. Writes the attributions to
-    ``cache_path``; returns rows (method, image, label, pearson).
+    pixels that are blank in the image are left out. The claims' negative control
+    (``model`` = ``randomised``) correlates the same encoder attributions with those of the
+    full model with every layer re-initialised
+    (:func:`~xairepro.common.controls.randomised_copy`, the end of the model-parameter
+    randomisation cascade): a full model the encoder explains nothing about. Writes the
+    attributions to ``cache_path``; returns rows (method, model, image, label, pearson).
     """
+    from xairepro.common.controls import randomised_copy
     from xairepro.labelfree.explain import feature_explainer
 
     seed_everything(seed, threads)
@@ -261,6 +286,7 @@ def encoder_vs_full(
     model = EncoderClassifier(int(state["latent_dim"]))
     model.load_state_dict(state["state_dict"])
     model.eval()
+    randomised = randomised_copy(model, seed=seed).eval()
     x, y = load_images(data_path, "test", limit=n_test)
     black = torch.zeros(1, *x.shape[1:])
     keep = (x.flatten(1) != 0).numpy()
@@ -268,20 +294,27 @@ def encoder_vs_full(
     rows = []
     for method in methods:
         maps = {}
-        for part, forward in (("encoder", model.encoder), ("full", model)):
+        for part, forward in (("encoder", model.encoder), ("full", model), ("full_randomised", randomised)):
             explainer = feature_explainer(method, forward, ig_steps=ig_steps, shap_samples=shap_samples,
                                           internal_batch_size=internal_batch_size, seed=seed)
             attr = explainer.attribute(x, baselines=black)
             magnitude = attr.abs().flatten(1).numpy()
             maps[part] = magnitude / magnitude.std()
             cache[f"{method}_{part}"] = attr.numpy().astype(np.float32)
-        rho = masked_pearson(maps["encoder"], maps["full"], keep)
-        rows += [{"method": method, "image": i, "label": int(y[i]), "pearson": rho[i]} for i in range(len(x))]
+        for kind, full in (("trained", "full"), ("randomised", "full_randomised")):
+            rho = masked_pearson(maps["encoder"], maps[full], keep)
+            rows += [{"method": method, "model": kind, "image": i, "label": int(y[i]), "pearson": rho[i]}
+                     for i in range(len(x))]
     save_arrays(cache_path, **cache)
     return pd.DataFrame(rows)
 
 
 # --- Claims 2.1 and 2.2: pretext tasks ------------------------------------------------------
+
+
+#: Untrained encoders per set in the pretext claims' reference and control (more: less
+#: spread of the control between runs).
+UNTRAINED_ENCODERS = 8
 
 
 def task_importance(
@@ -297,7 +330,14 @@ def task_importance(
     threads: int = 1,
 ) -> dict[str, np.ndarray]:
     """|Gradient SHAP| feature importance ``(N, 1, 28, 28)`` and DKNN example importance
-    ``(N, subtrain_size)`` of every task's encoder, as ``features_<task>`` / ``examples_<task>``."""
+    ``(N, subtrain_size)`` of every task's encoder, as ``features_<task>`` / ``examples_<task>``,
+    plus ``images``. Two sets of :data:`UNTRAINED_ENCODERS` untrained encoders (the first
+    task's encoder with every layer re-initialised,
+    :func:`~xairepro.common.controls.randomised_copy`) for the claims: ``reference_<j>``
+    (seed ``seed + 1 + j``), what the trained tasks are compared with, and
+    ``randomised_<j>`` (seed ``seed + 1 + UNTRAINED_ENCODERS + j``), the negative control's
+    set in place of the tasks: encoders that learned nothing."""
+    from xairepro.common.controls import randomised_copy
     from xairepro.labelfree.explain import DKNN, LabelFreeGradientShap
 
     seed_everything(seed, threads)
@@ -305,9 +345,13 @@ def task_importance(
     train_x, train_y = load_images(data_path, "train")
     sub_train = train_x[balanced_subset(train_y, subtrain_size)]
     black = torch.zeros(1, *x.shape[1:])
-    out: dict[str, np.ndarray] = {}
-    for task, path in model_paths.items():
-        encoder = load_encoder(path, task)
+    encoders = {task: load_encoder(path, task) for task, path in model_paths.items()}
+    template = encoders[next(iter(model_paths))]
+    for prefix, first in (("reference", seed + 1), ("randomised", seed + 1 + UNTRAINED_ENCODERS)):
+        encoders |= {f"{prefix}_{j}": randomised_copy(template, seed=first + j).eval()
+                     for j in range(UNTRAINED_ENCODERS)}
+    out: dict[str, np.ndarray] = {"images": x.numpy()}
+    for task, encoder in encoders.items():
         attr = LabelFreeGradientShap(encoder, n_samples=shap_samples, internal_batch_size=internal_batch_size,
                                      seed=seed).attribute(x, baselines=black)
         out[f"features_{task}"] = attr.abs().numpy().astype(np.float32)
@@ -317,15 +361,40 @@ def task_importance(
 
 
 def correlation_tables(importance_path: str | Path, tasks: list[str]) -> pd.DataFrame:
-    """Pearson correlations between tasks, for feature and example importance: rows
-    (kind, task_a, task_b, pearson)."""
+    """Pearson correlations between tasks, for feature and example importance.
+
+    Rows (kind, task_a, task_b, item, pearson). ``item`` NaN: the paper's table, one
+    correlation over all images flattened, between every two ``tasks``. ``item`` i: the
+    correlation of test image i's maps (features: over its non-blank pixels, where
+    |Gradient SHAP| from the black image can be non-zero; examples: over the sub-train
+    set's scores), for every two different tasks and, where the cache has the untrained
+    encoders, every two of the control's set ``randomised_<j>`` and every task or control
+    encoder with every reference encoder ``reference_<j>``.
+    """
     arrays = load_arrays(importance_path)
     rows = []
     for kind in ("features", "examples"):
         stacked = np.stack([arrays[f"{kind}_{task}"].ravel().astype(np.float64) for task in tasks])
         corr = np.corrcoef(stacked)
-        rows += [{"kind": kind, "task_a": a, "task_b": b, "pearson": corr[i, j]}
+        rows += [{"kind": kind, "task_a": a, "task_b": b, "item": np.nan, "pearson": corr[i, j]}
                  for i, a in enumerate(tasks) for j, b in enumerate(tasks)]
+    if "images" not in arrays:
+        return pd.DataFrame(rows)
+    keep = {"features": arrays["images"].reshape(len(arrays["images"]), -1) != 0}
+    untrained = [key.removeprefix("features_") for key in arrays if key.startswith("features_randomised_")]
+    references = [key.removeprefix("features_") for key in arrays if key.startswith("features_reference_")]
+    sets = [tasks, untrained] if untrained else [tasks]
+    for kind in ("features", "examples"):
+        pairs = []
+        for names in sets:
+            pairs += [(a, b) for i, a in enumerate(names) for b in names[i + 1:]]
+            pairs += [(a, r) for a in names for r in references]
+        maps = {name: arrays[f"{kind}_{name}"].reshape(len(arrays[f"{kind}_{name}"]), -1).astype(np.float64)
+                for name in dict.fromkeys(name for pair in pairs for name in pair)}
+        mask = keep.get(kind, np.ones_like(maps[tasks[0]], dtype=bool))
+        for a, b in pairs:
+            rho = masked_pearson(maps[a], maps[b], mask)
+            rows += [{"kind": kind, "task_a": a, "task_b": b, "item": i, "pearson": r} for i, r in enumerate(rho)]
     return pd.DataFrame(rows)
 
 
@@ -354,9 +423,15 @@ def fit_and_explain(
     """Train one VAE (:func:`~xairepro.labelfree.train.train_vae`) and return the per-image
     saliency correlations of its latent units.
 
-    Rows: dataset, loss, beta, seed, image, correlation. Also writes the model and a JSON
-    record of the training (``record_path``).
+    Rows: dataset, loss, beta, seed, model, image, correlation; ``model`` is ``trained``,
+    ``randomised`` (the same VAE with every layer re-initialised,
+    :func:`~xairepro.common.controls.randomised_copy`: an untrained VAE of the same
+    architecture) or ``random_attribution`` (independent random maps per unit,
+    :func:`~xairepro.common.controls.random_attribution`: fully decorrelated units, the
+    claim's negative control). Also writes the model and a JSON record of the training
+    (``record_path``).
     """
+    from xairepro.common.controls import random_attribution, randomised_copy
     from xairepro.labelfree.explain import GradientShap, LatentUnitSaliency
     from xairepro.metrics.representation import mean_offdiagonal_correlation
 
@@ -367,9 +442,18 @@ def fit_and_explain(
                       loss=loss, beta=beta, latent_dim=latent_dim, epochs=epochs, batch_size=batch_size, lr=lr,
                       seed=seed)
     x = test[:n_test]
-    explainer = LatentUnitSaliency(lambda t: model.encode(t)[0], GradientShap, seed=seed, n_samples=shap_samples)
-    maps = explainer.attribute(x, baselines=torch.zeros(1, *x.shape[1:]))
-    correlation = mean_offdiagonal_correlation(maps).numpy()
-    log.info("%s %s beta=%g: mean saliency correlation %.3f", dataset, loss, beta, float(correlation.mean()))
-    return pd.DataFrame({"dataset": dataset, "loss": loss, "beta": beta, "seed": seed,
-                         "image": np.arange(len(x)), "correlation": correlation})
+    frames = []
+    for kind in ("trained", "randomised", "random_attribution"):
+        if kind == "random_attribution":  # (N, d, *input_shape) independent uniform maps
+            maps = torch.from_numpy(random_attribution((len(x), latent_dim, *x.shape[1:]), seed=seed))
+        else:
+            vae = model if kind == "trained" else randomised_copy(model, seed=seed).eval()
+            explainer = LatentUnitSaliency(lambda t, vae=vae: vae.encode(t)[0], GradientShap, seed=seed,
+                                           n_samples=shap_samples)
+            maps = explainer.attribute(x, baselines=torch.zeros(1, *x.shape[1:], device=x.device))
+        correlation = mean_offdiagonal_correlation(maps).cpu().numpy()
+        log.info("%s %s beta=%g, %s: mean saliency correlation %.3f", dataset, loss, beta, kind,
+                 float(correlation.mean()))
+        frames.append(pd.DataFrame({"dataset": dataset, "loss": loss, "beta": beta, "seed": seed, "model": kind,
+                                    "image": np.arange(len(x)), "correlation": correlation}))
+    return pd.concat(frames, ignore_index=True)

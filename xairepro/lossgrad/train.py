@@ -46,13 +46,20 @@ def _file_digest(path: str | Path) -> str:
 # --------------------------------------------------------------------------- MNIST
 def _evaluate(model: Net, x: torch.Tensor, y: torch.Tensor, batch_size: int) -> tuple[float, float]:
     """Accuracy and mean loss of ``model`` on ``(x, y)``, in batches, without gradients."""
-    correct, total_loss = 0, 0.0
+    correct, loss = evaluate_items(model, x, y, batch_size)
+    return float(correct.double().mean().item()), float(loss.double().mean().item())
+
+
+def evaluate_items(model: Net, x: torch.Tensor, y: torch.Tensor, batch_size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per test item: whether ``model`` classifies it correctly ``(N,)`` bool and its loss
+    ``(N,)`` float32 (the training loss of its head), in batches, without gradients."""
+    correct, losses = [], []
     with torch.no_grad():
         for xb, yb in zip(x.split(batch_size), y.split(batch_size)):
             out = model(fast_layout(xb))
-            total_loss += per_sample_loss(out, yb, model.classifier_type).sum().item()
-            correct += (predict(out, model.classifier_type) == yb).sum().item()
-    return correct / len(y), total_loss / len(y)
+            losses.append(per_sample_loss(out, yb, model.classifier_type).float().cpu())
+            correct.append((predict(out, model.classifier_type) == yb).cpu())
+    return torch.cat(correct), torch.cat(losses)
 
 
 def load_model(path: str | Path, device: str = "cpu") -> Net:

@@ -22,6 +22,8 @@ TCAV, as computed here:
   channel only) from as many renderings of the other concepts, drawn afresh per experiment
   (the positives are a fresh ``positive_fraction`` subsample too).
 * Random CAV, one per experiment: two random halves of ``n_random_clips`` training clips.
+  Control CAVs, one per concept and experiment, are drawn the same way: a random concept in
+  each concept's place, the negative control of the TCAV claims (Kim et al. 2018's null).
 * Sensitivity of a held-out clip to a CAV v: ``< flatten(d logit_y / d a * a), v >`` with
   captum's ``LayerGradientXActivation`` (or ``LayerIntegratedGradients``), y = true performer,
   every channel but harmony zeroed.
@@ -194,10 +196,14 @@ def _fit(pos: np.ndarray, neg: np.ndarray, seed: int) -> tuple[np.ndarray, float
 
 def fit_cavs(concept_acts: list[np.ndarray], clip_acts: np.ndarray, *, n_experiments: int, n_random_clips: int,
              positive_fraction: float, seed: int) -> dict[str, np.ndarray]:
-    """CAVs ``(C, E, D)``, random CAVs ``(E, D)`` and the CAV classifiers' accuracies.
+    """CAVs ``(C, E, D)``, random CAVs ``(E, D)``, control CAVs ``(C, E, D)`` and the CAV
+    classifiers' accuracies ``(C, E)``.
 
     ``concept_acts[c]`` are the activations of concept c's renderings; ``clip_acts`` those
-    of the training clips the random CAVs are drawn from.
+    of the training clips the random CAVs are drawn from. A random CAV separates two random
+    halves of ``n_random_clips`` training clips (the TCAV null, Kim et al. 2018); the control
+    CAVs are a random concept in each concept's place: random CAVs drawn the same way, one per
+    concept and experiment, whose TCAV scores must not beat the random CAVs'.
     """
     rng = np.random.default_rng(seed)
     n_c, dim = len(concept_acts), concept_acts[0].shape[1]
@@ -210,13 +216,16 @@ def fit_cavs(concept_acts: list[np.ndarray], clip_acts: np.ndarray, *, n_experim
             pos = concept_acts[c][rng.choice(len(concept_acts[c]), n_pos, replace=False)]
             neg = others[rng.choice(len(others), min(n_pos, len(others)), replace=False)]
             cavs[c, e], accuracy[c, e] = _fit(pos, neg, seed + e)
-    random_cavs = np.zeros((n_experiments, dim), np.float32)
     n_rand = min(n_random_clips, len(clip_acts))
-    for e in range(n_experiments):
+
+    def random_cav(e: int) -> np.ndarray:
         chosen = rng.choice(len(clip_acts), n_rand, replace=False)
-        half = n_rand // 2
-        random_cavs[e], _ = _fit(clip_acts[chosen[:half]], clip_acts[chosen[half:]], seed + e)
-    return {"cavs": cavs, "random_cavs": random_cavs, "cav_accuracy": accuracy}
+        return _fit(clip_acts[chosen[:n_rand // 2]], clip_acts[chosen[n_rand // 2:]], seed + e)[0]
+
+    random_cavs = np.stack([random_cav(e) for e in range(n_experiments)]).astype(np.float32)
+    # drawn after the random CAVs, so that adding them left every other CAV as it was
+    control_cavs = np.stack([[random_cav(e) for e in range(n_experiments)] for _ in range(n_c)]).astype(np.float32)
+    return {"cavs": cavs, "random_cavs": random_cavs, "control_cavs": control_cavs, "cav_accuracy": accuracy}
 
 
 class CavSensitivity:

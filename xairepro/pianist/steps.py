@@ -76,7 +76,8 @@ def compute_cavs(model_path: str | Path, data_path: str | Path, voicing_dir: str
 
 
 def load_cavs(path: str | Path) -> dict[str, np.ndarray]:
-    return load_arrays(path, required=("cavs", "random_cavs", "concepts", "cav_accuracy", "layer_shape"))
+    return load_arrays(path, required=("cavs", "random_cavs", "control_cavs", "concepts", "cav_accuracy",
+                                         "layer_shape"))
 
 
 def compute_sensitivities(model_path: str | Path, data_path: str | Path, cavs_path: str | Path,
@@ -84,7 +85,9 @@ def compute_sensitivities(model_path: str | Path, data_path: str | Path, cavs_pa
                           attribution_fn: str, multiply_by_inputs: bool, ig_steps: int, batch_size: int,
                           seed: int, threads: int = 1) -> pd.DataFrame:
     """Sensitivities of every held-out clip to every CAV (JSON, per clip) and the sign
-    counts and magnitudes per performer, concept and experiment (CSV, long format)."""
+    counts and magnitudes per performer, concept and experiment (CSV, long format), with
+    those of the random CAVs and of each concept's control CAVs (a random concept in its
+    place, the negative control of the TCAV claims)."""
     seed_everything(seed, threads)
     model = load_model(model_path)
     table = load_table(data_path)
@@ -93,7 +96,9 @@ def compute_sensitivities(model_path: str | Path, data_path: str | Path, cavs_pa
     concepts = [str(c) for c in cavs["concepts"]]
     idx = table.indices(*splits)
     labels = table.label[idx]
-    vectors = np.concatenate([cavs["cavs"].reshape(-1, dim), cavs["random_cavs"]])
+    # vectors: (C * E concept CAVs + E random CAVs + C * E control CAVs, D)
+    vectors = np.concatenate([cavs["cavs"].reshape(-1, dim), cavs["random_cavs"],
+                              cavs["control_cavs"].reshape(-1, dim)])
     s = np.zeros((len(idx), len(vectors)), np.float32)
     tcav = CavSensitivity(model, attribution_fn=attribution_fn, multiply_by_inputs=multiply_by_inputs,
                           ig_steps=ig_steps)
@@ -103,13 +108,16 @@ def compute_sensitivities(model_path: str | Path, data_path: str | Path, cavs_pa
         part = idx[start:start + chunk]
         s[start:start + chunk] = tcav.attribute(harmony_rolls(table, part, roll), target=table.label[part],
                                                 cavs=vectors, batch_size=batch_size)
-    concept_s, random_s = s[:, :n_c * n_e].reshape(-1, n_c, n_e), s[:, n_c * n_e:]
+    concept_s, random_s = s[:, :n_c * n_e].reshape(-1, n_c, n_e), s[:, n_c * n_e:n_c * n_e + n_e]
+    control_s = s[:, n_c * n_e + n_e:].reshape(-1, n_c, n_e)
     n_p = len(table.performer)
     counts, magnitude = sign_counts(concept_s, labels, n_p)
     r_counts, r_magnitude = sign_counts(random_s, labels, n_p)
+    c_counts, c_magnitude = sign_counts(control_s, labels, n_p)
     rows = [{"performer": table.performer[p], "concept": concepts[c], "experiment": e,
              "sign_count": counts[p, c, e], "magnitude": magnitude[p, c, e],
              "random_sign_count": r_counts[p, e], "random_magnitude": r_magnitude[p, e],
+             "control_sign_count": c_counts[p, c, e], "control_magnitude": c_magnitude[p, c, e],
              "n_clips": int((labels == p).sum())}
             for p in range(n_p) if (labels == p).any() for c in range(n_c) for e in range(n_e)]
     long = pd.DataFrame(rows)
@@ -171,20 +179,21 @@ def compute_kernel_heatmaps(model_path: str | Path, data_path: str | Path, cavs_
 
 def compute_lime(model_path: str | Path, data_path: str | Path, out: str | Path, *, roll: dict[str, Any],
                  splits: list[str], num_samples: int, num_features: int, top_labels: int, batch_size: int,
-                 kernel_width: float, hide_color: float, distance_metric: str, random_state: int,
+                 kernel_width: float, hide_color: float, distance_metric: str, seed: int,
                  threads: int = 1) -> None:
     """LIME (``lime_image``, quickshift superpixels) of every held-out clip for the
     baseline; writes the top-``num_features`` positive superpixel mask of the top class,
-    the predicted class and its probability (npz). Clips are explained one at a time."""
-    seed_everything(random_state, threads)
+    the predicted class and its probability (npz). Clips are explained one at a time;
+    ``seed`` is LIME's and quickshift's ``random_state``."""
+    seed_everything(seed, threads)
     model = load_model(model_path)
     table = load_table(data_path)
     idx = table.indices(*splits)
     lime = LimeRoll(model, kernel_width=kernel_width, hide_color=hide_color, distance_metric=distance_metric,
-                    random_state=random_state)
+                    random_state=seed)
     masks, top, prob = [], [], []
     for i in progress(idx, desc="LIME"):
-        x = clip_inputs(table, np.array([i]), "resnet", roll, random_state)[:, 0]
+        x = clip_inputs(table, np.array([i]), "resnet", roll, seed)[:, 0]
         result = lime.attribute(x, num_samples=num_samples, num_features=num_features, top_labels=top_labels,
                                 batch_size=batch_size)
         masks.append(result["mask"])

@@ -6,6 +6,11 @@ whole data set is ever held in memory. The augmentation draws come from
 ``numpy.random.default_rng([seed, epoch])``, so a resumed run sees exactly the batches an
 uninterrupted one would. Track-level prediction = argmax of the mean softmax over the
 track's clips.
+
+Every evaluation is repeated on the negative control of the accuracy claims: a copy of the
+trained model with all its weights re-initialised (:func:`xairepro.common.controls.randomised_copy`,
+the end of the cascading model-parameter randomisation), whose accuracy must stay at chance
+(columns ``randomised_clip_accuracy`` / ``randomised_track_accuracy``).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import pandas as pd
 import torch
 from torch import nn
 
+from xairepro.common.controls import randomised_copy
 from xairepro.common.io import load_torch, write_csv
 from xairepro.common.provenance import stamp
 from xairepro.common.seeding import pick_device, seed_everything
@@ -125,10 +131,14 @@ def train_model(
 
     def summary(_result) -> dict[str, Any]:
         accuracy, confusion = [], []
+        control = randomised_copy(model, seed=seed)
         for split in SPLITS[1:]:
             idx = table.indices(split)
             acc, conf = evaluate(table, predict(model, table, idx, kind, roll, seed, batch_size, device), idx)
-            accuracy.append({"model": kind, "split": split, **acc})
+            random_acc, _ = evaluate(table, predict(control, table, idx, kind, roll, seed, batch_size, device), idx)
+            accuracy.append({"model": kind, "split": split, **acc, "n_classes": n_classes,
+                             "randomised_clip_accuracy": random_acc["clip_accuracy"],
+                             "randomised_track_accuracy": random_acc["track_accuracy"]})
             confusion.append(conf.assign(model=kind, split=split))
         tables["accuracy"] = pd.DataFrame(accuracy)
         tables["confusion"] = pd.concat(confusion, ignore_index=True)[["model", "split", "level", "true", "predicted",
