@@ -87,7 +87,10 @@ def pass_rates(per_offset: pd.DataFrame) -> pd.DataFrame:
 
 
 def plot_pass_rates(per_offset: pd.DataFrame, study: str, path: str | Path) -> None:
-    """One study's verdict per claim (rows) and seed offset (columns)."""
+    """One study's verdict per claim (rows) and seed offset (columns), each cell labelled with
+    the claim's value at that offset."""
+    import textwrap
+
     import matplotlib.pyplot as plt
     from matplotlib.colors import ListedColormap
     from matplotlib.patches import Patch
@@ -101,13 +104,18 @@ def plot_pass_rates(per_offset: pd.DataFrame, study: str, path: str | Path) -> N
     grid = np.full((max(len(claims), 1), max(len(offsets), 1)), VERDICT_CODES["missing"])
     for row in frame.itertuples():
         grid[claims.index(row.claim), offsets.index(row.offset)] = VERDICT_CODES[row.verdict]
-    height = 1.2 + 0.28 * len(claims)
-    fig, ax = plt.subplots(figsize=(6 + 0.4 * len(offsets), height))
+    height = 1.2 + 0.42 * len(claims)
+    fig, ax = plt.subplots(figsize=(8 + 0.6 * len(offsets), height))
     ax.imshow(grid, cmap=ListedColormap(VERDICT_COLOURS), vmin=-0.5, vmax=len(VERDICT_COLOURS) - 0.5,
               aspect="auto", interpolation="nearest")
+    ax.grid(False)
+    for row in frame.itertuples():
+        if np.isfinite(row.value):
+            ax.text(offsets.index(row.offset), claims.index(row.claim), f"{row.value:.3g}", ha="center",
+                    va="center", fontsize=6, color="white")
     ax.set_xticks(range(len(offsets)), [str(o) for o in offsets])
-    labels = [c if len(c) <= 70 else c[:67] + "..." for c in claims]
-    ax.set_yticks(range(len(claims)), labels, fontsize=7)
+    labels = ["\n".join(textwrap.wrap(c, 75, max_lines=2, placeholder="...")) for c in claims]
+    ax.set_yticks(range(len(claims)), labels, fontsize=6)
     ax.set_xlabel("seed offset (every seed knob moved by it)")
     rate = (frame.verdict == "pass").mean() if len(frame) else float("nan")
     ax.set_title(f"{study}: {len(claims)} claims x {len(offsets)} seed offsets, pass rate {rate:.0%}", fontsize=9)
