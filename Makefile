@@ -51,7 +51,7 @@ report: $(STAMP)
 	@echo "report: $(CURDIR)/report.html"
 
 # Every study's demo claims at seed offsets 0..3 (robustness_offsets) -> results/robustness/
-# (pass rates and one verdict grid per study; docs/claims.md). About 9 minutes per offset.
+# (pass rates and one verdict grid per study; docs/claims.md). About 7 minutes per offset.
 robustness: $(STAMP)
 	$(BIN)/snakemake --cores $(CORES) robustness
 
