@@ -69,6 +69,20 @@ def per_run(pattern, runs):
     return inputs
 
 
+def files_under(pattern):
+    """Every file under a directory() input, as an input function (nothing before it exists).
+
+    Snakemake dates a directory by its own mtime, which editing a file inside it leaves
+    alone; a rule that reads the files one by one declares them here beside the directory,
+    so an edited clip or recording reruns what was computed from it."""
+
+    def inputs(wildcards):
+        top = Path(pattern.format(**dict(wildcards.items())))
+        return sorted(str(p) for p in top.rglob("*") if p.is_file()) if top.is_dir() else []
+
+    return inputs
+
+
 def job_threads(study, part):
     """Threads of a training or attribution job: `<study>.<part>.resources.threads`."""
     return lambda wildcards: setting(study, part, "resources")(wildcards)["threads"]
