@@ -7,7 +7,9 @@ rule claims_table:
     input:
         lambda wildcards: [f"results/{wildcards.scale}/{study}/claims.csv" for study in STUDIES],
     output:
-        report("results/{scale}/claims.csv", caption="../report/claims/claims.rst", category="0 claims"),
+        table=report("results/{scale}/claims.csv", caption="../report/claims/claims.rst", category="0 claims"),
+        summary="results/{scale}/report/claims_summary.csv",
+        listing="results/{scale}/report/claims_list.csv",
     log:
         "logs/{scale}/claims/claims_table.log",
     benchmark:

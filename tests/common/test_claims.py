@@ -3,10 +3,11 @@
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from xairepro.common.claims import (COLUMNS, Claims, broken_invariants, claim_row, claims_frame, claims_only,
-                                    failed_claims, invariant_row, verdict)
+                                    failed_claims, invariant_row, report_tables, verdict)
 from xairepro.common.stats import Decision, binomial_above
 
 PASSES, FAILS = Decision(0.9, True, p_value=0.001), Decision(0.3, False, p_value=0.4)
@@ -54,3 +55,27 @@ def test_missing_values_stay_missing_and_an_empty_table_keeps_its_columns():
     assert math.isnan(row["value"]) and math.isnan(row["ci_low"])
     assert invariant_row("c", "s", None, "x", True)["value"] is None
     assert list(claims_frame([]).columns) == list(COLUMNS)
+
+
+def test_report_tables_count_verdicts_per_study_and_show_claims_as_written():
+    def study(name, rows):
+        return claims_frame(rows).assign(study=name)
+
+    table = pd.concat([
+        study("a", [claim_row("|g| * x beats chance", "s", "t", PASSES, "r", FAILS),
+                    claim_row("bad_one", "s", "t", FAILS, "r", FAILS), invariant_row("k0", "s", 0, "== 0", True)]),
+        study("b", [claim_row("null", "s", "t", Decision(0.5, True, ci_low=0.4, ci_high=0.6), "r", PASSES),
+                    invariant_row("k1", "s", 1, "== 1", False)]),
+    ])
+    summary, listing = report_tables(table)
+    assert summary.to_dict("records") == [
+        {"study": "a", "claims": 2, "pass": 1, "fail": 1, "uninformative": 0, "invariants holding": 1,
+         "invariants broken": 0},
+        {"study": "b", "claims": 1, "pass": 0, "fail": 0, "uninformative": 1, "invariants holding": 0,
+         "invariants broken": 1},
+    ]
+    assert list(listing.verdict) == ["PASS", "FAIL", "UNINFORMATIVE"]
+    # reStructuredText shows these as written: no substitution |g|, no emphasis, no reference
+    assert listing.claim[0] == r"\|g\| \* x beats chance" and listing.claim[1] == r"bad\_one"
+    assert listing.measured[0] == "0.9 (p = 0.001)" and listing.measured[2] == "0.5 [0.4, 0.6]"
+    assert listing["control measured"][0] == "0.3 (p = 0.4)"

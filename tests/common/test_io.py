@@ -112,3 +112,47 @@ def test_json_round_trip_and_bad_json(tmp_path):
     (tmp_path / "bad.json").write_text("{")
     with pytest.raises(InputError, match="bad.json"):
         read_json(tmp_path / "bad.json")
+
+
+def _damage_member(path, name):
+    """Flip bytes in the middle of the compressed data of one member of a .npz (zip) file."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo(f"{name}.npy")
+    raw = bytearray(path.read_bytes())
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    middle = start + info.compress_size // 2
+    raw[middle:middle + 64] = bytes(64)
+    path.write_bytes(bytes(raw))
+
+
+def test_a_damaged_member_names_the_file_and_the_array(tmp_path):
+    path = tmp_path / "scores.npz"
+    rng = np.random.default_rng(0)
+    save_arrays(path, ok=np.zeros(3), scores=rng.normal(size=20_000))
+    _damage_member(path, "scores")
+    with pytest.raises(InputError) as info:
+        load_arrays(path)
+    message = str(info.value)
+    assert message.startswith(str(path)) and "'scores'" in message and "re-run the rule" in message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize("content", [np.random.default_rng(1).bytes(4096), b"\x80\x04K\x01."], ids=["random", "pickle"])
+def test_no_numpy_pickle_hint_in_our_messages(tmp_path, content):
+    path = tmp_path / "foreign.npz"
+    path.write_bytes(content)
+    with pytest.raises(InputError) as info:
+        load_arrays(path)
+    assert str(path) in str(info.value) and "allow_pickle" not in str(info.value)
+
+
+def test_no_hint_to_load_unsafely_in_our_messages(tmp_path):
+    path = tmp_path / "objects.pt"
+    torch.save({"x": np.arange(3)}, path)  # a numpy array needs the full unpickler
+    with pytest.raises(InputError) as info:
+        load_torch(path)
+    message = str(info.value)
+    assert message.startswith(str(path))
+    assert "weights_only" not in message[len(str(path)):] and "can still be loaded" not in message

@@ -122,6 +122,27 @@ def test_truncated_wav_is_an_input_error_naming_the_file(tmp_path):
             read_audio(tmp_path / name)
 
 
+def test_a_corpus_with_a_song_cut_short_stops_naming_it(tmp_path):
+    """The review's case: a WAV cut to half its length used to run through with exit 0; an
+    Ogg file, whose header declares no length, is caught by its labels running past its end."""
+    mono = np.sin(2 * np.pi * 440 * np.arange(4 * SAMPLE_RATE) / SAMPLE_RATE) * 0.5
+    labels = [(0.0, 2.0, False), (2.0, 4.0, True)]
+    root = _write_tiny_corpus(tmp_path / "jamendo", {
+        "a.wav": (mono, SAMPLE_RATE, labels, "train"), "b.ogg": (mono, SAMPLE_RATE, labels, "valid"),
+        "c.wav": (mono, SAMPLE_RATE, labels, "test"),
+    })
+    compute_spectrograms(root)  # whole: reads
+    song = root / "audio" / "a.wav"
+    song.write_bytes(song.read_bytes()[: song.stat().st_size // 2])
+    with pytest.raises(InputError, match="a.wav: is truncated"):
+        compute_spectrograms(root)
+    song.unlink()
+    sf.write(song, mono, SAMPLE_RATE)
+    sf.write(root / "audio" / "b.ogg", mono[: SAMPLE_RATE], SAMPLE_RATE)  # a whole file, 3 s too short
+    with pytest.raises(InputError, match=r"b.ogg: is truncated: it lasts 1.0 s but its labels run to 4.0 s"):
+        compute_spectrograms(root)
+
+
 def test_log_mel_puts_a_tone_in_its_band():
     tone = np.sin(2 * np.pi * 1000 * np.arange(SAMPLE_RATE) / SAMPLE_RATE).astype(np.float32)
     spect = LogMel()(tone)

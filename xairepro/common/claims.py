@@ -126,3 +126,67 @@ def failed_claims(frame: pd.DataFrame) -> list[str]:
 def broken_invariants(frame: pd.DataFrame) -> list[str]:
     rows = frame[frame["kind"] == "invariant"]
     return [row.claim for row in rows.itertuples() if row.verdict != "holds"]
+
+
+def _measured(value: Any, p_value: Any, ci_low: Any, ci_high: Any) -> str:
+    """``0.9548 [0.9333, 0.9741]`` or ``0.62 (p = 0.0004)``: a value with its evidence."""
+
+    def fmt(x: Any) -> str:
+        try:
+            return f"{float(x):.4g}"
+        except (TypeError, ValueError):
+            return str(x)
+
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    text = fmt(value)
+    if pd.notna(ci_low) and pd.notna(ci_high):
+        text += f" [{fmt(ci_low)}, {fmt(ci_high)}]"
+    elif pd.notna(p_value):  # tables keep 6 digits: 0 means below 1e-6
+        text += f" (p = {float(p_value):.2g})" if float(p_value) > 0 else " (p < 1e-6)"
+    return text
+
+
+def report_tables(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The two tables the HTML report opens on, from the cross-study table (a ``study``
+    column plus :data:`COLUMNS`).
+
+    Returns
+    -------
+    summary
+        One row per study: claims passed, failed, uninformative; invariants holding, broken.
+    listing
+        One row per claim: study, verdict in capitals, claim, statistic, threshold,
+        measured value with its p-value or interval, the control and its value.
+    """
+    rows = []
+    for study, part in table.groupby("study", sort=False):
+        claims, invariants = part[part.kind == "claim"], part[part.kind == "invariant"]
+        counts = claims.verdict.value_counts()
+        rows.append({"study": study, "claims": len(claims), **{v: int(counts.get(v, 0)) for v in VERDICTS},
+                     "invariants holding": int((invariants.verdict == "holds").sum()),
+                     "invariants broken": int((invariants.verdict == "broken").sum())})
+    summary = pd.DataFrame(rows)
+    claims = table[table.kind == "claim"]
+    listing = pd.DataFrame({
+        "study": claims.study,
+        "verdict": claims.verdict.str.upper(),
+        "claim": claims.claim,
+        "statistic": claims.statistic,
+        "threshold": claims.threshold,
+        "measured": [_measured(*r) for r in claims[["value", "p_value", "ci_low", "ci_high"]].itertuples(index=False)],
+        "negative control": claims.control,
+        "control measured": [_measured(v, p, None, None) for v, p in zip(claims.control_value, claims.control_p_value)],
+    })
+    listing = listing.map(_rst_literal)
+    return summary, listing.reset_index(drop=True)
+
+
+def _rst_literal(cell: Any) -> Any:
+    """Text that reStructuredText shows as written (the report renders the tables with
+    docutils, where ``|g|`` is a substitution and ``*`` starts emphasis)."""
+    if not isinstance(cell, str):
+        return cell
+    for char in "\\`*_|":
+        cell = cell.replace(char, "\\" + char)
+    return cell

@@ -17,7 +17,9 @@ import io
 import json
 import os
 import tempfile
+import tokenize
 import zipfile
+import zlib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -59,6 +61,10 @@ def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
 
 
 # --------------------------------------------------------------------------- arrays
+#: What to do about a damaged array file: it is always one of ours, made by a rule.
+NPZ_FIX = "delete it and re-run the rule that makes it; see README, 'Bad inputs'"
+
+
 def save_arrays(path: str | Path, **arrays: np.ndarray) -> None:
     """Write named arrays to a compressed ``.npz`` file, atomically; object arrays refused."""
     for name, value in arrays.items():
@@ -84,17 +90,31 @@ def load_arrays(path: str | Path, required: tuple[str, ...] = ()) -> dict[str, n
         raise InputError(path, "file not found")
     if path.stat().st_size == 0:
         raise InputError(path, "file is empty", "delete it and re-run the rule that makes it")
+    with open(path, "rb") as handle:
+        magic = handle.read(6)
+    if not (magic.startswith(b"PK") or magic == b"\x93NUMPY"):
+        # numpy takes any other file for a pickle and suggests allow_pickle=True: never do that
+        raise InputError(path, "is not a .npz or .npy array file (no zip or NumPy header)", NPZ_FIX)
+    arrays = {}
+    member = None
     try:
         data = np.load(path, allow_pickle=False)
         if isinstance(data, np.ndarray):
-            arrays = {"array": data}
+            arrays["array"] = data
         else:
             with data:
-                arrays = {name: data[name] for name in data.files}
-    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
-        raise InputError(
-            path, f"not a readable .npz/.npy array file ({exc})", "delete it and re-run the rule that makes it"
-        ) from exc
+                for member in data.files:
+                    arrays[member] = data[member]
+    except ValueError as exc:
+        where = f"array {member!r} " if member else ""
+        if "pickle" in str(exc):
+            raise InputError(path, f"{where}holds Python objects, which xai-repro never unpickles", NPZ_FIX) from exc
+        raise InputError(path, f"{where}is damaged ({exc})", NPZ_FIX) from exc
+    except (OSError, EOFError, KeyError, SyntaxError, UnicodeDecodeError, zipfile.BadZipFile, zlib.error,
+            tokenize.TokenError) as exc:
+        # a damaged member surfaces as zlib's "Error -3", a CRC mismatch or a garbled header
+        where = f"array {member!r} " if member else ""
+        raise InputError(path, f"{where}is damaged ({type(exc).__name__}: {exc})", NPZ_FIX) from exc
     missing = [name for name in required if name not in arrays]
     if missing:
         raise InputError(path, f"missing arrays {missing}; found {sorted(arrays)}")
@@ -120,9 +140,13 @@ def load_torch(path: str | Path, map_location: str = "cpu") -> dict[str, Any]:
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:  # torch raises RuntimeError, UnpicklingError, EOFError, ...
+        # torch's own message goes on to suggest weights_only=False: quote only its first line
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        if type(exc).__name__ == "UnpicklingError" or "weights" in first.lower() or "pickle" in first.lower():
+            first = "it holds Python objects beyond tensors and plain values, which are never unpickled"
         raise InputError(
-            path, f"not a readable weights file ({type(exc).__name__}: {exc})",
-            "delete it and re-run the rule that makes it",
+            path, f"not a readable weights file ({type(exc).__name__}: {first})",
+            "delete it and re-run the rule that makes it; see README, 'Bad inputs'",
         ) from exc
 
 

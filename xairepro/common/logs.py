@@ -17,8 +17,26 @@ from tqdm import tqdm
 FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
 
+class _OneLine(logging.Formatter):
+    """Records without their traceback, which is pointed to in the rule's log instead."""
+
+    def __init__(self, fmt: str, log_path: str | Path):
+        super().__init__(fmt)
+        self.log_path = log_path
+
+    def format(self, record: logging.LogRecord) -> str:
+        if not (record.exc_info or record.exc_text or record.stack_info):
+            return super().format(record)
+        bare = logging.makeLogRecord(record.__dict__)
+        bare.exc_info = bare.exc_text = bare.stack_info = None
+        return f"{super().format(bare)} (traceback in {self.log_path})"
+
+
 def setup_logging(log_path: str | Path | None = None, level: str = "INFO") -> logging.Logger:
     """Send log records to ``log_path`` (truncated) and to stderr; log uncaught exceptions.
+
+    With a ``log_path``, tracebacks are written there only; stderr gets the message and
+    where its traceback is.
 
     Parameters
     ----------
@@ -38,6 +56,10 @@ def setup_logging(log_path: str | Path | None = None, level: str = "INFO") -> lo
     for handler in handlers:
         handler.setFormatter(logging.Formatter(FORMAT))
         root.addHandler(handler)
+    if log_path is not None:
+        # the traceback goes to the rule's log only: Snakemake prints that log once when the
+        # job fails (show-failed-logs), so the console shows each traceback once
+        handlers[0].setFormatter(_OneLine(FORMAT, log_path))
     root.setLevel(level.upper())
     logging.captureWarnings(True)
 

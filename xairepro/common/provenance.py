@@ -18,7 +18,10 @@ DEFAULT_PACKAGES = ("xairepro", "torch", "captum", "numpy", "scikit-learn")
 
 
 def git_commit(root: str | Path | None = None) -> str:
-    """The checkout's commit (``+dirty`` when modified), or ``"unknown"`` outside git."""
+    """The checkout's commit (``+dirty`` when modified), or ``"unknown"`` outside git.
+
+    ``git status`` runs without optional locks, so it never rewrites ``.git/index`` (a
+    running workflow must not touch the user's checkout)."""
     root = Path(root) if root else Path(__file__).resolve().parents[2]
     try:
         commit = subprocess.run(
@@ -26,7 +29,7 @@ def git_commit(root: str | Path | None = None) -> str:
             capture_output=True, text=True, check=True, timeout=10,
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+            ["git", "--no-optional-locks", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
             capture_output=True, text=True, check=True, timeout=10,
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError):

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 import math
-import struct
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +32,7 @@ from speechbrain.processing.features import ISTFT, STFT, spectral_magnitude
 
 from xairepro.common.download import download, safe_extract
 from xairepro.common.errors import ConfigError, InputError
+from xairepro.common.audio import read_audio
 from xairepro.common.io import atomic_path
 
 log = logging.getLogger(__name__)
@@ -236,44 +236,13 @@ def read_meta(root: str | Path) -> pd.DataFrame:
     return meta
 
 
-def _check_wav_header(path: Path) -> None:
-    """Raise if a RIFF/WAVE file is shorter than its header says (a truncated download)."""
-    size = path.stat().st_size
-    if size == 0:
-        raise InputError(path, "is empty (0 bytes)", "re-generate or re-download the data")
-    with open(path, "rb") as handle:
-        head = handle.read(12)
-        if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
-            return  # not a WAV container: soundfile decides
-        pos = 12
-        while pos + 8 <= size:
-            handle.seek(pos)
-            chunk_id, chunk_size = struct.unpack("<4sI", handle.read(8))
-            if chunk_id == b"data":
-                if pos + 8 + chunk_size > size:
-                    raise InputError(path, f"is truncated: its data chunk declares {chunk_size} bytes, "
-                                           f"only {size - pos - 8} are present", "re-generate or re-download it")
-                return
-            pos += 8 + chunk_size + (chunk_size & 1)
-    raise InputError(path, "is a WAV file without a data chunk (truncated header)", "re-generate or re-download it")
-
-
 def load_clip(path: str | Path, sample_rate: int, seconds: float = CLIP_SECONDS) -> np.ndarray:
     """One clip as the recipes read it: mono, resampled to ``sample_rate``, divided by its peak.
 
     Returns float32 of exactly ``seconds * sample_rate`` samples (zero-padded or cut).
     Raises :class:`InputError` naming the file if it is empty, truncated or not audio.
     """
-    path = Path(path)
-    if not path.exists():
-        raise InputError(path, "missing")
-    _check_wav_header(path)
-    try:
-        audio, sr = sf.read(path, dtype="float32", always_2d=True)
-    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
-        raise InputError(path, f"is not readable audio ({exc})", "re-generate or re-download it") from exc
-    if audio.shape[0] == 0:
-        raise InputError(path, "holds no audio frames", "re-generate or re-download it")
+    audio, sr = read_audio(path)
     x = audio.mean(axis=1)
     if sr != sample_rate:
         g = math.gcd(sr, sample_rate)

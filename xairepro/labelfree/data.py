@@ -153,8 +153,12 @@ def read_official_dsprites(path) -> dict[str, np.ndarray]:
             images = data["imgs"].astype(np.uint8)
             classes = data["latents_classes"][:, 1:].astype(np.int64)  # drop the constant colour factor
             values = data["latents_values"][:, 1:].astype(np.float32)
-    except (OSError, ValueError, KeyError) as exc:
-        raise InputError(path, f"not the official dSprites npz ({exc})") from exc
+    except Exception as exc:  # zlib.error, BadZipFile, KeyError, ValueError, a garbled header, ...
+        # numpy's own message may suggest allow_pickle=True: name the error type only
+        raise InputError(
+            path, f"not the official dSprites npz, or damaged ({type(exc).__name__})",
+            "download it again; see README, 'Bad inputs'",
+        ) from exc
     return {"images": images, "factors": classes, "values": values}
 
 

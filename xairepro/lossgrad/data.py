@@ -330,20 +330,13 @@ def read_lab(path: str | Path) -> list[tuple[float, float, bool]]:
 def read_audio(path: str | Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
     """Mono float32 samples of an audio file, resampled to ``sample_rate``.
 
-    A file soundfile cannot decode (corrupt, truncated, not audio) is an
-    :class:`~xairepro.common.errors.InputError` naming it.
+    A missing, empty, undecodable or truncated file (fewer frames than its header declares)
+    is an :class:`~xairepro.common.errors.InputError` naming it
+    (:func:`xairepro.common.audio.read_audio`).
     """
-    import soundfile as sf
+    from xairepro.common.audio import read_audio as read_checked
 
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(path, "audio file not found")
-    try:
-        audio, rate = sf.read(path, dtype="float32", always_2d=True)
-    except (sf.LibsndfileError, RuntimeError, ValueError) as exc:
-        raise InputError(path, f"not readable audio ({exc})", "replace the file or remove it from the filelists") from exc
-    if len(audio) == 0:
-        raise InputError(path, "audio file has no samples")
+    audio, rate = read_checked(path)
     audio = audio.mean(axis=1)
     if rate != sample_rate:
         from math import gcd
@@ -353,6 +346,21 @@ def read_audio(path: str | Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
         g = gcd(rate, sample_rate)
         audio = resample_poly(audio, sample_rate // g, rate // g).astype(np.float32)
     return audio
+
+
+#: Seconds a recording may end before its last labelled segment (decoder padding, rounding).
+LABEL_SLACK_S = 1.0
+
+
+def check_covers_labels(path: Path, seconds: float, segments: list[tuple[float, float, bool]]) -> None:
+    """Raise if a recording ends before its annotation does: a file cut short whose format
+    declares no length (MP3, Ogg) still carries its full ``.lab``."""
+    end = max((stop for _, stop, _ in segments), default=0.0)
+    if seconds < end - LABEL_SLACK_S:
+        raise InputError(
+            path, f"is truncated: it lasts {seconds:.1f} s but its labels run to {end:.1f} s",
+            "re-extract or re-download the corpus; see README, 'Bad inputs'",
+        )
 
 
 def frame_labels(segments: list[tuple[float, float, bool]], n_frames: int, fps: float) -> np.ndarray:
@@ -486,8 +494,10 @@ def compute_spectrograms(root: str | Path) -> dict[str, np.ndarray]:
         names = read_filelist(root, split)
         spects, labels = [], []
         for name in names:
-            spect = front_end(read_audio(root / "audio" / name))
+            audio = read_audio(root / "audio" / name)
             segments = read_lab(root / "labels" / f"{Path(name).stem}.lab")
+            check_covers_labels(root / "audio" / name, len(audio) / SAMPLE_RATE, segments)
+            spect = front_end(audio)
             spects.append(spect)
             labels.append(frame_labels(segments, len(spect), FPS))
         lengths = [len(s) for s in spects]
