@@ -70,15 +70,24 @@ def per_run(pattern, runs):
 
 
 def files_under(pattern):
-    """Every file under a directory() input, as an input function (nothing before it exists).
+    """The files under a directory() input that changed after the rule that wrote it, as an
+    input function.
 
-    Snakemake dates a directory by its own mtime, which editing a file inside it leaves
-    alone; a rule that reads the files one by one declares them here beside the directory,
-    so an edited clip or recording reruns what was computed from it."""
+    Snakemake dates a directory by its own mtime, which editing a file inside leaves alone;
+    a rule that reads the files one by one declares these beside the directory, so an
+    edited clip or recording reruns what was computed from it. Only files newer than the
+    directory's `.snakemake_timestamp` (set when its rule finished) are listed: a listed
+    file must still exist when the reader runs, and a producing rule that runs again may
+    write a different set of files. A directory no rule wrote (no timestamp) lists all."""
 
     def inputs(wildcards):
         top = Path(pattern.format(**dict(wildcards.items())))
-        return sorted(str(p) for p in top.rglob("*") if p.is_file()) if top.is_dir() else []
+        if not top.is_dir():
+            return []
+        stamp = top / ".snakemake_timestamp"
+        since = stamp.stat().st_mtime_ns if stamp.exists() else -1
+        files = (p for p in top.rglob("*") if p.is_file() and p != stamp)
+        return sorted(str(p) for p in files if p.stat().st_mtime_ns > since)
 
     return inputs
 
