@@ -76,7 +76,7 @@ def files_under(pattern):
     Snakemake dates a directory by its own mtime, which editing a file inside leaves alone;
     a rule that reads the files one by one declares these beside the directory, so an
     edited clip or recording reruns what was computed from it. Only files newer than the
-    directory's `.snakemake_timestamp` (set when its rule finished) are listed: a listed
+    directory's `.snakemake_timestamp` (set when its producer finished) are listed; a listed
     file must still exist when the reader runs, and a producing rule that runs again may
     write a different set of files. A directory no rule wrote (no timestamp) lists all."""
 

@@ -1,5 +1,4 @@
-# Study interactive: "Explainability Requires Interactivity" (Zieger et al. 2021). Faces + flowers -> ResNet-18
-# classifiers -> captum heatmaps; faces -> generator -> latent dataset, latent models, canvases (phases 1-3) -> claims.
+# Study interactive (Zieger et al. 2021): classifiers -> heatmaps; generator -> latents, canvases (phases 1-3) -> claims.
 include: "interactive_functions.smk"
 
 
@@ -7,12 +6,6 @@ wildcard_constraints:
     classifier=r"celeb-[A-Za-z0-9_]+|flowers102_c\d+-c\d+",
     attr=r"[A-Za-z0-9_]+",
     eval_attr=r"[A-Za-z0-9_]+",
-
-
-localrules:
-    interactive_place_celebamask_hq,
-    interactive_place_stylegan2,
-    interactive_download_flowers,
 
 
 rule interactive_generate_faces:
@@ -43,6 +36,7 @@ rule interactive_place_celebamask_hq:
     """CelebAMask-HQ lives on Google Drive: stops with where to put the archive (a local rule)."""
     output:
         archive=setting("interactive", "celeb", "archive", scale="paper"),
+    localrule: True
     script:
         "../scripts/interactive/place_celebamask_hq.py"
 
@@ -66,6 +60,7 @@ rule interactive_download_flowers:
         archive="data/paper/flowers102/raw/102flowers.tgz",
         labels="data/paper/flowers102/raw/imagelabels.mat",
     retries: 2
+    localrule: True
     params:
         flowers=setting("interactive", "flowers", keys=IA_FLOWERS_DOWNLOAD, scale="paper"),
     script:
@@ -143,7 +138,7 @@ rule interactive_summarise_heatmaps:
 
 
 rule interactive_plot_heatmaps:
-    """The heatmap figure of one classifier: a row per image, captum's normalisation, seismic in [-1, 1]."""
+    """The heatmap figure of one classifier: a row per image, captum's normalisation, seismic [-1, 1], a colourbar."""
     input:
         attributions=rules.interactive_compute_heatmaps.output.attributions,
     output:
@@ -154,6 +149,7 @@ rule interactive_plot_heatmaps:
         ),
     params:
         plot=setting("interactive", "plot", keys=IA_HEATMAP_PLOT),
+        outlier_perc=setting("interactive", "heatmaps", "outlier_perc"),
     script:
         "../scripts/interactive/plot_heatmaps.py"
 
@@ -162,6 +158,7 @@ rule interactive_place_stylegan2:
     """The StyleGAN2-ADA generator pickle is user-provided: stops with where to put it (a local rule)."""
     output:
         pickle="data/paper/stylegan2/{name}.pkl",
+    localrule: True
     script:
         "../scripts/interactive/place_stylegan2.py"
 
@@ -171,6 +168,7 @@ rule interactive_train_generator:
     input:
         anno=rules.interactive_generate_faces.output.anno,
         images=rules.interactive_generate_faces.output.images,
+        image_files=files_under(rules.interactive_generate_faces.output.images),
     output:
         model="results/{scale}/interactive/generator/generator.pt",
         metrics="results/{scale}/interactive/generator/generator.json",
@@ -238,6 +236,7 @@ rule interactive_explain_generative:
     input:
         generator=ia_generator,
         anno=IA_DATA["celeb"]["labels"],
+        image_files=files_under(IA_DATA["celeb"]["images"]),
         classifiers=per_run(rules.interactive_train_classifier.output.model, ia_phase3_classifier_runs),
         latent=per_run(rules.interactive_train_latent_model.output.model, ia_attr_runs),
     output:
@@ -256,12 +255,13 @@ rule interactive_explain_generative:
 
 
 rule interactive_plot_canvases:
-    """Generative explanation canvases of one evaluated classifier: frames under score bars."""
+    """Generative explanation canvases of one evaluated classifier: frames under score bars, a page per direction."""
     input:
         frames=rules.interactive_explain_generative.output.frames,
     output:
-        figure=report(
-            "results/{scale}/interactive/fig_canvases_{eval_attr}.png",
+        pages=report(
+            directory("results/{scale}/interactive/fig_canvases_{eval_attr}"),
+            patterns=["{name}.png"],
             caption="../report/interactive/fig_canvases.rst",
             category="interactive",
         ),

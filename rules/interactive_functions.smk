@@ -55,8 +55,8 @@ IA_PHASE3 = (
     "steps",
     "seed",
 )
-IA_HEATMAP_PLOT = ("cmap", "interp", "panel_inches", "dpi")
-IA_CANVAS_PLOT = ("canvas_hw", "score_mult", "header_px")
+IA_HEATMAP_PLOT = ("cmap", "interp", "panel_inches", "dpi", "zero_maps_as_ones")
+IA_CANVAS_PLOT = ("canvas_hw", "canvas_dpi", "canvas_rows", "score_mult")
 
 
 def ia_classifiers(scale):
@@ -74,8 +74,10 @@ def ia_dataset(classifier):
 
 
 def ia_classifier_data(wildcards):
-    """The data files one classifier learns from (annotation/label file + image folder)."""
-    return {key: path.format(scale=wildcards.scale) for key, path in IA_DATA[ia_dataset(wildcards.classifier)].items()}
+    """The data files one classifier learns from: annotation/label file, image folder, and
+    every image in it (so an edited image re-runs the classifier's jobs)."""
+    data = {key: path.format(scale=wildcards.scale) for key, path in IA_DATA[ia_dataset(wildcards.classifier)].items()}
+    return data | {"image_files": files_under(data["images"])(wildcards)}
 
 
 def ia_regions(wildcards):
@@ -146,7 +148,7 @@ def interactive_heatmap_targets(scale):
 def interactive_generative_targets(scale):
     base = f"results/{scale}/interactive"
     evals = setting("interactive", "generative", "eval_attrs", scale=scale)
-    return [f"{base}/latent_models.csv", f"{base}/generative.csv"] + [f"{base}/fig_canvases_{a}.png" for a in evals]
+    return [f"{base}/latent_models.csv", f"{base}/generative.csv"] + [f"{base}/fig_canvases_{a}" for a in evals]
 
 
 def interactive_targets(scale):

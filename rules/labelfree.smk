@@ -126,6 +126,7 @@ rule labelfree_plot_consistency_features:
         ),
     params:
         plot=setting("labelfree", "plot"),
+        note=lf_scale_note(lf_feature_part),
     script:
         "../scripts/labelfree/plot_consistency_features.py"
 

@@ -21,6 +21,10 @@ rule labelfree_train_denoiser:
         "../scripts/labelfree/train_denoiser.py"
 
 
+# The snapshots directory is declared alone, without files_under(): it lists the snapshot
+# names on disk, and a denoiser re-run with other epochs or checkpoint_interval renames them,
+# so this job would fail on the stale names ("Missing files after 5 seconds"). The workflow
+# alone writes the directory, and its rule's output mtime moves with every re-run.
 rule labelfree_compute_example_importance:
     """Influence functions, TracIn, SimplEx, DKNN and cosine scores of one run: the cache."""
     input:
@@ -61,6 +65,7 @@ rule labelfree_plot_consistency_examples:
         figure=lf_report("results/{scale}/labelfree/fig_example_consistency_mnist.png", "fig_example_consistency_mnist"),
     params:
         plot=setting("labelfree", "plot"),
+        note=lf_scale_note("consistency_examples"),
     script:
         "../scripts/labelfree/plot_consistency_examples.py"
 
@@ -120,6 +125,7 @@ rule labelfree_plot_encoder_vs_full:
         figure=lf_report("results/{scale}/labelfree/fig_encoder_vs_full_mnist.png", "fig_encoder_vs_full_mnist"),
     params:
         plot=setting("labelfree", "plot"),
+        note=lf_scale_note("encoder_vs_full", published=True),
     script:
         "../scripts/labelfree/plot_encoder_vs_full.py"
 
@@ -217,5 +223,6 @@ rule labelfree_plot_disvae:
         ),
     params:
         plot=setting("labelfree", "plot"),
+        note=lf_scale_note("disvae", published=True),
     script:
         "../scripts/labelfree/plot_disvae.py"

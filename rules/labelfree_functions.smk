@@ -47,6 +47,11 @@ def lf_feature(key=None, *, keys=None):
     return lambda wildcards: setting("labelfree", LF_FEATURE_PARTS[wildcards.dataset], key, keys=keys)(wildcards)
 
 
+def lf_feature_part(wildcards):
+    """The config part of claim 1.1's job (its {dataset}'s, LF_FEATURE_PARTS)."""
+    return LF_FEATURE_PARTS[wildcards.dataset]
+
+
 def lf_feature_threads(wildcards):
     """job_threads() of claim 1.1's rules (the part of the job's {dataset})."""
     return lf_feature("resources")(wildcards)["threads"]
@@ -61,6 +66,42 @@ LF_FEATURE_RESOURCES = {
 def lf_report(path, caption, **options):
     """An output in the report's labelfree category, captioned by report/labelfree/<caption>.rst."""
     return report(path, caption=f"../report/labelfree/{caption}.rst", category="labelfree", **options)
+
+
+#: What each demo data set is (the scale note of the demo figures), formatted with the
+#: data set's settings.
+LF_DEMO_DATA = {
+    "mnist": "scikit-learn's 8x8 digits upsampled to 28x28",
+    "ecg": "ECGSYN-simulated beats ({n_normal} normal, {n_abnormal} with an inverted T wave)",
+    "dsprites": "procedural dSprites-like sprites ({dsprites_n} at {dsprites_size}x{dsprites_size})",
+}
+
+
+def lf_scale_note(part, published=False):
+    """params: the note a demo figure carries under its axes (data, epochs, runs, test items),
+    saying that FACT's values are marked for reference (`published`) or that the curves are
+    not comparable with the paper's; empty at paper scale. `part` is a config part or a
+    function of the wildcards giving one (lf_feature's)."""
+
+    def note(wildcards):
+        if wildcards.scale != "demo":
+            return ""
+        name = part(wildcards) if callable(part) else part
+        block = setting("labelfree", name)(wildcards)
+        dataset = getattr(wildcards, "dataset", "mnist")
+        data = LF_DEMO_DATA[dataset].format(**setting("labelfree", "ecg", scale="demo"), **block)
+        runs = len(block["seeds"])
+        done = (
+            "FACT's published means (full data, paper settings) are marked for reference only"
+            if published
+            else "not comparable with FACT's full-scale figure"
+        )
+        return (
+            f"Demo scale: {data}; {block['epochs']} epochs, {runs} run{'s' if runs != 1 else ''}, "
+            f"{block.get('n_test', block.get('subtest_size'))} test items; {done}."
+        )
+
+    return note
 
 
 def lf_runs(name, values):

@@ -124,6 +124,7 @@ rule lossgrad_plot_roar:
         spread=setting("lossgrad", "plot", "spread"),
         panel_width=setting("lossgrad", "plot", "panel_width"),
         panel_height=setting("lossgrad", "plot", "panel_height"),
+        note=lg_scale_note("mnist"),
     script:
         "../scripts/lossgrad/plot_roar.py"
 
@@ -147,6 +148,7 @@ rule lossgrad_plot_examples:
         n_examples=setting("lossgrad", "plot", "n_examples"),
         methods=setting("lossgrad", "mnist", "attribution_method"),
         orders=setting("lossgrad", "mnist", "ROAR"),
+        example=lg_example_run,
     script:
         "../scripts/lossgrad/plot_examples.py"
 

@@ -79,6 +79,36 @@ def lg_example_model(wildcards):
     return [{"variant": plot["example_variant"], "seed": seed}]
 
 
+#: What each part's demo data is (the scale note of its figures).
+LG_DEMO_DATA = {
+    "mnist": "scikit-learn's 8x8 digits upsampled to 28x28 (not MNIST)",
+    "svd": "generated songs with planted sung segments (not Jamendo)",
+}
+
+
+def lg_scale_note(part):
+    """params: the note a demo figure of `lossgrad.<part>` carries under its legend (data,
+    network width, epochs, seeds); empty at paper scale."""
+
+    def note(wildcards):
+        if wildcards.scale != "demo":
+            return ""
+        block = setting("lossgrad", part)(wildcards)
+        seeds = len(block.get("seeds", [block.get("seed")]))
+        runs = f"{seeds} seeds" if seeds != 1 else "one model"
+        return (
+            f"Demo scale: {LG_DEMO_DATA[part]}; narrowed networks, {block['epochs']} epochs, {runs}; "
+            "not comparable with the paper's figure."
+        )
+
+    return note
+
+
+def lg_example_run(wildcards):
+    """params: the examples figure's model as `{"variant": ..., "seed": ...}` (its title names it)."""
+    return lg_example_model(wildcards)[0]
+
+
 def lg_example(pattern):
     """Input function: `pattern` of the examples figure's model (one path)."""
     return lambda wildcards: per_run(pattern, lg_example_model)(wildcards)[0]

@@ -46,6 +46,7 @@ rule lossgrad_compute_spectrograms:
     """Log-mel spectrograms + frame labels of every file (the cache), and train-set z-norm stats."""
     input:
         corpus="data/{scale}/jamendo/corpus",
+        corpus_files=files_under("data/{scale}/jamendo/corpus"),
     output:
         spects="data/{scale}/jamendo/spectrograms.npz",
         znorm="data/{scale}/jamendo/znorm.npz",
@@ -153,6 +154,7 @@ rule lossgrad_plot_svd_roar:
     params:
         panel_width=setting("lossgrad", "plot", "panel_width"),
         panel_height=setting("lossgrad", "plot", "panel_height"),
+        note=lg_scale_note("svd"),
     script:
         "../scripts/lossgrad/plot_svd_roar.py"
 

@@ -69,6 +69,9 @@ rule pianist_prepare_clips:
     input:
         clips="data/{scale}/pianist/clips",
         splits="data/{scale}/pianist/splits",
+        # directories are dated by their own mtime: the files inside, so that an edited clip reruns
+        clip_files=files_under("data/{scale}/pianist/clips"),
+        split_files=files_under("data/{scale}/pianist/splits"),
     output:
         data="data/{scale}/pianist/clips.npz",
     params:
@@ -101,7 +104,8 @@ rule pianist_train_model:
 
 rule pianist_compute_lime:
     """LIME (quickshift superpixels) of every held-out clip for the baseline: the top-5
-    positive superpixels of the top class (the explanation cache)."""
+    positive superpixels of the top class and the share of the roll's notes they cover (the
+    explanation cache); demo: the same LIME with the original's quickshift kernel (control)."""
     input:
         data=rules.pianist_prepare_clips.output.data,
         model="results/{scale}/pianist/models/resnet.pt",
@@ -131,6 +135,7 @@ rule pianist_plot_lime:
         ),
     params:
         roll=setting("pianist", "data", keys=PN_ROLL),
+        n_features=setting("pianist", "lime", "num_features"),
         width=setting("pianist", "plot", "lime_width"),
         height=setting("pianist", "plot", "lime_height"),
     script:
@@ -145,6 +150,7 @@ rule pianist_compute_cavs:
         data=rules.pianist_prepare_clips.output.data,
         model="results/{scale}/pianist/models/disentangle.pt",
         voicings="data/{scale}/pianist/voicings",
+        voicing_files=files_under("data/{scale}/pianist/voicings"),
     output:
         cavs="results/{scale}/pianist/tcav/cavs.npz",
     threads: job_threads("pianist", "tcav")
@@ -261,12 +267,13 @@ rule pianist_plot_kernel_heatmaps:
 
 
 rule pianist_write_claims:
-    """claims.csv: accuracy above chance and TCAV's planted-truth recovery (demo), published
-    accuracies (paper), each against its negative control; the CAV-size invariant."""
+    """claims.csv: accuracy above chance, TCAV's planted-truth recovery and LIME masks that
+    outline a region (demo), published accuracies (paper), each against its negative control;
+    the CAV-size invariant."""
     input:
         unpack(pn_claims_inputs),
     output:
-        claims="results/{scale}/pianist/claims.csv",
+        claims=report("results/{scale}/pianist/claims.csv", caption="../report/pianist/claims.rst", category="pianist"),
     params:
         thresholds=setting("pianist", "claims"),
     script:

@@ -31,6 +31,10 @@ PN_LIME = (
     "hide_color",
     "distance_metric",
     "seed",
+    "segmentation",
+    "feature_selection",
+    "sounding_only",
+    "control_segmentation",
 )
 PN_CAV = ("n_cavs", "n_experiments", "n_random_clips", "positive_fraction", "transpositions", "n_inversions", "seed")
 PN_ATTRIBUTION = ("splits", "attribution_fn", "multiply_by_inputs", "ig_steps", "batch_size", "seed")
@@ -61,7 +65,7 @@ def pn_heatmap(wildcards):
 
 def pn_claims_inputs(wildcards):
     """Claims read the per-experiment sign counts, the CAVs and both models' accuracies; the
-    demo also its truth."""
+    demo also its truth and the LIME explanations (their note coverage and its control)."""
     inputs = {
         "sign_counts": rules.pianist_compute_sensitivities.output.sign_counts.format(**wildcards),
         "cavs": rules.pianist_compute_cavs.output.cavs.format(**wildcards),
@@ -69,6 +73,7 @@ def pn_claims_inputs(wildcards):
     }
     if wildcards.scale == "demo":
         inputs["truth"] = rules.pianist_generate_data.output.truth
+        inputs["explanations"] = rules.pianist_compute_lime.output.explanations.format(**wildcards)
     return inputs
 
 

@@ -13,4 +13,4 @@ smk = snakemake_or_mock(globals(), "labelfree_plot_consistency_examples", scale=
 setup_logging(smk.log[0], smk.config["log_level"])
 use_style()
 rates = read_csv(smk.input.table, required=("seed", "explainer", "examples", "fraction", "similarity_rate"))
-save_figure(plot_consistency_examples(rates, "MNIST", **smk.params.plot), smk.output.figure)
+save_figure(plot_consistency_examples(rates, "MNIST", **smk.params.plot, note=smk.params.note), smk.output.figure)

@@ -16,5 +16,5 @@ use_style()
 shifts = read_csv(smk.input.table, required=("seed", "method", "fraction", "representation_shift"))
 dataset = smk.wildcards.dataset
 figure = plot_consistency_features(shifts, DATASET_NAMES[dataset], **smk.params.plot,
-                                   features="time steps" if dataset == "ecg" else "pixels")
+                                   features="time steps" if dataset == "ecg" else "pixels", note=smk.params.note)
 save_figure(figure, smk.output.figure)

@@ -13,4 +13,4 @@ smk = snakemake_or_mock(globals(), "labelfree_plot_disvae", scale="demo", datase
 setup_logging(smk.log[0], smk.config["log_level"])
 use_style()
 table = read_csv(smk.input.table, required=("dataset", "loss", "beta", "correlation"))
-save_figure(plot_disvae(table, **smk.params.plot), smk.output.figure)
+save_figure(plot_disvae(table, **smk.params.plot, note=smk.params.note), smk.output.figure)

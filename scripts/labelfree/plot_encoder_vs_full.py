@@ -13,4 +13,4 @@ smk = snakemake_or_mock(globals(), "labelfree_plot_encoder_vs_full", scale="demo
 setup_logging(smk.log[0], smk.config["log_level"])
 use_style()
 table = read_csv(smk.input.table, required=("method", "pearson"))
-save_figure(plot_encoder_vs_full(table, "MNIST", **smk.params.plot), smk.output.figure)
+save_figure(plot_encoder_vs_full(table, "MNIST", **smk.params.plot, note=smk.params.note), smk.output.figure)

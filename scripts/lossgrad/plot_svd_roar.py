@@ -13,5 +13,6 @@ smk = snakemake_or_mock(globals(), "lossgrad_plot_svd_roar", scale="demo")
 setup_logging(smk.log[0], smk.config["log_level"])
 use_style()
 table = read_csv(smk.input.table, required=("method", "replacement", "order", "k", "auroc", "error"))
-figure = plot_svd_roar(table, panel_width=smk.params.panel_width, panel_height=smk.params.panel_height)
+figure = plot_svd_roar(table, panel_width=smk.params.panel_width, panel_height=smk.params.panel_height,
+                       note=smk.params.note)
 save_figure(figure, smk.output.figure)

@@ -10,4 +10,4 @@ smk = snakemake_or_mock(globals(), "pianist_plot_lime", scale="demo")
 setup_logging(smk.log[0], smk.config["log_level"])
 use_style()
 write_lime_figures(smk.input.data, smk.input.explanations, smk.output.figures, roll=smk.params.roll,
-                   width=smk.params.width, height=smk.params.height)
+                   width=smk.params.width, height=smk.params.height, n_features=smk.params.n_features)

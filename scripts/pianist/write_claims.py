@@ -1,6 +1,6 @@
 """Rule pianist_write_claims: ``claims.csv`` of the pianist study (demo: accuracy above
-chance and TCAV's planted-truth recovery; paper: the published accuracies; each with its
-negative control) and the CAV-size invariant. Calls :func:`xairepro.pianist.tables.claims`."""
+chance, TCAV's planted-truth recovery and LIME masks that outline a region; paper: the
+published accuracies; each with its negative control) and the CAV-size invariant. Calls :func:`xairepro.pianist.tables.claims`."""
 
 import logging
 
@@ -17,8 +17,9 @@ smk = snakemake_or_mock(globals(), "pianist_write_claims", scale="demo")
 setup_logging(smk.log[0], smk.config["log_level"])
 accuracy = pd.concat([read_csv(path) for path in smk.input.accuracy], ignore_index=True)
 truth = read_json(smk.input.truth) if smk.input.get("truth") else None
+lime = load_arrays(smk.input.explanations) if smk.input.get("explanations") else None
 table = claims(accuracy, read_csv(smk.input.sign_counts), truth, smk.wildcards.scale, smk.params.thresholds,
-               cavs=load_arrays(smk.input.cavs))
+               cavs=load_arrays(smk.input.cavs), lime=lime)
 write_csv(smk.output.claims, table, stamp("pianist", {"scale": smk.wildcards.scale, **smk.params.thresholds}))
 for failed in failed_claims(table):
     logging.getLogger("xairepro").warning("claim not reproduced: %s", failed)

@@ -8,7 +8,7 @@ from torch import nn
 
 from xairepro.common.io import load_arrays, read_csv, read_json
 from xairepro.interactive.explain import LatentMoves, move_and_render, project
-from xairepro.interactive.figures import draw_canvas, plot_canvases
+from xairepro.interactive.figures import plot_canvases
 from xairepro.interactive.models import MappingNetwork, load_latent_direction
 from xairepro.interactive.steps import create_latent_dataset, explain_images
 from xairepro.interactive.tables import face_moves, monotonicity
@@ -115,8 +115,8 @@ def test_explain_images_writes_frames_and_a_monotone_table(tmp_path):
     assert monotonicity(table, tol=0.0).set_index("direction").loc["Neg", "nonfalling_share"] == 0.0
     arrays = load_arrays(tmp_path / "f.npz")
     assert arrays["frames"].shape == (2, 2, 5, 8, 8, 3) and arrays["frames"].dtype == np.uint8
-    plot_canvases(tmp_path / "f.npz", tmp_path / "fig.png", hw=16, buffer=6)
-    assert (tmp_path / "fig.png").stat().st_size > 500
+    pages = plot_canvases(tmp_path / "f.npz", tmp_path / "pages", hw=16, dpi=50)
+    assert [p.name for p in pages] == ["move_Red.png", "move_Neg.png"] and pages[0].stat().st_size > 500
 
 
 def test_latent_moves_is_a_captum_shaped_explainer_behind_explain_images(tmp_path):
@@ -139,16 +139,6 @@ def test_latent_moves_is_a_captum_shaped_explainer_behind_explain_images(tmp_pat
     for direction, logits in moves.eval_logits.items():
         written = table[table.direction == direction].eval_logit.to_numpy().reshape(2, 5)
         np.testing.assert_array_equal(written, logits.astype(np.float64))
-
-
-def test_canvas_header_shows_the_score_as_a_coloured_bar():
-    frames = np.zeros((3, 8, 8, 3), np.uint8)
-    canvas = np.asarray(draw_canvas(frames, np.array([-8.0, 0.0, 8.0]), hw=10, mult=0.25, buffer=4))
-    assert canvas.shape == (8 + 10, 30, 3)
-    bar = canvas[6]  # the colour band (rows buffer .. 2 buffer)
-    assert bar[5, 0] > 200 and bar[5, 1] == 0  # negative score: red
-    assert bar[25, 1] > 200 and bar[25, 0] == 0  # positive score: green
-    assert (canvas[1, :, :] == 255).any()  # white text band
 
 
 def test_monotonicity_of_a_known_table():

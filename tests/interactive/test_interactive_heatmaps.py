@@ -59,7 +59,7 @@ def test_heatmap_mass_falls_on_the_planted_region(trained, tmp_path):
     assert ig.loc["trained", "relevance_rank"] > ig.loc["randomised", "relevance_rank"] + 0.1, ig
     record = read_json(tmp_path / "h.json")
     assert record["valid_acc"] >= 0.9 and record["randomised_acc"] <= record["baseline_acc"] + 0.05, record
-    plot_heatmaps(tmp_path / "h.npz", tmp_path / "fig.png")
+    plot_heatmaps(tmp_path / "h.npz", tmp_path / "fig.png", classifier="celeb-Heavy_Makeup")
     assert (tmp_path / "fig.png").stat().st_size > 1000
 
 
@@ -121,7 +121,7 @@ def test_normalisation_is_captums():
     a[0, 0, 1, 1] = -1.5
     out = normalise(a, outlier_perc=0)
     assert out.shape == (1, 4, 4) and out.max() == pytest.approx(1.0) and out.min() == pytest.approx(-0.5)
-    assert np.all(normalise(np.zeros((1, 3, 4, 4))) == 1)  # an all-zero map is shown as ones
+    assert np.all(normalise(np.zeros((1, 3, 4, 4))) == 0)  # an all-zero map stays zero (the original: ones)
     from captum.attr._utils import visualization as viz
 
     rng = np.random.default_rng(0)
@@ -139,6 +139,8 @@ def test_region_mass_closed_form():
     region[0, 0, :2] = True
     mass, area = region_mass(maps, region)
     assert mass[0] == pytest.approx(2 / 5) and area[0] == pytest.approx(2 / 16)
+    mass, _ = region_mass(np.zeros((1, 4, 4)), region)  # an all-zero map has no mass
+    assert np.isnan(mass[0])
 
 
 def test_loaded_classifier_is_ready_for_captum(trained):
@@ -155,3 +157,26 @@ def test_regions_follow_the_classifier_resolution():
     small = resize_regions(regions, 4)
     assert small.shape == (1, 4, 4) and small[0, :2, :2].all() and small.sum() == 4
     assert resize_regions(regions, 8) is regions
+
+
+def grid_share(maps: np.ndarray) -> float:
+    """Share of the column profile's power (maps (N, H, W), averaged over images and rows) at
+    periods of 2 and 4 pixels: the fine grid of the SmoothGrad^2 maps."""
+    profile = maps.mean(axis=(0, 1))
+    power = np.abs(np.fft.rfft(profile - profile.mean())) ** 2
+    n = len(profile)
+    return float((power[n // 2] + power[n // 4]) / power[1:].sum())
+
+
+def test_smoothgrad_grid_comes_from_the_resnet_stem():
+    """The grid in the demo's SmoothGrad^2 panels is ResNet-18's, not the data's or ours: an
+    untrained ResNet-18 on noise draws it too, and without the stem's strides (7x7 conv,
+    3x3 max-pool, stride 2 each) it is gone."""
+    torch.manual_seed(0)
+    model = resnet18_norepeat().eval()
+    x = torch.randn(2, 3, 64, 64, generator=torch.Generator().manual_seed(0))
+    flags = {"nt_samples": 8, "nt_samples_batch_size": 8}
+    strided = explain(model, x, ("saliency_smoothgrad_sq",), **flags)["saliency_smoothgrad_sq"].sum(1)
+    model.conv1.stride, model.maxpool = (1, 1), torch.nn.Identity()
+    unstrided = explain(model, x, ("saliency_smoothgrad_sq",), **flags)["saliency_smoothgrad_sq"].sum(1)
+    assert grid_share(strided) > 0.1 > 0.02 > grid_share(unstrided)

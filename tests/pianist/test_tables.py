@@ -100,3 +100,39 @@ def test_paper_claims_compare_with_the_published_accuracies():
     assert list(table.verdict) == ["pass", "pass"]
     worse = accuracy.assign(track_accuracy=[0.80, 0.90])
     assert list(claims(worse, _long(0.95), None, "paper", THRESHOLDS).verdict) == ["fail", "pass"]
+
+
+LIME_THRESHOLDS = {**THRESHOLDS, "lime_coverage": [0.05, 0.8], "lime_share": 0.8}
+
+
+def _lime(coverage: np.ndarray, control: np.ndarray) -> dict:
+    return {"note_coverage": np.asarray(coverage, np.float32), "control_note_coverage": np.asarray(control, np.float32)}
+
+
+def test_outlining_masks_pass_the_lime_claim_and_whole_or_empty_masks_fail_it():
+    rng = np.random.default_rng(0)
+    partial = rng.uniform(0.1, 0.7, 48)
+    degenerate = np.r_[np.ones(33), np.zeros(12), rng.uniform(0.1, 0.7, 3)]  # the demo's masks before the fix
+    table = claims(_accuracy(1.0, 0.25), _long(0.95), TRUTH, "demo", LIME_THRESHOLDS, cavs=CAVS,
+                   lime=_lime(partial, degenerate)).set_index("claim")
+    row = table.filter(like="LIME", axis=0).iloc[0]
+    assert row.verdict == "pass" and row.value == 1.0 and row.p_value < 0.01
+    assert row.control_value == pytest.approx(3 / 48, abs=1e-4) and not row.control_pass
+    assert "#" not in row.name and "#" not in row.statistic
+
+
+def test_lime_claim_fails_when_a_fifth_of_the_masks_cover_every_note():
+    coverage = np.r_[np.full(38, 0.3), np.ones(10)]  # 38 of 48 outline: 0.79, not above 0.8
+    table = claims(_accuracy(1.0, 0.25), _long(0.95), TRUTH, "demo", LIME_THRESHOLDS,
+                   lime=_lime(coverage, np.zeros(48))).set_index("claim")
+    assert table.filter(like="LIME", axis=0).verdict.tolist() == ["fail"]
+
+
+def test_lime_claim_needs_its_control_and_silent_rolls_never_outline():
+    from xairepro.pianist.tables import outlining
+
+    assert outlining(np.array([0.0, 0.05, 0.5, 0.8, 0.81, 1.0, np.nan]), 0.05, 0.8).tolist() == [
+        False, True, True, True, False, False, False]
+    table = claims(_accuracy(1.0, 0.25), _long(0.95), TRUTH, "demo", THRESHOLDS,
+                   lime={"note_coverage": np.full(48, 0.3)})  # no control (paper scale): no claim
+    assert not table.claim.str.contains("LIME").any()

@@ -3,12 +3,18 @@ the chain's determinism on a small config: the same seeds give the same tables b
 byte. Other seeds are the cross-study robustness target's (``snakemake robustness``)."""
 
 import json
+import math
+import os
+import re
+import time
 
+import numpy as np
 import pytest
-from matplotlib import image
+from matplotlib import colormaps, image
 
 from xairepro.common.claims import broken_invariants, claims_only, failed_claims
-from xairepro.common.io import read_csv, read_json
+from xairepro.common.io import load_arrays, read_csv, read_json
+from xairepro.interactive.figures import all_zero, score_cmap
 
 from .conftest import copy_workflow, jobs_of, snakemake
 
@@ -18,14 +24,78 @@ CLASSIFIERS = ("celeb-Smiling", "celeb-Heavy_Makeup", "celeb-Male", "celeb-Young
                "flowers102_c63-c54")
 
 
+def colourbar_span(pixels: np.ndarray, cmap, *, vertical: bool) -> int:
+    """Longest run of pixels along one column (``vertical``, top = the colormap's top) or one
+    row (left = its bottom) that walks through ``cmap`` monotonically from below 6 % to above
+    94 % of it, through at least 50 of its 256 colours: a colourbar. Constant panels, score
+    bars and heatmaps have no such run. pixels: (H, W, 3+) floats in [0, 1]."""
+    lut = cmap(np.linspace(0, 1, 256))[:, :3]  # (256, 3)
+    rgb = np.round(pixels[..., :3] * 255).astype(int)
+    codes, inverse = np.unique((rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2], return_inverse=True)
+    colours = np.stack([codes >> 16, (codes >> 8) & 255, codes & 255], axis=1) / 255.0  # (colours, 3)
+    chunks = np.array_split(colours, max(1, len(colours) // 4096))
+    dist = np.concatenate([np.linalg.norm(chunk[:, None] - lut[None], axis=2) for chunk in chunks])  # (colours, 256)
+    nearest = dist.argmin(1)[inverse.ravel()].reshape(rgb.shape[:2])  # (H, W) colormap index
+    close = (dist.min(1) < 0.03)[inverse.ravel()].reshape(rgb.shape[:2])
+    if vertical:  # columns, bottom of the figure (the colormap's bottom) first
+        nearest, close = nearest[::-1].T, close[::-1].T
+    best = 0
+    for index, ok in zip(nearest, close):
+        # runs end where a pixel is off the colormap or the colormap index falls
+        breaks = np.flatnonzero(~ok[1:] | ~ok[:-1] | (index[1:] < index[:-1])) + 1
+        for run, good in zip(np.split(index, breaks), np.split(ok, breaks)):
+            if good.all() and run[0] < 15 and run[-1] > 240 and len(np.unique(run)) >= 50:
+                best = max(best, len(run))
+    return best
+
+
+def constant_window(pixels: np.ndarray, allowed: list, side: int = 40) -> bool:
+    """Whether some side x side window holds one colour other than the ``allowed`` RGB
+    colours (in [0, 1]): a panel drawn in one colour, as the all-zero maps once were in dark red."""
+    rgb = np.round(pixels[..., :3] * 255).astype(int)
+    code = (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]
+    # a pixel whose right and lower neighbours share its colour; a window of side - 1 such
+    # pixels on a side is one colour throughout
+    same = np.ones_like(code, bool)
+    same[:, :-1] &= code[:, 1:] == code[:, :-1]
+    same[:-1] &= code[1:] == code[:-1]
+    integral = np.pad(same.astype(int), ((1, 0), (1, 0))).cumsum(0).cumsum(1)
+    s = side - 1
+    counts = integral[s:, s:] - integral[:-s, s:] - integral[s:, :-s] + integral[:-s, :-s]
+    colours = code[:counts.shape[0], :counts.shape[1]][counts == s * s]
+    allowed_codes = [(round(r * 255) << 16) | (round(g * 255) << 8) | round(b * 255) for r, g, b in allowed]
+    return bool(np.isin(colours, allowed_codes, invert=True).any())
+
+
 def test_demo_builds_every_interactive_output(demo_run):
     workdir, _ = demo_run
+    seismic = colormaps["seismic"]
     for name in CLASSIFIERS:
         pixels = image.imread(workdir / OUT / f"fig_heatmaps_{name}.png")
         assert pixels[..., :3].std() > 0.05, name
         assert not (workdir / OUT / "checkpoints/classifiers" / f"{name}.pt").exists()
-    canvases = image.imread(workdir / OUT / "fig_canvases_Smiling.png")
-    assert canvases.shape[0] > 4 * 96 and canvases[..., :3].std() > 0.05
+        # what a reader relies on: a colourbar, and no panel in one colour (an all-zero map is
+        # drawn as 0, white, and labelled: tests/interactive/test_interactive_figures.py)
+        right = pixels[:, int(0.7 * pixels.shape[1]):]  # the colourbar sits right of the panels
+        assert colourbar_span(right, seismic, vertical=True) > 150, name
+        assert not constant_window(pixels, [(1.0, 1.0, 1.0), seismic(0.5)[:3]]), name
+        cache = load_arrays(workdir / OUT / "heatmaps" / f"{name}.npz")
+        for method in cache["methods"]:
+            zero = all_zero(cache[f"raw_{method}"])
+            assert (cache[f"map_{method}"][zero] == 0).all(), (name, method)
+    frames = load_arrays(workdir / OUT / "generative/Smiling.npz")
+    n_dir, n_img = frames["eval_logits"].shape[:2]
+    per_page = 6  # config/interactive.yaml plot.canvas_rows
+    pages = sorted((workdir / OUT / "fig_canvases_Smiling").glob("*.png"))
+    assert len(pages) == n_dir * math.ceil(n_img / per_page) and n_img > per_page, [p.name for p in pages]
+    assert {re.sub(r"_\d+$", "", p.stem) for p in pages} == {f"move_{d}" for d in frames["directions"]}
+    for page in pages:
+        pixels = image.imread(page)
+        # a few rows, readable at 100 %: at most 6 rows of 96 px frames with bars, title and colourbar
+        assert pixels.shape[0] <= 100 * (1.15 + per_page * 1.38 + 1.2) + 2 and pixels.shape[1] <= 1000, page.name
+        assert pixels[..., :3].std() > 0.05, page.name
+        bottom = pixels[int(0.8 * pixels.shape[0]):]  # the colourbar sits under the rows
+        assert colourbar_span(bottom, score_cmap(), vertical=False) > 300, page.name
     data = workdir / "data/demo"
     assert (data / "celebamask_hq/CelebAMask-HQ-attribute-anno.txt").is_file()
     assert len(list((data / "celebamask_hq/CelebA-HQ-img").glob("*.jpg"))) == 300
@@ -62,6 +132,25 @@ def test_interactive_plot_knob_reruns_only_plot_rules(demo_run):
     # each plot rule gets only its own knobs: the heatmaps' dpi leaves the canvases alone
     out = snakemake(workdir, "-n", "--config", 'interactive={"plot": {"dpi": 50}}').stdout
     assert set(jobs_of(out)) - {"all"} == {"interactive_plot_heatmaps"}, out[-3000:]
+    out = snakemake(workdir, "-n", "--config", 'interactive={"plot": {"canvas_rows": 3}}').stdout
+    assert set(jobs_of(out)) - {"all"} == {"interactive_plot_canvases"}, out[-3000:]
+
+
+def test_an_edited_face_reruns_what_was_computed_from_it(demo_run):
+    """The image folders are directory() inputs, dated by the folder; the rules list their
+    files too (files_under), so a newer face re-runs the face jobs, and only those."""
+    workdir, _ = demo_run
+    face = sorted((workdir / "data/demo/celebamask_hq/CelebA-HQ-img").glob("*.jpg"))[0]
+    before = face.stat()
+    try:
+        os.utime(face, (time.time(), time.time()))
+        jobs = jobs_of(snakemake(workdir, "-n").stdout)
+    finally:
+        os.utime(face, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert jobs.get("interactive_train_classifier") == 4, jobs  # the celeb attributes, not the flowers
+    assert jobs.get("interactive_compute_heatmaps") == 4, jobs
+    assert {"interactive_train_generator", "interactive_explain_generative"} <= set(jobs), jobs
+    assert jobs_of(snakemake(workdir, "-n").stdout).get("interactive_train_classifier") is None
 
 
 TINY = "interactive=" + json.dumps({

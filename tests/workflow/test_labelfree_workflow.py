@@ -7,6 +7,8 @@ from matplotlib import image
 
 from xairepro.common.claims import broken_invariants, claims_only, failed_claims
 from xairepro.common.io import read_csv
+from xairepro.labelfree.figures import plot_consistency_features
+from xairepro.labelfree.tables import DATASET_NAMES
 
 from .conftest import assert_resumed_like, copy_workflow, jobs_of, settle, snakemake
 
@@ -35,6 +37,36 @@ def test_consistency_features_table_and_figure(demo_run, dataset):
 def test_every_labelfree_figure_shows_something(demo_run, name):
     workdir, _ = demo_run
     assert image.imread(workdir / OUT / f"{name}.png")[..., :3].std() > 0.05
+
+
+def figure_notes(workdir, log: str) -> list[str]:
+    """The notes a plot job drew under its axes, as its log lists them."""
+    text = (workdir / "logs/demo/labelfree" / log).read_text()
+    return [line.split("figure note: ", 1)[1] for line in text.splitlines() if "figure note: " in line]
+
+
+@pytest.mark.parametrize("dataset", ["mnist", "ecg"])
+def test_feature_figure_names_exactly_the_coinciding_methods_of_the_demo_curves(demo_run, dataset):
+    """issue 18: a line standing for several methods says so, computed from the data."""
+    workdir, _ = demo_run
+    table = read_csv(workdir / OUT / f"consistency_features_{dataset}.csv")
+    redrawn = plot_consistency_features(table, DATASET_NAMES[dataset])
+    expected = [t.get_text().replace("\n", " ") for t in redrawn.texts if t.get_gid() == "coincidence"]
+    notes = figure_notes(workdir, f"plot_consistency_features/{dataset}.log")
+    assert [n for n in notes if not n.startswith("Demo scale")] == expected
+    assert all(" coincide " in n and n.count(",") + n.count(" and ") >= 1 for n in expected)
+
+
+@pytest.mark.parametrize("log", ["plot_consistency_features/mnist.log", "plot_consistency_features/ecg.log",
+                                 "plot_consistency_examples.log", "plot_encoder_vs_full.log",
+                                 "plot_disvae/mnist.log", "plot_disvae/dsprites.log"])
+def test_every_demo_figure_states_its_scale(demo_run, log):
+    """issue 18: demo figures say they are demo scale; those marking FACT's values say why they differ."""
+    workdir, _ = demo_run
+    notes = [n for n in figure_notes(workdir, log) if n.startswith("Demo scale: ")]
+    assert len(notes) == 1 and "epochs" in notes[0], notes
+    if "disvae" in log or "encoder_vs_full" in log:
+        assert "FACT's published means" in notes[0] and "for reference only" in notes[0]
 
 
 def test_dknn_most_important_examples_share_the_label_more_than_least_important(demo_run):

@@ -98,6 +98,32 @@ def test_figures_show_something(demo_run):
         assert pixels[..., :3].std() > 0.05, f"{name} is blank"
 
 
+def figure_log(workdir, name: str) -> list[str]:
+    """What a lossgrad plot job logged about its figure (title and notes)."""
+    text = (workdir / "logs/demo/lossgrad" / f"{name}.log").read_text()
+    return [line.split("figure ", 1)[1] for line in text.splitlines() if "figures: figure " in line]
+
+
+def test_examples_figure_names_its_head_and_loss(demo_run):
+    """issue 18: the examples figure says which head (output, loss, true label) its gradients are of."""
+    workdir, _ = demo_run
+    titles = [line for line in figure_log(workdir, "plot_examples") if line.startswith("title: ")]
+    assert len(titles) == 1 and "Head: sigmoid, 0 vs 1, model seed 0" in titles[0], titles
+    assert "binary cross-entropy at the true label" in titles[0]
+
+
+@pytest.mark.parametrize("name", ["plot_roar", "plot_svd_roar"])
+def test_occlusion_figures_state_the_demo_scale_and_name_coinciding_lines(demo_run, name):
+    """issue 18: the demo note is drawn; every coincidence note names two or more rankings of one panel."""
+    workdir, _ = demo_run
+    notes = [line.split("note: ", 1)[1] for line in figure_log(workdir, name) if line.startswith("note: ")]
+    assert sum(n.startswith("Demo scale: ") for n in notes) == 1, notes
+    for note in notes:
+        if not note.startswith("Demo scale: "):
+            names, panel = note.split(" coincide in panel ")
+            assert len(names.split(" = ")) >= 2 and "ROAR=" in panel, note
+
+
 def test_training_metrics_record_every_epoch(demo_run):
     workdir, _ = demo_run
     record = json.loads((workdir / OUT / "models/softmax10/seed0.json").read_text())

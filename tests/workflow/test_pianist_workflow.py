@@ -7,10 +7,11 @@ import shutil
 
 import numpy as np
 import pytest
-from matplotlib import image
+from matplotlib import colors, image
 
 from xairepro.common.claims import broken_invariants, claims_only, failed_claims
 from xairepro.common.io import load_arrays, read_csv
+from xairepro.pianist.figures import OUTLINE, clip_slug
 
 from .conftest import copy_workflow, jobs_of, snakemake
 from .test_determinism import without_commit
@@ -32,8 +33,36 @@ def test_one_lime_figure_per_held_out_clip_grouped_by_performer(demo_run):
     pixels = image.imread(figures[0])
     assert pixels[..., :3].std() > 0.05
     lime = load_arrays(workdir / OUT / "lime/explanations.npz")
-    # a saturated prediction (p = 1 under every perturbation) can leave no positive superpixel
-    assert lime["mask"].shape == (held_out, 88, 60) and lime["mask"].any(axis=(1, 2)).mean() > 0.75
+    assert lime["mask"].shape == (held_out, 88, 60)
+
+
+def test_every_lime_mask_outlines_part_of_the_roll_and_every_figure_draws_it(demo_run):
+    """Neither an empty mask nor the whole roll (the demo's 17 of 48 before the quickshift
+    kernel was fitted to its 10 fps rolls), and the red outline is in every PNG."""
+    workdir, _ = demo_run
+    lime = load_arrays(workdir / OUT / "lime/explanations.npz")
+    area = lime["mask"].mean(axis=(1, 2))
+    assert (area > 0).all() and (area < 0.5).all(), np.round(area, 3)
+    cover = lime["note_coverage"]
+    assert ((cover > 0) & (cover < 1)).all(), np.round(cover, 3)
+    assert (lime["n_segments"] >= 20).all() and (lime["control_n_segments"] <= 6).all()
+    red = np.array(colors.to_rgb(OUTLINE))
+    for figure in sorted((workdir / OUT / "lime/figures").glob("*/*.png")):
+        pixels = image.imread(figure)[..., :3]
+        # a one-cell outline plus the legend's line is ~60 pixels; the demo's outlines have > 2,000
+        assert (np.abs(pixels - red).sum(-1) < 0.15).sum() > 500, figure.name
+
+
+def test_no_kernel_heatmap_panel_is_one_colour(demo_run):
+    """Each concept's map varies (its panel has its own colour scale), or its sensitivity is 0
+    and the panel says so; one figure per named clip."""
+    workdir, _ = demo_run
+    heat = load_arrays(workdir / OUT / "tcav/kernel_heatmaps.npz")
+    for i, clip in enumerate(heat["clips"]):
+        spread = np.ptp(heat[f"map_{i}"].reshape(len(heat["concepts"]), -1), axis=1)
+        assert ((spread > 0) | (heat[f"s_orig_{i}"] == 0)).all(), (clip, spread)
+        png = workdir / OUT / "kernel_heatmaps" / f"{clip_slug(str(clip))}.png"
+        assert image.imread(png).shape[1] > 1000  # four panels of 3 in, not squeezed into 6 in
 
 
 def test_tcav_outputs_and_declared_cavs(demo_run):
@@ -63,7 +92,8 @@ def test_planted_concepts_are_recovered_and_every_claim_holds(demo_run):
     claims = read_csv(workdir / OUT / "claims.csv")
     assert failed_claims(claims) == [] and broken_invariants(claims) == []
     rows = claims_only(claims)
-    assert len(rows) == 4 and rows.control.notna().all() and (rows.control != "").all()
+    assert len(rows) == 5 and rows.control.notna().all() and (rows.control != "").all()
+    assert not claims.claim.str.contains("#").any()
     assert not rows.control_pass.any(), rows.to_string()
     accuracy = read_csv(workdir / OUT / "accuracy_resnet.csv")
     assert (accuracy.randomised_track_accuracy <= 0.5).all()  # the randomised control at chance
@@ -90,6 +120,22 @@ def _data_copy(demo_run, tmp_path):
     copy = copy_workflow(tmp_path / "wf")
     shutil.copytree(workdir / "data/demo/pianist", copy / "data/demo/pianist")
     return copy
+
+
+def test_an_edited_clip_reruns_what_was_computed_from_it(demo_run, tmp_path):
+    """The clips are a directory() output, dated by the directory's own mtime: the rules that
+    read them declare the files too (files_under), so one edited clip reruns the chain."""
+    workdir, _ = demo_run
+    copy = _data_copy(demo_run, tmp_path)
+    shutil.copytree(workdir / OUT, copy / OUT)  # copy2: mtimes kept, the copy is up to date
+    targets = (f"{OUT}/claims.csv", f"{OUT}/lime/figures")
+    assert "pianist_prepare_clips" not in jobs_of(snakemake(copy, "-n", *targets).stdout)
+    clip = sorted((copy / "data/demo/pianist/clips").rglob("*.mid"))[0]
+    with clip.open("ab") as handle:
+        handle.write(b"\0")
+    jobs = set(jobs_of(snakemake(copy, "-n", *targets).stdout))
+    assert {"pianist_prepare_clips", "pianist_train_model", "pianist_compute_lime", "pianist_plot_lime",
+            "pianist_write_claims"} <= jobs, jobs
 
 
 def test_killed_training_job_resumes_and_matches_the_uninterrupted_run(demo_run, tmp_path):

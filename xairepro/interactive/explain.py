@@ -12,7 +12,9 @@ Unlike the original's loop over single images, every method runs on the whole ba
 Display follows captum's ``visualize_image_attr(..., sign="all", outlier_perc=2)`` that the
 original calls through ``_normalize_image_attr`` (:func:`normalise`): sum over channels,
 divide by the value where the cumulative sum of |attr| reaches 98 %, clip to [-1, 1]; an
-all-zero map is shown as ones (the original's plot). :func:`region_mass` and
+all-zero map stays zero (the original's plot shows it as ones, static_exp.py:202, which
+reads as maximal positive attribution; ``plot`` ``zero_maps_as_ones`` redraws it so).
+:func:`region_mass` and
 :func:`map_correlation` measure the maps against the planted regions and the plain gradient,
 and :func:`localisation` scores the raw maps with Quantus' relevance rank and mass accuracy.
 
@@ -36,6 +38,7 @@ from torch import nn
 from xairepro.common.controls import relevance_mass, relevance_rank
 from xairepro.common.logs import progress
 from xairepro.interactive import data as D
+from xairepro.interactive.figures import all_zero
 from xairepro.interactive.models import to_unit
 
 # --------------------------------------------------------------------------- heatmaps
@@ -83,13 +86,15 @@ def normalise(attributions: np.ndarray, outlier_perc: float = 2.0) -> np.ndarray
     (N, C, H, W) maps -> (N, H, W) in [-1, 1].
 
     Per image: sum over channels, take the value at which the cumulative sum of the sorted
-    |values| reaches (100 - outlier_perc) % of the total, divide by it, clip to [-1, 1].
+    |values| reaches (100 - outlier_perc) % of the total, divide by it, clip to [-1, 1]. An
+    all-zero map (:func:`all_zero`) stays zero: it has no threshold, and the original's ones
+    (static_exp.py:202) would read as maximal positive attribution.
     """
     maps = []
     for a in attributions:
         summed = a.sum(axis=0)
-        if np.allclose(summed, 0):
-            maps.append(np.ones_like(summed))  # the original's plot shows an all-zero map as ones
+        if all_zero(a[None])[0] or not np.any(summed):  # no threshold to divide by
+            maps.append(np.zeros_like(summed))
             continue
         sorted_vals = np.sort(np.abs(summed).ravel())
         cum = np.cumsum(sorted_vals)
@@ -101,10 +106,13 @@ def normalise(attributions: np.ndarray, outlier_perc: float = 2.0) -> np.ndarray
 def region_mass(maps: np.ndarray, regions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Share of |map| on the planted region, and the region's share of the image.
 
-    maps, regions : (N, H, W). Returns (mass, area), each (N,).
+    maps, regions : (N, H, W). Returns (mass, area), each (N,); an all-zero map has no mass
+    (NaN), as in :func:`localisation`.
     """
     weight = np.abs(maps)
-    mass = (weight * regions).sum((1, 2)) / np.maximum(weight.sum((1, 2)), 1e-12)
+    total = weight.sum((1, 2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mass = np.where(total > 0, (weight * regions).sum((1, 2)) / total, np.nan)
     return mass, regions.mean((1, 2))
 
 

@@ -1,36 +1,135 @@
-"""Figures of the ``labelfree`` study."""
+"""Figures of the ``labelfree`` study.
+
+Every figure says what it shows on itself: curves that coincide are named in a note below
+the axes (:func:`coinciding_groups`), and a demo-scale figure carries the scale note its rule
+passes (``note``), since FACT's published values, where marked, come from the full data.
+"""
 
 from __future__ import annotations
 
+import logging
+import textwrap
+from collections.abc import Mapping, Sequence
+
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 
-from xairepro.labelfree.tables import METHOD_NAMES
+from xairepro.labelfree.tables import DATASET_NAMES, METHOD_NAMES
 from xairepro.metrics.curves import summarise_curves
+
+log = logging.getLogger(__name__)
+
+#: Curves closer than this share of the y axis's range coincide: about a marker's width at
+#: the figures' size, so a reader sees one line.
+COINCIDE_RTOL = 0.02
 
 STYLE = {"integrated_gradients": ("#1b9e77", "o"), "gradient_shap": ("#d95f02", "s"),
          "saliency": ("#7570b3", "^"), "random": ("#666666", "x")}
 
 
+def coinciding_groups(curves: Mapping[str, Sequence[float]], rtol: float = COINCIDE_RTOL,
+                      span: float | None = None) -> list[list[str]]:
+    """Names of the curves drawn on top of each other, in groups of two or more.
+
+    Two curves coincide where they have the same length and differ by at most ``rtol`` times
+    ``span`` (the y axis's range) at every point; groups are the connected sets of that relation,
+    in the order of ``curves``. A reader sees one line for each group.
+
+    Parameters
+    ----------
+    curves
+        Name -> y values on a shared x grid, ``(n_points,)`` each.
+    rtol
+        Tolerance as a share of ``span`` (an absolute tolerance of ``rtol`` where it is 0).
+    span
+        The y span of the axes; default ``max - min`` over every curve.
+    """
+    names = list(curves)
+    values = {name: np.asarray(curves[name], dtype=float) for name in names}
+    if span is None:
+        span = _span(values.values())
+    atol = rtol * span if span > 0 else rtol
+    parent = {name: name for name in names}
+
+    def root(name):
+        while parent[name] != name:
+            name = parent[name]
+        return name
+
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            if values[a].shape == values[b].shape and np.all(np.abs(values[a] - values[b]) <= atol):
+                parent[root(b)] = root(a)
+    groups: dict[str, list[str]] = {}
+    for name in names:
+        groups.setdefault(root(name), []).append(name)
+    return [group for group in groups.values() if len(group) > 1]
+
+
+def _span(curves) -> float:
+    finite = [v[np.isfinite(v)] for v in map(np.asarray, curves) if np.isfinite(v).any()]
+    return float(np.ptp(np.concatenate(finite))) if finite else 0.0
+
+
+def coincidence_text(group: Sequence[str], rtol: float = COINCIDE_RTOL, which: str = "") -> str:
+    """``"[which: ]A, B and C coincide ..."``: the note naming one group of coinciding curves."""
+    names = list(group)
+    listed = ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else names[0]
+    prefix = f"{which}: " if which else ""
+    return f"{prefix}{listed} coincide (within {100 * rtol:g} % of the y axis): their lines overlap."
+
+
+def add_notes(fig: plt.Figure, notes: Sequence[tuple[str, str]]) -> None:
+    """Write ``(gid, text)`` notes under the axes, one per line, each a figure text with its
+    ``gid`` (``"coincidence"``, ``"scale_note"``) so a test can find it; call after
+    ``tight_layout`` (the saved figure's tight bounding box takes them in)."""
+    line = 7 * 1.35 / 72 / fig.get_figheight()  # one 7 pt line, as a share of the figure height
+    y = -0.01
+    for gid, text in notes:
+        wrapped = textwrap.fill(text, width=max(30, int(fig.get_figwidth() * 19)), break_on_hyphens=False)
+        fig.text(0.02, y, wrapped, ha="left", va="top", fontsize=7, gid=gid,
+                 style="italic" if gid == "scale_note" else "normal")
+        y -= line * (wrapped.count("\n") + 1.3)
+
+
+def _notes(coincidences: list[str], note: str | None) -> list[tuple[str, str]]:
+    notes = [("coincidence", text) for text in coincidences]
+    if note:
+        notes.append(("scale_note", note))
+    for _, text in notes:
+        log.info("figure note: %s", text)
+    return notes
+
+
 def plot_consistency_features(shifts: pd.DataFrame, dataset: str, width: float = 4.0,
-                              height: float = 3.0, features: str = "pixels") -> plt.Figure:
+                              height: float = 3.0, features: str = "pixels", note: str | None = None) -> plt.Figure:
     """Representation shift vs % of ``features`` (pixels, time steps) masked, a line per
-    method (mean over items and runs, min-max band over runs); ``shifts`` has a row per item."""
+    method (mean over items and runs, min-max band over runs); ``shifts`` has a row per item.
+
+    Methods whose mean curves coincide (:func:`coinciding_groups`) are named in a note under
+    the axes; ``note`` (the demo-scale note) goes below it.
+    """
     per_run = shifts.groupby(["seed", "method", "fraction"], as_index=False)["representation_shift"].mean()
     summary = summarise_curves(per_run, ["method", "fraction"], value="representation_shift")
-    fig, ax = plt.subplots(figsize=(width, height))
+    fig, ax = plt.subplots(figsize=(width + 1.5, height))  # + the legend, right of the axes
+    curves = {}
     for method, (color, marker) in STYLE.items():
-        sel = summary[summary.method == method]
+        sel = summary[summary.method == method].sort_values("fraction")
         if sel.empty:
             continue
+        curves[METHOD_NAMES[method]] = sel["mean"].to_numpy()
         ax.plot(100 * sel.fraction, sel["mean"], color=color, marker=marker, ms=4, label=METHOD_NAMES[method])
         ax.fill_between(100 * sel.fraction, sel["min"], sel["max"], color=color, alpha=0.15, lw=0)
     runs = shifts.seed.nunique()
     ax.set_xlabel(f"{features} masked (%)")
     ax.set_ylabel("representation shift\nmean ||f(x) - f(x masked)||^2")
-    ax.set_title(f"{dataset}: label-free feature importance, {runs} run{'s' if runs != 1 else ''}")
-    ax.legend(frameon=False)
+    ax.set_title(f"{dataset}: label-free feature importance, {runs} run{'s' if runs != 1 else ''}\n"
+                 "band = min-max over runs")
+    ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.tight_layout()
+    groups = coinciding_groups(curves, span=float(np.ptp(ax.get_ylim())))
+    add_notes(fig, _notes([coincidence_text(group) for group in groups], note))
     return fig
 
 
@@ -39,9 +138,10 @@ EXPLAINER_STYLE = {"influence_functions": "#1b9e77", "tracin": "#d95f02", "simpl
 
 
 def plot_consistency_examples(rates: pd.DataFrame, dataset: str, width: float = 4.0,
-                              height: float = 3.0) -> plt.Figure:
+                              height: float = 3.0, note: str | None = None) -> plt.Figure:
     """Similarity rate vs % of training examples selected; solid = most, dashed = least
-    important; mean over runs with a min-max band."""
+    important; mean over runs with a min-max band. Explainers whose most- (or least-)
+    important curves coincide are named in a note under the axes, ``note`` below it."""
     from xairepro.labelfree.tables import EXPLAINER_NAMES
 
     if "labels" in rates.columns:  # the shuffled-label control is not drawn
@@ -49,11 +149,13 @@ def plot_consistency_examples(rates: pd.DataFrame, dataset: str, width: float = 
     per_run = rates.groupby(["seed", "explainer", "examples", "fraction"], as_index=False)["similarity_rate"].mean()
     summary = summarise_curves(per_run, ["explainer", "examples", "fraction"], value="similarity_rate")
     fig, ax = plt.subplots(figsize=(width * 1.2, height))
+    curves = {"most important": {}, "least important": {}}
     for explainer, color in EXPLAINER_STYLE.items():
         for examples, style in (("most important", "-"), ("least important", "--")):
-            sel = summary[(summary.explainer == explainer) & (summary.examples == examples)]
+            sel = summary[(summary.explainer == explainer) & (summary.examples == examples)].sort_values("fraction")
             if sel.empty:
                 continue
+            curves[examples][EXPLAINER_NAMES[explainer]] = sel["mean"].to_numpy()
             label = EXPLAINER_NAMES[explainer] if examples == "most important" else None
             ax.plot(100 * sel.fraction, sel["mean"], color=color, ls=style, marker="o", ms=3, label=label)
             ax.fill_between(100 * sel.fraction, sel["min"], sel["max"], color=color, alpha=0.12, lw=0)
@@ -64,13 +166,18 @@ def plot_consistency_examples(rates: pd.DataFrame, dataset: str, width: float = 
                  "solid = most important, dashed = least important")
     ax.legend(frameon=False, fontsize=7)
     fig.tight_layout()
+    span = float(np.ptp(ax.get_ylim()))
+    texts = [coincidence_text(group, which=f"{'solid' if examples.startswith('most') else 'dashed'} ({examples})")
+             for examples, group_curves in curves.items() for group in coinciding_groups(group_curves, span=span)]
+    add_notes(fig, _notes(texts, note))
     return fig
 
 
 def plot_encoder_vs_full(correlations: pd.DataFrame, dataset: str, width: float = 4.0,
-                         height: float = 3.0) -> plt.Figure:
+                         height: float = 3.0, note: str | None = None) -> plt.Figure:
     """Distribution of per-image Pearson correlations between encoder and full-model
-    attributions, one box per method (all runs pooled)."""
+    attributions, one box per method (all runs pooled), FACT's means marked; ``note`` (the
+    demo-scale note) under the axes."""
     if "model" in correlations.columns:  # the randomised-model control is not drawn
         correlations = correlations[correlations.model == "trained"]
     methods = [m for m in STYLE if m in set(correlations.method)]
@@ -88,17 +195,21 @@ def plot_encoder_vs_full(correlations: pd.DataFrame, dataset: str, width: float 
     ax.axhline(0, color="black", lw=0.8)
     ax.legend(frameon=False, loc="lower right")
     ax.set_ylabel("Pearson correlation per image")
-    ax.set_title(f"{dataset}: encoder vs full classifier attributions")
+    ax.set_title(f"{dataset}: encoder vs full classifier attributions\n"
+                 "box = quartiles, whiskers = 1.5 IQR")
     fig.tight_layout()
+    add_notes(fig, _notes([], note))
     return fig
 
 
 LOSS_STYLE = {"beta_vae": ("#1b9e77", "beta-VAE"), "beta_tcvae": ("#d95f02", "beta-TCVAE")}
 
 
-def plot_disvae(table: pd.DataFrame, width: float = 4.0, height: float = 3.0) -> plt.Figure:
+def plot_disvae(table: pd.DataFrame, width: float = 4.0, height: float = 3.0,
+                note: str | None = None) -> plt.Figure:
     """Boxes of per-image saliency correlation between latent units, x = beta, hue = loss,
-    a panel per dataset (FACT's means marked where published)."""
+    a panel per dataset (FACT's means marked where published); ``note`` (the demo-scale
+    note) under the axes."""
     from xairepro.labelfree.tables import DISVAE_PUBLISHED
 
     if "model" in table.columns:  # the controls are not drawn
@@ -123,9 +234,11 @@ def plot_disvae(table: pd.DataFrame, width: float = 4.0, height: float = 3.0) ->
             ax.plot(positions, published, "kD", ms=4)
         ax.set_xticks(range(len(betas)), [f"{b:g}" for b in betas])
         ax.set_xlabel("beta")
-        ax.set_title(dataset)
+        ax.set_title(f"{DATASET_NAMES.get(dataset, dataset)}: saliency correlation of latent units\n"
+                     "box = quartiles over test images, whiskers = 1.5 IQR")
     axes[0, 0].set_ylabel("saliency correlation\nbetween latent units")
     axes[0, 0].plot([], [], "kD", ms=4, label="FACT's mean")
     axes[0, 0].legend(frameon=False, fontsize=7)
     fig.tight_layout()
+    add_notes(fig, _notes([], note))
     return fig

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import textwrap
 from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
@@ -13,6 +15,8 @@ from xairepro.metrics.curves import summarise_curves
 if TYPE_CHECKING:
     import torch
 
+log = logging.getLogger(__name__)
+
 METHOD_STYLE = {
     "abs_grad": {"color": "#1b9e77", "marker": "o", "label": "|g|  (abs_grad)"},
     "grad_orig": {"color": "#d95f02", "marker": "s", "label": "g  (grad_orig)"},
@@ -21,14 +25,65 @@ METHOD_STYLE = {
 }
 VARIANT_TITLE = {"softmax10": "softmax, 10 classes", "softmax2": "softmax, 0 vs 1", "sigmoid2": "sigmoid, 0 vs 1"}
 ORDER_TITLE = {1: "ROAR=1 (top-k)", 0: "ROAR=0 (bottom-k)"}
+#: Lines closer than this share of the y axis's range coincide (about a marker's width).
+COINCIDE_RTOL = 0.02
+
+
+def coinciding_methods(curves: dict[str, np.ndarray], span: float, rtol: float = COINCIDE_RTOL) -> list[list[str]]:
+    """Groups (two or more, in the order of ``curves``) of methods whose lines one panel draws
+    on top of each other: same length, at most ``rtol * span`` apart at every point, joined
+    transitively. ``curves``: method -> y values ``(n_k,)`` on the panel's shared k grid."""
+    names = list(curves)
+    group_of = {name: i for i, name in enumerate(names)}
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            ya, yb = np.asarray(curves[a], float), np.asarray(curves[b], float)
+            if ya.shape == yb.shape and np.all(np.abs(ya - yb) <= rtol * span):
+                old, new = group_of[b], group_of[a]
+                group_of = {n: new if g == old else g for n, g in group_of.items()}
+    groups = [[n for n in names if group_of[n] == g] for g in dict.fromkeys(group_of.values())]
+    return [group for group in groups if len(group) > 1]
+
+
+def mark_coincidences(ax: plt.Axes, curves: dict[str, tuple[np.ndarray, np.ndarray]], panel: str = "") -> list[str]:
+    """Name, inside ``ax``, the methods whose lines coincide there (``"g = g*x"``), in the
+    corner holding the fewest drawn points; call after the axes' limits are set. ``curves``:
+    method -> (k, y); ``panel`` names the panel in the log. Returns the texts written (one
+    text artist with ``gid="coincidence"``)."""
+    ylo, yhi = ax.get_ylim()
+    xlo, xhi = ax.get_xlim()
+    groups = coinciding_methods({m: y for m, (_, y) in curves.items()}, span=yhi - ylo)
+    texts = [" = ".join(METHOD_STYLE[m]["label"].split("  ")[0] for m in group) for group in groups]
+    if not texts:
+        return []
+    for text in texts:
+        log.info("figure note: %s coincide in panel %s", text, panel)
+    points = np.concatenate([np.c_[(np.asarray(k) - xlo) / (xhi - xlo), (np.asarray(y) - ylo) / (yhi - ylo)]
+                             for k, y in curves.values()])
+    corners = [(x, y) for y in (0.04, 0.96) for x in (0.04, 0.96)]
+    x, y = min(corners, key=lambda c: int(np.sum((np.abs(points[:, 0] - c[0]) < 0.45)
+                                                 & (np.abs(points[:, 1] - c[1]) < 0.3))))
+    ax.text(x, y, "\n".join(f"{t} (coincide)" for t in texts), transform=ax.transAxes, fontsize=6,
+            ha="left" if x < 0.5 else "right", va="bottom" if y < 0.5 else "top", gid="coincidence",
+            bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1})
+    return texts
+
+
+def add_note(fig: plt.Figure, note: str | None, y: float) -> None:
+    """The scale note (``gid="scale_note"``) under everything, at figure height ``y``."""
+    if note:
+        log.info("figure note: %s", note)
+        wrapped = textwrap.fill(note, width=int(fig.get_figwidth() * 19), break_on_hyphens=False)
+        fig.text(0.02, y, wrapped, ha="left", va="top", fontsize=7, style="italic", gid="scale_note")
 
 
 def plot_roar(roar: pd.DataFrame, spread: str = "minmax", panel_width: float = 2.2,
-              panel_height: float = 1.9) -> plt.Figure:
+              panel_height: float = 1.9, note: str | None = None) -> plt.Figure:
     """Accuracy vs occluded pixels; rows = heads, columns = replacement x order.
 
     Lines are means over seeds, bands their min-max (``spread="minmax"``) or +-1 std; the
-    dashed line is the clean accuracy.
+    dashed line is the clean accuracy. Methods whose lines coincide in a panel are named
+    there (:func:`mark_coincidences`); ``note`` (the demo-scale note) goes under the legend.
     """
     summary = summarise_curves(roar, ["variant", "method", "replacement", "order", "k"])
     variants = [v for v in VARIANT_TITLE if v in set(summary.variant)]
@@ -44,7 +99,7 @@ def plot_roar(roar: pd.DataFrame, spread: str = "minmax", panel_width: float = 2
             ax.axhline(clean, color="black", lw=0.8, ls="--")
             for method, style in METHOD_STYLE.items():
                 sel = summary[(summary.variant == variant) & (summary.method == method)
-                              & (summary.replacement == replacement) & (summary.order == order)]
+                              & (summary.replacement == replacement) & (summary.order == order)].sort_values("k")
                 if sel.empty:
                     continue
                 lo, hi = ((sel["min"], sel["max"]) if spread == "minmax"
@@ -54,7 +109,7 @@ def plot_roar(roar: pd.DataFrame, spread: str = "minmax", panel_width: float = 2
                 ax.fill_between(sel.k, lo, hi, color=style["color"], alpha=0.15, lw=0)
             ax.set_ylim(-0.03, 1.03)
             if i == 0:
-                ax.set_title(f"{replacement}\n{ORDER_TITLE[order]}")
+                ax.set_title(f"replacement = {replacement}\n{ORDER_TITLE[order]}")
             if j == 0:
                 ax.set_ylabel(f"{VARIANT_TITLE[variant]}\ntest accuracy")
             if i == len(variants) - 1:
@@ -64,18 +119,42 @@ def plot_roar(roar: pd.DataFrame, spread: str = "minmax", panel_width: float = 2
     labels.append("clean accuracy")
     fig.legend(handles, labels, loc="lower center", ncol=len(labels), bbox_to_anchor=(0.5, -0.02), frameon=False)
     band = "min-max" if spread == "minmax" else "+-1 std"
-    fig.suptitle(f"Occlusion by loss-gradient ranking: mean over {n_seeds} seeds, band = {band}", y=1.0)
+    fig.suptitle(f"MNIST: test accuracy after occluding k pixels ranked by the loss gradient g, "
+                 f"mean over {n_seeds} seeds, band = {band}", y=1.0)
     fig.tight_layout(rect=(0, 0.04, 1, 0.98))
+    for i, variant in enumerate(variants):  # after tight_layout: the axes' final limits
+        for j, (replacement, order) in enumerate(columns):
+            sel = summary[(summary.variant == variant) & (summary.replacement == replacement)
+                          & (summary.order == order)].sort_values("k")
+            lines = {m: (line.k.to_numpy(), line["mean"].to_numpy())
+                     for m in METHOD_STYLE if not (line := sel[sel.method == m]).empty}
+            mark_coincidences(axes[i, j], lines, panel=f"{variant}, {replacement}, ROAR={order}")
+    add_note(fig, note, y=-0.03)
     return fig
 
 
+#: What each MNIST head outputs and the loss whose input gradient g = dL/dx is drawn.
+HEAD_LOSS = {"softmax": "loss = cross-entropy of the softmax at the true label",
+             "sigmoid": "one output P(digit is 1), loss = binary cross-entropy at the true label"}
+
+
+def head_title(classifier_type: str, num_classes: int) -> str:
+    """``"sigmoid, 0 vs 1"``: a head as the figures name it (:data:`VARIANT_TITLE`)."""
+    variant = f"{classifier_type}{num_classes}"
+    return VARIANT_TITLE.get(variant, variant)
+
+
 def plot_examples(x: "torch.Tensor", grads: "torch.Tensor", methods: list[str], orders: list[int], k: int,
-                  replacement: str, n_examples: int, seed: int = 0) -> plt.Figure:
+                  replacement: str, n_examples: int, seed: int = 0, labels: "torch.Tensor | None" = None,
+                  classifier_type: str = "softmax", num_classes: int = 10, model_seed: int | None = None) -> plt.Figure:
     """Test digits (rows) and the same digits with ``k`` pixels occluded per method and order.
 
-    ``x`` and ``grads`` are ``(N, 1, 28, 28)`` normalised images and their loss gradients;
-    the first ``n_examples`` are drawn. Columns: original, loss gradient, then one per
-    (method, order).
+    ``x`` and ``grads`` are ``(N, 1, 28, 28)`` normalised images and their loss gradients
+    under the head ``classifier_type`` x ``num_classes`` (named in the title with its loss,
+    :data:`HEAD_LOSS`); ``labels`` ``(N,)`` the true labels the loss is taken at, written
+    beside each row. The first ``n_examples`` are drawn. Columns: original, loss gradient
+    (a colour bar per row: its own symmetric range), then one per (method, order); the
+    grey images share one colour bar (normalised pixel value).
     """
     import torch
 
@@ -84,39 +163,64 @@ def plot_examples(x: "torch.Tensor", grads: "torch.Tensor", methods: list[str], 
     x, grads = x[:n_examples], grads[:n_examples]
     generator = torch.Generator().manual_seed(seed)
     values = replacement_values(x, replacement)
-    panels = [("original", x), ("loss gradient g", grads)]
+    panels = [("original", x), ("loss gradient\ng = dL/dx", grads)]
     for method in methods:
         for order in orders:
             ranks = feature_ranks(rank_scores(method, x, grads, generator), order)
-            panels.append((f"{method}\nROAR={order}", occlude(x, ranks, k, values)))
+            name = METHOD_STYLE.get(method, {}).get("label", method).split("  ")[0]
+            name = name if name == method else f"{name} ({method})"
+            panels.append((f"{name}\nROAR={order}: {'top' if order else 'bottom'}-k",
+                           occlude(x, ranks, k, values)))
     lo = min(float(x.min()), float(values.min()))
     hi = max(float(x.max()), float(values.max()))
-    fig, axes = plt.subplots(len(x), len(panels), figsize=(1.05 * len(panels), 1.1 * len(x) + 0.5), squeeze=False)
+    fig, axes = plt.subplots(len(x), len(panels), figsize=(1.15 * len(panels) + 1.0, 1.1 * len(x) + 0.9),
+                             squeeze=False, layout="constrained")
+    grey = None
     for j, (title, images) in enumerate(panels):
         for i in range(len(x)):
             ax = axes[i, j]
             image = images[i, 0].numpy()
-            if title.startswith("loss gradient"):
+            if j == 1:
                 bound = float(np.abs(image).max()) or 1.0
-                ax.imshow(image, cmap="RdBu_r", vmin=-bound, vmax=bound)
+                shown = ax.imshow(image, cmap="RdBu_r", vmin=-bound, vmax=bound)
+                bar = fig.colorbar(shown, ax=ax, fraction=0.08, pad=0.03, ticks=[-bound, 0, bound], format="%.1e")
+                bar.ax.tick_params(labelsize=5)
+                if i == 0:
+                    bar.set_label("dL/dx", fontsize=6)
             else:
-                ax.imshow(image, cmap="gray_r", vmin=lo, vmax=hi)
-            ax.set_axis_off()
+                grey = ax.imshow(image, cmap="gray_r", vmin=lo, vmax=hi)
+            if np.ptp(image) == 0:  # a flat panel says why it is flat
+                ax.text(0.5, 0.5, f"constant\n{float(image.flat[0]):.2g}", transform=ax.transAxes, ha="center",
+                        va="center", fontsize=6, gid="constant")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.spines[:].set_visible(False)
+            if j == 0 and labels is not None:
+                ax.set_ylabel(f"true label {int(labels[i])}", fontsize=7)
             if i == 0:
                 ax.set_title(title, fontsize=7)
-    fig.suptitle(f"{k} of 784 pixels occluded, replacement = {replacement} (gradient: red > 0, blue < 0)", fontsize=8)
-    fig.tight_layout()
+    bar = fig.colorbar(grey, ax=axes[:, -1], fraction=0.05, pad=0.02, shrink=0.8, aspect=30)
+    bar.set_label("pixel value (normalised)", fontsize=7)
+    bar.ax.tick_params(labelsize=6)
+    seed_text = f", model seed {model_seed}" if model_seed is not None else ""
+    title = (f"Head: {head_title(classifier_type, num_classes)}{seed_text} "
+             f"({HEAD_LOSS.get(classifier_type, classifier_type)})\n"
+             f"{k} of 784 pixels occluded per column, replacement = {replacement}; gradient red > 0, blue < 0")
+    log.info("figure title: %s", title.replace("\n", " / "))
+    fig.suptitle(title, fontsize=8)
     return fig
 
 
 SVD_METRICS = (("auroc", "test AUROC"), ("error", "test error"))
 
 
-def plot_svd_roar(table: pd.DataFrame, panel_width: float = 2.2, panel_height: float = 1.9) -> plt.Figure:
+def plot_svd_roar(table: pd.DataFrame, panel_width: float = 2.2, panel_height: float = 1.9,
+                  note: str | None = None) -> plt.Figure:
     """Singing-voice detection: test AUROC and error vs occluded bins; ROAR vs KAR.
 
     Rows are the two metrics, columns replacement x order (``ROAR=1`` top-k, ``ROAR=0``
     bottom-k, i.e. KAR); one line per ranking method; the dashed line is the clean value.
+    Methods whose lines coincide in a panel are named there; ``note`` goes under the legend.
     """
     columns = [(r, o) for r in ("mean", "image_min", "image_max") for o in (1, 0)
                if ((table.replacement == r) & (table.order == o)).any()]
@@ -136,7 +240,7 @@ def plot_svd_roar(table: pd.DataFrame, panel_width: float = 2.2, panel_height: f
                             label=style["label"])
             if i == 0:
                 name = "ROAR=1 (top-k, ROAR)" if order == 1 else "ROAR=0 (bottom-k, KAR)"
-                ax.set_title(f"{replacement}\n{name}")
+                ax.set_title(f"replacement = {replacement}\n{name}")
             if j == 0:
                 ax.set_ylabel(label)
             if i == len(SVD_METRICS) - 1:
@@ -145,6 +249,14 @@ def plot_svd_roar(table: pd.DataFrame, panel_width: float = 2.2, panel_height: f
     handles.append(plt.Line2D([], [], color="black", lw=0.8, ls="--"))
     labels.append("clean")
     fig.legend(handles, labels, loc="lower center", ncol=3, bbox_to_anchor=(0.5, -0.06), frameon=False)
-    fig.suptitle("Singing voice detection: occlusion by loss-gradient ranking", y=1.0)
+    fig.suptitle("Singing voice detection: one model's test AUROC and error after occluding\n"
+                 "k spectrogram bins ranked by the loss gradient g", y=1.0)
     fig.tight_layout(rect=(0, 0.06, 1, 0.98))
+    for i, (metric, _) in enumerate(SVD_METRICS):  # after tight_layout: the axes' final limits
+        for j, (replacement, order) in enumerate(columns):
+            sel = table[(table.replacement == replacement) & (table.order == order)].sort_values("k")
+            lines = {m: (line.k.to_numpy(), line[metric].to_numpy())
+                     for m in METHOD_STYLE if not (line := sel[sel.method == m]).empty}
+            mark_coincidences(axes[i, j], lines, panel=f"{metric}, {replacement}, ROAR={order}")
+    add_note(fig, note, y=-0.1)
     return fig

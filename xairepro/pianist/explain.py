@@ -2,12 +2,16 @@
 the model and the method's flags, one public ``attribute(inputs, target=..., ...)``.
 
 * :class:`LimeRoll`: LIME on piano rolls with the ``lime`` package, as the original's
-  ``create_lime_plots.py``. ``LimeImageExplainer(kernel_width, random_state)``;
-  ``explain_instance(roll, ..., top_labels, hide_color, num_samples, batch_size,
-  distance_metric)`` with the default quickshift segmentation; the mask is
-  ``get_image_and_mask(top label, positive_only=True, hide_rest=True, num_features)``. LIME
+  ``create_lime_plots.py``. ``LimeImageExplainer(kernel_width, feature_selection,
+  random_state)``; ``explain_instance(roll, ..., top_labels, hide_color, num_features,
+  num_samples, batch_size, distance_metric)`` with quickshift superpixels (lime's default
+  ``kernel_size=4, max_dist=200, ratio=0.2`` unless ``segmentation`` says otherwise); the mask
+  is ``get_image_and_mask(top label, positive_only=True, hide_rest=True, num_features)``. LIME
   sees the roll as a grey image ``(88, T)``; the classifier function takes its first channel
   back, batch by batch. Each roll gets a fresh explainer (as the original's one per clip).
+  Quickshift's kernel is in pixels: on a sparse roll with few frames (the demo's 10 fps) the
+  default kernel merges the silent background into 2-4 superpixels, and the top-5 positive
+  superpixels are then the whole roll or nothing (:func:`note_coverage` measures it).
 * :class:`CavSensitivity`: sensitivities of clips to concept activation vectors on the
   harmony branch of DisentangleNet (the original's ``create_harmony_cavs.py``, not
   ``captum.concept.TCAV``).
@@ -50,6 +54,8 @@ from xairepro.pianist.data import CHANNELS, HIGHEST, LOWEST, filter_notes, harmo
 log = logging.getLogger(__name__)
 HARMONY = CHANNELS.index("harmony")
 ATTRIBUTION_FNS = ("gradient_x_activation", "integrated_gradients")
+# lime's default quickshift segmentation (lime_image.explain_instance), the original's
+QUICKSHIFT_DEFAULT = {"kernel_size": 4, "max_dist": 200, "ratio": 0.2}
 
 
 def _device(model: nn.Module) -> torch.device:
@@ -63,15 +69,30 @@ def _per_input(target: Any, n: int) -> np.ndarray:
 
 
 # =========================================================================== LIME on piano rolls
-def classifier_fn(model: nn.Module):
-    """``images (B, 88, T, 3) -> softmax (B, n_classes)`` for LIME."""
+def classifier_fn(model: nn.Module, memo: bool = False):
+    """``images (B, 88, T, 3) -> softmax (B, n_classes)`` for LIME.
+
+    With ``memo``, each distinct image goes through the model once (one function per
+    explanation): with a handful of superpixels most of LIME's perturbations repeat.
+    """
 
     device = _device(model)
+    seen: dict[bytes, np.ndarray] = {}
 
     @torch.no_grad()
-    def predict(images: np.ndarray) -> np.ndarray:
+    def forward(images: np.ndarray) -> np.ndarray:
         x = torch.as_tensor(np.ascontiguousarray(images[..., 0]), dtype=torch.float32).unsqueeze(1)
         return torch.softmax(model(x.to(device)), dim=1).cpu().numpy()
+
+    def predict(images: np.ndarray) -> np.ndarray:
+        if not memo:
+            return forward(images)
+        keys = [image[..., 0].tobytes() for image in images]
+        new = list(dict.fromkeys(k for k in keys if k not in seen))
+        if new:
+            first = {k: i for i, k in reversed(list(enumerate(keys)))}
+            seen.update(zip(new, forward(images[[first[k] for k in new]])))
+        return np.stack([seen[k] for k in keys])
 
     return predict
 
@@ -87,6 +108,16 @@ class LimeRoll:
         Of ``LimeImageExplainer``; ``random_state`` seeds the segmentation too.
     hide_color, distance_metric
         Of ``explain_instance``: the value of a hidden superpixel, the sample distance.
+    segmentation
+        Quickshift's ``kernel_size``, ``max_dist`` and ``ratio`` (``None``: lime's default
+        4, 200, 0.2, the original's).
+    feature_selection
+        Of ``LimeImageExplainer``: how the surrogate picks its ``num_features`` superpixels
+        (``auto``, the original's, is forward selection for 6 or fewer).
+    sounding_only
+        Outline only superpixels that hold a note. With ``hide_color`` 0, hiding a silent
+        superpixel leaves the roll as it was, so its surrogate weight is regression noise; the
+        original (False) may outline silence.
 
     Example
     -------
@@ -96,22 +127,27 @@ class LimeRoll:
     """
 
     def __init__(self, model: nn.Module, *, kernel_width: float, hide_color: float, distance_metric: str,
-                 random_state: int):
+                 random_state: int, segmentation: dict[str, float] | None = None, feature_selection: str = "auto",
+                 sounding_only: bool = False):
         self.model = model
         self.kernel_width = kernel_width
         self.hide_color = hide_color
         self.distance_metric = distance_metric
         self.random_state = random_state
+        self.segmentation = dict(segmentation or QUICKSHIFT_DEFAULT)
+        self.feature_selection = feature_selection
+        self.sounding_only = sounding_only
 
     def attribute(self, inputs: np.ndarray, target: int | np.ndarray | None = None, *, num_samples: int,
                   num_features: int, top_labels: int, batch_size: int) -> dict[str, np.ndarray]:
         """Top ``num_features`` positive superpixels of rolls ``inputs`` ``(N, 88, T)``.
 
         ``target``: the class to explain per roll (an int or ``(N,)``); ``None`` explains
-        each roll's top predicted class among ``top_labels`` (the original's choice).
+        each roll's top predicted class (the original's choice, the first of its
+        ``top_labels``; only that class's surrogate is fitted, so ``top_labels`` changes nothing).
 
-        Returns ``mask`` ``(N, 88, T)`` bool, ``label`` ``(N,)`` int64 (the class explained)
-        and ``probability`` ``(N,)`` float32 (its softmax).
+        Returns ``mask`` ``(N, 88, T)`` bool, ``label`` ``(N,)`` int64 (the class explained),
+        ``probability`` ``(N,)`` float32 (its softmax) and ``n_segments`` ``(N,)`` int64.
         """
         inputs = np.asarray(inputs)
         targets = [None] * len(inputs) if target is None else _per_input(target, len(inputs))
@@ -121,40 +157,65 @@ class LimeRoll:
         shape = (0, *inputs.shape[1:])
         return {"mask": np.stack([o["mask"] for o in out]) if out else np.zeros(shape, bool),
                 "label": np.asarray([o["label"] for o in out], np.int64),
-                "probability": np.asarray([o["probability"] for o in out], np.float32)}
+                "probability": np.asarray([o["probability"] for o in out], np.float32),
+                "n_segments": np.asarray([o["n_segments"] for o in out], np.int64)}
 
     def _explain(self, roll: np.ndarray, target: int | None, *, num_samples: int, num_features: int,
                  top_labels: int, batch_size: int) -> dict[str, Any]:
         from lime import lime_image
+        from lime.wrappers.scikit_image import SegmentationAlgorithm
 
         model = self.model
         model.eval()
-        explainer = lime_image.LimeImageExplainer(kernel_width=self.kernel_width, random_state=self.random_state)
-        predict = classifier_fn(model)
-        n_classes = predict(np.repeat(roll[None, ..., None], 3, axis=-1)).shape[1]
-        labels = {"top_labels": min(top_labels, n_classes)} if target is None else {"labels": (target,),
-                                                                                    "top_labels": None}
+        explainer = lime_image.LimeImageExplainer(kernel_width=self.kernel_width,
+                                                  feature_selection=self.feature_selection,
+                                                  random_state=self.random_state)
+        segmenter = SegmentationAlgorithm("quickshift", **self.segmentation, random_seed=self.random_state)
+        predict = classifier_fn(model, memo=True)
+        probabilities = predict(np.repeat(roll[None, ..., None], 3, axis=-1))[0]
+        # Only the explained class's surrogate is fitted: the original's top_labels=5 fits five
+        # and draws the first, lime's argsort of this same prediction (the same mask, 5x fewer fits).
+        label = int(np.argmax(probabilities)) if target is None else target
+        labels = {"labels": (label,), "top_labels": None}
         # lime 0.2.0.1 draws a tqdm bar per explanation on stderr; the step logs its own progress
         with mock.patch.object(lime_image, "tqdm", lambda iterable, *args, **kwargs: iterable):
             explanation = explainer.explain_instance(
-                roll.astype(np.float64), predict, hide_color=self.hide_color, num_samples=num_samples,
-                batch_size=batch_size, distance_metric=self.distance_metric, random_seed=self.random_state, **labels,
+                roll.astype(np.float64), predict, hide_color=self.hide_color, num_features=num_features,
+                num_samples=num_samples, batch_size=batch_size, segmentation_fn=segmenter,
+                distance_metric=self.distance_metric, random_seed=self.random_state, **labels,
             )
-        label = int(explanation.top_labels[0]) if target is None else target
+        if self.sounding_only:
+            # a superpixel whose cells all equal hide_color is the same roll hidden or not
+            sounding = set(np.unique(explanation.segments[roll != self.hide_color]).tolist())
+            explanation.local_exp[label] = [(f, w) for f, w in explanation.local_exp[label] if f in sounding]
         _, mask = explanation.get_image_and_mask(label, positive_only=True, hide_rest=True, num_features=num_features)
-        probability = float(predict(np.repeat(roll[None, ..., None], 3, axis=-1))[0, label])
-        return {"mask": mask.astype(bool), "label": label, "probability": probability}
+        return {"mask": mask.astype(bool), "label": label, "probability": float(probabilities[label]),
+                "n_segments": int(len(np.unique(explanation.segments)))}
+
+
+def note_coverage(masks: np.ndarray, rolls: np.ndarray) -> np.ndarray:
+    """Share of each roll's sounding cells (value > 0) inside its LIME mask.
+
+    ``masks`` and ``rolls`` ``(N, 88, T)`` -> ``(N,)`` in [0, 1]; 0 for an empty mask, 1 for a
+    mask that covers every note (the whole roll), NaN for a silent roll.
+    """
+    masks, active = np.asarray(masks, bool), np.asarray(rolls) > 0
+    n_active = active.sum(axis=(1, 2))
+    inside = (masks & active).sum(axis=(1, 2))
+    return np.where(n_active > 0, inside / np.maximum(n_active, 1), np.nan)
 
 
 def explain_roll(model: nn.Module, roll: np.ndarray, *, num_samples: int, num_features: int, top_labels: int,
                  batch_size: int, kernel_width: float, hide_color: float, distance_metric: str,
-                 random_state: int) -> dict[str, Any]:
+                 random_state: int, segmentation: dict[str, float] | None = None,
+                 feature_selection: str = "auto", sounding_only: bool = False) -> dict[str, Any]:
     """:class:`LimeRoll` of one roll ``(88, T)``: ``mask`` (88, T) bool, ``label`` (top class),
     ``probability`` (its softmax)."""
     out = LimeRoll(model, kernel_width=kernel_width, hide_color=hide_color, distance_metric=distance_metric,
-                   random_state=random_state).attribute(roll[None], num_samples=num_samples,
-                                                        num_features=num_features, top_labels=top_labels,
-                                                        batch_size=batch_size)
+                   random_state=random_state, segmentation=segmentation, feature_selection=feature_selection,
+                   sounding_only=sounding_only).attribute(roll[None], num_samples=num_samples,
+                                                                  num_features=num_features, top_labels=top_labels,
+                                                                  batch_size=batch_size)
     return {"mask": out["mask"][0], "label": int(out["label"][0]), "probability": float(out["probability"][0])}
 
 

@@ -37,25 +37,42 @@ def octave_ticks(ax) -> None:
     ax.set_yticklabels([f"C{p // 12 - 1}" for p in cs])
 
 
+OUTLINE = "tab:red"  # LIME's outline; the rolls are grey, so red pixels are the outline's alone
+
+
 def plot_lime_roll(roll: np.ndarray, mask: np.ndarray, *, fps: int, clip_start: float, title: str,
                    width: float, height: float, cmap: str = "Greys") -> plt.Figure:
-    """The roll (velocity, normalised) with LIME's top positive superpixels outlined.
+    """The roll (velocity, normalised) with LIME's top positive superpixels outlined in red.
 
-    x: time in the track (mm:ss); y: the 88 keys labelled by octave.
+    x: time in the track (mm:ss); y: the 88 keys labelled by octave; a colourbar for the
+    velocity. An empty mask is said in the legend, never drawn as an outline of nothing.
     """
+    from matplotlib.lines import Line2D
+
     fig, ax = plt.subplots(figsize=(width, height))
     n_frames = roll.shape[1]
     extent = (clip_start, clip_start + n_frames / fps, -0.5, roll.shape[0] - 0.5)
-    ax.imshow(roll, origin="lower", aspect="auto", cmap=cmap, extent=extent, interpolation="nearest", vmin=0, vmax=1)
+    image = ax.imshow(roll, origin="lower", aspect="auto", cmap=cmap, extent=extent, interpolation="nearest",
+                      vmin=0, vmax=1)
     if mask.any():
-        xs = clip_start + (np.arange(n_frames) + 0.5) / fps
-        ax.contour(xs, np.arange(roll.shape[0]), mask.astype(float), levels=[0.5], colors="tab:red", linewidths=1.2)
+        # pad by one cell so that a superpixel on the roll's edge is closed too
+        padded = np.pad(mask.astype(float), 1)
+        xs = clip_start + (np.arange(-1, n_frames + 1) + 0.5) / fps
+        ax.contour(xs, np.arange(-1, roll.shape[0] + 1), padded, levels=[0.5], colors=OUTLINE, linewidths=1.2)
+        ax.set_xlim(extent[0], extent[1])
+        ax.set_ylim(extent[2], extent[3])
+        label = f"LIME superpixels ({mask.mean():.0%} of the roll)"
+    else:
+        label = "no superpixel with positive weight"
+    ax.legend(handles=[Line2D([], [], color=OUTLINE if mask.any() else "none", linewidth=1.2)], labels=[label],
+              loc="upper left", bbox_to_anchor=(0.0, -0.12), fontsize=7, frameon=False)
     ax.xaxis.set_major_formatter(FuncFormatter(mmss))
     octave_ticks(ax)
     ax.set_xlabel("time (mm:ss)")
     ax.set_ylabel("key")
     ax.grid(False)
-    ax.set_title(title)
+    fig.colorbar(image, ax=ax, label="velocity (min-max normalised per clip)", pad=0.02)
+    ax.set_title(title, fontsize=9)
     return fig
 
 
@@ -76,6 +93,8 @@ def plot_sign_counts(summary: pd.DataFrame, *, width: float, height: float, cmap
                     color="white" if abs(float(counts.iat[i, j]) - 0.5) > 0.3 else "black")
     ax.set_xticks(range(counts.shape[1]), counts.columns, rotation=45, ha="right")
     ax.set_yticks(range(counts.shape[0]), counts.index)
+    ax.set_xlabel("harmony concept")
+    ax.set_ylabel("performer")
     ax.grid(False)
     fig.colorbar(image, ax=ax, label="sign count (0.5 = no effect)")
     ax.set_title("TCAV sign counts (* p<.05, ** p<.01, *** p<.001 vs random, Bonferroni)")
@@ -91,6 +110,8 @@ def plot_correlation(matrix: pd.DataFrame, *, title: str, width: float, height: 
     image = ax.imshow(matrix.to_numpy(float), cmap=cmap, vmin=-1, vmax=1)
     ax.set_xticks(range(len(matrix)), matrix.columns, rotation=45, ha="right")
     ax.set_yticks(range(len(matrix)), matrix.index)
+    ax.set_xlabel(matrix.index.name or "")
+    ax.set_ylabel(matrix.index.name or "")
     ax.grid(False)
     fig.colorbar(image, ax=ax, label="Pearson r")
     ax.set_title(title)
@@ -99,39 +120,60 @@ def plot_correlation(matrix: pd.DataFrame, *, title: str, width: float, height: 
 
 def plot_kernel_heatmap(roll: np.ndarray, maps: np.ndarray, concepts: list[str], pitches: np.ndarray,
                         times: np.ndarray, kernel: dict[str, float], *, fps: int, clip_start: float, title: str,
-                        width: float, height: float) -> plt.Figure:
+                        width: float, height: float, s_orig: np.ndarray | None = None,
+                        panel_width: float = 3.0) -> plt.Figure:
     """One panel per concept: the harmony roll with the occlusion map
-    ``(s_orig - s_masked) / s_orig`` laid over it (kernel centres)."""
+    ``(s_orig - s_masked) / s_orig`` laid over it (kernel centres).
+
+    ``maps`` ``(C, n_pitch, n_time)``. Each panel has its own symmetric colour scale and
+    colourbar: the ratio explodes where ``s_orig`` is near zero, and one shared scale left
+    every other panel white. A constant map (``s_orig`` = 0: no ratio) is said in the panel,
+    not drawn. Panels are at least ``panel_width`` inches wide (``width`` is the minimum).
+    """
+    from matplotlib.ticker import MaxNLocator
+
     n = len(concepts)
     cols = min(4, n)
     rows = int(np.ceil(n / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(width, height * rows / 2), squeeze=False, sharex=True, sharey=True)
+    fig, axes = plt.subplots(rows, cols, figsize=(max(width, panel_width * cols), max(height / 2, 2.6) * rows),
+                             squeeze=False, sharex=True, sharey=True, layout="constrained")
     n_frames = roll.shape[1]
-    limit = float(np.nanmax(np.abs(maps))) or 1.0
+    centres_t = clip_start + times + kernel["seconds"] / 2
+    centres_p = pitches - LOWEST + kernel["semitones"] / 2
     for k, ax in enumerate(axes.flat):
         if k >= n:
             ax.axis("off")
             continue
-        ax.imshow(roll, origin="lower", aspect="auto", cmap="Greys", extent=(clip_start, clip_start + n_frames / fps,
-                                                                          -0.5, roll.shape[0] - 0.5))
-        centres_t = clip_start + times + kernel["seconds"] / 2
-        centres_p = pitches - LOWEST + kernel["semitones"] / 2
-        if len(centres_t) > 1 and len(centres_p) > 1:
-            mesh = ax.pcolormesh(centres_t, centres_p, maps[k], cmap="RdBu_r", vmin=-limit, vmax=limit, alpha=0.6,
-                                 shading="nearest")
+        ax.imshow(roll, origin="lower", aspect="auto", cmap="Greys", interpolation="nearest",
+                  extent=(clip_start, clip_start + n_frames / fps, -0.5, roll.shape[0] - 0.5))
+        heat = maps[k]
+        subtitle = concepts[k] if s_orig is None else f"{concepts[k]} (s = {float(s_orig[k]):.2g})"
+        if not np.ptp(heat):
+            ax.set_title(f"{subtitle}\nconstant {float(heat.flat[0]):.2g}: no map", fontsize=8)
         else:
-            mesh = ax.scatter(np.repeat(centres_t, len(centres_p)), np.tile(centres_p, len(centres_t)),
-                              c=maps[k].ravel(), cmap="RdBu_r", vmin=-limit, vmax=limit, s=60)
-        ax.set_title(concepts[k])
+            limit = float(np.abs(heat).max())
+            if len(centres_t) > 1 and len(centres_p) > 1:
+                mesh = ax.pcolormesh(centres_t, centres_p, heat, cmap="RdBu_r", vmin=-limit, vmax=limit, alpha=0.6,
+                                     shading="nearest")
+            else:
+                mesh = ax.scatter(np.repeat(centres_t, len(centres_p)), np.tile(centres_p, len(centres_t)),
+                                  c=heat.T.ravel(), cmap="RdBu_r", vmin=-limit, vmax=limit, s=60)
+            fig.colorbar(mesh, ax=ax, label="(s - s_masked) / s", shrink=0.9)
+            ax.set_title(subtitle, fontsize=8)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=3))
         ax.xaxis.set_major_formatter(FuncFormatter(mmss))
         octave_ticks(ax)
         ax.grid(False)
-    fig.colorbar(mesh, ax=axes, label="(s - s_masked) / s")
-    fig.suptitle(title)
+    for ax in axes[-1]:
+        ax.set_xlabel("time (mm:ss)")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("key")
+    fig.suptitle(title, fontsize=9)
     return fig
 
 
-def write_lime_figures(data_path, explanations_path, out_dir, *, roll: dict, width: float, height: float) -> list:
+def write_lime_figures(data_path, explanations_path, out_dir, *, roll: dict, width: float, height: float,
+                       n_features: int = 5) -> list:
     """One LIME figure per explained clip: ``<out_dir>/<performer>/<track>_<clip>.png``
     (grouped by true performer). Returns the paths written."""
     from pathlib import Path
@@ -153,7 +195,8 @@ def write_lime_figures(data_path, explanations_path, out_dir, *, roll: dict, wid
         performer = table.performer[int(table.label[i])]
         track = table.track_name[int(table.track[i])]
         title = (f"{performer} | {track} | {mmss(start)}-{mmss(start + roll['clip_seconds'])}\n"
-                 f"LIME top positive superpixels for predicted {table.performer[int(top)]} (p={prob:.2f})")
+                 f"LIME top-{n_features} positive superpixels for predicted {table.performer[int(top)]} "
+                 f"(p={prob:.2f})")
         fig = plot_lime_roll(x, mask, fps=roll["fps"], clip_start=start, title=title, width=width, height=height)
         path = out_dir / performer / f"{track.split('/')[-1]}_clip_{int(table.clip[i]):03d}.png"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -181,10 +224,11 @@ def write_kernel_figures(heatmaps_path, out_dir, *, roll: dict, kernel: dict, wi
     written = []
     for i, clip in enumerate(str(c) for c in arrays["clips"]):
         start = float(arrays["clip_start"][i])
-        title = (f"{arrays['performer'][i]} | {clip} | {mmss(start)}-{mmss(start + roll['clip_seconds'])}: "
-                 "kernel occlusion of the harmony channel, first CAV of each concept")
+        title = (f"{arrays['performer'][i]} | {clip} | {mmss(start)}-{mmss(start + roll['clip_seconds'])}\n"
+                 "kernel occlusion of the harmony channel, first CAV of each concept (own colour scale per panel)")
         fig = plot_kernel_heatmap(arrays[f"roll_{i}"], arrays[f"map_{i}"], concepts, arrays["pitches"], arrays["times"],
-                                  kernel, fps=roll["fps"], clip_start=start, title=title, width=width, height=height)
+                                  kernel, fps=roll["fps"], clip_start=start, title=title, width=width, height=height,
+                                  s_orig=arrays.get(f"s_orig_{i}"))
         path = out_dir / f"{clip_slug(clip)}.png"
         save_figure(fig, path)
         written.append(path)

@@ -23,7 +23,9 @@ from xairepro.common.seeding import seed_everything
 from xairepro.pianist.data import (
     concept_rolls, filter_notes, harmony_notes, list_concepts, load_table, normalise, piano_roll,
 )
-from xairepro.pianist.explain import CavSensitivity, KernelOcclusion, LimeRoll, activations, fit_cavs, sign_counts
+from xairepro.pianist.explain import (
+    CavSensitivity, KernelOcclusion, LimeRoll, activations, fit_cavs, note_coverage, sign_counts,
+)
 from xairepro.pianist.tables import correlations, summarise
 from xairepro.pianist.train import clip_inputs, load_model
 
@@ -180,24 +182,39 @@ def compute_kernel_heatmaps(model_path: str | Path, data_path: str | Path, cavs_
 def compute_lime(model_path: str | Path, data_path: str | Path, out: str | Path, *, roll: dict[str, Any],
                  splits: list[str], num_samples: int, num_features: int, top_labels: int, batch_size: int,
                  kernel_width: float, hide_color: float, distance_metric: str, seed: int,
-                 threads: int = 1) -> None:
+                 segmentation: dict[str, float], feature_selection: str, sounding_only: bool,
+                 control_segmentation: dict[str, float] | None = None, threads: int = 1) -> dict[str, np.ndarray]:
     """LIME (``lime_image``, quickshift superpixels) of every held-out clip for the
     baseline; writes the top-``num_features`` positive superpixel mask of the top class,
-    the predicted class and its probability (npz). Clips are explained one at a time;
+    the predicted class and its probability, the number of superpixels and the share of
+    the roll's notes inside the mask (:func:`~xairepro.pianist.explain.note_coverage`) (npz).
+    With ``control_segmentation``, the same LIME with that segmentation too (``control_*``
+    arrays: the negative control of the coverage claim). Clips are explained one at a time;
     ``seed`` is LIME's and quickshift's ``random_state``."""
     seed_everything(seed, threads)
     model = load_model(model_path)
     table = load_table(data_path)
     idx = table.indices(*splits)
-    lime = LimeRoll(model, kernel_width=kernel_width, hide_color=hide_color, distance_metric=distance_metric,
-                    random_state=seed)
-    masks, top, prob = [], [], []
-    for i in progress(idx, desc="LIME"):
-        x = clip_inputs(table, np.array([i]), "resnet", roll, seed)[:, 0]
-        result = lime.attribute(x, num_samples=num_samples, num_features=num_features, top_labels=top_labels,
-                                batch_size=batch_size)
-        masks.append(result["mask"])
-        top.append(result["label"])
-        prob.append(result["probability"])
-    save_arrays(out, index=idx.astype(np.int64), mask=np.concatenate(masks).astype(bool),
-                top_label=np.concatenate(top).astype(np.int64), probability=np.concatenate(prob).astype(np.float32))
+    # rolls: (N, 88, T), the baseline's input without augmentation
+    rolls = np.concatenate([clip_inputs(table, np.array([i]), "resnet", roll, seed)[:, 0] for i in idx])
+    flags = {"kernel_width": kernel_width, "hide_color": hide_color, "distance_metric": distance_metric,
+             "random_state": seed, "feature_selection": feature_selection, "sounding_only": sounding_only}
+    args = {"num_samples": num_samples, "num_features": num_features, "top_labels": top_labels,
+            "batch_size": batch_size}
+    runs = {"": segmentation} | ({"control_": control_segmentation} if control_segmentation else {})
+    arrays: dict[str, np.ndarray] = {"index": idx.astype(np.int64)}
+    for prefix, segments in runs.items():
+        lime = LimeRoll(model, segmentation=segments, **flags)
+        parts = [lime.attribute(rolls[k:k + 1], **args) for k in progress(range(len(idx)), desc=f"{prefix}LIME")]
+        mask = np.concatenate([p["mask"] for p in parts]).astype(bool)
+        arrays |= {f"{prefix}mask": mask, f"{prefix}n_segments": np.concatenate([p["n_segments"] for p in parts]),
+                   f"{prefix}note_coverage": note_coverage(mask, rolls).astype(np.float32)}
+        if not prefix:
+            arrays |= {"top_label": np.concatenate([p["label"] for p in parts]).astype(np.int64),
+                       "probability": np.concatenate([p["probability"] for p in parts]).astype(np.float32)}
+        cover = arrays[f"{prefix}note_coverage"]
+        log.info("%sLIME: %s superpixels (median), share of notes in the mask %.2f-%.2f, %d empty, %d whole",
+                 prefix, int(np.median(arrays[f"{prefix}n_segments"])), np.nanmin(cover), np.nanmax(cover),
+                 int((cover == 0).sum()), int((cover == 1).sum()))
+    save_arrays(out, **arrays)
+    return arrays
