@@ -68,6 +68,8 @@ rule esc50_train_piq:
     """The PIQ decoder of one classifier (VQ codebook with class partitioning, mask BCE)."""
     input:
         meta=ESC50_META,
+        audio=ESC50_AUDIO,
+        audio_files=files_under(ESC50_AUDIO),
         classifier=rules.esc50_train_classifier.output.model,
     output:
         model="results/{scale}/esc50/piq/{arch}.pt",
@@ -87,6 +89,8 @@ rule esc50_train_nmf:
     """The NMF dictionary of L2I on the log1p magnitudes at one classifier's sample rate."""
     input:
         meta=ESC50_META,
+        audio=ESC50_AUDIO,
+        audio_files=files_under(ESC50_AUDIO),
     output:
         model="results/{scale}/esc50/nmf/{arch}.pt",
         metrics="results/{scale}/esc50/nmf/{arch}.json",
@@ -106,6 +110,8 @@ rule esc50_train_l2i:
     """L2I's Psi and Theta on one frozen classifier and its NMF dictionary."""
     input:
         meta=ESC50_META,
+        audio=ESC50_AUDIO,
+        audio_files=files_under(ESC50_AUDIO),
         classifier=rules.esc50_train_classifier.output.model,
         nmf=rules.esc50_train_nmf.output.model,
     output:
@@ -144,6 +150,8 @@ rule esc50_compute_overlap:
     """The overlap test: PIQ (conv2d) on 0.8 source + 0.2 clip of another class."""
     input:
         meta=ESC50_META,
+        audio=ESC50_AUDIO,
+        audio_files=files_under(ESC50_AUDIO),
         classifier="results/{scale}/esc50/classifier/conv2d.pt",
         model="results/{scale}/esc50/piq/conv2d.pt",
     output:
@@ -221,6 +229,8 @@ rule esc50_write_audio:
     """Interpretation audio: inverse STFT of each interpretation with the original phase, one WAV per clip."""
     input:
         meta=ESC50_META,
+        audio=ESC50_AUDIO,
+        audio_files=files_under(ESC50_AUDIO),
         arrays=rules.esc50_compute_interpretations.output.arrays,
         classifier=rules.esc50_train_classifier.output.model,
     output:
@@ -236,7 +246,7 @@ rule esc50_write_claims:
         accuracy=rules.esc50_summarise_accuracy.output.table,
         overlap=per_run(rules.esc50_compute_overlap.output.table, esc50_overlap_runs),
     output:
-        claims="results/{scale}/esc50/claims.csv",
+        claims=report("results/{scale}/esc50/claims.csv", caption="../report/esc50/claims.rst", category="esc50"),
     params:
         scale="{scale}",
     script:

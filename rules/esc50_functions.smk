@@ -3,7 +3,8 @@
 
 from xairepro.esc50.tables import CLAIMED_METHODS
 
-# The ESC-50-format folder, generated (demo) or downloaded (paper).
+# The ESC-50-format folder, generated (demo) or downloaded (paper). A rule reading the clips
+# declares the folder and, with files_under(ESC50_AUDIO), each clip: an edited clip reruns it.
 ESC50_META = "data/{scale}/esc50/meta/esc50.csv"
 ESC50_AUDIO = "data/{scale}/esc50/audio"
 ESC50_METHODS = ("piq", "l2i", "amt")
@@ -44,8 +45,9 @@ def esc50_folds(wildcards):
 
 
 def esc50_classifier_inputs(wildcards):
-    """The data, and with test_only the SpeechBrain checkpoints of the classifier to import."""
-    inputs = {"meta": ESC50_META, "audio": ESC50_AUDIO}
+    """The data (the audio folder and, once it exists, each of its files), and with test_only
+    the SpeechBrain checkpoints of the classifier to import."""
+    inputs = {"meta": ESC50_META, "audio": ESC50_AUDIO, "audio_files": files_under(ESC50_AUDIO)(wildcards)}
     cfg = setting("esc50", "classify", keys=("test_only", "pretrained_dir"))(wildcards)
     if cfg["test_only"]:
         inputs["embedding_ckpt"] = f"{cfg['pretrained_dir']}/{wildcards.arch}/embedding_model.ckpt"
@@ -54,8 +56,13 @@ def esc50_classifier_inputs(wildcards):
 
 
 def esc50_interpreter_inputs(wildcards):
-    """Classifier, interpreter weights (PIQ, L2I) and NMF dictionary (L2I) of one interpretation."""
-    inputs = {"meta": ESC50_META, "classifier": rules.esc50_train_classifier.output.model}
+    """The test clips, classifier, interpreter weights (PIQ, L2I) and NMF dictionary (L2I) of one interpretation."""
+    inputs = {
+        "meta": ESC50_META,
+        "audio": ESC50_AUDIO,
+        "audio_files": files_under(ESC50_AUDIO)(wildcards),
+        "classifier": rules.esc50_train_classifier.output.model,
+    }
     if wildcards.method == "piq":
         inputs["model"] = rules.esc50_train_piq.output.model
     if wildcards.method == "l2i":

@@ -1,5 +1,7 @@
 """Classifiers, interpreters and metrics of the esc50 study on tiny random-init models."""
 
+import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -177,3 +179,10 @@ def test_overlap_test_scores_the_mask_and_its_control_per_mixture(tmp_path):
                "control_mask_in_noise_region"]
     assert rows[density].notna().all().all() and rows[density].stack().between(0, 1).all()
     assert len(arrays["masks"]) == len(arrays["names"]) == 2  # the figure: one mixture per source class
+    # the figure's planted boxes: the source's and its partner's rows of meta/planted.csv
+    planted = pd.read_csv(tmp_path / "meta" / "planted.csv").set_index("filename")
+    pairs = rows.set_index("source")
+    assert list(arrays["noise_names"]) == [pairs.loc[n, "noise"] for n in arrays["names"]]
+    for key, names in (("source_boxes", arrays["names"]), ("noise_boxes", arrays["noise_names"])):
+        assert np.array_equal(arrays[key], planted.loc[list(names), ["t0", "t1", "f0", "f1"]].to_numpy(float))
+    assert int(arrays["sample_rate"]) == 16000

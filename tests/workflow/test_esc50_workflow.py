@@ -86,6 +86,99 @@ def test_figures_show_something(demo_run):
         assert pixels.shape[0] > 300 and pixels.std() > 0.05, name
 
 
+def test_overlap_figure_marks_the_planted_regions_of_source_and_noise(demo_run):
+    """The caption's dashed boxes: the figure's arrays carry each clip's planted box
+    (meta/planted.csv), and the mask panel of every row is drawn with both."""
+    import matplotlib.pyplot as plt
+
+    from xairepro.common.io import load_arrays
+    from xairepro.esc50.figures import draw_overlap
+
+    workdir, _ = demo_run
+    arrays = load_arrays(workdir / OUT / "overlap.npz")
+    planted = read_csv(workdir / "data/demo/esc50/meta/planted.csv").set_index("filename")
+    pairs = read_csv(workdir / OUT / "overlap.csv").set_index("source")
+    for name, noise, source_box, noise_box in zip(arrays["names"], arrays["noise_names"], arrays["source_boxes"],
+                                                  arrays["noise_boxes"]):
+        assert pairs.loc[name, "noise"] == noise
+        assert list(source_box) == list(planted.loc[name, ["t0", "t1", "f0", "f1"]])
+        assert list(noise_box) == list(planted.loc[noise, ["t0", "t1", "f0", "f1"]])
+    fig = draw_overlap(arrays)
+    image_axes = [ax for ax in fig.axes if ax.images and ax.get_label() != "<colorbar>"]
+    mask_panels = image_axes[3::5]
+    assert len(mask_panels) == len(arrays["names"]) == 4
+    for ax, source_box in zip(mask_panels, arrays["source_boxes"]):
+        dashed = [p for p in ax.patches if p.get_linestyle() == "--"]
+        assert len(dashed) == 2
+        assert (dashed[0].get_x(), dashed[0].get_y() * 1000) == pytest.approx((source_box[0], source_box[2]))
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("method", ["piq", "l2i"])
+def test_clip_figures_have_axes_colourbars_and_no_unlabelled_flat_panel(demo_run, method):
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from xairepro.common.io import load_arrays
+    from xairepro.esc50.figures import FLAT, draw_clips
+
+    workdir, _ = demo_run
+    arrays = load_arrays(workdir / OUT / f"interpretations/{method}_conv2d.npz")
+    fig = draw_clips(arrays, f"{method} / conv2d")
+    axes = np.array([ax for ax in fig.axes if ax.images and ax.get_label() != "<colorbar>"]).reshape(4, 4)
+    assert sorted(arrays["targets"][[int(np.flatnonzero(arrays["names"] == ax.get_title().split(" ")[0])[0])
+                                     for ax in axes[:, 0]]]) == [0, 1, 2, 3]  # one clip per class
+    assert [ax.get_xlabel() for ax in axes[-1]] == ["time (s)"] * 4
+    assert [ax.get_ylabel() for ax in axes[:, 0]] == ["frequency (kHz)"] * 4
+    for ax in axes.flat:
+        image = ax.images[0]
+        assert image.colorbar is not None and image.colorbar.ax.get_ylabel()
+        values = image.get_array()
+        low, high = image.get_clim()
+        if values.max() - values.min() < FLAT * (high - low):
+            assert "flat" in ax.get_title()
+    plt.close(fig)
+
+
+def test_report_has_the_esc50_claims_and_figures_with_their_captions(demo_run, tmp_path):
+    workdir, _ = demo_run
+    snakemake(workdir, "--report", str(tmp_path / "report.html"), timeout=300)
+    html = (tmp_path / "report.html").read_text(errors="replace")
+    for name in ("claims.csv", "fig_overlap.png", "fig_clips_piq_conv2d.png", "fig_clips_l2i_conv2d.png"):
+        assert f"results/demo/esc50/{name}" in html, name
+    assert "The esc50 claims" in html  # report/esc50/claims.rst
+    assert "dashed boxes mark the planted regions" in html  # report/esc50/fig_overlap.rst
+    assert "time bands over the whole spectrum" in html  # the L2I sentence of report/esc50/fig_clips.rst
+
+
+def _dry_run_inputs(output: str, rule: str) -> list[list[str]]:
+    """The input files of each job of ``rule`` in a dry run's printout."""
+    jobs, current = [], None
+    for line in output.splitlines():
+        if line.startswith(("rule ", "localrule ")):
+            current = line.split()[1].rstrip(":")
+        elif current == rule and line.strip().startswith("input:"):
+            jobs.append([p.strip() for p in line.split(":", 1)[1].split(",")])
+    return jobs
+
+
+def test_training_rules_that_read_the_clips_list_every_clip_as_input(tmp_path):
+    """The audio folder is a directory(): Snakemake dates it by its own mtime, which an edited
+    clip leaves alone, so the rules reading clips list each file too (files_under)."""
+    workdir = copy_workflow(tmp_path / "clips")
+    snakemake(workdir, "--cores", "1", "data/demo/esc50/meta/esc50.csv")
+    clips = sorted(str(p.relative_to(workdir)) for p in (workdir / "data/demo/esc50/audio").glob("*.wav"))
+    targets = [f"{OUT}/{name}" for name in ("piq/conv2d.pt", "nmf/conv2d.pt", "l2i/conv2d.pt", "overlap.csv",
+                                            "interpretations/piq_conv2d.csv", "classifier/conv2d.pt")]
+    dry = snakemake(workdir, "-n", *targets).stdout
+    for rule in ("esc50_train_piq", "esc50_train_nmf", "esc50_train_l2i", "esc50_compute_overlap",
+                 "esc50_compute_interpretations", "esc50_train_classifier"):
+        jobs = _dry_run_inputs(dry, rule)
+        assert jobs, rule
+        for inputs in jobs:
+            assert "data/demo/esc50/audio" in inputs and set(clips) <= set(inputs), rule
+
+
 def test_killed_piq_training_resumes_and_matches_the_uninterrupted_run(demo_run):
     workdir, _ = demo_run
     try:
