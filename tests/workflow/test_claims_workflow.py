@@ -2,6 +2,7 @@
 every claim again at a seed offset no study's tests were tuned on (`snakemake robustness`)."""
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from xairepro.common.claims import broken_invariants, failed_claims
@@ -9,6 +10,8 @@ from xairepro.common.io import read_csv
 from xairepro.common.registry import study_names
 
 from .conftest import snakemake
+
+pytestmark = pytest.mark.workflow
 
 
 def test_the_cross_study_table_holds_every_claim_with_its_control(demo_run):
