@@ -1,6 +1,7 @@
 """The esc50 demo chain through Snakemake: outputs, planted truth, claims with controls, resume, determinism."""
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -162,21 +163,30 @@ def _dry_run_inputs(output: str, rule: str) -> list[list[str]]:
     return jobs
 
 
-def test_training_rules_that_read_the_clips_list_every_clip_as_input(tmp_path):
+def test_every_rule_that_reads_the_clips_reruns_for_an_edited_clip(tmp_path):
     """The audio folder is a directory(): Snakemake dates it by its own mtime, which an edited
-    clip leaves alone, so the rules reading clips list each file too (files_under)."""
+    clip leaves alone, so the rules reading clips also list each clip edited since the folder
+    was written (files_under)."""
     workdir = copy_workflow(tmp_path / "clips")
     snakemake(workdir, "--cores", "1", "data/demo/esc50/meta/esc50.csv")
-    clips = sorted(str(p.relative_to(workdir)) for p in (workdir / "data/demo/esc50/audio").glob("*.wav"))
+    clips = sorted((workdir / "data/demo/esc50/audio").glob("*.wav"))
     targets = [f"{OUT}/{name}" for name in ("piq/conv2d.pt", "nmf/conv2d.pt", "l2i/conv2d.pt", "overlap.csv",
                                             "interpretations/piq_conv2d.csv", "classifier/conv2d.pt")]
+    rules = ("esc50_train_piq", "esc50_train_nmf", "esc50_train_l2i", "esc50_compute_overlap",
+             "esc50_compute_interpretations", "esc50_train_classifier")
     dry = snakemake(workdir, "-n", *targets).stdout
-    for rule in ("esc50_train_piq", "esc50_train_nmf", "esc50_train_l2i", "esc50_compute_overlap",
-                 "esc50_compute_interpretations", "esc50_train_classifier"):
+    for rule in rules:  # as written: the folder only
+        assert all(not any(i.endswith(".wav") for i in inputs) for inputs in _dry_run_inputs(dry, rule)), rule
+    edited = clips[3]
+    stamp = (workdir / "data/demo/esc50/audio/.snakemake_timestamp").stat().st_mtime
+    os.utime(edited, (stamp + 5, stamp + 5))
+    dry = snakemake(workdir, "-n", *targets).stdout
+    for rule in rules:
         jobs = _dry_run_inputs(dry, rule)
         assert jobs, rule
         for inputs in jobs:
-            assert "data/demo/esc50/audio" in inputs and set(clips) <= set(inputs), rule
+            assert "data/demo/esc50/audio" in inputs and str(edited.relative_to(workdir)) in inputs, rule
+            assert not set(str(c.relative_to(workdir)) for c in clips if c != edited) & set(inputs), rule
 
 
 def test_killed_piq_training_resumes_and_matches_the_uninterrupted_run(demo_run):

@@ -123,7 +123,7 @@ def test_a_corrupt_input_fails_the_job_with_its_log_path_and_no_output(tmp_path)
     log = "logs/demo/labelfree/train_autoencoder/ecg_0.log"
     assert proc.returncode != 0 and log in proc.stdout
     message = (workdir / log).read_text()
-    assert "data/demo/ecg/ecg.npz" in message and "not a readable .npz/.npy array file" in message
+    assert "data/demo/ecg/ecg.npz" in message and "re-run the rule that makes it" in message
     assert not (workdir / target).exists() and not (workdir / target.replace(".pt", ".json")).exists()
 
 
