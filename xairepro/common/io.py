@@ -93,7 +93,7 @@ def load_arrays(path: str | Path, required: tuple[str, ...] = ()) -> dict[str, n
     with open(path, "rb") as handle:
         magic = handle.read(6)
     if not (magic.startswith(b"PK") or magic == b"\x93NUMPY"):
-        # numpy takes any other file for a pickle and suggests allow_pickle=True: never do that
+        # numpy takes any other file for a pickle and suggests unpickling it: never do that
         raise InputError(path, "is not a .npz or .npy array file (no zip or NumPy header)", NPZ_FIX)
     arrays = {}
     member = None

@@ -154,7 +154,7 @@ def read_official_dsprites(path) -> dict[str, np.ndarray]:
             classes = data["latents_classes"][:, 1:].astype(np.int64)  # drop the constant colour factor
             values = data["latents_values"][:, 1:].astype(np.float32)
     except Exception as exc:  # zlib.error, BadZipFile, KeyError, ValueError, a garbled header, ...
-        # numpy's own message may suggest allow_pickle=True: name the error type only
+        # numpy's own message may suggest unpickling the file: name the error type only
         raise InputError(
             path, f"not the official dSprites npz, or damaged ({type(exc).__name__})",
             "download it again; see README, 'Bad inputs'",
