@@ -11,12 +11,12 @@ import pytest  # noqa: E402
 
 from xairepro.labelfree.figures import (  # noqa: E402
     coincidence_text,
-    coinciding_groups,
     plot_consistency_examples,
     plot_consistency_features,
     plot_disvae,
     plot_encoder_vs_full,
 )
+from xairepro.metrics.curves import coinciding_groups  # noqa: E402
 
 FRACTIONS = [0, 0.05, 0.1, 0.2, 0.5, 0.8, 1.0]
 NOTE = "Demo scale: test data; 1 epoch, 1 run, 5 test items; FACT's values marked for reference only."

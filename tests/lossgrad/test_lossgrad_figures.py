@@ -11,11 +11,11 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 
 from xairepro.lossgrad.figures import (  # noqa: E402
-    coinciding_methods,
     plot_examples,
     plot_roar,
     plot_svd_roar,
 )
+from xairepro.metrics.curves import coinciding_groups  # noqa: E402
 
 METHODS = ["abs_grad", "grad_orig", "grad_inp", "random"]
 NOTE = "Demo scale: test data; narrowed networks, 1 epoch, one model; not comparable with the paper's figure."
@@ -69,8 +69,8 @@ def test_a_flat_examples_panel_is_labelled_constant():
 def test_coinciding_methods_groups_lines_within_the_tolerance():
     k = np.arange(7)
     curves = {"abs_grad": k / 6, "grad_orig": np.ones(7), "grad_inp": np.ones(7) - 0.01, "random": 1 - k / 6}
-    assert coinciding_methods(curves, span=1.06) == [["grad_orig", "grad_inp"]]
-    assert coinciding_methods(curves, span=0.3) == []
+    assert coinciding_groups(curves, span=1.06) == [["grad_orig", "grad_inp"]]
+    assert coinciding_groups(curves, span=0.3) == []
 
 
 def roar_table(coincide: bool) -> pd.DataFrame:

@@ -8,68 +8,20 @@ passes (``note``), since FACT's published values, where marked, come from the fu
 from __future__ import annotations
 
 import logging
-import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from xairepro.common.plotting import add_notes
 from xairepro.labelfree.tables import DATASET_NAMES, METHOD_NAMES
-from xairepro.metrics.curves import summarise_curves
+from xairepro.metrics.curves import COINCIDE_RTOL, coinciding_groups, summarise_curves
 
 log = logging.getLogger(__name__)
 
-#: Curves closer than this share of the y axis's range coincide: about a marker's width at
-#: the figures' size, so a reader sees one line.
-COINCIDE_RTOL = 0.02
-
 STYLE = {"integrated_gradients": ("#1b9e77", "o"), "gradient_shap": ("#d95f02", "s"),
          "saliency": ("#7570b3", "^"), "random": ("#666666", "x")}
-
-
-def coinciding_groups(curves: Mapping[str, Sequence[float]], rtol: float = COINCIDE_RTOL,
-                      span: float | None = None) -> list[list[str]]:
-    """Names of the curves drawn on top of each other, in groups of two or more.
-
-    Two curves coincide where they have the same length and differ by at most ``rtol`` times
-    ``span`` (the y axis's range) at every point; groups are the connected sets of that relation,
-    in the order of ``curves``. A reader sees one line for each group.
-
-    Parameters
-    ----------
-    curves
-        Name -> y values on a shared x grid, ``(n_points,)`` each.
-    rtol
-        Tolerance as a share of ``span`` (an absolute tolerance of ``rtol`` where it is 0).
-    span
-        The y span of the axes; default ``max - min`` over every curve.
-    """
-    names = list(curves)
-    values = {name: np.asarray(curves[name], dtype=float) for name in names}
-    if span is None:
-        span = _span(values.values())
-    atol = rtol * span if span > 0 else rtol
-    parent = {name: name for name in names}
-
-    def root(name):
-        while parent[name] != name:
-            name = parent[name]
-        return name
-
-    for i, a in enumerate(names):
-        for b in names[i + 1:]:
-            if values[a].shape == values[b].shape and np.all(np.abs(values[a] - values[b]) <= atol):
-                parent[root(b)] = root(a)
-    groups: dict[str, list[str]] = {}
-    for name in names:
-        groups.setdefault(root(name), []).append(name)
-    return [group for group in groups.values() if len(group) > 1]
-
-
-def _span(curves) -> float:
-    finite = [v[np.isfinite(v)] for v in map(np.asarray, curves) if np.isfinite(v).any()]
-    return float(np.ptp(np.concatenate(finite))) if finite else 0.0
 
 
 def coincidence_text(group: Sequence[str], rtol: float = COINCIDE_RTOL, which: str = "") -> str:
@@ -80,25 +32,10 @@ def coincidence_text(group: Sequence[str], rtol: float = COINCIDE_RTOL, which: s
     return f"{prefix}{listed} coincide (within {100 * rtol:g} % of the y axis): their lines overlap."
 
 
-def add_notes(fig: plt.Figure, notes: Sequence[tuple[str, str]]) -> None:
-    """Write ``(gid, text)`` notes under the axes, one per line, each a figure text with its
-    ``gid`` (``"coincidence"``, ``"scale_note"``) so a test can find it; call after
-    ``tight_layout`` (the saved figure's tight bounding box takes them in)."""
-    line = 7 * 1.35 / 72 / fig.get_figheight()  # one 7 pt line, as a share of the figure height
-    y = -0.01
-    for gid, text in notes:
-        wrapped = textwrap.fill(text, width=max(30, int(fig.get_figwidth() * 19)), break_on_hyphens=False)
-        fig.text(0.02, y, wrapped, ha="left", va="top", fontsize=7, gid=gid,
-                 style="italic" if gid == "scale_note" else "normal")
-        y -= line * (wrapped.count("\n") + 1.3)
-
-
 def _notes(coincidences: list[str], note: str | None) -> list[tuple[str, str]]:
     notes = [("coincidence", text) for text in coincidences]
     if note:
         notes.append(("scale_note", note))
-    for _, text in notes:
-        log.info("figure note: %s", text)
     return notes
 
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import logging
-import textwrap
 from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from xairepro.metrics.curves import summarise_curves
+from xairepro.common.plotting import add_notes
+from xairepro.metrics.curves import coinciding_groups, summarise_curves
 
 if TYPE_CHECKING:
     import torch
@@ -25,26 +25,6 @@ METHOD_STYLE = {
 }
 VARIANT_TITLE = {"softmax10": "softmax, 10 classes", "softmax2": "softmax, 0 vs 1", "sigmoid2": "sigmoid, 0 vs 1"}
 ORDER_TITLE = {1: "ROAR=1 (top-k)", 0: "ROAR=0 (bottom-k)"}
-#: Lines closer than this share of the y axis's range coincide (about a marker's width).
-COINCIDE_RTOL = 0.02
-
-
-def coinciding_methods(curves: dict[str, np.ndarray], span: float, rtol: float = COINCIDE_RTOL) -> list[list[str]]:
-    """Groups (two or more, in the order of ``curves``) of methods whose lines one panel draws
-    on top of each other: same length, at most ``rtol * span`` apart at every point, joined
-    transitively. ``curves``: method -> y values ``(n_k,)`` on the panel's shared k grid."""
-    names = list(curves)
-    group_of = {name: i for i, name in enumerate(names)}
-    for i, a in enumerate(names):
-        for b in names[i + 1:]:
-            ya, yb = np.asarray(curves[a], float), np.asarray(curves[b], float)
-            if ya.shape == yb.shape and np.all(np.abs(ya - yb) <= rtol * span):
-                old, new = group_of[b], group_of[a]
-                group_of = {n: new if g == old else g for n, g in group_of.items()}
-    groups = [[n for n in names if group_of[n] == g] for g in dict.fromkeys(group_of.values())]
-    return [group for group in groups if len(group) > 1]
-
-
 def mark_coincidences(ax: plt.Axes, curves: dict[str, tuple[np.ndarray, np.ndarray]], panel: str = "") -> list[str]:
     """Name, inside ``ax``, the methods whose lines coincide there (``"g = g*x"``), in the
     corner holding the fewest drawn points; call after the axes' limits are set. ``curves``:
@@ -52,7 +32,7 @@ def mark_coincidences(ax: plt.Axes, curves: dict[str, tuple[np.ndarray, np.ndarr
     text artist with ``gid="coincidence"``)."""
     ylo, yhi = ax.get_ylim()
     xlo, xhi = ax.get_xlim()
-    groups = coinciding_methods({m: y for m, (_, y) in curves.items()}, span=yhi - ylo)
+    groups = coinciding_groups({m: y for m, (_, y) in curves.items()}, span=yhi - ylo)
     texts = [" = ".join(METHOD_STYLE[m]["label"].split("  ")[0] for m in group) for group in groups]
     if not texts:
         return []
@@ -67,14 +47,6 @@ def mark_coincidences(ax: plt.Axes, curves: dict[str, tuple[np.ndarray, np.ndarr
             ha="left" if x < 0.5 else "right", va="bottom" if y < 0.5 else "top", gid="coincidence",
             bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1})
     return texts
-
-
-def add_note(fig: plt.Figure, note: str | None, y: float) -> None:
-    """The scale note (``gid="scale_note"``) under everything, at figure height ``y``."""
-    if note:
-        log.info("figure note: %s", note)
-        wrapped = textwrap.fill(note, width=int(fig.get_figwidth() * 19), break_on_hyphens=False)
-        fig.text(0.02, y, wrapped, ha="left", va="top", fontsize=7, style="italic", gid="scale_note")
 
 
 def plot_roar(roar: pd.DataFrame, spread: str = "minmax", panel_width: float = 2.2,
@@ -129,7 +101,7 @@ def plot_roar(roar: pd.DataFrame, spread: str = "minmax", panel_width: float = 2
             lines = {m: (line.k.to_numpy(), line["mean"].to_numpy())
                      for m in METHOD_STYLE if not (line := sel[sel.method == m]).empty}
             mark_coincidences(axes[i, j], lines, panel=f"{variant}, {replacement}, ROAR={order}")
-    add_note(fig, note, y=-0.03)
+    add_notes(fig, [("scale_note", note)] if note else [], y=-0.03)
     return fig
 
 
@@ -258,5 +230,5 @@ def plot_svd_roar(table: pd.DataFrame, panel_width: float = 2.2, panel_height: f
             lines = {m: (line.k.to_numpy(), line[metric].to_numpy())
                      for m in METHOD_STYLE if not (line := sel[sel.method == m]).empty}
             mark_coincidences(axes[i, j], lines, panel=f"{metric}, {replacement}, ROAR={order}")
-    add_note(fig, note, y=-0.1)
+    add_notes(fig, [("scale_note", note)] if note else [], y=-0.1)
     return fig

@@ -44,7 +44,10 @@ def kernels(device: str = "cpu", n: int = 8, lime_samples: int = 50) -> list[dic
     dim = int(np.prod(_harmony_shape(disentangle)))
     cavs = np.random.default_rng(1).standard_normal((5, dim)).astype(np.float32)
     lime_args = {"num_samples": lime_samples, "num_features": 5, "top_labels": 4, "kernel_width": 0.25,
-                 "hide_color": 0.0, "distance_metric": "cosine", "random_state": 42}
+                 "hide_color": 0.0, "distance_metric": "cosine", "random_state": 42,
+                 # the demo's LIME, as config/pianist.yaml's lime.demo block sets it
+                 "segmentation": {"kernel_size": 1, "max_dist": 200, "ratio": 0.2},
+                 "feature_selection": "none", "sounding_only": True}
 
     def lime_batched():
         return [explain_roll(baseline, r, batch_size=lime_samples, **lime_args) for r in rolls]
