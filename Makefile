@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CORES ?= 2
 
-.PHONY: demo test test-fast test-slurm lint report robustness paper-dry-run images clean-demo lock venv bench bench-gpu bench-svd
+.PHONY: demo test test-fast test-slurm lint report robustness paper-dry-run paper-smoke images clean-demo lock venv bench bench-gpu bench-svd
 
 venv: $(STAMP)
 
@@ -57,6 +57,23 @@ robustness: $(STAMP)
 
 paper-dry-run: $(STAMP)
 	$(BIN)/snakemake -n --config scale=paper
+
+# The complete paper-scale DAG of every study on tiny inputs in the originals' formats,
+# fetched from file:// mirrors, under coverage, in $(SMOKE)/ (docs/paper-smoke.md). Its one
+# override is config/smoke/ (caps on batches, epochs, items); claims come out "not comparable".
+# The coverage report compares with the demo run of `make test` when that ran first.
+# Its jobs are tiny: two may share the GPU (or, with `threads: 1` in config/smoke/, the cores).
+SMOKE := results/paper-smoke
+paper-smoke: $(STAMP)
+	rm -rf $(SMOKE)
+	mkdir -p $(SMOKE)/coverage-data
+	$(BIN)/python scripts/smoke/setup.py $(SMOKE)
+	COVERAGE_FILE=$(CURDIR)/$(SMOKE)/coverage-data/.coverage $(BIN)/python -m coverage run \
+	    --rcfile=pyproject.toml -m snakemake -s $(CURDIR)/Snakefile --directory $(SMOKE) --cores $(CORES) \
+	    --resources gpu=2 --config scale=paper --configfile $(CURDIR)/$(SMOKE)/smoke.yaml
+	$(BIN)/python scripts/smoke/check.py $(SMOKE)
+	$(BIN)/python scripts/smoke/coverage_report.py $(SMOKE)/coverage-data $(SMOKE)/coverage \
+	    --demo test-artefacts/coverage/demo
 
 # Workflow and kernel timings on this machine -> results/bench/bench.csv + bench.md (~20 min
 # on 2 cores: every study's demo chain, the whole demo DAG, dry runs, kernels).

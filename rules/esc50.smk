@@ -39,6 +39,7 @@ rule esc50_download_data:
     params:
         url=setting("esc50", "data", "url", scale="paper"),
         checksum=setting("esc50", "data", "checksum", scale="paper"),
+        shape=setting("esc50", "data", "shape", scale="paper"),
     script:
         "../scripts/esc50/download_data.py"
 
@@ -60,6 +61,7 @@ rule esc50_train_classifier:
         hparams=esc50_classifier,
         test_only=setting("esc50", "classify", "test_only"),
         mask_augment=esc50_mask_augment,
+        max_train_clips=setting("esc50", "classify", "max_train_clips"),
     script:
         "../scripts/esc50/train_classifier.py"
 
@@ -81,6 +83,7 @@ rule esc50_train_piq:
         checkpoint="results/{scale}/esc50/checkpoints/piq/{arch}.pt",
         folds=esc50_folds,
         hparams=setting("esc50", "piq", keys=ESC50_PIQ),
+        max_train_clips=setting("esc50", "classify", "max_train_clips"),
     script:
         "../scripts/esc50/train_piq.py"
 
@@ -102,6 +105,7 @@ rule esc50_train_nmf:
         folds=esc50_folds,
         sample_rate=lambda wildcards: esc50_classifier(wildcards)["sample_rate"],
         hparams=setting("esc50", "nmf", keys=ESC50_NMF),
+        max_train_clips=setting("esc50", "classify", "max_train_clips"),
     script:
         "../scripts/esc50/train_nmf.py"
 
@@ -124,6 +128,7 @@ rule esc50_train_l2i:
         checkpoint="results/{scale}/esc50/checkpoints/l2i/{arch}.pt",
         folds=esc50_folds,
         hparams=setting("esc50", "l2i", keys=ESC50_L2I),
+        max_train_clips=setting("esc50", "classify", "max_train_clips"),
     script:
         "../scripts/esc50/train_l2i.py"
 
@@ -135,9 +140,9 @@ rule esc50_compute_interpretations:
     output:
         clips="results/{scale}/esc50/interpretations/{method}_{arch}.csv",
         arrays="results/{scale}/esc50/interpretations/{method}_{arch}.npz",
-    threads: job_threads("esc50", "piq")
+    threads: job_threads("esc50", "{method}")
     resources:
-        **job_resources("esc50", "piq"),
+        **job_resources("esc50", "{method}"),
     params:
         test_folds=setting("esc50", "classify", "test_folds"),
         quantile=setting("esc50", "amt", "quantile"),

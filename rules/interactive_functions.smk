@@ -102,6 +102,27 @@ def ia_generator(wildcards):
     return setting("interactive", "generator", "generator_path", scale="paper")
 
 
+def ia_imagenet_weights(wildcards):
+    """torchvision's ImageNet ResNet-18 file when the classifiers start from it (paper)."""
+    if not setting("interactive", "train", "imagenet_weights")(wildcards):
+        return []
+    return rules.interactive_download_pretrained.output.weights.format(net="resnet18")
+
+
+def ia_vgg16_weights(wildcards):
+    """torchvision's ImageNet VGG16 file when the projection compares VGG16 features (paper)."""
+    if setting("interactive", "generative", "projection_loss")(wildcards) != "vgg16":
+        return []
+    return rules.interactive_download_pretrained.output.weights.format(net="vgg16")
+
+
+def ia_pretrained_source(wildcards):
+    """Mirrors and sha256 (or its torchvision prefix) of one pretrained network's file."""
+    part, prefix = {"resnet18": ("train", "imagenet"), "vgg16": ("generative", "vgg16")}[wildcards.net]
+    cfg = setting("interactive", part, keys=(f"{prefix}_urls", f"{prefix}_sha256"), scale="paper")
+    return {"urls": cfg[f"{prefix}_urls"], "sha256": cfg[f"{prefix}_sha256"]}
+
+
 def ia_phase3_attrs(wildcards):
     """The classifiers of phase 3: every direction's attribute, then the evaluated one."""
     attrs = setting("interactive", "generative", "attrs")(wildcards)

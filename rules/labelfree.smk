@@ -34,13 +34,13 @@ rule labelfree_generate_ecg:
 
 
 rule labelfree_download_ecg:
-    """ECG5000 (UCR/UEA archive): TRAIN + TEST ARFF, 5000 beats; verified by content or a pinned checksum."""
+    """ECG5000 (UCR/UEA archive): TRAIN + TEST ARFF, 5000 beats; verified by a pinned checksum, else by content."""
     output:
         raw="data/paper/ecg/ECG5000.zip",
         data="data/paper/ecg/ecg.npz",
     retries: 2
     params:
-        checksum=setting("labelfree", "ecg", "checksum", scale="paper"),
+        source=setting("labelfree", "ecg", keys=["urls", "checksum"], scale="paper"),
     script:
         "../scripts/labelfree/download_ecg.py"
 
@@ -51,6 +51,8 @@ rule labelfree_download_cifar:
         raw="data/paper/{cifar}/{cifar}-binary.tar.gz",
         data="data/paper/{cifar}/{cifar}.npz",
     retries: 2
+    params:
+        source=lambda wildcards: setting("labelfree", "cifar", wildcards.cifar, scale="paper"),
     script:
         "../scripts/labelfree/download_cifar.py"
 
@@ -147,6 +149,8 @@ rule labelfree_download_dsprites:
         raw="data/paper/dsprites/dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz",
         data="data/paper/dsprites/dsprites.npz",
     retries: 2
+    params:
+        source=setting("labelfree", "dsprites", keys=["url", "checksum"], scale="paper"),
     script:
         "../scripts/labelfree/download_dsprites.py"
 

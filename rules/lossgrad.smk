@@ -24,11 +24,15 @@ rule lossgrad_generate_mnist:
 
 
 rule lossgrad_download_mnist:
-    """One MNIST IDX archive from torchvision's mirrors, md5-checked (a local rule)."""
+    """One MNIST IDX archive from torchvision's mirrors (or the configured ones), md5-checked
+    (a local rule)."""
     output:
         archive="data/paper/mnist/raw/{mnist_file}.gz",
     retries: 2
     localrule: True
+    params:
+        mirrors=setting("lossgrad", "mnist", "mirrors", scale="paper"),
+        md5=setting("lossgrad", "mnist", "md5", scale="paper"),
     script:
         "../scripts/lossgrad/download_mnist.py"
 

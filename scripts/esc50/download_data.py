@@ -11,4 +11,5 @@ from xairepro.esc50.data import fetch_paper_dataset
 
 smk = snakemake_or_mock(globals(), "esc50_download_data")
 setup_logging(smk.log[0], smk.config["log_level"])
-fetch_paper_dataset(smk.output.archive, Path(smk.output.meta).parent.parent, smk.params.url, smk.params.checksum)
+fetch_paper_dataset(smk.output.archive, Path(smk.output.meta).parent.parent, smk.params.url, smk.params.checksum,
+                    smk.params.shape)

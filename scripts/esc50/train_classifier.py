@@ -20,4 +20,4 @@ if smk.params.test_only:
 else:
     train_classifier(root, smk.output.model, smk.output.metrics, smk.params.checkpoint, arch=smk.wildcards.arch,
                      seed=smk.params.seed, threads=smk.threads, folds=smk.params.folds, cfg=smk.params.hparams,
-                     mask_augment=smk.params.mask_augment)
+                     mask_augment=smk.params.mask_augment, max_train_clips=smk.params.max_train_clips)

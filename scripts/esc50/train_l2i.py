@@ -13,4 +13,4 @@ smk = snakemake_or_mock(globals(), "esc50_train_l2i", scale="demo", arch="conv2d
 setup_logging(smk.log[0], smk.config["log_level"])
 train_l2i(Path(smk.input.meta).parent.parent, smk.input.classifier, smk.input.nmf, smk.output.model,
           smk.output.metrics, smk.params.checkpoint, seed=smk.params.hparams["seed"], threads=smk.threads,
-          folds=smk.params.folds, cfg=smk.params.hparams)
+          folds=smk.params.folds, cfg=smk.params.hparams, max_train_clips=smk.params.max_train_clips)

@@ -8,7 +8,7 @@ import logging
 
 import pandas as pd
 
-from xairepro.common.claims import failed_claims
+from xairepro.common.claims import failed_claims, mark_smoke
 from xairepro.common.io import read_csv, write_csv
 from xairepro.common.logs import setup_logging
 from xairepro.common.provenance import stamp
@@ -20,6 +20,7 @@ setup_logging(smk.log[0], smk.config["log_level"])
 clips = pd.concat([read_csv(path) for path in smk.input.clips], ignore_index=True)
 overlap = read_csv(smk.input.overlap[0]) if smk.input.overlap else None
 table = claims(clips, read_csv(smk.input.accuracy), overlap, smk.params.scale)
+table = mark_smoke(table, smk.config.get("smoke"))
 write_csv(smk.output.claims, table, stamp("esc50", {"scale": smk.params.scale}))
 for failure in failed_claims(table):
     logging.getLogger("xairepro").warning("claim not reproduced: %s", failure)

@@ -28,5 +28,6 @@ images, names = phase3_inputs(Path(smk.input.anno).parent, smk.wildcards.eval_at
 explain_images(generator, smk.wildcards.eval_attr, classifiers, directions, images, names, smk.output.frames,
                smk.output.scores, classifier_size=data["size"], reconstruction_steps=cfg["reconstruction_steps"],
                initial_learning_rate=cfg["initial_learning_rate"], projection_loss=cfg["projection_loss"],
-               ampl=cfg["ampl"], steps=cfg["steps"], random_seed=cfg["seed"],
+               ampl=cfg["ampl"], steps=cfg["steps"], vgg16_weights=smk.input.get("vgg16") or None,
+               random_seed=cfg["seed"],
                provenance=stamp("interactive", cfg, cfg["seed"]))

@@ -15,7 +15,7 @@ cfg = smk.params.train
 train_classifier(Path(smk.input.labels).parent, smk.wildcards.classifier, smk.input.labels, smk.output.model,
                  smk.output.metrics, smk.params.checkpoint, size=cfg["size"], freeze_epochs=cfg["freeze_epochs"],
                  unfreeze_epochs=cfg["unfreeze_epochs"], bs=cfg["bs"], lr=cfg["lr"], ratio=cfg["ratio"],
-                 split_seed=cfg["split_seed"], imagenet_weights=cfg["imagenet_weights"], seed=cfg["seed"],
+                 split_seed=cfg["split_seed"], imagenet_weights=smk.input.get("imagenet") or None, seed=cfg["seed"],
                  pad=cfg["flowers_pad"], crop_ratio=cfg["flowers_crop_ratio"], augment_train=cfg["flowers_augment"]
                  and smk.wildcards.classifier.startswith("flowers"),
                  blur_augment=cfg["blur_augment"], threads=smk.threads)

@@ -9,7 +9,7 @@ import logging
 
 import pandas as pd
 
-from xairepro.common.claims import broken_invariants, failed_claims
+from xairepro.common.claims import broken_invariants, failed_claims, mark_smoke
 from xairepro.common.io import read_csv, read_json, write_csv
 from xairepro.common.logs import setup_logging
 from xairepro.common.provenance import stamp
@@ -23,6 +23,7 @@ heatmaps = pd.concat([read_csv(p) for p in smk.input.heatmaps], ignore_index=Tru
 # each direction is scored by its own classifier whatever the evaluated one: the first table's moves
 moves = read_csv(smk.input.moves[0])
 table = claims(validation, heatmaps, moves, read_json(smk.input.latent_record), smk.params.claims)
+table = mark_smoke(table, smk.config.get("smoke"))
 write_csv(smk.output.claims, table, stamp("interactive", {"scale": smk.wildcards.scale, **smk.params.claims}))
 for line in failed_claims(table) + broken_invariants(table):
     logging.getLogger("xairepro").warning("claim not reproduced: %s", line)

@@ -10,7 +10,7 @@ import logging
 
 import pandas as pd
 
-from xairepro.common.claims import broken_invariants, failed_claims
+from xairepro.common.claims import broken_invariants, failed_claims, mark_smoke
 from xairepro.common.io import read_csv, write_csv
 from xairepro.common.logs import setup_logging
 from xairepro.common.provenance import stamp
@@ -33,6 +33,7 @@ claims = pd.concat([
     pretext_claims(read_csv(smk.input.pretext), "MNIST"),
     disvae_claims(disentanglement, scale),
 ], ignore_index=True)
+claims = mark_smoke(claims, smk.config.get("smoke"))
 write_csv(smk.output.claims, claims, stamp("labelfree", {"scale": scale}))
 for problem in failed_claims(claims) + broken_invariants(claims):
     logging.getLogger("xairepro").warning("claim not reproduced: %s", problem)

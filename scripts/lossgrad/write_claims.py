@@ -8,7 +8,7 @@ import logging
 
 import pandas as pd
 
-from xairepro.common.claims import broken_invariants, failed_claims
+from xairepro.common.claims import broken_invariants, failed_claims, mark_smoke
 from xairepro.common.io import load_arrays, read_csv, write_csv
 from xairepro.common.logs import setup_logging
 from xairepro.common.provenance import stamp
@@ -23,6 +23,7 @@ claims = pd.concat([
     svd_claims(read_csv(smk.input.svd_eval), load_arrays(smk.input.svd_predictions), read_csv(smk.input.svd_roar),
                load_arrays(smk.input.svd_per_excerpt), scale=smk.params.scale, frame_step=smk.params.frame_step),
 ], ignore_index=True)
+claims = mark_smoke(claims, smk.config.get("smoke"))
 write_csv(smk.output.claims, claims, stamp("lossgrad", {"scale": smk.params.scale}))
 for line in failed_claims(claims) + broken_invariants(claims):
     logging.getLogger("xairepro").warning("not reproduced: %s", line)

@@ -6,7 +6,7 @@ import logging
 
 import pandas as pd
 
-from xairepro.common.claims import failed_claims
+from xairepro.common.claims import failed_claims, mark_smoke
 from xairepro.common.io import load_arrays, read_csv, read_json, write_csv
 from xairepro.common.logs import setup_logging
 from xairepro.common.provenance import stamp
@@ -20,6 +20,7 @@ truth = read_json(smk.input.truth) if smk.input.get("truth") else None
 lime = load_arrays(smk.input.explanations) if smk.input.get("explanations") else None
 table = claims(accuracy, read_csv(smk.input.sign_counts), truth, smk.wildcards.scale, smk.params.thresholds,
                cavs=load_arrays(smk.input.cavs), lime=lime)
+table = mark_smoke(table, smk.config.get("smoke"))
 write_csv(smk.output.claims, table, stamp("pianist", {"scale": smk.wildcards.scale, **smk.params.thresholds}))
 for failed in failed_claims(table):
     logging.getLogger("xairepro").warning("claim not reproduced: %s", failed)

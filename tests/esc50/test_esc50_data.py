@@ -115,6 +115,16 @@ def test_paper_archive_is_extracted_into_the_esc50_layout(tmp_path):
     assert isinstance(read_meta(root), pd.DataFrame)
 
 
+def test_paper_archive_replaces_the_empty_folders_snakemake_makes_for_its_outputs(tmp_path):
+    (tmp_path / "paper" / "meta").mkdir(parents=True)  # the folder of the rule's meta/esc50.csv
+    root = extract_archive(_tiny_archive(tmp_path), tmp_path / "paper")
+    assert (root / "meta" / "esc50.csv").exists()
+    (tmp_path / "again" / "meta").mkdir(parents=True)
+    (tmp_path / "again" / "meta" / "esc50.csv").write_text("kept")
+    with pytest.raises(InputError, match="already exists"):
+        extract_archive(_tiny_archive(tmp_path), tmp_path / "again")
+
+
 def test_archive_member_escaping_the_folder_is_refused(tmp_path):
     archive = _tiny_archive(tmp_path, extra="../../evil.txt")
     with pytest.raises(InputError, match="outside"):
@@ -151,6 +161,16 @@ def test_hand_placed_archive_without_checksum_is_checked_by_content(tmp_path):
     with pytest.raises(InputError, match="describes"):  # the tiny archive is not the release
         fetch_paper_dataset(archive, tmp_path / "paper", "https://example.invalid/x.zip", None)
     assert archive.exists() and not (tmp_path / "paper").exists()
+
+
+def test_archive_of_a_stated_shape_passes_the_same_content_check(tmp_path):
+    archive = _tiny_archive(tmp_path)  # 2 classes x 5 clips, 5 folds x 2: the smoke run states it
+    root = fetch_paper_dataset(archive, tmp_path / "paper", "https://example.invalid/x.zip", None,
+                               {"clips": 10, "classes": 2, "folds": 5})
+    assert (root / "meta" / "esc50.csv").exists()
+    with pytest.raises(ConfigError, match="equal classes"):
+        fetch_paper_dataset(archive, tmp_path / "other", "https://example.invalid/x.zip", None,
+                            {"clips": 10, "classes": 3, "folds": 5})
 
 
 def test_hand_placed_archive_with_matching_checksum_is_used(tmp_path):

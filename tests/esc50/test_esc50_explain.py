@@ -80,6 +80,39 @@ def test_init_codebook_gives_every_class_distinct_keys(conv2d, X):
     assert keys.abs().max() > 1.0 / 8  # no longer the package's +-1/K initialisation
 
 
+@pytest.mark.gpu
+def test_interpreters_and_scores_run_on_the_classifiers_gpu_like_on_the_cpu(conv2d, X):
+    import copy
+
+    torch.manual_seed(0)
+    psi = build_piq("conv2d", 4, 3, {"K": 6, "shared_keys": 0}).eval()
+    W = torch.rand(513, 5)
+    l2i = L2I("conv2d", 4, 3, 431, {"K": 5}).eval()
+    results = {}
+    for device in ("cpu", "cuda:0"):
+        clf = copy.deepcopy(conv2d).to(device)
+        piq = PIQInterpreter(clf, copy.deepcopy(psi).to(device))
+        l2i_interp = L2IInterpreter(clf, copy.deepcopy(l2i).to(device), W.to(device), relevance_th=0.2)
+        masks, _ = piq.attribute(X)  # X stays on the CPU; the masks come back there
+        l2i_masks, _ = l2i_interp.attribute(X)
+        assert masks.device.type == "cpu" and l2i_masks.device.type == "cpu"
+        results[device] = (masks, l2i_masks, score_masks(clf, X, masks)["faithfulness_mask_in"])
+    for cpu, gpu in zip(results["cpu"], results["cuda:0"]):
+        torch.testing.assert_close(gpu, cpu, rtol=1e-3, atol=1e-4)
+
+
+def test_init_codebook_with_more_keys_than_encodings_keeps_every_encoding(conv2d, X):
+    torch.manual_seed(0)
+    psi = build_piq("conv2d", 4, 2, {"K": 2048, "shared_keys": 0})  # more keys than one clip's positions
+    reps = conv2d.representations(X[:1])
+    with torch.no_grad():
+        init_codebook(psi, reps, seed=0)
+        vectors = psi.down(psi.adapter(reps)).permute(0, 2, 3, 1).reshape(-1, 4)
+    keys = psi.codebook.embedding.weight
+    assert len(vectors) < 2048 and torch.isfinite(keys).all()
+    assert torch.unique(keys, dim=0).shape[0] == torch.unique(vectors, dim=0).shape[0]
+
+
 def test_l2i_keeps_only_relevant_components(conv2d, X):
     torch.manual_seed(0)
     l2i = L2I("conv2d", 4, 3, 431, {"K": 5})

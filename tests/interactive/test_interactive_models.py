@@ -86,3 +86,30 @@ def test_stylegan_code_folder_is_checked(tmp_path):
     path.write_bytes(b"")
     with pytest.raises(XaiReproError, match="stylegan2-ada-pytorch"):
         load_generator(path, stylegan2_code=str(tmp_path), allow_pickle=True)
+
+
+def test_pretrained_weights_come_from_the_downloaded_file(tmp_path):
+    """ImageNet weights are torchvision's files fetched by a local rule (no download inside a
+    training job): the ResNet-18 body loads from one, the VGG16 loss reads only features[:16],
+    and a file whose sha256 does not start with torchvision's prefix is refused."""
+    import hashlib
+
+    from xairepro.common.errors import InputError
+    from xairepro.interactive.explain import _VGGFeatures
+    from xairepro.interactive.models import download_pretrained
+
+    theirs = torchvision.models.resnet18()
+    torch.save(theirs.state_dict(), tmp_path / "resnet18.pth")
+    ours = resnet18_norepeat(imagenet_weights=tmp_path / "resnet18.pth")
+    torch.testing.assert_close(ours.layer4[1].conv2.weight, theirs.layer4[1].conv2.weight)
+    vgg = torchvision.models.vgg16().features
+    torch.save({f"features.{k}": v for k, v in vgg.state_dict().items() if int(k.split(".")[0]) < 16},
+               tmp_path / "vgg16.pth")
+    torch.testing.assert_close(_VGGFeatures(str(tmp_path / "vgg16.pth")).features[14].weight, vgg[14].weight)
+    digest = hashlib.sha256((tmp_path / "resnet18.pth").read_bytes()).hexdigest()
+    url = (tmp_path / "resnet18.pth").as_uri()
+    assert download_pretrained([url], tmp_path / "got.pth", digest[:8]).is_file()
+    wrong = "0" * 8 if not digest.startswith("0" * 8) else "f" * 8
+    with pytest.raises(XaiReproError):
+        download_pretrained([url], tmp_path / "bad.pth", wrong, retries=1)
+    assert not (tmp_path / "bad.pth").exists() and issubclass(InputError, XaiReproError)

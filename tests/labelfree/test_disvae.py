@@ -22,6 +22,22 @@ def test_official_dsprites_is_read_without_unpickling_its_metadata(tmp_path):
         read_official_dsprites(tmp_path / "only_pickle.npz")
 
 
+def test_official_dsprites_factor_sorted_order_is_shuffled_for_the_split(tmp_path):
+    # the official file lists sprites sorted by factor (shape slowest): the 90/10 split in
+    # file order would test on the last shape only
+    n = 60
+    classes = np.zeros((n, 6), np.int64)
+    classes[:, 1] = np.repeat([0, 1, 2], n // 3)
+    imgs = np.zeros((n, 64, 64), np.uint8)
+    imgs[:, 0, 0] = np.arange(n)  # each image tagged with its row
+    path = tmp_path / "dsprites.npz"
+    np.savez(path, imgs=imgs, latents_classes=classes, latents_values=classes.astype(float))
+    out = read_official_dsprites(path)
+    assert np.array_equal(out["factors"][:, 0], classes[out["images"][:, 0, 0], 1])  # rows stay together
+    assert set(out["factors"][-n // 10:, 0]) != {2}
+    assert np.array_equal(out["images"], read_official_dsprites(path)["images"])  # seeded
+
+
 def test_datasets_are_32_pixel_images_in_the_unit_range(tmp_path):
     save_arrays(tmp_path / "mnist.npz", **make_demo_digits(seed=0))
     save_arrays(tmp_path / "ds.npz", **render_dsprites(50, size=32, seed=0))

@@ -86,3 +86,18 @@ def test_explainer_at_chance_fails_the_claims(run):
     table = pd.concat([chance, chance.assign(labels="true")]).assign(seed=0)
     claims = example_consistency_claims(table[table.explainer == "dknn"], "MNIST")
     assert claims.verdict.tolist() == ["fail", "fail"]
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_example_importance_on_cuda_matches_the_cpu(run):
+    # SimplEx's start and TracIn's sum were CPU tensors meeting CUDA latents/gradients
+    tmp, _, _ = run
+    scores = {}
+    for device in ("cpu", "cuda"):
+        scores[device] = example_importance(
+            tmp / "mnist.npz", tmp / "dae.pt", tmp / "snaps", tmp / f"scores_{device}.npz", explainers=EXPLAINERS,
+            subtrain_size=100, subtest_size=50, recursion_depth=5, damping=1e-3, scale=1000.0, simplex_epochs=200,
+            seed=0, device=device)
+    for name in EXPLAINERS:
+        np.testing.assert_allclose(scores["cuda"][name], scores["cpu"][name], rtol=1e-3, atol=1e-5, err_msg=name)

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from xairepro.common.download import gunzip
-from xairepro.common.errors import InputError
+from xairepro.common.errors import InputError, XaiReproError
 from xairepro.common.io import save_arrays
 from xairepro.lossgrad.data import RAW_FILES, load_split, make_demo_digits, mnist_resources, read_mnist_raw
 
@@ -64,6 +64,17 @@ def test_download_table_comes_from_torchvision_with_md5_sums():
     for entry in table.values():
         assert entry["checksum"].startswith("md5:") and len(entry["checksum"]) == 4 + 32
         assert all(url.endswith(".gz") for url in entry["urls"])
+
+
+def test_download_table_takes_the_configured_mirrors_and_md5_sums():
+    sums = {f"{name}.gz": f"{i:032x}" for i, name in enumerate(RAW_FILES)}
+    table = mnist_resources(["file:///mirror/a/", "file:///mirror/b/"], sums)
+    entry = table["t10k-labels-idx1-ubyte.gz"]
+    assert entry["urls"] == ["file:///mirror/a/t10k-labels-idx1-ubyte.gz", "file:///mirror/b/t10k-labels-idx1-ubyte.gz"]
+    assert entry["checksum"] == "md5:" + sums["t10k-labels-idx1-ubyte.gz"]
+    del sums["train-images-idx3-ubyte.gz"]
+    with pytest.raises(XaiReproError, match="no checksum for train-images-idx3-ubyte.gz"):
+        mnist_resources(["file:///mirror/a/"], sums)
 
 
 def test_demo_digits_look_like_mnist():

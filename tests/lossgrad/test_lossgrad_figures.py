@@ -117,3 +117,28 @@ def test_svd_figure_labels_both_metrics_and_the_bins():
     assert [ax.get_ylabel() for ax in axes] == ["test AUROC", "test error"]
     assert fig.axes[-1].get_xlabel() == "occluded bins k (of 9200)"
     assert texts(fig, "coincidence") == []
+
+
+def test_coincidence_note_does_not_hide_a_line_between_its_markers():
+    # the paper smoke's panel: every corner holds a marker or a segment (the earlier
+    # marker-counting rule hid |g|'s segment from k=392 to 705 in the bottom-right one);
+    # the middle left is crossed only by the steep first drop of g and g*x
+    k = np.array([0, 78, 235, 392, 548, 705, 782])
+    accuracy = {"abs_grad": [0.98, 0.97, 0.95, 0.95, 0.93, 0.92, 0.55],
+                "grad_orig": [0.98, 0.07, 0.1, 0.1, 0.1, 0.1, 0.1],
+                "grad_inp": [0.98, 0.08, 0.1, 0.1, 0.1, 0.1, 0.1],
+                "random": [0.98, 0.96, 0.9, 0.85, 0.78, 0.45, 0.1]}
+    rows = [{"variant": "softmax10", "seed": 1, "method": m, "replacement": "image_min", "order": 0, "k": int(kk),
+             "accuracy": a} for m, values in accuracy.items() for kk, a in zip(k, values)]
+    fig = plot_roar(pd.DataFrame(rows), panel_width=4, panel_height=3.5)  # one panel with a free spot
+    ax = fig.axes[0]
+    [note] = [t for t in ax.texts if t.get_gid() == "coincidence"]
+    box = note.get_window_extent(fig.canvas.get_renderer()).transformed(ax.transAxes.inverted())
+    ylo, yhi = ax.get_ylim()
+    xlo, xhi = ax.get_xlim()
+    for method in ("abs_grad", "random"):
+        values = accuracy[method]
+        xs = (np.interp(np.linspace(0, 6, 241), np.arange(7), k) - xlo) / (xhi - xlo)
+        ys = (np.interp(np.linspace(0, 6, 241), np.arange(7), values) - ylo) / (yhi - ylo)
+        inside = (xs >= box.x0) & (xs <= box.x1) & (ys >= box.y0) & (ys <= box.y1)
+        assert not inside.any()

@@ -256,3 +256,35 @@ def test_paper_archive_is_verified_against_the_checksum_the_record_publishes(tmp
     with pytest.raises(XaiReproError, match="no file named"):
         fetch_jamendo([source.as_uri()], tmp_path / "x.zip", tmp_path / "x.checksum", None,
                       record_api=record.as_uri(), name="missing.zip")
+
+
+def test_svd_training_honours_the_smoke_batch_cap(tmp_path, monkeypatch):
+    from xairepro.common import training
+    from xairepro.common.io import save_arrays
+    from xairepro.lossgrad import train as train_module
+
+    rng = np.random.default_rng(0)
+    arrays = {}
+    for split, n in (("train", 150), ("valid", 60)):
+        arrays[f"{split}_spect"] = rng.normal(size=(n, MEL_BANDS)).astype(np.float32)
+        arrays[f"{split}_labels"] = (np.arange(n) % 2).astype(np.float32)
+        arrays[f"{split}_offsets"] = np.array([0, n])
+    save_arrays(tmp_path / "spects.npz", **arrays)
+    save_arrays(tmp_path / "znorm.npz", mean=np.zeros(MEL_BANDS, np.float32), std=np.ones(MEL_BANDS, np.float32))
+    steps = []
+    loss = train_module.bce_per_excerpt
+    monkeypatch.setattr(train_module, "bce_per_excerpt", lambda p, y: steps.append(p.requires_grad) or loss(p, y))
+
+    def train(cap):
+        steps.clear()
+        training.set_batch_cap(cap)
+        try:
+            train_module.train_svd(tmp_path / "spects.npz", tmp_path / "znorm.npz", tmp_path / "m.pt", tmp_path / "m.json",
+                                   tmp_path / "ckpt.pt", seed=0, epochs=1, batches_per_epoch=5, batch_size=4, lr=0.01,
+                                   lr_decay=0.85, momentum=0.9, arch=TINY_ARCH, test_batch_size=64, device="cpu")
+        finally:
+            training.set_batch_cap(None)
+        return sum(steps)  # training steps: the losses that carry a gradient
+
+    assert train(None) == 5
+    assert train(2) == 2

@@ -9,7 +9,7 @@ import pytest
 from xairepro.common.errors import InputError
 from xairepro.pianist.data import (
     CONCEPT_RULES, concept_chords, concept_rolls, extract_archive, generate_demo, invert, list_concepts, load_clips,
-    prepare_clips, render_performance, split_clips,
+    performer_names, prepare_clips, render_performance, split_clips,
 )
 
 PERFORMERS = [
@@ -141,6 +141,14 @@ def test_paper_archive_is_extracted_into_the_shared_layout_and_read_by_the_same_
     assert len(arrays["label"]) == 9 and "jtd/evansb-x/clip_001.mid" in list(arrays["clip_name"])
     names = [n for n, _ in list_concepts(dest / "voicings" / "midi_final", dest / "voicings" / "cav_mapping.csv")]
     assert names == ["Block Chords", "Shell Voicings"]
+
+
+@pytest.mark.parametrize("mapping", [",idx\nAbdullah Ibrahim,0\nAhmad Jamal,1\nBill Evans,2\n",
+                                     "name,pianist\nAbdullah Ibrahim,0\nAhmad Jamal,1\nBill Evans,2\n"],
+                         ids=["original-idx", "demo-name-pianist"])
+def test_performer_names_read_both_mapping_layouts(tmp_path, mapping):
+    (tmp_path / "pianist_mapping.csv").write_text(mapping)
+    assert performer_names(tmp_path, [0, 2, 1]) == ["Abdullah Ibrahim", "Ahmad Jamal", "Bill Evans"]
 
 
 def test_paper_archive_member_escaping_the_folder_is_refused(tmp_path):

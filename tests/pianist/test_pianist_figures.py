@@ -5,9 +5,10 @@ import matplotlib
 matplotlib.use("Agg")
 
 import numpy as np
+import pandas as pd
 from matplotlib import colors
 
-from xairepro.pianist.figures import OUTLINE, plot_kernel_heatmap, plot_lime_roll
+from xairepro.pianist.figures import OUTLINE, grid_size, plot_kernel_heatmap, plot_lime_roll, plot_sign_counts
 
 KERNEL = {"semitones": 24, "seconds": 1.5, "stride_semitones": 4, "stride_seconds": 0.5}
 
@@ -56,3 +57,12 @@ def test_kernel_heatmap_panels_have_their_own_scale_and_a_constant_map_is_labell
     fig.canvas.draw()
     labels = [t.get_text() for t in panels[0].get_xticklabels() if t.get_text()]
     assert 2 <= len(labels) <= 5                      # no '00:0500:00' collisions
+
+
+def test_sign_count_heatmap_grows_with_the_paper_grid_and_keeps_the_demo_size():
+    assert grid_size(6.0, 4.5, 4, 8) == (6.0, 4.5)  # the demo's 4 performers x 8 concepts
+    summary = pd.DataFrame([{"performer": f"pianist {p}", "concept": f"concept {c}", "sign_count": (p * c % 7) / 7,
+                             "stars": "***"} for p in range(20) for c in range(20)])
+    fig = plot_sign_counts(summary, width=6.0, height=4.5)
+    width, height = fig.get_size_inches()
+    assert width / 20 >= 0.6 and height / 20 >= 0.4  # room for "0.50***" in each of the 20 x 20 cells

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,12 +14,22 @@ from xairepro.common import smk
 
 ROOT = Path(__file__).resolve().parents[2]
 SNAKEMAKE = Path(sys.executable).parent / "snakemake"
+#: Coverage data of the demo run, which `make paper-smoke` compares with its own to find the
+#: lines only the paper scale reaches (scripts/smoke/coverage_report.py).
+DEMO_COVERAGE = ROOT / "test-artefacts" / "coverage" / "demo"
 
 
-def snakemake(workdir: Path, *args: str, env: dict | None = None, timeout: int = 900, check: bool = True):
-    """Run snakemake in ``workdir``; return the completed process (stdout and stderr merged)."""
+def snakemake(workdir: Path, *args: str, env: dict | None = None, timeout: int = 900, check: bool = True,
+              coverage: Path | None = None):
+    """Run snakemake in ``workdir``; return the completed process (stdout and stderr merged).
+    With ``coverage`` (a folder), every job's lines of xairepro/ are measured into it."""
     full_env = dict(os.environ, XAIREPRO_PROGRESS="0", **(env or {}))
-    proc = subprocess.run([str(SNAKEMAKE), *args], cwd=workdir, env=full_env, text=True,
+    command = [str(SNAKEMAKE), *args]
+    if coverage is not None:
+        full_env["COVERAGE_FILE"] = str(coverage / ".coverage")
+        command = [sys.executable, "-m", "coverage", "run", f"--rcfile={ROOT / 'pyproject.toml'}", "-m", "snakemake",
+                   *args]
+    proc = subprocess.run(command, cwd=workdir, env=full_env, text=True,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout)
     if check and proc.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout[-6000:]}")
@@ -71,7 +82,18 @@ def fresh_workflow(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory):
-    """The whole demo DAG, run once per session on 2 cores: (workdir, snakemake output)."""
+    """The whole demo DAG, run once per session on 2 cores, under coverage
+    (:data:`DEMO_COVERAGE`): (workdir, snakemake output)."""
     workdir = copy_workflow(tmp_path_factory.mktemp("demo"))
-    proc = snakemake(workdir, "--cores", "2", timeout=2700)
+    shutil.rmtree(DEMO_COVERAGE, ignore_errors=True)
+    DEMO_COVERAGE.mkdir(parents=True)
+    proc = snakemake(workdir, "--cores", "2", timeout=2700, coverage=DEMO_COVERAGE)
     return workdir, proc.stdout
+
+
+@pytest.fixture(scope="session")
+def demo_report(demo_run) -> Path:
+    """The HTML report of the shared demo run, built once for every test that reads it."""
+    workdir, _ = demo_run
+    snakemake(workdir, "--report", "report.html", timeout=300)
+    return workdir / "report.html"

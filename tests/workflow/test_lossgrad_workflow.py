@@ -165,10 +165,8 @@ def test_training_parameter_reruns_the_chain(demo_run):
     assert jobs["lossgrad_train_classifier"] == 9 and jobs["lossgrad_compute_occlusion"] == 9
 
 
-def test_report_has_the_figures(demo_run):
-    workdir, _ = demo_run
-    snakemake(workdir, "--report", "report.html", timeout=300)
-    html = (workdir / "report.html").read_text(errors="replace")
+def test_report_has_the_figures(demo_report):
+    html = demo_report.read_text(errors="replace")
     assert "fig_mnist_roar.png" in html and "fig_mnist_examples.png" in html
 
 

@@ -17,7 +17,7 @@ import pytest
 
 from xairepro.common.registry import study_names
 
-from .conftest import ROOT, snakemake
+from .conftest import ROOT
 
 pytestmark = pytest.mark.workflow
 
@@ -69,15 +69,14 @@ def _chromium(*args: str, user_data: Path) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def rendered(demo_run, tmp_path_factory):
+def rendered(demo_run, demo_report, tmp_path_factory):
     """(workdir, the DOM after the report's scripts ran, the claims table)."""
     if CHROMIUM is None:
         if os.environ.get("CI"):
             pytest.fail("chromium is not installed: .ci/run installs Debian's chromium")
         pytest.skip("needs Debian's chromium (apt-get install chromium)")
     workdir, _ = demo_run
-    snakemake(workdir, "--report", "report.html", timeout=300)
-    page = f"file://{workdir / 'report.html'}"
+    page = f"file://{demo_report}"
     user_data = tmp_path_factory.mktemp("chromium")
     ARTEFACTS.mkdir(exist_ok=True)
     shot = ARTEFACTS / "report_first_page.png"

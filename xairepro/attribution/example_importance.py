@@ -50,7 +50,9 @@ def simplex_scores(
     generator = torch.Generator().manual_seed(seed)
     train = train_latents.flatten(1).detach()
     test = test_latents.flatten(1).detach()
-    theta = torch.zeros(test.shape[0], train.shape[0]).normal_(0, 0.01, generator=generator).requires_grad_(True)
+    # drawn on the CPU (the generator's device), then moved: the same start on any device
+    theta = torch.zeros(test.shape[0], train.shape[0]).normal_(0, 0.01, generator=generator)
+    theta = theta.to(train.device).requires_grad_(True)
     optimizer = torch.optim.Adam([theta], lr=lr)
     for _ in range(n_epochs):
         optimizer.zero_grad()
@@ -111,7 +113,7 @@ def tracin_scores(
     params
         Names of the encoder parameters the gradients are taken with respect to.
     """
-    scores = torch.zeros(len(test_inputs), len(train_inputs))
+    scores = torch.zeros(len(test_inputs), len(train_inputs), device=test_inputs.device)
     for state, lr in checkpoints:
         model.load_state_dict(state)
         g_train = per_sample_gradients(model, loss_fn, train_inputs, params)

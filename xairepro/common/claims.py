@@ -10,7 +10,10 @@ A study's ``claims.csv`` has one row per checked statement, of one of two kinds:
     where the claim must not hold (the model with its weights randomised, a model trained on
     shuffled labels, a random attribution). ``verdict`` is ``pass`` when the claim's test
     passes and its control's fails, ``uninformative`` when both pass (the statistic cannot
-    tell the explanation from its null), ``fail`` otherwise.
+    tell the explanation from its null), ``fail`` otherwise. In a paper-scale smoke run
+    (config key ``smoke``) every claim's verdict is ``not comparable``: the statistic and
+    the raw ``pass``/``control_pass`` are kept, but a model trained for a few batches on a
+    handful of items says nothing about the paper's claim (:func:`mark_smoke`).
 ``invariant``
     A property that holds by construction (k = 0 occludes nothing, a recorded deviation):
     a test of the code, not a claim about explanations. It has no control; ``verdict`` is
@@ -30,7 +33,8 @@ from xairepro.common.stats import Decision
 
 COLUMNS = ("claim", "kind", "statistic", "threshold", "value", "p_value", "ci_low", "ci_high", "pass",
            "control", "control_value", "control_p_value", "control_pass", "verdict")
-VERDICTS = ("pass", "fail", "uninformative")
+VERDICTS = ("pass", "fail", "uninformative", "not comparable")
+NOT_COMPARABLE = "not comparable"
 
 
 def _number(value: Any, digits: int | None) -> Any:
@@ -105,6 +109,17 @@ class Claims:
         return claims_frame(self.rows)
 
 
+def mark_smoke(frame: pd.DataFrame, smoke: Any) -> pd.DataFrame:
+    """``frame`` with every claim's verdict set to ``not comparable`` when ``smoke`` (the
+    config key of a smoke run) is set; unchanged for a real run. Invariants keep theirs:
+    they hold by construction at any size."""
+    if not smoke:
+        return frame
+    frame = frame.copy()
+    frame.loc[frame["kind"] == "claim", "verdict"] = NOT_COMPARABLE
+    return frame
+
+
 def claims_frame(rows) -> pd.DataFrame:
     """A claims table from rows of :func:`claim_row` / :func:`invariant_row` (an empty one
     keeps the columns)."""
@@ -120,7 +135,7 @@ def failed_claims(frame: pd.DataFrame) -> list[str]:
     """The claims whose verdict is not ``pass`` (each with its verdict), for assertions."""
     rows = claims_only(frame)
     return [f"{row.claim} [{row.verdict}: value {row.value}, control {row.control_value}]"
-            for row in rows.itertuples() if row.verdict != "pass"]
+            for row in rows.itertuples() if row.verdict not in ("pass", NOT_COMPARABLE)]
 
 
 def broken_invariants(frame: pd.DataFrame) -> list[str]:
@@ -154,16 +169,19 @@ def report_tables(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     Returns
     -------
     summary
-        One row per study: claims passed, failed, uninformative; invariants holding, broken.
+        One row per study: claims passed, failed, uninformative (and not comparable, in a
+        smoke run); invariants holding, broken.
     listing
         One row per claim: study, verdict in capitals, claim, statistic, threshold,
         measured value with its p-value or interval, the control and its value.
     """
     rows = []
+    # "not comparable" only in a smoke run's table, where it is every claim's verdict
+    verdicts = [v for v in VERDICTS if v != NOT_COMPARABLE or (table.verdict == NOT_COMPARABLE).any()]
     for study, part in table.groupby("study", sort=False):
         claims, invariants = part[part.kind == "claim"], part[part.kind == "invariant"]
         counts = claims.verdict.value_counts()
-        rows.append({"study": study, "claims": len(claims), **{v: int(counts.get(v, 0)) for v in VERDICTS},
+        rows.append({"study": study, "claims": len(claims), **{v: int(counts.get(v, 0)) for v in verdicts},
                      "invariants holding": int((invariants.verdict == "holds").sum()),
                      "invariants broken": int((invariants.verdict == "broken").sum())})
     summary = pd.DataFrame(rows)

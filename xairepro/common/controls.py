@@ -31,8 +31,12 @@ def randomised_copy(model: torch.nn.Module, seed: int = 0, layers: int | None = 
     """A copy of ``model`` with its top ``layers`` parametrised layers re-initialised (all of
     them when ``None``), top layer first, as the cascading model-parameter randomisation test
     does. Running statistics of normalisation layers are reset with them. Deterministic in
-    ``seed``; the original model is untouched."""
-    randomised = copy.deepcopy(model)
+    ``seed`` and the same on every device: the layers are re-drawn on the CPU (from the CPU
+    generator, whatever device the model is on) and the copy is moved back; the original
+    model and every random generator are untouched."""
+    parameter = next(model.parameters(), None)
+    device = parameter.device if parameter is not None else torch.device("cpu")
+    randomised = copy.deepcopy(model).cpu()
     order = list(reversed(_layers(randomised)))
     if not order:
         raise ValueError(f"{type(model).__name__} has no layer with reset_parameters() to randomise")
@@ -43,7 +47,7 @@ def randomised_copy(model: torch.nn.Module, seed: int = 0, layers: int | None = 
             module.reset_parameters()
             if hasattr(module, "reset_running_stats"):
                 module.reset_running_stats()
-    return randomised
+    return randomised.to(device)
 
 
 def shuffled(labels, seed: int = 0) -> np.ndarray:

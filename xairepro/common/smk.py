@@ -86,10 +86,18 @@ def mock_snakemake(
 
 
 def snakemake_or_mock(namespace: Mapping[str, Any], rulename: str, **wildcards: str):
-    """``namespace["snakemake"]`` under Snakemake, else :func:`mock_snakemake` of the rule."""
-    if "snakemake" in namespace:
-        return namespace["snakemake"]
-    return mock_snakemake(rulename, **wildcards)
+    """``namespace["snakemake"]`` under Snakemake, else :func:`mock_snakemake` of the rule.
+
+    A smoke run's batch cap (config key ``smoke``) is applied here, the one call every
+    workflow script makes before it does anything else.
+    """
+    smk = namespace["snakemake"] if "snakemake" in namespace else mock_snakemake(rulename, **wildcards)
+    smoke = getattr(smk, "config", {}).get("smoke")
+    if smoke:
+        from xairepro.common.training import set_batch_cap
+
+        set_batch_cap(smoke["max_batches_per_epoch"])
+    return smk
 
 
 #: What a run of the workflow needs from the checkout (results and data stay behind).

@@ -41,10 +41,44 @@ class TrainResult:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+#: Batches after which every epoch of :func:`minibatches` ends; None (a real run) for all.
+#: Set only by the paper-scale smoke run (config key ``smoke``, :func:`set_batch_cap`).
+_BATCH_CAP: int | None = None
+_CAP_LOGGED: list[bool] = []
+
+
+def set_batch_cap(max_batches: int | None) -> None:
+    """End every epoch of :func:`minibatches` after ``max_batches`` batches (None: never)."""
+    global _BATCH_CAP
+    if max_batches is not None and max_batches < 1:
+        raise ValueError(f"max_batches must be at least 1, got {max_batches}")
+    _BATCH_CAP = max_batches
+
+
+def capped(n_batches: int) -> int:
+    """``n_batches``, or the smoke run's cap when that is smaller: for loops that draw their
+    own batches instead of going through :func:`minibatches`."""
+    if _BATCH_CAP is None or n_batches <= _BATCH_CAP:
+        return n_batches
+    _log_cap(n_batches)
+    return _BATCH_CAP
+
+
+def _log_cap(n_batches: int) -> None:
+    if not _CAP_LOGGED:
+        _CAP_LOGGED.append(True)  # once per process, into the rule's log
+        log.warning("smoke run: every epoch stops after %d batches (this one has %d)", _BATCH_CAP, n_batches)
+
+
 def minibatches(n: int, batch_size: int, generator: torch.Generator, shuffle: bool = True) -> Iterator[torch.Tensor]:
-    """Index batches over ``range(n)``, reshuffled from ``generator`` on every call."""
+    """Index batches over ``range(n)``, reshuffled from ``generator`` on every call (the
+    order is drawn in full even when a smoke cap stops the epoch early)."""
     order = torch.randperm(n, generator=generator) if shuffle else torch.arange(n)
-    yield from order.split(batch_size)
+    batches = order.split(batch_size)
+    if _BATCH_CAP is not None and len(batches) > _BATCH_CAP:
+        _log_cap(len(batches))
+        batches = batches[:_BATCH_CAP]
+    yield from batches
 
 
 def train_epochs(

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import math
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -155,6 +156,17 @@ def write_demo_dataset(
 ESC50_SHAPE = {"clips": 2000, "classes": 50, "per_class": 40, "folds": 5, "per_fold": 400}
 
 
+def archive_shape(clips: int, classes: int, folds: int) -> dict[str, int]:
+    """The content :func:`check_esc50_archive` expects of ``clips`` clips in ``classes`` equal
+    classes and ``folds`` equal folds (the config's ``data`` ``shape``; the release's is
+    :data:`ESC50_SHAPE`). Raises :class:`ConfigError` where the counts do not divide."""
+    if clips % classes or clips % folds:
+        raise ConfigError(f"esc50/data/paper/shape: {clips} clips do not split into {classes} equal classes "
+                          f"and {folds} equal folds")
+    return {"clips": clips, "classes": classes, "per_class": clips // classes, "folds": folds,
+            "per_fold": clips // folds}
+
+
 def check_esc50_archive(archive: str | Path, shape: dict[str, int] | None = None) -> None:
     """Check an ESC-50 zip by its content, without extracting it.
 
@@ -191,11 +203,14 @@ def check_esc50_archive(archive: str | Path, shape: dict[str, int] | None = None
         raise InputError(archive, f"lacks {len(missing)} clips listed in meta/esc50.csv, e.g. {missing[0]}")
 
 
-def fetch_paper_dataset(archive: str | Path, root: str | Path, url: str, checksum: str | None) -> Path:
+def fetch_paper_dataset(archive: str | Path, root: str | Path, url: str, checksum: str | None,
+                        shape: dict[str, int] | None = None) -> Path:
     """Download (or accept a hand-placed) ESC-50 master.zip and extract it safely into ``root``.
 
     ``checksum`` (``"sha256:<hex>"``) comes from the config. GitHub publishes none for
-    master.zip, so by default it is null and :func:`check_esc50_archive` decides by content;
+    master.zip, so by default it is null and :func:`check_esc50_archive` decides by content,
+    against ``shape`` (``clips``, ``classes``, ``folds``: the config's ``data`` ``shape``,
+    default the release's 2000, 50, 5; the paper-scale smoke run states its tiny archive's);
     the archive's sha256 is then logged for pinning. The archive's top folder
     (``ESC-50-master``) is flattened so that ``root/audio`` and ``root/meta/esc50.csv``
     exist, as :func:`load_split` expects.
@@ -203,12 +218,19 @@ def fetch_paper_dataset(archive: str | Path, root: str | Path, url: str, checksu
     checksum = checksum or None
     if checksum is not None and not checksum.startswith(("sha256:", "md5:")):
         raise ConfigError(f"esc50/data/paper/checksum must be 'sha256:<hex>', 'md5:<hex>' or null, got {checksum!r}")
-    download(url, archive, checksum=checksum, verify=None if checksum else check_esc50_archive)
+    expected = ESC50_SHAPE if shape is None else archive_shape(shape["clips"], shape["classes"], shape["folds"])
+    download(url, archive, checksum=checksum,
+             verify=None if checksum else (lambda path: check_esc50_archive(path, expected)))
     return extract_archive(archive, root)
 
 
 def extract_archive(archive: str | Path, root: str | Path) -> Path:
-    """Extract an ESC-50 archive (zip or tar) into ``root`` and flatten its top folder."""
+    """Extract an ESC-50 archive (zip or tar) into ``root`` and flatten its top folder.
+
+    An empty ``root/audio`` or ``root/meta`` is replaced (Snakemake creates the folders of a
+    rule's outputs, ``meta/`` of ``meta/esc50.csv``, before the rule runs); one that holds
+    anything is refused. The staging folder, with the rest of the archive, is removed.
+    """
     root = Path(root)
     staging = root.parent / (root.name + ".extract")
     safe_extract(archive, staging)
@@ -218,9 +240,13 @@ def extract_archive(archive: str | Path, root: str | Path) -> Path:
     top = metas[0].parent.parent
     root.mkdir(parents=True, exist_ok=True)
     for sub in ("audio", "meta"):
-        if (root / sub).exists():
-            raise InputError(root / sub, "already exists; refusing to overwrite", "delete it and re-run")
-        (top / sub).rename(root / sub)
+        target = root / sub
+        if target.is_dir() and not any(target.iterdir()):
+            target.rmdir()
+        if target.exists():
+            raise InputError(target, "already exists; refusing to overwrite", "delete it and re-run")
+        (top / sub).rename(target)
+    shutil.rmtree(staging)  # the rest of the repository (README, tests, ...)
     return root
 
 
@@ -252,10 +278,12 @@ def load_clip(path: str | Path, sample_rate: int, seconds: float = CLIP_SECONDS)
     return x / (np.abs(x).max() + 1e-8)
 
 
-def load_split(root: str | Path, folds: list[int], sample_rate: int) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """All clips of ``folds``: waveforms (N, 5 s * rate) float32, targets (N,), file names."""
+def load_split(root: str | Path, folds: list[int], sample_rate: int,
+               max_clips: int | None = None) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """All clips of ``folds`` (the first ``max_clips`` by file name where given): waveforms
+    (N, 5 s * rate) float32, targets (N,), file names."""
     meta = read_meta(root)
-    rows = meta[meta["fold"].isin(folds)].sort_values("filename")
+    rows = meta[meta["fold"].isin(folds)].sort_values("filename").head(max_clips)
     if rows.empty:
         raise InputError(Path(root) / "meta" / "esc50.csv", f"has no clips in folds {folds}")
     waves = np.stack([load_clip(Path(root) / "audio" / f, sample_rate) for f in rows["filename"]])
@@ -303,9 +331,11 @@ def planted_mask(t0: float, t1: float, f0: float, f1: float, sample_rate: int,
     return ((frames >= t0) & (frames <= t1))[:, None] & ((freqs >= f0) & (freqs <= f1))[None, :]
 
 
-def load_features(root: str | Path, folds: list[int], sample_rate: int, batch: int = 32):
-    """log1p magnitudes X (N, 431, 513), phases, targets (N,), file names of ``folds``."""
-    waves, targets, names = load_split(root, folds, sample_rate)
+def load_features(root: str | Path, folds: list[int], sample_rate: int, batch: int = 32,
+                  max_clips: int | None = None):
+    """log1p magnitudes X (N, 431, 513), phases, targets (N,), file names of ``folds`` (the
+    first ``max_clips`` by file name where given)."""
+    waves, targets, names = load_split(root, folds, sample_rate, max_clips)
     waves_t = torch.from_numpy(waves)
     parts = [log_spectrogram(w, sample_rate) for w in waves_t.split(batch)]
     X = torch.cat([p[0] for p in parts])

@@ -6,7 +6,8 @@ magnitudes ``inputs`` (N, T, F) it returns the estimated mask M (N, T, F) in [0,
 interpretation (N, T, F) in the log1p-magnitude domain. ``target`` is the class explained
 (an int or one per clip); None explains the classifier's prediction, as the recipes do.
 As in SpeechBrain's interpret recipe, they share one base class and override one step,
-``_attribute`` on one batch:
+``_attribute`` on one batch, run on the classifier's device (each batch of ``inputs`` goes
+there and its results come back to the CPU: a GPU job explains on the GPU):
 
 - PIQ: M = sigmoid of the decoder's output (417 frames; the last 14 frames are 0, the
   recipe crops them), interpretation = M * X.
@@ -44,6 +45,11 @@ class Interpreter:
     def __init__(self, classifier: torch.nn.Module):
         self.classifier = classifier
 
+    @property
+    def device(self) -> torch.device:
+        """Where the classifier (and the interpreter's own models with it) runs."""
+        return next(self.classifier.parameters()).device
+
     def _attribute(self, X: torch.Tensor, target: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
         raise NotImplementedError
 
@@ -62,13 +68,15 @@ class Interpreter:
     @torch.no_grad()
     def attribute(self, inputs: torch.Tensor, target: int | torch.Tensor | None = None,
                   batch: int = 16) -> tuple[torch.Tensor, torch.Tensor]:
-        """Mask and interpretation of ``inputs`` (N, T, F) for ``target``, ``batch`` clips at a time."""
+        """Mask and interpretation (both (N, T, F), on the CPU) of ``inputs`` (N, T, F) for
+        ``target``, ``batch`` clips at a time on the classifier's device."""
+        device = self.device
         chunks = inputs.split(batch)
         if target is None:
             targets = [None] * len(chunks)
         else:
-            targets = torch.as_tensor(target, device=inputs.device).expand(len(inputs)).split(batch)
-        parts = [self._attribute(x, t) for x, t in zip(chunks, targets)]
+            targets = torch.as_tensor(target, device=device).expand(len(inputs)).split(batch)
+        parts = [tuple(r.cpu() for r in self._attribute(x.to(device), t)) for x, t in zip(chunks, targets)]
         return torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
 
 
@@ -138,11 +146,21 @@ class AMTInterpreter(Interpreter):
 
 
 @torch.no_grad()
+def classify(classifier, X: torch.Tensor, masks: torch.Tensor | None = None, batch: int = 16) -> torch.Tensor:
+    """Scores (N, C), on the CPU, of X (N, T, F) (times ``masks`` where given), ``batch``
+    clips at a time on the classifier's device."""
+    device = next(classifier.parameters()).device
+    chunks = X.split(batch) if masks is None else [x * m for x, m in zip(X.split(batch), masks.split(batch))]
+    return torch.cat([classifier(x.to(device)).cpu() for x in chunks])
+
+
+@torch.no_grad()
 def score_masks(classifier, X: torch.Tensor, masks: torch.Tensor, batch: int = 16) -> dict[str, torch.Tensor]:
-    """Per-clip fidelity-to-input and faithfulness, mask-in (M X) and mask-out ((1 - M) X)."""
-    scores = torch.cat([classifier(x) for x in X.split(batch)])
-    s_in = torch.cat([classifier(x * m) for x, m in zip(X.split(batch), masks.split(batch))])
-    s_out = torch.cat([classifier(x * (1 - m)) for x, m in zip(X.split(batch), masks.split(batch))])
+    """Per-clip fidelity-to-input and faithfulness, mask-in (M X) and mask-out ((1 - M) X),
+    computed on the classifier's device; the returned tensors are on the CPU."""
+    scores = classify(classifier, X, batch=batch)
+    s_in = classify(classifier, X, masks, batch)
+    s_out = classify(classifier, X, 1 - masks, batch)
     return {
         "prediction": scores.argmax(1),
         "fidelity_to_input": fidelity_to_input(scores, s_in),

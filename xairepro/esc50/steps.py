@@ -20,28 +20,33 @@ from xairepro.common.io import atomic_path, load_torch
 from xairepro.esc50.data import (
     load_clip, load_features, load_split, log_spectrogram, planted_masks, read_planted, resynthesise,
 )
-from xairepro.esc50.explain import AMTInterpreter, Interpreter, L2IInterpreter, PIQInterpreter, score_masks
-from xairepro.esc50.models import L2I, build_piq, load_classifier, nmf_dictionary
+from xairepro.esc50.explain import (
+    AMTInterpreter, Interpreter, L2IInterpreter, PIQInterpreter, classify, score_masks,
+)
+from xairepro.esc50.models import L2I, build_piq, load_classifier, nmf_dictionary, pick_device
 from xairepro.metrics.interpretation import mask_mass_ratio
 
 log = logging.getLogger(__name__)
 
 
 def build_interpreter(method: str, classifier_path, model_path=None, nmf_path=None,
-                      cfg: dict[str, Any] | None = None) -> Interpreter:
-    """The interpreter of ``method`` (piq, l2i, amt) on a trained classifier."""
+                      cfg: dict[str, Any] | None = None, device: str | None = None) -> Interpreter:
+    """The interpreter of ``method`` (piq, l2i, amt) on a trained classifier, every model of
+    it on ``device`` (default :func:`~xairepro.esc50.models.pick_device`: the job's GPU where
+    it has one)."""
     cfg = cfg or {}
-    clf = load_classifier(classifier_path)
+    device = device or pick_device()
+    clf = load_classifier(classifier_path, device)
     if method == "amt":
         return AMTInterpreter(clf, cfg["quantile"])
     record = load_torch(model_path)
     if method == "piq":
         psi = build_piq(record["arch"], record["emb_dim"], record["n_classes"], record["cfg"])
         psi.load_state_dict(record["state_dict"])
-        return PIQInterpreter(clf, psi)
+        return PIQInterpreter(clf, psi.to(device))
     l2i = L2I(record["arch"], record["emb_dim"], record["n_classes"], record["n_frames"], record["cfg"])
     l2i.load_state_dict(record["state_dict"])
-    return L2IInterpreter(clf, l2i, nmf_dictionary(nmf_path), record["cfg"]["relevance_th"])
+    return L2IInterpreter(clf, l2i.to(device), nmf_dictionary(nmf_path).to(device), record["cfg"]["relevance_th"])
 
 
 def evaluate_interpreter(interpreter: Interpreter, data_root, folds: list[int], sample_rate: int,
@@ -122,7 +127,7 @@ def overlap_test(interpreter: Interpreter, data_root, folds: list[int], sample_r
 
         in1, in2 = density(masks, p1), density(masks, p2_only)
         c1, c2 = density(control_masks, p1), density(control_masks, p2_only)
-    pred = interpreter.classifier(X_mix).argmax(1)
+    pred = classify(interpreter.classifier, X_mix).argmax(1)
     rows = pd.DataFrame({"source": names, "noise": [names[j] for j in partner], "target": y,
                          "prediction_mixture": pred.numpy(), "mask_in_source_region": in1.numpy(),
                          "mask_in_noise_region": in2.numpy(), "ratio": (in1 / in2.clamp_min(1e-12)).numpy(),

@@ -8,7 +8,9 @@ with SpeechBrain's ``Checkpointer``: it checkpoints after every epoch with the R
 so a killed job continues where it stopped and ends with the numbers of an uninterrupted
 run, and its checkpoints load with ``weights_only=True``. The frozen classifier is never
 updated. Training runs on the first GPU where one is visible (the paper-scale rules ask
-for one), else on the CPU.
+for one), else on the CPU. ``max_train_clips`` (the ``classify`` key; null in the demo and
+paper runs) trains on the first clips of the training folds only: the paper-scale smoke run
+sets it, since a batch of the PIQ decoders of FocalNet/ViT takes 3 GB per clip on the CPU.
 """
 
 from __future__ import annotations
@@ -29,15 +31,15 @@ from xairepro.common.seeding import seed_everything
 from xairepro.common.training import fit_and_save, minibatches
 from xairepro.esc50.data import load_features, n_classes_of
 from xairepro.esc50.models import (
-    L2I, SoundClassifier, aam_loss, build_piq, clf_rate, load_classifier, nmf_dictionary,
+    L2I, SoundClassifier, aam_loss, build_piq, clf_rate, load_classifier, nmf_dictionary, pick_device,
 )
 
 log = logging.getLogger(__name__)
 
 
 def train_device() -> str:
-    """Where training runs: the first visible GPU, else the CPU."""
-    return "cuda:0" if torch.cuda.is_available() else "cpu"
+    """Where training runs: the first visible GPU, else the CPU (:func:`~xairepro.esc50.models.pick_device`)."""
+    return pick_device()
 
 
 def device_of(model: torch.nn.Module) -> torch.device:
@@ -75,6 +77,12 @@ class EpochBrain(sb.Brain):
             total += float(loss) * len(batch[-1])
             n += len(batch[-1])
         return total / max(n, 1)
+
+
+def cap_record(max_train_clips: int | None) -> dict[str, int]:
+    """The training-clip cap for a run's recorded params: nothing when there is none, so that
+    uncapped runs keep their records (and resume from their checkpoints)."""
+    return {} if max_train_clips is None else {"max_train_clips": max_train_clips}
 
 
 def threshold_augment(X: torch.Tensor, fraction: float, max_level: float = 0.5) -> torch.Tensor:
@@ -191,15 +199,16 @@ def test_counts(model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor, seed: 
 
 def train_classifier(data_root, model_path, metrics_path, checkpoint_path, *, arch: str, seed: int,
                      threads: int, folds: dict[str, list[int]], cfg: dict[str, Any],
-                     mask_augment: float = 0.0) -> dict[str, Any]:
+                     mask_augment: float = 0.0, max_train_clips: int | None = None) -> dict[str, Any]:
     """Train one classifier with the AAM-softmax loss and Adam; keep the best validation epoch.
 
     ``cfg`` holds ``sample_rate``, ``number_of_epochs``, ``batch_size``, ``lr``,
-    ``weight_decay`` and the architecture's widths (see :class:`SoundClassifier`).
+    ``weight_decay`` and the architecture's widths (see :class:`SoundClassifier`);
+    ``max_train_clips`` (None: all) keeps the first clips of the training folds.
     """
     seed_everything(seed, threads)
     sr = cfg["sample_rate"]
-    Xtr, _, ytr, _ = load_features(data_root, folds["train"], sr)
+    Xtr, _, ytr, _ = load_features(data_root, folds["train"], sr, max_clips=max_train_clips)
     Xva, _, yva, _ = load_features(data_root, folds["valid"], sr)
     Xte, _, yte, _ = load_features(data_root, folds["test"], sr)
     n_classes = n_classes_of(data_root)
@@ -224,7 +233,8 @@ def train_classifier(data_root, model_path, metrics_path, checkpoint_path, *, ar
     meta = {"arch": arch, "n_classes": n_classes, "sample_rate": sr, "rep_dim": model.rep_dim, "cfg": dict(cfg)}
     _, record = fit_and_save(model=model, optimizer=brain.optimizer, run_epoch=run_epoch,
                              epochs=cfg["number_of_epochs"],
-                             params={"arch": arch, "seed": seed, "folds": folds, "mask_augment": mask_augment, **cfg},
+                             params={"arch": arch, "seed": seed, "folds": folds, "mask_augment": mask_augment, **cfg,
+                                     **cap_record(max_train_clips)},
                              data_path=Path(data_root) / "meta" / "esc50.csv", checkpoint_path=checkpoint_path,
                              model_path=model_path, metrics_path=metrics_path, model_meta=meta, summary=summary,
                              generator=gen, select_metric="valid_acc")
@@ -258,7 +268,9 @@ def init_codebook(psi, reps, n_samples: int = 4096, seed: int = 0) -> None:
     The package initialises the codebook uniformly in +-1/K, so that at first every position
     maps to one key and the decoder sees no structure; the recipes train long enough for
     that to resolve (200 epochs), a CPU demo does not. Seeding the keys with far-apart
-    encodings gives the decoder spatial information from the first step.
+    encodings gives the decoder spatial information from the first step. Once every
+    distinct vector is a key (fewer distinct encodings than K keys, as in a tiny data set),
+    the remaining keys are drawn uniformly from the vectors.
     """
     was_training = psi.training
     psi.eval()
@@ -272,7 +284,8 @@ def init_codebook(psi, reps, n_samples: int = 4096, seed: int = 0) -> None:
     chosen = [vectors[torch.randint(len(vectors), (1,), generator=gen)].squeeze(0)]
     dist = ((vectors - chosen[0]) ** 2).sum(1)
     for _ in range(1, K):
-        nxt = vectors[torch.multinomial(dist / dist.sum(), 1, generator=gen)].squeeze(0)
+        weights = dist if dist.sum() > 0 else torch.ones_like(dist)  # all zero: every vector is a key
+        nxt = vectors[torch.multinomial(weights / weights.sum(), 1, generator=gen)].squeeze(0)
         chosen.append(nxt)
         dist = torch.minimum(dist, ((vectors - nxt) ** 2).sum(1))
     codes = torch.stack(chosen)
@@ -300,13 +313,14 @@ def piq_objective(xhat, hcat, z_q_x, X: torch.Tensor, mask_th: float, rec_loss_c
 
 
 def train_piq(data_root, classifier_path, model_path, metrics_path, checkpoint_path, *, seed: int, threads: int,
-              folds: dict[str, list[int]], cfg: dict[str, Any]) -> dict[str, Any]:
-    """Train the PIQ decoder (VQ codebook with class partitioning) on a frozen classifier."""
+              folds: dict[str, list[int]], cfg: dict[str, Any], max_train_clips: int | None = None) -> dict[str, Any]:
+    """Train the PIQ decoder (VQ codebook with class partitioning) on a frozen classifier
+    (on the first ``max_train_clips`` training clips where given)."""
     seed_everything(seed, threads)
     device = train_device()
     clf = load_classifier(classifier_path, device)
     sr = clf_rate(classifier_path)
-    Xtr, _, _, _ = load_features(data_root, folds["train"], sr)
+    Xtr, _, _, _ = load_features(data_root, folds["train"], sr, max_clips=max_train_clips)
     Rtr, Str = frozen_outputs(clf, Xtr)
     rec = load_torch(classifier_path)
     psi = build_piq(rec["arch"], rec["rep_dim"], rec["n_classes"], cfg)
@@ -323,7 +337,8 @@ def train_piq(data_root, classifier_path, model_path, metrics_path, checkpoint_p
 
     meta = {"arch": rec["arch"], "emb_dim": rec["rep_dim"], "n_classes": rec["n_classes"], "cfg": dict(cfg)}
     _, record = fit_and_save(model=psi, optimizer=brain.optimizer, run_epoch=run_epoch, epochs=cfg["number_of_epochs"],
-                             params={"method": "piq", "arch": rec["arch"], "seed": seed, "folds": folds, **cfg},
+                             params={"method": "piq", "arch": rec["arch"], "seed": seed, "folds": folds, **cfg,
+                                     **cap_record(max_train_clips)},
                              data_path=classifier_path, checkpoint_path=checkpoint_path, model_path=model_path,
                              metrics_path=metrics_path, model_meta=meta, generator=gen)
     return record
@@ -331,10 +346,12 @@ def train_piq(data_root, classifier_path, model_path, metrics_path, checkpoint_p
 
 # ----------------------------------------------------------------------------- NMF + L2I
 def train_nmf(data_root, model_path, metrics_path, checkpoint_path, *, seed: int, threads: int,
-              folds: dict[str, list[int]], sample_rate: int, cfg: dict[str, Any]) -> dict[str, Any]:
-    """The NMF dictionary W (513, K) of log1p magnitudes: NMFEncoder + NMFDecoderAudio, MSE(W H, X)."""
+              folds: dict[str, list[int]], sample_rate: int, cfg: dict[str, Any],
+              max_train_clips: int | None = None) -> dict[str, Any]:
+    """The NMF dictionary W (513, K) of log1p magnitudes: NMFEncoder + NMFDecoderAudio, MSE(W H, X)
+    (on the first ``max_train_clips`` training clips where given)."""
     seed_everything(seed, threads)
-    X, _, _, _ = load_features(data_root, folds["train"], sample_rate)
+    X, _, _, _ = load_features(data_root, folds["train"], sample_rate, max_clips=max_train_clips)
     X = X.transpose(1, 2)  # (N, 513, T)
     device = train_device()
     brain = NMFBrain({"encoder": NMFEncoder(X.shape[1], cfg["K"]),
@@ -346,7 +363,8 @@ def train_nmf(data_root, model_path, metrics_path, checkpoint_path, *, seed: int
 
     _, record = fit_and_save(model=brain.modules, optimizer=brain.optimizer, run_epoch=run_epoch,
                              epochs=cfg["number_of_epochs"],
-                             params={"method": "nmf", "seed": seed, "sample_rate": sample_rate, "folds": folds, **cfg},
+                             params={"method": "nmf", "seed": seed, "sample_rate": sample_rate, "folds": folds, **cfg,
+                                     **cap_record(max_train_clips)},
                              data_path=Path(data_root) / "meta" / "esc50.csv", checkpoint_path=checkpoint_path,
                              model_path=model_path, metrics_path=metrics_path,
                              model_meta={"K": cfg["K"], "sample_rate": sample_rate}, generator=gen)
@@ -364,14 +382,16 @@ def l2i_objective(model: L2I, W: torch.Tensor, H: torch.Tensor, X: torch.Tensor,
 
 
 def train_l2i(data_root, classifier_path, nmf_path, model_path, metrics_path, checkpoint_path, *, seed: int,
-              threads: int, folds: dict[str, list[int]], cfg: dict[str, Any]) -> dict[str, Any]:
-    """Train L2I's Psi and Theta on a frozen classifier and a fixed NMF dictionary."""
+              threads: int, folds: dict[str, list[int]], cfg: dict[str, Any],
+              max_train_clips: int | None = None) -> dict[str, Any]:
+    """Train L2I's Psi and Theta on a frozen classifier and a fixed NMF dictionary (on the
+    first ``max_train_clips`` training clips where given)."""
     seed_everything(seed, threads)
     device = train_device()
     clf = load_classifier(classifier_path, device)
     rec = load_torch(classifier_path)
     W = nmf_dictionary(nmf_path).to(device)
-    Xtr, _, _, _ = load_features(data_root, folds["train"], rec["sample_rate"])
+    Xtr, _, _, _ = load_features(data_root, folds["train"], rec["sample_rate"], max_clips=max_train_clips)
     model = L2I(rec["arch"], rec["rep_dim"], rec["n_classes"], Xtr.shape[1], cfg)
     brain = L2IBrain({"l2i": model}, {"W": W, **cfg}, cfg["lr"], device=device)
     gen = torch.Generator().manual_seed(seed)
@@ -389,7 +409,8 @@ def train_l2i(data_root, classifier_path, nmf_path, model_path, metrics_path, ch
             "n_frames": int(Xtr.shape[1]), "cfg": dict(cfg)}
     _, record = fit_and_save(model=model, optimizer=brain.optimizer, run_epoch=run_epoch,
                              epochs=cfg["number_of_epochs"],
-                             params={"method": "l2i", "arch": rec["arch"], "seed": seed, "folds": folds, **cfg},
+                             params={"method": "l2i", "arch": rec["arch"], "seed": seed, "folds": folds, **cfg,
+                                     **cap_record(max_train_clips)},
                              data_path=nmf_path, checkpoint_path=checkpoint_path, model_path=model_path,
                              metrics_path=metrics_path, model_meta=meta, generator=gen)
     return record

@@ -37,6 +37,7 @@ from torch import nn
 
 from xairepro.common.controls import relevance_mass, relevance_rank
 from xairepro.common.logs import progress
+from xairepro.common.seeding import pick_device
 from xairepro.interactive import data as D
 from xairepro.interactive.figures import all_zero
 from xairepro.interactive.models import to_unit
@@ -151,13 +152,22 @@ def map_correlation(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 # --------------------------------------------------------------------------- latent moves
 class _VGGFeatures(nn.Module):
-    """VGG16 (ImageNet) conv features as a perceptual distance (paper scale stand-in for LPIPS)."""
+    """VGG16 (ImageNet) conv features as a perceptual distance (paper scale stand-in for LPIPS):
+    ``features[:16]`` of torchvision's VGG16, read from its weights file ``weights``
+    (``vgg16-397923af.pth``; the later layers and the classifier in it are not needed)."""
 
-    def __init__(self):
+    LAYERS = 16
+
+    def __init__(self, weights: str):
         super().__init__()
-        from torchvision.models import VGG16_Weights, vgg16
+        from torchvision.models import vgg16
 
-        self.features = vgg16(weights=VGG16_Weights.IMAGENET1K_V1).features[:16].eval()
+        from xairepro.interactive.models import load_pretrained
+
+        self.features = vgg16(weights=None).features[:self.LAYERS].eval()
+        state = {k[len("features."):]: v for k, v in load_pretrained(weights).items()
+                 if k.startswith("features.") and int(k.split(".")[1]) < self.LAYERS}
+        self.features.load_state_dict(state)
         for p in self.parameters():
             p.requires_grad_(False)
 
@@ -169,15 +179,20 @@ class _VGGFeatures(nn.Module):
 
 
 def project(generator: nn.Module, targets01: torch.Tensor, *, num_steps: int, initial_learning_rate: float = 0.1,
-            loss: str = "pixel", lr_rampdown_length: float = 0.25, lr_rampup_length: float = 0.05) -> torch.Tensor:
+            loss: str = "pixel", vgg16_weights: str | None = None, lr_rampdown_length: float = 0.25,
+            lr_rampup_length: float = 0.05) -> torch.Tensor:
     """Project images into w, all at once (each image's loss is independent).
 
     Follows NVlabs' projector: start from w_avg, Adam with a cosine ramp-down of the learning
     rate; the loss is pixel MSE (``"pixel"``) or VGG16-feature MSE (``"vgg16"``) instead of
-    LPIPS. targets01: (N, 3, R, R) in [0, 1]. Returns w (N, w_dim).
+    LPIPS (``vgg16_weights``: torchvision's VGG16 file). targets01: (N, 3, R, R) in [0, 1], on
+    the generator's device. Returns w (N, w_dim).
     """
-    features = _VGGFeatures().to(targets01.device) if loss == "vgg16" else None
-    w = generator.mapping.w_avg.detach().clone()[None].repeat(len(targets01), 1).requires_grad_(True)
+    if loss == "vgg16" and not vgg16_weights:
+        raise ValueError("projection_loss 'vgg16' needs torchvision's VGG16 weights file (vgg16_weights)")
+    features = _VGGFeatures(vgg16_weights).to(targets01.device) if loss == "vgg16" else None
+    w = generator.mapping.w_avg.detach().clone().to(targets01.device)[None].repeat(len(targets01), 1)
+    w.requires_grad_(True)
     optimizer = torch.optim.Adam([w], lr=initial_learning_rate, betas=(0.9, 0.999))
     target_features = features(targets01) if features is not None else None
     for step in progress(range(num_steps), desc="projection"):
@@ -207,9 +222,9 @@ def move_and_render(generator: nn.Module, w: torch.Tensor, beta: torch.Tensor, *
     Returns (grid (steps,), frames (N, steps, 3, R, R) in [0, 1]).
     """
     grid = torch.linspace(-ampl, ampl, steps)
-    beta = beta[None] if beta.ndim == 1 else beta  # (1 or N, w_dim)
+    beta = (beta[None] if beta.ndim == 1 else beta).to(w.device)  # (1 or N, w_dim)
     alpha = w.norm(dim=1, keepdim=True) * beta / beta.norm(dim=1, keepdim=True)  # (N, w_dim)
-    latents = w[:, None] + grid[None, :, None] * alpha[:, None]  # (N, steps, w_dim)
+    latents = w[:, None] + grid.to(w.device)[None, :, None] * alpha[:, None]  # (N, steps, w_dim)
     flat = latents.reshape(-1, latents.shape[-1])
     frames = to_unit(generator.synthesis(flat[:, None].repeat(1, generator.num_ws, 1), noise_mode="const"))
     return grid, frames.reshape(len(w), steps, *frames.shape[1:])
@@ -244,16 +259,21 @@ class LatentMoves:
     directions
         Attribute -> latent direction beta (w_dim,), the weights of the latent logistic
         regressions of phase 2.
-    classifier_size, reconstruction_steps, initial_learning_rate, projection_loss
+    classifier_size, reconstruction_steps, initial_learning_rate, projection_loss, vgg16_weights
         The method's flags: the classifiers' input size and the projection's steps, Adam
-        learning rate and distance (``"pixel"`` or ``"vgg16"``).
+        learning rate and distance (``"pixel"`` or ``"vgg16"``, with torchvision's VGG16 file).
+    device
+        Where the generator and classifiers run (``"auto"``: CUDA when there is one); they are
+        moved there, and results come back on the CPU.
     """
 
     def __init__(self, classifiers: dict[str, nn.Module], generator: nn.Module, directions: dict[str, torch.Tensor],
                  *, classifier_size: int, reconstruction_steps: int, initial_learning_rate: float,
-                 projection_loss: str = "pixel"):
-        self.classifiers = classifiers
-        self.generator = generator
+                 projection_loss: str = "pixel", vgg16_weights: str | None = None, device: str = "auto"):
+        self.device = pick_device(device)
+        self.classifiers = {attr: model.to(self.device) for attr, model in classifiers.items()}
+        self.generator = generator.to(self.device)
+        self.vgg16_weights = vgg16_weights
         self.directions = directions
         self.classifier_size = classifier_size
         self.reconstruction_steps = reconstruction_steps
@@ -271,24 +291,26 @@ class LatentMoves:
         """
         generator = self.generator
         res = generator.img_resolution
-        targets = torch.from_numpy(inputs).permute(0, 3, 1, 2).float() / 255.0
+        targets = torch.from_numpy(inputs).permute(0, 3, 1, 2).float().to(self.device) / 255.0
         if targets.shape[-1] != res:
             targets = nn.functional.interpolate(targets, size=(res, res), mode="bilinear", align_corners=False)
         w = project(generator, targets, num_steps=self.reconstruction_steps,
-                    initial_learning_rate=self.initial_learning_rate, loss=self.projection_loss)
+                    initial_learning_rate=self.initial_learning_rate, loss=self.projection_loss,
+                    vgg16_weights=self.vgg16_weights)
         with torch.no_grad():
             recon = to_unit(generator.synthesis(w[:, None].repeat(1, generator.num_ws, 1), noise_mode="const"))
         frames, eval_logits, own_logits = {}, {}, {}
         for attr, beta in self.directions.items():
-            grid, frames[attr] = move_and_render(generator, w, beta, ampl=ampl, steps=steps)
-            eval_logits[attr], own_logits[attr] = self._score(frames[attr], attr, target)
-        result = LatentMoveResult(w=w, reconstructions=recon, grid=grid, frames=frames, eval_logits=eval_logits,
-                                  own_logits=own_logits)
+            grid, moved = move_and_render(generator, w, beta, ampl=ampl, steps=steps)
+            eval_logits[attr], own_logits[attr] = self._score(moved, attr, target)
+            frames[attr] = moved.cpu()
+        result = LatentMoveResult(w=w.cpu(), reconstructions=recon.cpu(), grid=grid, frames=frames,
+                                  eval_logits=eval_logits, own_logits=own_logits)
         if random_seed is not None:
             rng = torch.Generator().manual_seed(random_seed)
             result.random_eval_logits, result.random_own_logits = {}, {}
             for attr in self.directions:
-                betas = torch.randn(w.shape, generator=rng)  # (N, w_dim): one direction per face
+                betas = torch.randn(w.shape, generator=rng)  # (N, w_dim): one direction per face, drawn on the CPU
                 _, moved = move_and_render(generator, w, betas, ampl=ampl, steps=steps)
                 result.random_eval_logits[attr], result.random_own_logits[attr] = self._score(moved, attr, target)
         return result
@@ -298,6 +320,6 @@ class LatentMoves:
         """Logits (N, S) of the target's and of the direction's own classifier on frames (N, S, 3, R, R)."""
         n, steps = frames.shape[:2]
         x = D.classifier_input(frames.flatten(0, 1), self.classifier_size)
-        eval_logits = self.classifiers[target](x).view(n, steps).numpy()
-        own = self.classifiers[attr](x).view(n, steps).numpy() if attr in self.classifiers else eval_logits
+        eval_logits = self.classifiers[target](x).view(n, steps).cpu().numpy()
+        own = self.classifiers[attr](x).view(n, steps).cpu().numpy() if attr in self.classifiers else eval_logits
         return eval_logits, own

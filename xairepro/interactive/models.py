@@ -49,17 +49,39 @@ class NoRepeatBasicBlock(BasicBlock):
         return self.relu2(out + identity)
 
 
-def resnet18_norepeat(imagenet_weights: bool = False) -> ResNet:
-    """ResNet-18 with a scalar logit head; ``imagenet_weights`` downloads torchvision's
-    IMAGENET1K_V1 body (paper scale only; the demo starts from random weights)."""
+def resnet18_norepeat(imagenet_weights: str | Path | None = None) -> ResNet:
+    """ResNet-18 with a scalar logit head; ``imagenet_weights`` is torchvision's IMAGENET1K_V1
+    weights file (``resnet18-f37072fd.pth``, fetched by the rule interactive_download_pretrained;
+    paper scale only: the demo starts from random weights, ``None``)."""
     model = ResNet(NoRepeatBasicBlock, [2, 2, 2, 2])
     if imagenet_weights:
-        from torchvision.models import ResNet18_Weights
-
-        model.load_state_dict(ResNet18_Weights.IMAGENET1K_V1.get_state_dict(progress=False))
+        model.load_state_dict(load_pretrained(imagenet_weights))
     model.relu = nn.ReLU(inplace=False)
     model.fc = nn.Linear(512, 1)
     return model
+
+
+def load_pretrained(path: str | Path) -> dict[str, torch.Tensor]:
+    """A torchvision weights file (a state dict of tensors), read weights-only."""
+    state = load_torch(path)
+    if not state or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise InputError(path, "not a torchvision weights file (a state dict of tensors)",
+                         "delete it and re-run the rule interactive_download_pretrained")
+    return state
+
+
+def download_pretrained(urls: list[str], dest: str | Path, sha256: str, retries: int = 3) -> Path:
+    """Fetch a torchvision weights file and check it: against its full sha256, or (as
+    torchvision's own ``check_hash``) against the sha256 prefix in its file name, and that it
+    reads as a state dict. ``sha256``: 64 hex digits, or the first 8 or more."""
+    from xairepro.common.download import download, file_digest
+
+    def check(path: Path) -> None:
+        if len(sha256) < 64 and not file_digest(path).startswith(sha256.lower()):
+            raise InputError(path, f"sha256 does not start with {sha256}", "the download is corrupt; re-run")
+        load_pretrained(path)
+
+    return download(urls, dest, f"sha256:{sha256}" if len(sha256) == 64 else None, retries=retries, verify=check)
 
 
 def no_inplace(model: nn.Module) -> nn.Module:
@@ -106,7 +128,7 @@ class MappingNetwork(nn.Module):
         """Fit w_avg and A to encoded codes (N, w_dim): a Gaussian with their mean and covariance."""
         self.w_avg.copy_(codes.mean(0))
         centred = codes - self.w_avg
-        cov = centred.T @ centred / max(1, len(codes) - 1) + eps * torch.eye(self.w_dim)
+        cov = centred.T @ centred / max(1, len(codes) - 1) + eps * torch.eye(self.w_dim, device=codes.device)
         self.A.copy_(torch.linalg.cholesky(cov.double()).float()[:, : self.z_dim])
 
 

@@ -26,7 +26,7 @@ from torch import nn
 from xairepro.common.controls import randomised_copy
 from xairepro.common.io import save_arrays, write_csv, write_json
 from xairepro.common.logs import progress
-from xairepro.common.seeding import seed_everything
+from xairepro.common.seeding import pick_device, seed_everything
 from xairepro.interactive import data as D
 from xairepro.interactive.explain import (METHODS, LatentMoves, explain, localisation, map_correlation, normalise,
                                           region_mass, resize_regions)
@@ -41,7 +41,8 @@ def compute_heatmaps(root: str | Path, model_path: str | Path, classifier: str, 
                      methods=METHODS, n_steps: int, nt_samples: int, nt_type: str, internal_batch_size: int | None,
                      nt_samples_batch_size: int | None, outlier_perc: float, pad: int = 0, crop_ratio: float = 0.0,
                      regions_path: str | Path | None = None, control_methods=(), out_json: str | Path | None = None,
-                     seed: int = 0, threads: int | None = None, provenance: dict | None = None) -> pd.DataFrame:
+                     seed: int = 0, threads: int | None = None, provenance: dict | None = None,
+                     device: str = "auto") -> pd.DataFrame:
     """Heatmaps of validation images of one classifier: the attribution cache and a table
     (per image, method and model: logit, planted-region mass and area and Quantus' relevance
     rank and mass accuracy where the data plant a region, and the correlation of the guided
@@ -52,18 +53,19 @@ def compute_heatmaps(root: str | Path, model_path: str | Path, classifier: str, 
     image (:func:`randomised_attributions`; rows with ``model`` ``randomised`` and
     ``randomised_twin``); and one randomised copy (seeded by ``seed``) scores the whole
     validation split: both models' validation accuracy and the majority share go to
-    ``out_json``.
+    ``out_json``. Everything runs on ``device`` (``"auto"``: CUDA when there is one).
     """
     seed_everything(seed, threads)
+    device = pick_device(device)
     split = D.load_split(root, classifier, size=size, split_seed=split_seed, ratio=ratio, pad=pad, crop_ratio=crop_ratio,
                        splits=("valid",))
     idx = D.pick_images(split["y_valid"], n_imgs)
     images, labels, names = split["x_valid"][idx], split["y_valid"][idx], split["names_valid"][idx]
-    model = load_classifier(model_path)
+    model = load_classifier(model_path).to(device)
     control = randomised_copy(model, seed=seed).eval()
-    x = D.to_tensor(images)
+    x = D.to_tensor(images).to(device)
     with torch.no_grad():
-        logits = model(x).flatten().numpy()
+        logits = model(x).flatten().cpu().numpy()
     if out_json is not None:
         write_json(out_json, validation_accuracy(model, control, split["x_valid"], split["y_valid"], classifier))
     raw = explain(model, x, (*methods, "gradient"), n_steps=n_steps, nt_samples=nt_samples, nt_type=nt_type,
@@ -134,12 +136,13 @@ def validation_accuracy(model: nn.Module, control: nn.Module, images: np.ndarray
     images: uint8 (N, H, W, 3); labels: (N,) in {0, 1}.
     """
     y = np.asarray(labels).astype(int)
+    device = next(model.parameters()).device
     record = {"classifier": classifier, "n_valid": int(len(y)), "baseline_acc": float(max(y.mean(), 1 - y.mean()))}
     for key, net in (("valid_acc", model), ("randomised_acc", control)):
         net.eval()
         # batches normalised one at a time: the paper's validation split is 1.5 GB as uint8
-        logits = torch.cat([net(D.to_tensor(images[i:i + batch_size])).flatten()
-                            for i in range(0, len(images), batch_size)]).numpy()
+        logits = torch.cat([net(D.to_tensor(images[i:i + batch_size]).to(device)).flatten()
+                            for i in range(0, len(images), batch_size)]).cpu().numpy()
         record[key] = float(np.mean((logits > 0).astype(int) == y))
     return record
 
@@ -147,20 +150,24 @@ def validation_accuracy(model: nn.Module, control: nn.Module, images: np.ndarray
 @torch.no_grad()
 def create_latent_dataset(generator: nn.Module, classifiers: dict[str, nn.Module], out_path: str | Path, *,
                           n_train: int, n_valid: int, psi: float, gen_bs: int, classifier_size: int,
-                          seed: int = 0) -> dict:
+                          seed: int = 0, device: str = "auto") -> dict:
     """Phase 1: latent codes w (N, w_dim) and each classifier's logit on the image of w.
 
     Writes ``w_train``, ``w_valid`` and ``logit_<attr>_train`` / ``_valid`` (soft labels
-    are their sigmoid) and returns a record including the truncation deviation.
+    are their sigmoid) and returns a record including the truncation deviation. The generator
+    and classifiers run on ``device`` (``"auto"``: CUDA when there is one); z is drawn on the CPU.
     """
+    device = pick_device(device)
+    generator = generator.to(device)
+    classifiers = {attr: model.to(device) for attr, model in classifiers.items()}
     rng = torch.Generator().manual_seed(seed)
-    w_avg = generator.mapping.w_avg.detach().cpu()
+    w_avg = generator.mapping.w_avg.detach()
     out: dict[str, np.ndarray] = {}
     deviation = []
     for split, n in (("train", n_train), ("valid", n_valid)):
         ws, logits = [], {a: [] for a in classifiers}
         for start in progress(range(0, n, gen_bs), desc=f"latent {split}"):
-            z = torch.randn(min(gen_bs, n - start), generator.z_dim, generator=rng)
+            z = torch.randn(min(gen_bs, n - start), generator.z_dim, generator=rng).to(device)
             w = generator.mapping(z, None)  # (B, num_ws, w_dim)
             fixed = truncate(w, w_avg, psi)
             deviation.append((truncate_original(w, w_avg, psi) - fixed)[:, 0].norm(dim=1) / fixed[:, 0].norm(dim=1))
@@ -169,11 +176,11 @@ def create_latent_dataset(generator: nn.Module, classifiers: dict[str, nn.Module
             for attr, model in classifiers.items():
                 logits[attr].append(model(x).flatten())
             ws.append(fixed[:, 0])
-        out[f"w_{split}"] = torch.cat(ws).numpy()
+        out[f"w_{split}"] = torch.cat(ws).cpu().numpy()
         for attr in classifiers:
-            out[f"logit_{attr}_{split}"] = torch.cat(logits[attr]).numpy()
+            out[f"logit_{attr}_{split}"] = torch.cat(logits[attr]).cpu().numpy()
     save_arrays(out_path, **out, attrs=np.array(list(classifiers)))
-    dev = torch.cat(deviation)
+    dev = torch.cat(deviation).cpu()
     record = {"psi": psi, "n_train": n_train, "n_valid": n_valid,
               "truncation": "w_avg + psi * (w - w_avg)",
               "original_truncation": "w_avg + psi * (w + w_avg)",
@@ -189,7 +196,8 @@ def explain_images(generator: nn.Module, eval_attr: str, classifiers: dict[str, 
                    directions: dict[str, torch.Tensor], images: np.ndarray, names: np.ndarray, out_npz: str | Path,
                    out_csv: str | Path, *, classifier_size: int, reconstruction_steps: int,
                    initial_learning_rate: float, projection_loss: str, ampl: float, steps: int,
-                   random_seed: int | None = None, provenance: dict | None = None) -> pd.DataFrame:
+                   vgg16_weights: str | None = None, random_seed: int | None = None,
+                   provenance: dict | None = None, device: str = "auto") -> pd.DataFrame:
     """Phase 3 for every input image and direction: projection, frames and their scores.
 
     images: uint8 (N, H, W, 3). The table has one row per move, direction, image and step
@@ -199,8 +207,9 @@ def explain_images(generator: nn.Module, eval_attr: str, classifiers: dict[str, 
     """
     moves = LatentMoves(classifiers, generator, directions, classifier_size=classifier_size,
                         reconstruction_steps=reconstruction_steps, initial_learning_rate=initial_learning_rate,
-                        projection_loss=projection_loss).attribute(images, target=eval_attr, ampl=ampl, steps=steps,
-                                                                    random_seed=random_seed)
+                        projection_loss=projection_loss, vgg16_weights=vgg16_weights,
+                        device=device).attribute(images, target=eval_attr, ampl=ampl, steps=steps,
+                                                 random_seed=random_seed)
     grid = moves.grid
     rows, all_frames, eval_logits = [], [], []
     kinds = {"latent": (moves.eval_logits, moves.own_logits)}

@@ -29,7 +29,7 @@ from torch import nn
 from xairepro.common.controls import shuffled
 from xairepro.common.io import load_arrays, save_torch, write_json
 from xairepro.common.provenance import config_hash
-from xairepro.common.seeding import seed_everything
+from xairepro.common.seeding import pick_device, seed_everything
 from xairepro.common.training import fit_and_save, minibatches, train_epochs
 from xairepro.interactive import data as D
 from xairepro.interactive.models import DemoGenerator, Encoder, resnet18_norepeat
@@ -84,9 +84,11 @@ def constant_bce(y: torch.Tensor) -> float:
 
 @torch.no_grad()
 def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 100) -> dict[str, float]:
-    """Validation BCE and accuracy, and the constant baseline's (predict the mean label)."""
+    """Validation BCE and accuracy, and the constant baseline's (predict the mean label); the
+    batches of ``x`` (N, 3, H, W) go to the model's device one at a time."""
     model.eval()
-    logits = torch.cat([model(x[i:i + batch_size]).flatten() for i in range(0, len(x), batch_size)])
+    device = next(model.parameters()).device
+    logits = torch.cat([model(x[i:i + batch_size].to(device)).flatten().cpu() for i in range(0, len(x), batch_size)])
     bce = nn.functional.binary_cross_entropy_with_logits(logits, y).item()
     acc = ((logits > 0).float() == y).float().mean().item()
     mean = float(y.mean())
@@ -109,25 +111,30 @@ def train_classifier(
     lr: float,
     ratio: float,
     split_seed: int,
-    imagenet_weights: bool,
+    imagenet_weights: str | Path | None,
     seed: int = 0,
     pad: int = 0,
     crop_ratio: float = 0.0,
     augment_train: bool = False,
     blur_augment: bool = False,
     threads: int | None = None,
+    device: str = "auto",
 ) -> dict:
     """Train one classifier (resumable per epoch) and write its weights and metrics record.
 
-    ``data_file`` (the annotation / label file) ties the checkpoint to the data.
+    ``data_file`` (the annotation / label file) ties the checkpoint to the data;
+    ``imagenet_weights`` is torchvision's ResNet-18 weights file or None (random start). The
+    model and each batch go to ``device`` (``"auto"``: CUDA when there is one); the images
+    stay on the CPU, where the augmentations draw from the seeded generator.
     """
     seed_everything(seed, threads)
+    device = pick_device(device)
     split = D.load_split(root, classifier, size=size, split_seed=split_seed, ratio=ratio, pad=pad, crop_ratio=crop_ratio)
     x_train, y_train = D.to_tensor(split["x_train"]), torch.from_numpy(split["y_train"])
     x_valid, y_valid = D.to_tensor(split["x_valid"]), torch.from_numpy(split["y_valid"])
     log.info("%s: %d train / %d valid images, train baseline %.4f", classifier, len(x_train), len(x_valid),
              float(y_train.mean()))
-    model = resnet18_norepeat(imagenet_weights=imagenet_weights)
+    model = resnet18_norepeat(imagenet_weights=imagenet_weights or None).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     generator = torch.Generator().manual_seed(seed)
     loss_fn = nn.BCEWithLogitsLoss()
@@ -143,7 +150,7 @@ def train_classifier(
             xb = augment(x_train[idx], generator) if augment_train else x_train[idx]
             xb = blur_half(xb, generator) if blur_augment else xb
             optimizer.zero_grad(set_to_none=True)
-            loss = loss_fn(model(xb).flatten(), y_train[idx])
+            loss = loss_fn(model(xb.to(device)).flatten(), y_train[idx].to(device))
             loss.backward()
             optimizer.step()
             total, batches = total + loss.item(), batches + 1
@@ -151,7 +158,7 @@ def train_classifier(
 
     params = {"classifier": classifier, "size": size, "freeze_epochs": freeze_epochs,
               "unfreeze_epochs": unfreeze_epochs, "bs": bs, "lr": lr, "ratio": ratio, "split_seed": split_seed,
-              "imagenet_weights": imagenet_weights, "seed": seed, "pad": pad, "crop_ratio": crop_ratio,
+              "imagenet_weights": bool(imagenet_weights), "seed": seed, "pad": pad, "crop_ratio": crop_ratio,
               "augment": augment_train, "blur_augment": blur_augment}
 
     def summary(result):
@@ -174,15 +181,17 @@ def train_classifier(
 # --------------------------------------------------------------------------- demo generator
 def train_generator(root: str | Path, model_path: str | Path, metrics_path: str | Path, checkpoint_path: str | Path,
                     *, size: int, z_dim: int, channels: int, epochs: int, batch_size: int, lr: float,
-                    latent_noise: float, seed: int = 0, threads: int | None = None) -> dict:
-    """Train the demo generator on every procedural face (see the module docstring)."""
+                    latent_noise: float, seed: int = 0, threads: int | None = None, device: str = "auto") -> dict:
+    """Train the demo generator on every procedural face (see the module docstring), on
+    ``device`` (``"auto"``: CUDA when there is one; the code noise is drawn on the CPU)."""
     seed_everything(seed, threads)
+    device = pick_device(device)
     table = D.read_celeb_annotations(root)
     images = np.stack([D.read_image(Path(root) / D.CELEB_IMG_DIR / n, size) for n in table.index])
-    x = torch.from_numpy(images).permute(0, 3, 1, 2).float() / 127.5 - 1  # (N, 3, R, R) in [-1, 1]
+    x = (torch.from_numpy(images).permute(0, 3, 1, 2).float() / 127.5 - 1).to(device)  # (N, 3, R, R) in [-1, 1]
     generator = DemoGenerator(z_dim=z_dim, img_resolution=size, channels=channels)
     encoder = Encoder(z_dim, size, channels)
-    both = nn.ModuleDict({"generator": generator, "encoder": encoder})
+    both = nn.ModuleDict({"generator": generator, "encoder": encoder}).to(device)
     optimizer = torch.optim.Adam(both.parameters(), lr=lr)
     rng = torch.Generator().manual_seed(seed)
 
@@ -191,7 +200,7 @@ def train_generator(root: str | Path, model_path: str | Path, metrics_path: str 
         total = 0.0
         for idx in minibatches(len(x), batch_size, rng):
             codes = encoder(x[idx])
-            codes = codes + latent_noise * torch.randn(codes.shape, generator=rng)
+            codes = codes + latent_noise * torch.randn(codes.shape, generator=rng).to(device)
             ws = codes[:, None].repeat(1, generator.num_ws, 1)
             loss = nn.functional.mse_loss(generator.synthesis(ws), x[idx])
             optimizer.zero_grad(set_to_none=True)
@@ -211,7 +220,8 @@ def train_generator(root: str | Path, model_path: str | Path, metrics_path: str 
         generator.mapping.fit(codes)
         recon = generator.synthesis(codes[:, None].repeat(1, generator.num_ws, 1))
         mse = nn.functional.mse_loss(recon, x).item()
-    save_torch(model_path, {"state_dict": generator.state_dict(), "z_dim": z_dim, "img_resolution": size,
+    state = {k: v.cpu() for k, v in generator.state_dict().items()}
+    save_torch(model_path, {"state_dict": state, "z_dim": z_dim, "img_resolution": size,
                             "channels": channels})
     record = {"reconstruction_mse": mse, "n_images": len(x), "num_ws": generator.num_ws,
               "resumed_from_epoch": result.resumed_from, "history": result.history, "params": params}
@@ -256,29 +266,32 @@ def _fit_latent(model: nn.Module, optimizer: torch.optim.Optimizer, w: torch.Ten
 
 def train_latent_model(dataset_path: str | Path, attr: str, model_path: str | Path, metrics_path: str | Path,
                        checkpoint_path: str | Path, *, epochs: int, batch_size: int, lr: float, seed: int = 0,
-                       threads: int | None = None) -> dict:
+                       threads: int | None = None, device: str = "auto") -> dict:
     """Phase 2: the latent logistic regression of one attribute (resumable per epoch).
 
     Its negative control, the same regression trained on the training labels shuffled
     (:func:`~xairepro.common.controls.shuffled`, seeded by ``seed``), is trained first (a
-    few seconds, not checkpointed); the record holds both models' validation quality.
+    few seconds, not checkpointed); the record holds both models' validation quality. Both
+    train on ``device`` (``"auto"``: CUDA when there is one).
     """
     seed_everything(seed, threads)
+    device = pick_device(device)
     arrays = load_arrays(dataset_path, required=("w_train", "w_valid", f"logit_{attr}_train"))
-    w_train, w_valid = torch.from_numpy(arrays["w_train"]), torch.from_numpy(arrays["w_valid"])
+    w_train, w_valid = torch.from_numpy(arrays["w_train"]).to(device), torch.from_numpy(arrays["w_valid"]).to(device)
     y_train = torch.sigmoid(torch.from_numpy(arrays[f"logit_{attr}_train"]))
-    y_valid = torch.sigmoid(torch.from_numpy(arrays[f"logit_{attr}_valid"]))
+    y_valid = torch.sigmoid(torch.from_numpy(arrays[f"logit_{attr}_valid"])).to(device)
 
-    control = nn.Linear(w_train.shape[1], 1)
+    control = nn.Linear(w_train.shape[1], 1).to(device)
     control_optimizer = torch.optim.Adam(control.parameters(), lr=lr)
     control_rng = torch.Generator().manual_seed(seed)
-    y_shuffled = torch.from_numpy(shuffled(y_train.numpy(), seed))
+    y_shuffled = torch.from_numpy(shuffled(y_train.numpy(), seed)).to(device)
+    y_train = y_train.to(device)
     for _ in range(epochs):
         _fit_latent(control, control_optimizer, w_train, y_shuffled, batch_size, control_rng)
     with torch.no_grad():
         control_quality = latent_quality(control(w_valid).flatten(), y_valid)
 
-    model = nn.Linear(w_train.shape[1], 1)
+    model = nn.Linear(w_train.shape[1], 1).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     rng = torch.Generator().manual_seed(seed)
 

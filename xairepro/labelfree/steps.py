@@ -116,6 +116,7 @@ def consistency_features(
     methods: list[str],
     mask_fractions: list[float],
     seed: int,
+    device: str = "auto",
 ) -> pd.DataFrame:
     """Representation shift of every test input after masking its top-k % features by each
     ranking.
@@ -129,10 +130,11 @@ def consistency_features(
     """
     from xairepro.common.controls import random_attribution
 
-    model = load_autoencoder(model_path)
+    device = pick_device(device)
+    model = load_autoencoder(model_path, device)
     arrays = load_arrays(attributions_path, required=("images", "baseline", *methods))
-    x = torch.from_numpy(arrays["images"])
-    baseline = torch.from_numpy(arrays["baseline"])
+    x = torch.from_numpy(arrays["images"]).to(device)
+    baseline = torch.from_numpy(arrays["baseline"]).to(device)
     n_features = x[0, 0].numel()
     generator = torch.Generator().manual_seed(seed)
     with torch.no_grad():
@@ -145,7 +147,7 @@ def consistency_features(
             scores = torch.from_numpy(random_attribution((len(x), n_features), seed=seed + 1))
         else:
             scores = torch.from_numpy(arrays[method]).abs().sum(dim=1).flatten(1)  # sum |attr| over channels
-        ranks = feature_ranks(scores, roar=1)  # (N, F): top attributions first
+        ranks = feature_ranks(scores, roar=1).to(device)  # (N, F): top attributions first
         for fraction in mask_fractions:
             k = int(round(fraction * n_features))
             with torch.no_grad():
@@ -173,6 +175,7 @@ def example_importance(
     simplex_epochs: int,
     seed: int,
     threads: int = 1,
+    device: str = "auto",
 ) -> dict[str, np.ndarray]:
     """Scores ``(subtest_size, subtrain_size)`` of every explainer; also the labels used."""
     from xairepro.labelfree.explain import (
@@ -180,15 +183,16 @@ def example_importance(
     )
 
     seed_everything(seed, threads)
+    device = pick_device(device)
     state = load_torch(model_path)
     model = MnistAutoencoder(latent_dim=int(state["latent_dim"]))
     model.load_state_dict(state["state_dict"])
-    model.eval()
+    model.to(device).eval()
     train_x, train_y = load_images(data_path, "train")
     test_x, test_y = load_images(data_path, "test")
     sub_train = balanced_subset(train_y, subtrain_size)
     sub_test = balanced_subset(test_y, subtest_size)
-    xs, ys, xt, yt = train_x[sub_train], train_y[sub_train], test_x[sub_test], test_y[sub_test]
+    xs, ys, xt, yt = train_x[sub_train].to(device), train_y[sub_train], test_x[sub_test].to(device), test_y[sub_test]
     params = encoder_parameters(model)
     out: dict[str, np.ndarray] = {"train_labels": ys.numpy(), "test_labels": yt.numpy()}
     for name in explainers:
@@ -205,7 +209,7 @@ def example_importance(
             explainer = CosineNN(model.encode, xs)
         else:
             raise ValueError(f"unknown explainer {name!r}; choose from {EXPLAINERS}")
-        out[name] = explainer.attribute(xt).numpy().astype(np.float32)
+        out[name] = explainer.attribute(xt).cpu().numpy().astype(np.float32)
         log.info("%s: scores %s", name, out[name].shape)
     save_arrays(out_path, **out)
     return out
@@ -267,6 +271,7 @@ def encoder_vs_full(
     internal_batch_size: int,
     seed: int,
     threads: int = 1,
+    device: str = "auto",
 ) -> pd.DataFrame:
     """Per-image Pearson correlations between encoder and full-model label-free attributions.
 
@@ -282,15 +287,18 @@ def encoder_vs_full(
     from xairepro.labelfree.explain import feature_explainer
 
     seed_everything(seed, threads)
+    device = pick_device(device)
     state = load_torch(model_path)
     model = EncoderClassifier(int(state["latent_dim"]))
     model.load_state_dict(state["state_dict"])
     model.eval()
-    randomised = randomised_copy(model, seed=seed).eval()
-    x, y = load_images(data_path, "test", limit=n_test)
-    black = torch.zeros(1, *x.shape[1:])
-    keep = (x.flatten(1) != 0).numpy()
-    cache: dict[str, np.ndarray] = {"images": x.numpy(), "labels": y.numpy()}
+    randomised = randomised_copy(model, seed=seed).to(device).eval()
+    model.to(device)
+    x_cpu, y = load_images(data_path, "test", limit=n_test)
+    x = x_cpu.to(device)
+    black = torch.zeros(1, *x.shape[1:], device=device)
+    keep = (x_cpu.flatten(1) != 0).numpy()
+    cache: dict[str, np.ndarray] = {"images": x_cpu.numpy(), "labels": y.numpy()}
     rows = []
     for method in methods:
         maps = {}
@@ -298,9 +306,9 @@ def encoder_vs_full(
             explainer = feature_explainer(method, forward, ig_steps=ig_steps, shap_samples=shap_samples,
                                           internal_batch_size=internal_batch_size, seed=seed)
             attr = explainer.attribute(x, baselines=black)
-            magnitude = attr.abs().flatten(1).numpy()
+            magnitude = attr.abs().flatten(1).cpu().numpy()
             maps[part] = magnitude / magnitude.std()
-            cache[f"{method}_{part}"] = attr.numpy().astype(np.float32)
+            cache[f"{method}_{part}"] = attr.cpu().numpy().astype(np.float32)
         for kind, full in (("trained", "full"), ("randomised", "full_randomised")):
             rho = masked_pearson(maps["encoder"], maps[full], keep)
             rows += [{"method": method, "model": kind, "image": i, "label": int(y[i]), "pearson": rho[i]}
@@ -328,6 +336,7 @@ def task_importance(
     internal_batch_size: int,
     seed: int,
     threads: int = 1,
+    device: str = "auto",
 ) -> dict[str, np.ndarray]:
     """|Gradient SHAP| feature importance ``(N, 1, 28, 28)`` and DKNN example importance
     ``(N, subtrain_size)`` of every task's encoder, as ``features_<task>`` / ``examples_<task>``,
@@ -341,21 +350,23 @@ def task_importance(
     from xairepro.labelfree.explain import DKNN, LabelFreeGradientShap
 
     seed_everything(seed, threads)
-    x, _ = load_images(data_path, "test", limit=n_test)
+    device = pick_device(device)
+    x_cpu, _ = load_images(data_path, "test", limit=n_test)
     train_x, train_y = load_images(data_path, "train")
-    sub_train = train_x[balanced_subset(train_y, subtrain_size)]
-    black = torch.zeros(1, *x.shape[1:])
+    x, sub_train = x_cpu.to(device), train_x[balanced_subset(train_y, subtrain_size)].to(device)
+    black = torch.zeros(1, *x.shape[1:], device=device)
     encoders = {task: load_encoder(path, task) for task, path in model_paths.items()}
     template = encoders[next(iter(model_paths))]
     for prefix, first in (("reference", seed + 1), ("randomised", seed + 1 + UNTRAINED_ENCODERS)):
         encoders |= {f"{prefix}_{j}": randomised_copy(template, seed=first + j).eval()
                      for j in range(UNTRAINED_ENCODERS)}
-    out: dict[str, np.ndarray] = {"images": x.numpy()}
+    out: dict[str, np.ndarray] = {"images": x_cpu.numpy()}
     for task, encoder in encoders.items():
+        encoder.to(device)
         attr = LabelFreeGradientShap(encoder, n_samples=shap_samples, internal_batch_size=internal_batch_size,
                                      seed=seed).attribute(x, baselines=black)
-        out[f"features_{task}"] = attr.abs().numpy().astype(np.float32)
-        out[f"examples_{task}"] = DKNN(encoder, sub_train).attribute(x).numpy().astype(np.float32)
+        out[f"features_{task}"] = attr.abs().cpu().numpy().astype(np.float32)
+        out[f"examples_{task}"] = DKNN(encoder, sub_train).attribute(x).cpu().numpy().astype(np.float32)
     save_arrays(out_path, **out)
     return out
 
@@ -441,11 +452,11 @@ def fit_and_explain(
     model = train_vae(train.to(device), data_path, model_path, record_path, checkpoint_path, dataset=dataset,
                       loss=loss, beta=beta, latent_dim=latent_dim, epochs=epochs, batch_size=batch_size, lr=lr,
                       seed=seed)
-    x = test[:n_test]
+    x = test[:n_test].to(device)
     frames = []
     for kind in ("trained", "randomised", "random_attribution"):
         if kind == "random_attribution":  # (N, d, *input_shape) independent uniform maps
-            maps = torch.from_numpy(random_attribution((len(x), latent_dim, *x.shape[1:]), seed=seed))
+            maps = torch.from_numpy(random_attribution((len(x), latent_dim, *x.shape[1:]), seed=seed)).to(device)
         else:
             vae = model if kind == "trained" else randomised_copy(model, seed=seed).eval()
             explainer = LatentUnitSaliency(lambda t, vae=vae: vae.encode(t)[0], GradientShap, seed=seed,

@@ -54,14 +54,28 @@ RAW_FILES = {
 }
 
 
-def mnist_resources() -> dict[str, dict[str, object]]:
-    """``{file.gz: {"urls": [...], "checksum": "md5:..."}}`` from torchvision's MNIST table."""
+def mnist_resources(mirrors: list[str] | None = None, md5: dict[str, str] | None = None
+                    ) -> dict[str, dict[str, object]]:
+    """``{file.gz: {"urls": [...], "checksum": "md5:..."}}`` of the four MNIST archives.
+
+    Parameters
+    ----------
+    mirrors
+        Base URLs (each ending in ``/``) tried in order for every file; ``None`` takes
+        torchvision's MNIST mirrors (config ``lossgrad.mnist.mirrors``).
+    md5
+        ``{file.gz: md5 hex}`` of the four archives; ``None`` takes torchvision's table
+        (config ``lossgrad.mnist.md5``). A file missing from it is an error naming it.
+    """
     from torchvision.datasets import MNIST
 
-    return {
-        name: {"urls": [mirror + name for mirror in MNIST.mirrors], "checksum": f"md5:{md5}"}
-        for name, md5 in MNIST.resources
-    }
+    mirrors = list(MNIST.mirrors) if mirrors is None else list(mirrors)
+    sums = dict(MNIST.resources) if md5 is None else dict(md5)
+    names = [name for name, _ in MNIST.resources]
+    missing = [name for name in names if name not in sums]
+    if missing:
+        raise XaiReproError(f"config lossgrad.mnist.md5 has no checksum for {', '.join(missing)}")
+    return {name: {"urls": [mirror + name for mirror in mirrors], "checksum": f"md5:{sums[name]}"} for name in names}
 
 
 def make_demo_digits(seed: int = 0, test_fraction: float = 0.25) -> dict[str, np.ndarray]:

@@ -25,11 +25,20 @@ METHOD_STYLE = {
 }
 VARIANT_TITLE = {"softmax10": "softmax, 10 classes", "softmax2": "softmax, 0 vs 1", "sigmoid2": "sigmoid, 0 vs 1"}
 ORDER_TITLE = {1: "ROAR=1 (top-k)", 0: "ROAR=0 (bottom-k)"}
+#: Where a coincidence note may go, in axes coordinates with its alignment: the corners
+#: first, then the middles of the edges.
+NOTE_SPOTS = tuple((x, y, "left" if x < 0.5 else "right" if x > 0.5 else "center",
+                    "bottom" if y < 0.5 else "top" if y > 0.5 else "center")
+                   for x, y in ((0.04, 0.04), (0.96, 0.04), (0.04, 0.96), (0.96, 0.96),
+                                (0.04, 0.5), (0.96, 0.5), (0.5, 0.04), (0.5, 0.96)))
+
+
 def mark_coincidences(ax: plt.Axes, curves: dict[str, tuple[np.ndarray, np.ndarray]], panel: str = "") -> list[str]:
-    """Name, inside ``ax``, the methods whose lines coincide there (``"g = g*x"``), in the
-    corner holding the fewest drawn points; call after the axes' limits are set. ``curves``:
-    method -> (k, y); ``panel`` names the panel in the log. Returns the texts written (one
-    text artist with ``gid="coincidence"``)."""
+    """Name, inside ``ax``, the methods whose lines coincide there (``"g = g*x"``), at the
+    spot of :data:`NOTE_SPOTS` whose text box covers the least of the drawn lines (each
+    line sampled along its segments, not only at its markers); call after the axes' limits
+    are set. ``curves``: method -> (k, y); ``panel`` names the panel in the log. Returns the
+    texts written (one text artist with ``gid="coincidence"``)."""
     ylo, yhi = ax.get_ylim()
     xlo, xhi = ax.get_xlim()
     groups = coinciding_groups({m: y for m, (_, y) in curves.items()}, span=yhi - ylo)
@@ -38,14 +47,29 @@ def mark_coincidences(ax: plt.Axes, curves: dict[str, tuple[np.ndarray, np.ndarr
         return []
     for text in texts:
         log.info("figure note: %s coincide in panel %s", text, panel)
-    points = np.concatenate([np.c_[(np.asarray(k) - xlo) / (xhi - xlo), (np.asarray(y) - ylo) / (yhi - ylo)]
-                             for k, y in curves.values()])
-    corners = [(x, y) for y in (0.04, 0.96) for x in (0.04, 0.96)]
-    x, y = min(corners, key=lambda c: int(np.sum((np.abs(points[:, 0] - c[0]) < 0.45)
-                                                 & (np.abs(points[:, 1] - c[1]) < 0.3))))
-    ax.text(x, y, "\n".join(f"{t} (coincide)" for t in texts), transform=ax.transAxes, fontsize=6,
-            ha="left" if x < 0.5 else "right", va="bottom" if y < 0.5 else "top", gid="coincidence",
-            bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1})
+    dense = []  # (samples, 2) per line, in axes coordinates
+    for k, y in curves.values():
+        k, y = np.asarray(k, dtype=float), np.asarray(y, dtype=float)
+        at = np.linspace(0, len(k) - 1, 40 * max(1, len(k) - 1) + 1)
+        dense.append(np.c_[(np.interp(at, np.arange(len(k)), k) - xlo) / (xhi - xlo),
+                           (np.interp(at, np.arange(len(y)), y) - ylo) / (yhi - ylo)])
+    points = np.concatenate(dense)
+    note = ax.text(0, 0, "\n".join(f"{t} (coincide)" for t in texts), transform=ax.transAxes, fontsize=6,
+                   gid="coincidence", bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1})
+    renderer = ax.figure.canvas.get_renderer()
+
+    def covered(spot) -> int:
+        x, y, ha, va = spot
+        note.set_position((x, y))
+        note.set_ha(ha)
+        note.set_va(va)
+        box = note.get_window_extent(renderer).transformed(ax.transAxes.inverted())
+        margin = 0.04  # the box's padding, line widths and markers
+        return int(np.sum((points[:, 0] >= box.x0 - margin) & (points[:, 0] <= box.x1 + margin)
+                          & (points[:, 1] >= box.y0 - margin) & (points[:, 1] <= box.y1 + margin)))
+
+    best = min(NOTE_SPOTS, key=covered)
+    covered(best)
     return texts
 
 
@@ -91,8 +115,8 @@ def plot_roar(roar: pd.DataFrame, spread: str = "minmax", panel_width: float = 2
     labels.append("clean accuracy")
     fig.legend(handles, labels, loc="lower center", ncol=len(labels), bbox_to_anchor=(0.5, -0.02), frameon=False)
     band = "min-max" if spread == "minmax" else "+-1 std"
-    fig.suptitle(f"MNIST: test accuracy after occluding k pixels ranked by the loss gradient g, "
-                 f"mean over {n_seeds} seeds, band = {band}", y=1.0)
+    over = f"mean over {n_seeds} seeds, band = {band}" if n_seeds > 1 else "one model per head (no band)"
+    fig.suptitle(f"MNIST: test accuracy after occluding k pixels ranked by the loss gradient g, {over}", y=1.0)
     fig.tight_layout(rect=(0, 0.04, 1, 0.98))
     for i, variant in enumerate(variants):  # after tight_layout: the axes' final limits
         for j, (replacement, order) in enumerate(columns):

@@ -22,7 +22,7 @@ from xairepro.common.download import file_digest
 from xairepro.common.io import load_torch, save_torch, write_json
 from xairepro.common.provenance import config_hash
 from xairepro.common.seeding import pick_device, seed_everything
-from xairepro.common.training import minibatches, train_epochs
+from xairepro.common.training import capped, minibatches, train_epochs
 from xairepro.lossgrad.data import ExcerptSet, load_excerpts, load_split
 from xairepro.lossgrad.models import (
     Net,
@@ -201,18 +201,19 @@ def train_svd(
 
     def run_epoch(epoch: int) -> dict[str, float]:
         model.train()
-        total = 0.0
-        for _ in range(batches_per_epoch):
+        total, count = 0.0, 0
+        for _ in range(capped(batches_per_epoch)):  # a smoke run's batch cap ends it early too
             idx = torch.randint(len(train), (batch_size,), generator=generator)
             optimizer.zero_grad()
             loss = bce_per_excerpt(model(fast_layout(train.get(idx).to(device))), train_targets[idx].to(device)).mean()
             loss.backward()
             optimizer.step()
             total += loss.item()
+            count += 1
         prob = torch.from_numpy(predict_frames(model, valid, test_batch_size, device))
         valid_loss = bce_per_excerpt(prob.clamp(1e-7, 1 - 1e-7), valid_hard.double()).mean().item()
         valid_error = ((prob > 0.5).double() != valid_hard.double()).double().mean().item()
-        return {"train_loss": total / batches_per_epoch, "valid_loss": valid_loss, "valid_error": valid_error}
+        return {"train_loss": total / count, "valid_loss": valid_loss, "valid_error": valid_error}
 
     params = dict(seed=seed, epochs=epochs, batches_per_epoch=batches_per_epoch, batch_size=batch_size, lr=lr,
                   lr_decay=lr_decay, momentum=momentum, arch=arch, data=_file_digest(spect_path))

@@ -20,7 +20,7 @@ Both scales share the layout of the paper's Zenodo archive::
 
     clips/<dataset>/<track>/clip_NNN.mid       clip i spans [i L, i L + L) (+ padding)
     splits/{train,validation,test}_split.csv   ",track,pianist,duration" (track = <dataset>/<track>)
-    splits/pianist_mapping.csv                 name,pianist (optional: names of the classes)
+    splits/pianist_mapping.csv                 ",idx" (original) or name,pianist (demo): class names (optional)
     voicings/<k>_cav/*.mid, cav_mapping.csv    the concept MIDI set
 
 The demo renders synthetic performers with pretty_midi. Each comps only with the voicings
@@ -492,13 +492,22 @@ def read_split(path: str | Path) -> pd.DataFrame:
 
 
 def performer_names(split_dir: str | Path, labels: list[int]) -> list[str]:
-    """Class names from ``pianist_mapping.csv`` (name, pianist) when present, else ``pianist<k>``."""
+    """Class names from ``pianist_mapping.csv`` when present, else ``pianist<k>``.
+
+    Two layouts: the original archive's ``,idx`` (names in the unnamed first column, class in
+    ``idx``: ``references/data_splits/20class_80min/pianist_mapping.csv``) and the demo's
+    ``name,pianist``.
+    """
     mapping = Path(split_dir) / "pianist_mapping.csv"
     n = max(labels) + 1
     if mapping.is_file():
         table = pd.read_csv(mapping)
+        names = None
         if {"name", "pianist"} <= set(table.columns):
             names = dict(zip(table.pianist.astype(int), table.name.astype(str)))
+        elif "idx" in table.columns and table.columns[0] != "idx":
+            names = dict(zip(table.idx.astype(int), table.iloc[:, 0].astype(str)))
+        if names is not None:
             return [names.get(k, f"pianist{k}") for k in range(n)]
     return [f"pianist{k}" for k in range(n)]
 

@@ -76,15 +76,27 @@ def plot_lime_roll(roll: np.ndarray, mask: np.ndarray, *, fps: int, clip_start: 
     return fig
 
 
+def grid_size(width: float, height: float, n_rows: int, n_cols: int, *, cell_width: float = 0.6,
+              cell_height: float = 0.4, margin: float = 1.0) -> tuple[float, float]:
+    """Figure size of a heatmap: ``(width, height)``, grown where it would give a cell less
+    than ``cell_width`` x ``cell_height`` inches (plus ``margin`` for labels and colourbar).
+
+    The paper's 20 performers x 20 concepts need 13 x 9 inches for their cell labels
+    (``0.50***``) and names; the demo's 4 x 8 grid keeps the configured size.
+    """
+    return max(width, n_cols * cell_width + margin), max(height, n_rows * cell_height + margin)
+
+
 def plot_sign_counts(summary: pd.DataFrame, *, width: float, height: float, cmap: str = "RdBu_r") -> plt.Figure:
     """Performers x concepts mean sign counts centred at 0.5, significance stars, rows and
-    columns ordered by average-linkage dendrograms on 1 - Pearson r."""
+    columns ordered by average-linkage dendrograms on 1 - Pearson r. The figure grows with
+    the grid (:func:`grid_size`)."""
     from xairepro.pianist.tables import wide
 
     counts, marks = wide(summary), wide(summary, "stars")
     rows, cols = dendrogram_order(counts.to_numpy()), dendrogram_order(counts.to_numpy().T)
     counts, marks = counts.iloc[rows, cols], marks.iloc[rows, cols]
-    fig, ax = plt.subplots(figsize=(width, height))
+    fig, ax = plt.subplots(figsize=grid_size(width, height, *counts.shape))
     image = ax.imshow(counts.to_numpy(float), cmap=cmap, vmin=0, vmax=1, aspect="auto")
     for i in range(counts.shape[0]):
         for j in range(counts.shape[1]):
@@ -103,10 +115,12 @@ def plot_sign_counts(summary: pd.DataFrame, *, width: float, height: float, cmap
 
 def plot_correlation(matrix: pd.DataFrame, *, title: str, width: float, height: float,
                      cmap: str = "RdBu_r") -> plt.Figure:
-    """A Pearson-correlation heatmap, rows and columns in dendrogram order."""
+    """A Pearson-correlation heatmap, rows and columns in dendrogram order; the figure grows
+    with the matrix (:func:`grid_size`)."""
     order = dendrogram_order(matrix.to_numpy()) if len(matrix) > 2 else list(range(len(matrix)))
     matrix = matrix.iloc[order, order]
-    fig, ax = plt.subplots(figsize=(width, height))
+    fig, ax = plt.subplots(figsize=grid_size(width, height, len(matrix), len(matrix), cell_width=0.4,
+                                             cell_height=0.25, margin=2.5))
     image = ax.imshow(matrix.to_numpy(float), cmap=cmap, vmin=-1, vmax=1)
     ax.set_xticks(range(len(matrix)), matrix.columns, rotation=45, ha="right")
     ax.set_yticks(range(len(matrix)), matrix.index)

@@ -19,7 +19,7 @@ import torch
 from xairepro.common.io import load_arrays, read_csv, save_arrays, write_csv, write_json
 from xairepro.common.logs import progress
 from xairepro.common.provenance import stamp
-from xairepro.common.seeding import seed_everything
+from xairepro.common.seeding import pick_device, seed_everything
 from xairepro.pianist.data import (
     concept_rolls, filter_notes, harmony_notes, list_concepts, load_table, normalise, piano_roll,
 )
@@ -49,7 +49,7 @@ def compute_cavs(model_path: str | Path, data_path: str | Path, voicing_dir: str
     """Render the first ``n_cavs`` concepts, take harmony-branch activations, fit the CAVs
     and random CAVs; write them (with names and layer shape) to ``out`` (npz)."""
     seed_everything(seed, threads)
-    model = load_model(model_path)
+    model = load_model(model_path, pick_device())
     table = load_table(data_path)
     concepts = list_concepts(voicing_dir, mapping_csv)[:n_cavs]
     concept_acts = []
@@ -65,7 +65,8 @@ def compute_cavs(model_path: str | Path, data_path: str | Path, voicing_dir: str
     clip_acts = activations(model, harmony_rolls(table, pool, roll), batch_size)
     with torch.no_grad():
         branch = model.branches["harmony"]
-        probe = torch.zeros(1, 1, 88, int(round(roll["fps"] * roll["clip_seconds"])))
+        probe = torch.zeros(1, 1, 88, int(round(roll["fps"] * roll["clip_seconds"])),
+                            device=next(model.parameters()).device)
         layer_shape = branch.layer4(branch.layer3(branch.layer2(branch.layer1(branch.stem(probe))))).shape[1:]
     fitted = fit_cavs(concept_acts, clip_acts, n_experiments=n_experiments, n_random_clips=n_random_clips,
                       positive_fraction=positive_fraction, seed=seed)
@@ -91,7 +92,7 @@ def compute_sensitivities(model_path: str | Path, data_path: str | Path, cavs_pa
     those of the random CAVs and of each concept's control CAVs (a random concept in its
     place, the negative control of the TCAV claims)."""
     seed_everything(seed, threads)
-    model = load_model(model_path)
+    model = load_model(model_path, pick_device())
     table = load_table(data_path)
     cavs = load_cavs(cavs_path)
     n_c, n_e, dim = cavs["cavs"].shape
@@ -160,7 +161,7 @@ def compute_kernel_heatmaps(model_path: str | Path, data_path: str | Path, cavs_
     """Kernel-occlusion maps of the named clips against the first CAV of each concept (npz:
     ``map_<i>``, ``s_orig_<i>``, ``roll_<i>`` per clip, plus the positions and names)."""
     seed_everything(seed, threads)
-    model = load_model(model_path)
+    model = load_model(model_path, pick_device())
     table = load_table(data_path)
     cavs = load_cavs(cavs_path)
     occlusion = KernelOcclusion(model, roll=roll, kernel=kernel, attribution_fn=attribution_fn,
@@ -192,11 +193,15 @@ def compute_lime(model_path: str | Path, data_path: str | Path, out: str | Path,
     arrays: the negative control of the coverage claim). Clips are explained one at a time;
     ``seed`` is LIME's and quickshift's ``random_state``."""
     seed_everything(seed, threads)
-    model = load_model(model_path)
+    model = load_model(model_path, pick_device())
     table = load_table(data_path)
     idx = table.indices(*splits)
-    # rolls: (N, 88, T), the baseline's input without augmentation
-    rolls = np.concatenate([clip_inputs(table, np.array([i]), "resnet", roll, seed)[:, 0] for i in idx])
+
+    def rolled(i: int) -> np.ndarray:
+        """``(1, 88, T)``: the baseline's input of one clip, without augmentation (rolls are
+        built per clip: all held-out rolls at once would hold ~1 MB per clip at paper scale)."""
+        return clip_inputs(table, np.array([i]), "resnet", roll, seed)[:, 0]
+
     flags = {"kernel_width": kernel_width, "hide_color": hide_color, "distance_metric": distance_metric,
              "random_state": seed, "feature_selection": feature_selection, "sounding_only": sounding_only}
     args = {"num_samples": num_samples, "num_features": num_features, "top_labels": top_labels,
@@ -205,10 +210,14 @@ def compute_lime(model_path: str | Path, data_path: str | Path, out: str | Path,
     arrays: dict[str, np.ndarray] = {"index": idx.astype(np.int64)}
     for prefix, segments in runs.items():
         lime = LimeRoll(model, segmentation=segments, **flags)
-        parts = [lime.attribute(rolls[k:k + 1], **args) for k in progress(range(len(idx)), desc=f"{prefix}LIME")]
+        parts, coverage = [], []
+        for i in progress(idx, desc=f"{prefix}LIME"):
+            x = rolled(int(i))
+            parts.append(lime.attribute(x, **args))
+            coverage.append(note_coverage(parts[-1]["mask"], x))
         mask = np.concatenate([p["mask"] for p in parts]).astype(bool)
         arrays |= {f"{prefix}mask": mask, f"{prefix}n_segments": np.concatenate([p["n_segments"] for p in parts]),
-                   f"{prefix}note_coverage": note_coverage(mask, rolls).astype(np.float32)}
+                   f"{prefix}note_coverage": np.concatenate(coverage).astype(np.float32)}
         if not prefix:
             arrays |= {"top_label": np.concatenate([p["label"] for p in parts]).astype(np.int64),
                        "probability": np.concatenate([p["probability"] for p in parts]).astype(np.float32)}

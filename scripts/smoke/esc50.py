@@ -1,0 +1,102 @@
+"""The esc50 study's paper-smoke mirror (`make paper-smoke`, docs/paper-smoke.md).
+
+``write_mirror(root)`` writes one file, ``root/mirror/esc50/master.zip``, in the format of
+the archive GitHub serves for karoldvl/ESC-50 (``archive/master.zip``):
+
+- a zip (deflate) whose members sit under the top folder ``ESC-50-master/``, with the
+  folders' own entries, the repository's ``README.md`` and ``LICENSE`` beside the data, and
+  a 40-hex commit id as the archive comment, as GitHub's code-load zips carry;
+- ``ESC-50-master/meta/esc50.csv``: the release's columns
+  ``filename,fold,target,category,esc10,src_file,take``, one row per clip, sorted by file
+  name; ``category`` and ``esc10`` are the release's for each target (0 dog ... 9 crow);
+- ``ESC-50-master/audio/{fold}-{freesound id}-{take}-{target}.wav``: 5 s, 44.1 kHz, mono,
+  16-bit PCM RIFF/WAVE (as every ESC-50 clip), written with scipy.io.wavfile. Like the
+  release's clips of short sounds, each is one event padded with digital silence: a 0.6 s
+  tone of two harmonics (a class-specific pitch whose period is a whole number of
+  samples, so the zip stays small) at a class-specific onset, with 10 ms ramps.
+
+The tiny release holds 10 classes (targets 0-9), one clip each, two per fold (the least
+that keeps the folds equal and gives the overlap test two classes in the test fold): the
+classifiers train on folds 1-3 (capped to 2 clips), validate on 2 clips (fold 4) and the
+interpreters explain 2 test clips (fold 5) of two different classes. The archive is not the
+2000-clip release, so the returned override states its shape (``esc50.data.paper.shape``)
+for the download's content check, which stays the paper path (``checksum`` null: GitHub
+publishes none), and points ``url`` at the file. About 30 kB; deterministic.
+
+The caps (config/smoke/esc50.yaml) are one epoch per trainer and ``classify``
+``max_train_clips: 2``.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import numpy as np
+from scipy.io import wavfile
+
+SAMPLE_RATE = 44100
+SECONDS = 5
+N_CLASSES = 10
+N_FOLDS = 5
+EVENT_SECONDS = 0.6
+#: The release's categories of targets 0-9 and whether each is in ESC-10.
+CATEGORIES = ["dog", "rooster", "pig", "cow", "frog", "cat", "hen", "insects", "sheep", "crow"]
+ESC10 = {"dog", "rooster"}
+COMMIT = "33c8ce9eb2cf0b1c2f8bcf322eb349b6be34dbb6"  # the zip comment: a commit id, as GitHub writes it
+README = b"# ESC-50: Dataset for Environmental Sound Classification (tiny smoke-test copy)\n"
+LICENSE = b"Attribution-NonCommercial 3.0 Unported (CC BY-NC 3.0)\n"
+
+
+def clip(target: int) -> np.ndarray:
+    """5 s of int16 silence holding one 0.6 s two-harmonic tone of class ``target``."""
+    n, m = SECONDS * SAMPLE_RATE, int(EVENT_SECONDS * SAMPLE_RATE)
+    period = 20 + 9 * target  # samples: 2205 Hz (target 0) down to 438 Hz (target 9)
+    t = np.arange(m)
+    tone = np.sin(2 * np.pi * t / period) + 0.5 * np.sin(4 * np.pi * t / period)
+    ramp = np.minimum(1.0, np.minimum(t, t[::-1]) / (0.01 * SAMPLE_RATE))
+    x = np.zeros(n)
+    start = int((0.5 + 0.35 * target) * SAMPLE_RATE)
+    x[start:start + m] = 0.5 * tone * ramp / 1.5
+    return np.round(x * 32767).astype(np.int16)
+
+
+def write_archive(path: Path) -> dict[str, int]:
+    """Write the tiny master.zip; return its shape (clips, classes, folds)."""
+    rows = []
+    for target in range(N_CLASSES):
+        fold = target // (N_CLASSES // N_FOLDS) + 1
+        src = f"{100000 + 1037 * target}"
+        rows.append((f"{fold}-{src}-A-{target}.wav", fold, target, CATEGORIES[target],
+                     CATEGORIES[target] in ESC10, src, "A"))
+    rows.sort()
+    meta = "filename,fold,target,category,esc10,src_file,take\n" + "".join(
+        f"{name},{fold},{target},{cat},{esc10},{src},{take}\n" for name, fold, target, cat, esc10, src, take in rows)
+    top = "ESC-50-master/"
+
+    def entry(name: str) -> zipfile.ZipInfo:
+        info = zipfile.ZipInfo(top + name, date_time=(2023, 1, 1, 0, 0, 0))
+        info.compress_type = zipfile.ZIP_DEFLATED
+        return info
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.comment = COMMIT.encode()
+        for folder in ("", "audio/", "meta/"):
+            zf.writestr(zipfile.ZipInfo(top + folder, date_time=(2023, 1, 1, 0, 0, 0)), b"")
+        zf.writestr(entry("LICENSE"), LICENSE)
+        zf.writestr(entry("README.md"), README)
+        for name, _, target, *_ in rows:
+            buffer = io.BytesIO()
+            wavfile.write(buffer, SAMPLE_RATE, clip(target))
+            zf.writestr(entry("audio/" + name), buffer.getvalue())
+        zf.writestr(entry("meta/esc50.csv"), meta.encode())
+    return {"clips": len(rows), "classes": N_CLASSES, "folds": N_FOLDS}
+
+
+def write_mirror(root: Path) -> dict:
+    """Write the mirror under ``root/mirror/esc50``; return the esc50 part of the override."""
+    archive = Path(root).resolve() / "mirror" / "esc50" / "master.zip"
+    shape = write_archive(archive)
+    return {"esc50": {"data": {"paper": {"url": archive.as_uri(), "shape": shape}}}}
