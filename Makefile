@@ -29,7 +29,7 @@ demo: $(STAMP)
 	@echo "HTML report with every figure: make report"
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -m "not slurm"
+	$(BIN)/python -m pytest -m "not slurm" --durations=15
 
 # A single-node SLURM cluster with a fake GPU (apt, root), the demo chain through
 # `--profile slurm` against it, then teardown: see tests/slurm/run.sh.
