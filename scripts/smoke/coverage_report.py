@@ -9,8 +9,10 @@ the statements fall into four sets:
 
 * run by the demo;
 * **paper only**: not run by the demo, run by the smoke (the paper path, now executed);
-* **unexecuted**: run by neither (error branches exercised by unit tests instead, CUDA-only
-  branches, user-provided networks: docs/paper-smoke.md says which and why);
+* **unexecuted**: run by neither, each range sorted into a kind: ``tooling`` (modules that
+  are no workflow step: benchmarks, the seed sweep, running a script by hand), ``error
+  path`` (a ``raise`` or an ``except`` handler: unit tests drive these), ``cuda``, or
+  ``other`` (docs/paper-smoke.md says which and why);
 
 Writes ``OUT/coverage.csv`` (one row per module) and ``OUT/coverage.md`` (the table, then
 every unexecuted line range with the function that holds it). Without demo data every line
@@ -65,6 +67,36 @@ def enclosing(path: Path) -> list[tuple[int, int, str]]:
     return spans
 
 
+#: Modules whose code is no step of the workflow: what the two measured runs cannot reach.
+TOOLING = {
+    "xairepro/common/bench.py": "benchmark hooks (make bench)",
+    "xairepro/common/robustness.py": "the seed sweep (snakemake robustness), run by make test outside the measured demo run",
+    "xairepro/common/smk.py": "running a script by hand (mock_snakemake) and copying the workflow for tests",
+}
+
+
+def error_lines(path: Path) -> set[int]:
+    """Lines of ``path`` inside an ``except`` handler or on a ``raise`` statement: the paths a
+    bad input takes, which unit tests drive and these two runs should not."""
+    lines: set[int] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, (ast.ExceptHandler, ast.Raise)):
+            lines.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
+    return lines
+
+
+def category(module: str, first: int, last: int, errors: set[int], source: list[str]) -> str:
+    """Why a range of lines ran in neither run, as far as the code says: tooling, an error
+    path, a CUDA-only branch, or paper code the smoke did not reach."""
+    if module in TOOLING:
+        return "tooling"
+    if any(line in errors for line in range(first, last + 1)):
+        return "error path"
+    if any("cuda" in source[line - 1] for line in range(max(first - 1, 1), last + 1)):
+        return "cuda"
+    return "other"
+
+
 def owner(line: int, spans: list[tuple[int, int, str]]) -> str:
     """The innermost function or class holding ``line`` (``<module>`` for top-level code)."""
     inside = [(last - first, name) for first, last, name in spans if first <= line <= last]
@@ -100,9 +132,12 @@ def report(smoke_dir: Path, out: Path, demo_dir: Path | None) -> list[dict]:
                      "paper_only_run_by_smoke": len(paper_only) if demo is not None else "",
                      "unexecuted": len(neither)})
         if neither:
-            spans = enclosing(path)
+            spans, errors, source = enclosing(path), error_lines(path), path.read_text().splitlines()
+            module = str(path.relative_to(ROOT))
             for first, last in ranges(neither):
-                unexecuted.append((str(path.relative_to(ROOT)), first, last, owner(first, spans)))
+                count = sum(1 for line in neither if first <= line <= last)
+                unexecuted.append((module, first, last, owner(first, spans),
+                                   category(module, first, last, errors, source), count))
     out.mkdir(parents=True, exist_ok=True)
     with open(out / "coverage.csv", "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
@@ -122,9 +157,17 @@ def report(smoke_dir: Path, out: Path, demo_dir: Path | None) -> list[dict]:
     for r in rows + [{"module": "**total**", **total}]:
         lines.append(f"| {r['module']} | {r['statements']} | {r['demo']} | {r['smoke']} | {r['not_in_demo']} "
                      f"| {r['paper_only_run_by_smoke']} | {r['unexecuted']} |")
-    lines += ["", "## Unexecuted by both runs", "", "| module | lines | in |", "|---|---|---|"]
-    for module, first, last, name in unexecuted:
-        lines.append(f"| {module} | {first}" + (f"-{last}" if last > first else "") + f" | `{name}` |")
+    by_kind: dict[str, int] = {}
+    for *_, kind, count in unexecuted:
+        by_kind[kind] = by_kind.get(kind, 0) + count
+    lines += ["", "## Unexecuted by both runs", "",
+              "By kind (a range is `tooling` in a module that is no workflow step, an `error path` when",
+              "it holds a `raise` or an `except` handler, `cuda` when it mentions CUDA, else `other`):", "",
+              "| kind | statements |", "|---|---|"]
+    lines += [f"| {kind} | {count} |" for kind, count in sorted(by_kind.items(), key=lambda kv: -kv[1])]
+    lines += ["", "| module | lines | in | kind |", "|---|---|---|---|"]
+    for module, first, last, name, kind, _ in unexecuted:
+        lines.append(f"| {module} | {first}" + (f"-{last}" if last > first else "") + f" | `{name}` | {kind} |")
     (out / "coverage.md").write_text("\n".join(lines) + "\n")
     return rows
 
