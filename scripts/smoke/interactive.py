@@ -40,13 +40,15 @@ archive's sha256 and the generator path.
 
 from __future__ import annotations
 
-import hashlib
+import gzip
 import io
 import tarfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
+
+from xairepro.common.download import file_digest
 
 SEED = 0
 FLOWER_CLASSES = (49, 65, 63, 54)  # the paper's pairs 49-65 and 63-54
@@ -88,14 +90,6 @@ def _picture(rng: np.random.Generator, height: int, width: int, attrs=(), noise:
     return (np.clip(img, 0, 1) * 255).round().astype(np.uint8)
 
 
-def _md5(path: Path) -> str:
-    return hashlib.md5(path.read_bytes()).hexdigest()
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def write_flowers(mirror: Path) -> dict:
     """``102flowers.tgz`` (jpg/ only) and ``imagelabels.mat``; returns their config keys."""
     from scipy import io as sio
@@ -104,16 +98,28 @@ def write_flowers(mirror: Path) -> dict:
     classes = [c for c in FLOWER_CLASSES for _ in range(N_PER_FLOWER_CLASS)] + [1, 1, 102, 102]
     labels = rng.permutation(np.array(classes))
     archive = mirror / "102flowers.tgz"
-    with tarfile.open(archive, "w:gz") as tar:
+    # gzip's header time fixed, as every member's, so the archive is the same on every run
+    with gzip.GzipFile(archive, "wb", mtime=0) as gz, tarfile.open(fileobj=gz, mode="w") as tar:
         for i, label in enumerate(labels):
             data = _jpeg(_picture(rng, 500, int(rng.integers(500, 700)), (label in (49, 63),), noise=0.0))
             info = tarfile.TarInfo(f"jpg/image_{i + 1:05d}.jpg")
             info.size, info.mtime = len(data), 1_300_000_000
             tar.addfile(info, io.BytesIO(data))
     mat = mirror / "imagelabels.mat"
-    sio.savemat(mat, {"labels": labels[None, :].astype(np.uint8)}, format="5")
-    return {"archive_urls": [archive.as_uri()], "archive_md5": _md5(archive),
-            "labels_urls": [mat.as_uri()], "labels_md5": _md5(mat)}
+    buffer = io.BytesIO()
+    sio.savemat(buffer, {"labels": labels[None, :].astype(np.uint8)}, format="5")
+    # the v5 header's 116 text bytes carry the creation time: a fixed text instead
+    header = b"MATLAB 5.0 MAT-file, written by scripts/smoke/interactive.py".ljust(116)
+    mat.write_bytes(header + buffer.getvalue()[116:])
+    return {"archive_urls": [archive.as_uri()], "archive_md5": file_digest(archive, "md5"),
+            "labels_urls": [mat.as_uri()], "labels_md5": file_digest(mat, "md5")}
+
+
+def _member(name: str) -> zipfile.ZipInfo:
+    """A deflated zip member with a fixed date (the archive is the same on every run)."""
+    info = zipfile.ZipInfo(name, date_time=(2019, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    return info
 
 
 def write_celeb(archive: Path) -> str:
@@ -130,15 +136,15 @@ def write_celeb(archive: Path) -> str:
             for k, name in enumerate(STUDIED):
                 values[CELEB_ATTRIBUTES.index(name)] = 2 * studied[i, k] - 1
             rows.append(f"{i}.jpg " + " ".join(str(int(x)) for x in values))
-            z.writestr(f"CelebAMask-HQ/CelebA-HQ-img/{i}.jpg", _jpeg(_picture(rng, FACE_PX, FACE_PX, studied[i])))
+            z.writestr(_member(f"CelebAMask-HQ/CelebA-HQ-img/{i}.jpg"), _jpeg(_picture(rng, FACE_PX, FACE_PX, studied[i])))
         anno = [str(N_FACES), " ".join(CELEB_ATTRIBUTES), *rows]
-        z.writestr("CelebAMask-HQ/CelebAMask-HQ-attribute-anno.txt", "\n".join(anno) + "\n")
+        z.writestr(_member("CelebAMask-HQ/CelebAMask-HQ-attribute-anno.txt"), "\n".join(anno) + "\n")
         from PIL import Image
 
         mask = io.BytesIO()
         Image.fromarray(np.zeros((32, 32), np.uint8)).save(mask, format="PNG")
-        z.writestr("CelebAMask-HQ/CelebAMask-HQ-mask-anno/0/00000_skin.png", mask.getvalue())
-    return _sha256(archive)
+        z.writestr(_member("CelebAMask-HQ/CelebAMask-HQ-mask-anno/0/00000_skin.png"), mask.getvalue())
+    return file_digest(archive)
 
 
 def _sign_he(rng: np.random.Generator, shape: tuple[int, ...]):
@@ -161,7 +167,7 @@ def _save_deflated(state: dict, mirror: Path, net: str) -> dict:
     with zipfile.ZipFile(buffer) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as out:
         for info in src.infolist():
             out.writestr(info.filename, src.read(info.filename))
-    prefix = _sha256(path)[:8]
+    prefix = file_digest(path)[:8]
     final = path.rename(mirror / f"{net}-{prefix}.pth")
     return {"urls": [final.as_uri()], "sha256": prefix}
 

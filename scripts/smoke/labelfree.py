@@ -36,7 +36,6 @@ Nothing is placed by hand for this study. Deterministic (fixed seeds, fixed arch
 from __future__ import annotations
 
 import gzip
-import hashlib
 import io
 import tarfile
 import zipfile
@@ -44,17 +43,11 @@ from pathlib import Path
 
 import numpy as np
 
+from xairepro.common.download import file_digest
+
 ECG_NORMAL, ECG_ABNORMAL = 40, 20
 CIFAR_TRAIN, CIFAR_TEST = 100, 40
 DSPRITES_N = 400
-
-
-def _md5(path: Path) -> str:
-    return hashlib.md5(path.read_bytes()).hexdigest()
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _tar_add(tf: tarfile.TarFile, name: str, payload: bytes) -> None:
@@ -127,7 +120,7 @@ def write_ecg(folder: Path) -> str:
                 info = zipfile.ZipInfo(member, date_time=(2015, 1, 1, 0, 0, 0))
                 info.compress_type = zipfile.ZIP_DEFLATED
                 zf.writestr(info, text)
-    return _sha256(path)
+    return file_digest(path)
 
 
 # --- CIFAR-10/100 (binary version) ----------------------------------------------------------
@@ -170,7 +163,7 @@ def write_cifar(root: Path) -> dict[str, str]:
     members["cifar-10-batches-bin/readme.html"] = (
         b'<meta HTTP-EQUIV="REFRESH" content="0; url=https://www.cs.toronto.edu/~kriz/cifar.html">\n')
     _write_tar_gz(folder / "cifar-10-binary.tar.gz", members)
-    sums["cifar10"] = _md5(folder / "cifar-10-binary.tar.gz")
+    sums["cifar10"] = file_digest(folder / "cifar-10-binary.tar.gz", "md5")
     # CIFAR-100: one training and one test file, coarse and fine labels
     folder = root / "cifar100"
     folder.mkdir(parents=True, exist_ok=True)
@@ -182,7 +175,7 @@ def write_cifar(root: Path) -> dict[str, str]:
         fine = rng.integers(0, 100, n)
         members[f"cifar-100-binary/{name}"] = _records(_cifar_images(rng, n), [fine // 5, fine])
     _write_tar_gz(folder / "cifar-100-binary.tar.gz", members)
-    sums["cifar100"] = _md5(folder / "cifar-100-binary.tar.gz")
+    sums["cifar100"] = file_digest(folder / "cifar-100-binary.tar.gz", "md5")
     return sums
 
 
@@ -231,7 +224,7 @@ def write_dsprites(folder: Path) -> str:
     with open(path, "wb") as handle:  # np.savez_compressed pickles the object array, as the original
         np.savez_compressed(handle, metadata=metadata, imgs=imgs, latents_classes=classes.astype(np.int64),
                             latents_values=values)
-    return _md5(path)
+    return file_digest(path, "md5")
 
 
 def write_mirror(root: Path) -> dict:

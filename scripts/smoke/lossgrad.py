@@ -31,7 +31,6 @@ Deterministic: fixed seeds, zip and gzip with fixed timestamps.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import io
 import struct
 import sys
@@ -39,6 +38,8 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
+
+from xairepro.common.download import file_digest
 
 sys.path.insert(0, str(Path(__file__).parent))
 import zenodo_record  # noqa: E402  (scripts/smoke/zenodo_record.py)
@@ -51,10 +52,6 @@ SONG_SECONDS = 2.5
 RATE = 44100
 RECORD_ID = 2585988
 ARCHIVE = "jamando.zip"  # (sic) the record's file name
-
-
-def _md5(path: Path) -> str:
-    return hashlib.md5(path.read_bytes()).hexdigest()
 
 
 # --------------------------------------------------------------------------- MNIST
@@ -103,7 +100,7 @@ def write_mnist(folder: Path) -> dict[str, str]:
         }
         for name, payload in files.items():
             _write_idx_gz(folder / name, payload)
-            sums[name] = _md5(folder / name)
+            sums[name] = file_digest(folder / name, "md5")
     return sums
 
 

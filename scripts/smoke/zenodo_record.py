@@ -7,16 +7,17 @@ entry, exactly as from the real record; the mirror's record carries the tiny arc
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
+
+from xairepro.common.download import file_digest
 
 
 def write_record(zenodo: Path, record_id: int, archive: Path, title: str) -> Path:
     """``zenodo/api/records/<record_id>``: the record of ``archive`` (one file), with its md5."""
     record = zenodo / "api" / "records" / str(record_id)
     record.parent.mkdir(parents=True, exist_ok=True)
-    md5 = hashlib.md5(archive.read_bytes()).hexdigest()
+    md5 = file_digest(archive, "md5")
     record.write_text(json.dumps({
         "id": record_id,
         "recid": str(record_id),

@@ -139,12 +139,6 @@ def build_classifier(meta: dict[str, Any]) -> SoundClassifier:
     return SoundClassifier(meta["arch"], int(meta["n_classes"]), int(meta["sample_rate"]), meta["cfg"])
 
 
-def pick_device() -> str:
-    """Where training and interpretation run: the first visible GPU (the paper-scale rules
-    ask for one, ``resources: gpu: 1``), else the CPU."""
-    return "cuda:0" if torch.cuda.is_available() else "cpu"
-
-
 def load_classifier(path: str | Path, device: str = "cpu") -> SoundClassifier:
     """A trained classifier, frozen and in eval mode."""
     record = load_torch(path)

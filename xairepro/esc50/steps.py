@@ -17,13 +17,14 @@ import torch
 
 from xairepro.common.controls import area_share, randomised_copy, relevance_mass, relevance_rank
 from xairepro.common.io import atomic_path, load_torch
+from xairepro.common.seeding import pick_device
 from xairepro.esc50.data import (
     load_clip, load_features, load_split, log_spectrogram, planted_masks, read_planted, resynthesise,
 )
 from xairepro.esc50.explain import (
     AMTInterpreter, Interpreter, L2IInterpreter, PIQInterpreter, classify, score_masks,
 )
-from xairepro.esc50.models import L2I, build_piq, load_classifier, nmf_dictionary, pick_device
+from xairepro.esc50.models import L2I, build_piq, load_classifier, nmf_dictionary
 from xairepro.metrics.interpretation import mask_mass_ratio
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,7 @@ log = logging.getLogger(__name__)
 def build_interpreter(method: str, classifier_path, model_path=None, nmf_path=None,
                       cfg: dict[str, Any] | None = None, device: str | None = None) -> Interpreter:
     """The interpreter of ``method`` (piq, l2i, amt) on a trained classifier, every model of
-    it on ``device`` (default :func:`~xairepro.esc50.models.pick_device`: the job's GPU where
+    it on ``device`` (default :func:`~xairepro.common.seeding.pick_device`: the job's GPU where
     it has one)."""
     cfg = cfg or {}
     device = device or pick_device()

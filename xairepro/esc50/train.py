@@ -27,18 +27,18 @@ from speechbrain.lobes.models.L2I import NMFDecoderAudio, NMFEncoder
 
 from xairepro.common.controls import randomised_copy
 from xairepro.common.io import load_torch, save_torch, write_json
-from xairepro.common.seeding import seed_everything
+from xairepro.common.seeding import pick_device, seed_everything
 from xairepro.common.training import fit_and_save, minibatches
 from xairepro.esc50.data import load_features, n_classes_of
 from xairepro.esc50.models import (
-    L2I, SoundClassifier, aam_loss, build_piq, clf_rate, load_classifier, nmf_dictionary, pick_device,
+    L2I, SoundClassifier, aam_loss, build_piq, clf_rate, load_classifier, nmf_dictionary,
 )
 
 log = logging.getLogger(__name__)
 
 
 def train_device() -> str:
-    """Where training runs: the first visible GPU, else the CPU (:func:`~xairepro.esc50.models.pick_device`)."""
+    """Where training runs: the job's GPU, else the CPU (:func:`~xairepro.common.seeding.pick_device`)."""
     return pick_device()
 
 

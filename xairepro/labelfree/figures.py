@@ -61,8 +61,8 @@ def plot_consistency_features(shifts: pd.DataFrame, dataset: str, width: float =
     runs = shifts.seed.nunique()
     ax.set_xlabel(f"{features} masked (%)")
     ax.set_ylabel("representation shift\nmean ||f(x) - f(x masked)||^2")
-    ax.set_title(f"{dataset}: label-free feature importance, {runs} run{'s' if runs != 1 else ''}\n"
-                 "band = min-max over runs")
+    band = "band = min-max over runs" if runs > 1 else "one run: no band"
+    ax.set_title(f"{dataset}: label-free feature importance, {runs} run{'s' if runs != 1 else ''}\n{band}")
     ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.tight_layout()
     groups = coinciding_groups(curves, span=float(np.ptp(ax.get_ylim())))
