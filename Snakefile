@@ -33,6 +33,7 @@ for study in STUDIES:
             study
         input:
             study_targets(study, SCALE),
+            deviation_targets(study, SCALE),
         localrule: True
 
 
@@ -43,4 +44,5 @@ rule all:
     default_target: True
     input:
         [path for study in STUDIES for path in study_targets(study, SCALE)],
+        [path for study in STUDIES for path in deviation_targets(study, SCALE)],
         f"results/{SCALE}/claims.csv",

@@ -1,5 +1,8 @@
-# Across studies: the one claims table (the first thing the report shows) and the sweep of
-# every study's demo claims over seed offsets (`snakemake robustness`, docs/claims.md).
+# Across studies: the one claims table (the first thing the report shows), the sweep of
+# every study's demo claims over seed offsets (`snakemake robustness`, docs/claims.md), and
+# each study's departures from its original as the report shows them (docs/deviations/<study>.csv,
+# the one source; xairepro/common/deviations.py; the target function deviation_targets is in
+# rules/common.smk).
 
 
 rule claims_table:
@@ -61,3 +64,29 @@ rule robustness:
     input:
         rules.claims_robustness.output,
     localrule: True
+
+
+rule claims_deviations:
+    """A study's deviations at one scale: the original (file:line), what we do and why, the
+    knob that restores the original, its value in this run's config and whether the departure
+    is in effect."""
+    input:
+        table=lambda wildcards: str(deviations.table_path(workflow.basedir, wildcards.study)),
+    output:
+        table=report(
+            "results/{scale}/{study}/deviations.csv",
+            caption="../report/claims/deviations.rst",
+            category="{study}",
+            subcategory="deviations",
+        ),
+    log:
+        "logs/{scale}/claims/deviations/{study}.log",
+    benchmark:
+        "benchmarks/{scale}/claims/deviations/{study}.tsv"
+    wildcard_constraints:
+        study="|".join(STUDIES),
+    localrule: True
+    conda:
+        "../envs/claims.yaml"
+    script:
+        "../scripts/claims/deviations.py"

@@ -11,6 +11,7 @@
 import re
 from pathlib import Path
 
+from xairepro.common import deviations
 from xairepro.common.config import SCALES, load_schema, shift_seeds, validate_config
 from xairepro.common.errors import ConfigError
 
@@ -153,6 +154,13 @@ def study_targets(study, scale):
     if targets is None:
         raise WorkflowError(f"rules/{study}.smk must define {study}_targets(scale) (docs/adding-a-study.md)")
     return targets(scale)
+
+
+def deviation_targets(study, scale):
+    """The study's deviations table at `scale`, when it has a docs/deviations/<study>.csv."""
+    if not deviations.table_path(workflow.basedir, study).exists():
+        return []
+    return [f"results/{scale}/{study}/deviations.csv"]
 
 
 def robustness_deployment():

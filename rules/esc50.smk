@@ -62,6 +62,7 @@ rule esc50_train_classifier:
         test_only=setting("esc50", "classify", "test_only"),
         mask_augment=esc50_mask_augment,
         max_train_clips=setting("esc50", "classify", "max_train_clips"),
+        pretrained=esc50_pretrained,
     script:
         "../scripts/esc50/train_classifier.py"
 
@@ -82,7 +83,7 @@ rule esc50_train_piq:
     params:
         checkpoint="results/{scale}/esc50/checkpoints/piq/{arch}.pt",
         folds=esc50_folds,
-        hparams=setting("esc50", "piq", keys=ESC50_PIQ),
+        hparams=esc50_hparams("piq", ESC50_PIQ),
         max_train_clips=setting("esc50", "classify", "max_train_clips"),
     script:
         "../scripts/esc50/train_piq.py"
@@ -127,7 +128,7 @@ rule esc50_train_l2i:
     params:
         checkpoint="results/{scale}/esc50/checkpoints/l2i/{arch}.pt",
         folds=esc50_folds,
-        hparams=setting("esc50", "l2i", keys=ESC50_L2I),
+        hparams=esc50_hparams("l2i", ESC50_L2I),
         max_train_clips=setting("esc50", "classify", "max_train_clips"),
     script:
         "../scripts/esc50/train_l2i.py"

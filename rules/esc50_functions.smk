@@ -21,10 +21,33 @@ ESC50_PIQ = (
     "mask_th",
     "rec_loss_coef",
     "overlap_mix",
+    "lr_annealing",
 )
 ESC50_NMF = ("seed", "K", "number_of_epochs", "batch_size", "lr")
-ESC50_L2I = ("seed", "K", "number_of_epochs", "batch_size", "lr", "alpha", "beta", "relevance_th")
+ESC50_L2I = (
+    "seed",
+    "K",
+    "number_of_epochs",
+    "batch_size",
+    "lr",
+    "alpha",
+    "beta",
+    "relevance_th",
+    "lr_annealing",
+    "k_fidelity",
+)
 ESC50_PLOT = ("n_clips", "panel_width", "panel_height")
+
+
+def esc50_hparams(method, keys):
+    """The trainer's hyper-parameters for the job's classifier: the `<method>` block's `keys`,
+    replaced by its `<method>.<arch>` block where the recipe has a hparams file per backbone."""
+
+    def hparams(wildcards):
+        own = setting("esc50", method)(wildcards).get(wildcards.arch, {})
+        return {**setting("esc50", method, keys=keys)(wildcards), **own}
+
+    return hparams
 
 
 def esc50_classifier(wildcards):
@@ -52,7 +75,18 @@ def esc50_classifier_inputs(wildcards):
     if cfg["test_only"]:
         inputs["embedding_ckpt"] = f"{cfg['pretrained_dir']}/{wildcards.arch}/embedding_model.ckpt"
         inputs["classifier_ckpt"] = f"{cfg['pretrained_dir']}/{wildcards.arch}/classifier.ckpt"
+    else:
+        pretrained = esc50_pretrained(wildcards)
+        if pretrained is not None and Path(pretrained).is_file():
+            # tracked once placed; a missing file stops the job with the path and its source
+            inputs["pretrained"] = pretrained
     return inputs
+
+
+def esc50_pretrained(wildcards):
+    """The encoder weights the job's classifier starts from (`use_pretrained`), else None."""
+    cfg = esc50_classifier(wildcards)
+    return cfg["embedding_model_path"] if cfg["use_pretrained"] else None
 
 
 def esc50_interpreter_inputs(wildcards):

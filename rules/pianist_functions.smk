@@ -36,9 +36,22 @@ PN_LIME = (
     "sounding_only",
     "control_segmentation",
 )
-PN_CAV = ("n_cavs", "n_experiments", "n_random_clips", "positive_fraction", "transpositions", "n_inversions", "seed")
+PN_CAV = (
+    "n_cavs",
+    "n_experiments",
+    "n_random_clips",
+    "random_cavs",
+    "positive_fraction",
+    "solver",
+    "transpositions",
+    "n_inversions",
+    "hands",
+    "stretch",
+    "harmony_filter",
+    "seed",
+)
 PN_ATTRIBUTION = ("splits", "attribution_fn", "multiply_by_inputs", "ig_steps", "batch_size", "seed")
-PN_HEATMAP = ("kernel", "batch_size", "attribution_fn", "multiply_by_inputs", "seed")
+PN_HEATMAP = ("kernel", "batch_size", "attribution_fn", "multiply_by_inputs", "ig_steps", "seed")
 
 
 def pn_train(wildcards):

@@ -69,12 +69,14 @@ def test_esc50_training_steps_run_on_cuda_like_on_the_cpu(tmp_path, monkeypatch)
     write_demo_dataset(root, n_classes=2, clips_per_fold=2, seed=0)
     folds = {"train": [1, 2], "valid": [3], "test": [4]}
     clf_cfg = {"sample_rate": 16000, "emb_dim": 8, "lin_neurons": 16, "number_of_epochs": 1, "batch_size": 4,
-               "lr": 0.005, "weight_decay": 2e-6, "margin": 0.2, "scale": 30}
+               "lr": 0.005, "weight_decay": 2e-6, "margin": 0.2, "scale": 30,
+               "use_pretrained": False, "lr_annealing": "constant"}
+    plateau = {"factor": 0.5, "patience": 3, "dont_halve_until_epoch": 100}
     piq_cfg = {"K": 8, "shared_keys": 0, "number_of_epochs": 1, "batch_size": 4, "lr": 0.01, "mask_th": 0.35,
-               "rec_loss_coef": 1.0}
+               "rec_loss_coef": 1.0, "lr_annealing": plateau}
     nmf_cfg = {"K": 6, "number_of_epochs": 1, "batch_size": 4, "lr": 0.01}
     l2i_cfg = {"K": 6, "number_of_epochs": 1, "batch_size": 4, "lr": 0.002, "alpha": 10.0, "beta": 0.8,
-               "relevance_th": 0.2}
+               "relevance_th": 0.2, "lr_annealing": plateau, "k_fidelity": 3}
     losses = {}
     for device in ("cpu", "cuda:0"):
         monkeypatch.setattr(train, "train_device", lambda d=device: d)

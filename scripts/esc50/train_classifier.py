@@ -1,7 +1,8 @@
 """Rule esc50_train_classifier: one classifier of the ESC50 classification recipe.
 
-Calls :func:`xairepro.esc50.train.train_classifier` (resumable from its checkpoint), or with
-``test_only`` :func:`xairepro.esc50.train.import_speechbrain_classifier`.
+Calls :func:`xairepro.esc50.train.train_classifier` (resumable from its checkpoint; with
+``use_pretrained`` its encoder starts from ``params.pretrained``), or with ``test_only``
+:func:`xairepro.esc50.train.import_speechbrain_classifier`.
 """
 
 from pathlib import Path
@@ -20,4 +21,5 @@ if smk.params.test_only:
 else:
     train_classifier(root, smk.output.model, smk.output.metrics, smk.params.checkpoint, arch=smk.wildcards.arch,
                      seed=smk.params.seed, threads=smk.threads, folds=smk.params.folds, cfg=smk.params.hparams,
-                     mask_augment=smk.params.mask_augment, max_train_clips=smk.params.max_train_clips)
+                     mask_augment=smk.params.mask_augment, max_train_clips=smk.params.max_train_clips,
+                     pretrained_path=smk.params.pretrained)

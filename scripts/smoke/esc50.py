@@ -25,6 +25,15 @@ publishes none), and points ``url`` at the file. About 30 kB; deterministic.
 
 The caps (config/smoke/esc50.yaml) are one epoch per trainer and ``classify``
 ``max_train_clips: 2``.
+
+It also places, as a user must, the conv2d classifier's starting weights where the paper
+config reads them (``classify`` ``conv2d`` ``embedding_model_path``): a SpeechBrain
+``embedding_model.ckpt``, the encoder's state dict saved with ``torch.save`` as the recipe's
+Pretrainer fetches it from speechbrain/PIQ-ESC50, here of a seeded, untrained
+``speechbrain.lobes.models.PIQ.Conv2dEncoder_v2`` of the paper's width (256; 15 MB), so the
+smoke runs the pretrained-loading path. CNN14's (300 MB) and the ImageNet FocalNet/ViT files
+(~350 MB each) are too large to write; the smoke starts those three from random weights
+(``use_pretrained: false`` in config/smoke/esc50.yaml).
 """
 
 from __future__ import annotations
@@ -95,8 +104,21 @@ def write_archive(path: Path) -> dict[str, int]:
     return {"clips": len(rows), "classes": N_CLASSES, "folds": N_FOLDS}
 
 
+def write_encoder_checkpoint(path: Path, dim: int = 256) -> None:
+    """A SpeechBrain ``embedding_model.ckpt`` of the recipe's conv2d encoder (seeded, untrained)."""
+    import torch
+    from speechbrain.lobes.models.PIQ import Conv2dEncoder_v2
+
+    torch.manual_seed(0)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(Conv2dEncoder_v2(dim=dim).state_dict(), path)
+
+
 def write_mirror(root: Path) -> dict:
-    """Write the mirror under ``root/mirror/esc50``; return the esc50 part of the override."""
+    """Write the mirror under ``root/mirror/esc50`` and the conv2d starting weights under
+    ``root/data/paper/esc50/pretrained/``; return the esc50 part of the override."""
     archive = Path(root).resolve() / "mirror" / "esc50" / "master.zip"
     shape = write_archive(archive)
+    placed = Path(root).resolve() / "data" / "paper" / "esc50" / "pretrained"
+    write_encoder_checkpoint(placed / "conv2d" / "embedding_model.ckpt")
     return {"esc50": {"data": {"paper": {"url": archive.as_uri(), "shape": shape}}}}

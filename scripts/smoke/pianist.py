@@ -17,6 +17,12 @@ archive of HuwCheston/deep-pianist-identification, record 14774191)
         (``<surname><initial>-<title>-<sidemen|unaccompanied>-<year|xxxx>-<8-char id>``). Each
         clip: a melody line and a left-hand chord every ~2 s (three or more pitches, so the
         harmony channel is never empty), velocities and register set per performer.
+    ``data/raw/{jtd,pijama}/<track>/metadata.json``
+        Each track's metadata, in the format of the original's JTD metadata and of its PiJAMA
+        conversion (``convert_pijama_to_jtd_fmt.py``: ``track_name``, ``album_name``,
+        ``recording_year`` (null for PiJAMA), ``bandleader``, ``pianist``, ``mbz_id``, ``live``,
+        ``fname``; ``json.dump(..., ensure_ascii=False, indent=4)``): the LIME and kernel
+        figures' titles. The full performances beside them are left out.
     ``references/data_splits/20class_80min/{train,validation,test}_split.csv``
         The track-level split tables, ``,track,pianist,duration`` (pandas' index column
         first; ``track`` = ``<dataset>/<track>``, ``pianist`` = class 0..19, ``duration`` in
@@ -43,6 +49,7 @@ Deterministic: fixed seeds, zip members with fixed dates. About 70 kB in all.
 from __future__ import annotations
 
 import io
+import json
 import sys
 import zipfile
 from pathlib import Path
@@ -152,6 +159,17 @@ def _tracks(rng: np.random.Generator) -> dict[str, list[tuple[str, int, float, l
     return tracks
 
 
+def _metadata(track: str, label: int) -> bytes:
+    """A track's ``metadata.json``: JTD's keys, or PiJAMA's with no recording year."""
+    dataset, fname = track.split("/")
+    pianist = PIANISTS[label][0]
+    year = None if dataset == "pijama" else int(fname.split("-")[3])
+    meta = {"track_name": fname.split("-")[1].title(), "album_name": f"Smoke Sessions {label:02d}",
+            "recording_year": year, "bandleader": pianist, "pianist": pianist, "mbz_id": fname.split("-")[-1],
+            "live": False, "fname": fname}
+    return json.dumps(meta, ensure_ascii=False, indent=4).encode()
+
+
 def archive_members() -> dict[str, bytes]:
     """Every member of the tiny archive: path inside ``TOP/`` -> bytes."""
     rng = np.random.default_rng(14774191)
@@ -160,6 +178,7 @@ def archive_members() -> dict[str, bytes]:
         lines = [",track,pianist,duration"]
         for i, (track, label, duration, clips) in enumerate(rows):
             lines.append(f"{i},{track},{label},{duration!r}")
+            members[f"data/raw/{track}/metadata.json"] = _metadata(track, label)
             for c in clips:
                 members[f"data/clips/{track}/clip_{c:03d}.mid"] = _midi_bytes([_clip_notes(rng, label, CLIP_SECONDS)])
         members[f"{SPLIT_DIR}/{split}_split.csv"] = ("\n".join(lines) + "\n").encode()

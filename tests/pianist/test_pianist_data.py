@@ -104,7 +104,7 @@ def test_concept_rolls_cover_inversions_transpositions_and_hands(tmp_path, midi_
     path = midi_writer(tmp_path / "1_cav" / "c.mid", [], hands=[[(64, 0, 1, 80), (67, 0, 1, 80), (71, 0, 1, 80)],
                                                               [(48, 0, 1, 80), (55, 0, 1, 80)]])
     rolls = concept_rolls([path], fps=10, clip_seconds=2, transpositions=[-1, 0, 1], n_inversions=2,
-                          harmony_window=0.3)
+                          harmony_window=0.3, hands="split", stretch=False)
     assert rolls.shape == (2 * 3 * 2, 88, 20)
     root_position_with_lh = rolls[2]  # inversion 0, shift 0, with left hand
     assert sorted(np.where(root_position_with_lh[:, 0] > 0)[0] + 21) == [48, 55, 64, 67, 71]

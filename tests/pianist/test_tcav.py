@@ -8,7 +8,6 @@ import torch
 
 from xairepro.pianist import explain, tables
 from xairepro.pianist.explain import CavSensitivity, KernelOcclusion
-from xairepro.pianist.figures import dendrogram_order
 from xairepro.pianist.models import DisentangleNet
 from xairepro.pianist.steps import heatmap_clips
 
@@ -61,7 +60,8 @@ def test_cav_points_along_the_planted_direction():
     direction[3] = 1.0
     concept = [rng.normal(0, 1, (60, 20)).astype(np.float32) + 3 * direction * (k == 0) for k in range(3)]
     clips = rng.normal(0, 1, (40, 20)).astype(np.float32)
-    fitted = explain.fit_cavs(concept, clips, n_experiments=4, n_random_clips=40, positive_fraction=0.8, seed=0)
+    fitted = explain.fit_cavs(concept, clips, n_experiments=4, n_random_clips=40, positive_fraction=0.8, seed=0,
+                              random_cavs="training_clips", solver="liblinear")
     assert fitted["cavs"].shape == (3, 4, 20) and fitted["random_cavs"].shape == (4, 20)
     unit = fitted["cavs"][0] / np.linalg.norm(fitted["cavs"][0], axis=1, keepdims=True)
     assert (unit[:, 3] > 0.7).all()  # every experiment of concept 0 finds feature 3
@@ -78,19 +78,20 @@ def test_control_cavs_are_fitted_like_the_random_cavs():
     rng = np.random.default_rng(1)
     concept = [rng.normal(0, 1, (30, 8)).astype(np.float32) for _ in range(2)]
     clips = rng.normal(0, 1, (20, 8)).astype(np.float32)
-    fitted = explain.fit_cavs(concept, clips, n_experiments=3, n_random_clips=20, positive_fraction=0.8, seed=3)
+    fitted = explain.fit_cavs(concept, clips, n_experiments=3, n_random_clips=20, positive_fraction=0.8, seed=3,
+                              random_cavs="training_clips", solver="liblinear")
     draws = np.random.default_rng(3)
     for c in range(2):  # replay the concept draws
         for _ in range(3):
             draws.choice(30, 24, replace=False), draws.choice(30, 24, replace=False)
     for e in range(3):
         chosen = draws.choice(20, 20, replace=False)
-        expected, _ = explain._fit(clips[chosen[:10]], clips[chosen[10:]], 3 + e)
+        expected, _ = explain._fit(clips[chosen[:10]], clips[chosen[10:]], 3 + e, "liblinear")
         np.testing.assert_allclose(fitted["random_cavs"][e], expected)
     for c in range(2):
         for e in range(3):
             chosen = draws.choice(20, 20, replace=False)
-            expected, _ = explain._fit(clips[chosen[:10]], clips[chosen[10:]], 3 + e)
+            expected, _ = explain._fit(clips[chosen[:10]], clips[chosen[10:]], 3 + e, "liblinear")
             np.testing.assert_allclose(fitted["control_cavs"][c, e], expected)
 
 
@@ -120,28 +121,27 @@ def test_summary_correlations_and_dendrogram_order():
             for e in range(10):
                 rows.append({"performer": p, "concept": c, "experiment": e, "sign_count": value + 0.01 * e,
                              "magnitude": value, "random_sign_count": 0.5 - 0.01 * e})
-    summary = tables.summarise(pd.DataFrame(rows))
+    long = pd.DataFrame(rows)
+    summary = tables.summarise(long)
     assert len(summary) == 9 and (summary.stars[summary.sign_count > 0.8] != "").all()
-    concept_r, performer_r = tables.correlations(summary)
+    concept_r, performer_r = tables.correlations(long)
     assert concept_r.loc["y", "z"] > 0.9 and performer_r.loc["a", "b"] < -0.9
-    order = dendrogram_order(tables.wide(summary).to_numpy())
+    order = tables.dendrogram_order(performer_r)
     assert abs(order.index(0) - order.index(2)) == 1  # the two similar performers sit together
 
 
-def test_kernel_heatmap_shapes_and_zero_where_no_notes(model):
-    notes = np.array([[48, 0.0, 1.0, 80], [52, 0.0, 1.0, 80], [55, 0.0, 1.0, 80]], np.float32)
-    roll = {"fps": 10, "clip_seconds": 4.0, "min_duration": 0.01, "harmony_window": 0.3}
-    kernel = {"semitones": 24, "seconds": 1.0, "stride_semitones": 12, "stride_seconds": 1.0}
-    dim = explain.activations(model, np.zeros((1, 88, 40), np.float32)).shape[1]
-    cavs = np.random.default_rng(0).standard_normal((2, dim)).astype(np.float32)
+def test_kernel_heatmap_shapes_and_zero_where_no_notes(model, chord_case):
+    notes, roll, kernel, draw = chord_case
+    cavs = draw(model, 2, seed=0)
     out = KernelOcclusion(model, roll=roll, kernel=kernel).attribute(notes, target=0, cavs=cavs, batch_size=8)
     pitches, times = explain.kernel_positions(4.0, kernel)
     assert np.array_equal(out["pitches"], pitches) and np.array_equal(out["times"], times)
     assert out["map"].shape == (2, len(pitches), len(times))
-    far = pitches > 60  # kernels above every note delete nothing: no change
+    far = pitches - 12 > 55  # kernels (centres +-12 semitones) above every note delete nothing
     assert np.allclose(out["map"][:, far], 0, atol=1e-5)
-    late = times >= 1.0
+    late = times >= 2.0  # the notes end at 1 s: the kernel centred at 1 s (0.5-1.5 s) takes them by their end
     assert np.allclose(out["map"][:, :, late], 0, atol=1e-5)
+    assert not np.allclose(out["map"][:, ~far][:, :, times == 1.0], 0, atol=1e-5)
 
 
 def test_heatmap_clip_list_uses_the_default_only_when_empty():

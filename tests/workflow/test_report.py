@@ -126,3 +126,14 @@ def test_every_study_figure_is_in_the_report(rendered):
         for figure in figures:
             assert figure.name in html, figure
         assert f"<span>{study}</span>" in dom, study  # its menu entry
+
+
+def test_every_studys_deviations_are_in_the_report(rendered):
+    """Each study's deviations table at the demo scale, with the in-effect column, is in the
+    report under the study's menu."""
+    workdir, dom, _ = rendered
+    html = (workdir / "report.html").read_text(errors="replace")
+    for study in study_names():
+        table = pd.read_csv(workdir / "results/demo" / study / "deviations.csv", comment="#")
+        assert len(table) and set(table.in_effect) <= {"yes", "no"}, study
+    assert html.count("deviations.csv") >= len(study_names())

@@ -8,19 +8,24 @@ returns the cosine scores (B, n_classes) of ``ECAPA_TDNN.Classifier(lin_blocks=1
 - conv2d: ``PIQ.Conv2dEncoder_v2(dim)`` -> (B, dim, 26, 32); embedding = mean over (T, F).
 - cnn14: ``Cnn14.Cnn14(mel_bins, emb_dim, return_reps=True, l2i=True)`` on the log-mel of X
   -> (x1, x2, x3) of channels (emb_dim, 1024, 512).
-- focalnet / vit: ``transformers`` backbones on the 224x224 3-channel image of X (random
-  init from a config here; the paper uses the pretrained Hugging Face weights).
+- focalnet / vit: ``transformers`` backbones on the 224x224 3-channel image of X, built from
+  a config; with ``use_pretrained`` (paper scale) they start from the ImageNet weights the
+  recipes load (``FocalNetBackbone.from_pretrained("microsoft/focalnet-base")``,
+  ``ViTModel.from_pretrained("google/vit-base-patch16-224")``: ``hparams/focalnet.yaml:87``,
+  ``hparams/vit.yaml:87`` at afd34230c).
 Loss: ``LogSoftmaxWrapper(AdditiveAngularMargin(margin=0.2, scale=30))`` (AAM softmax).
 
 CNN14 sees an 80-mel filterbank (log-mel, dB) of the magnitude (:class:`LogMel`); FocalNet/ViT
 a 224x224 resize of the log-spectrogram repeated to 3 channels (:func:`to_image`).
 The interpreters' own models: the PIQ decoder (:func:`build_piq`, SpeechBrain's
 ``VectorQuantizedPSI*_Audio``), L2I's Psi and Theta (:class:`L2I`) and the NMF dictionary
-(:func:`nmf_dictionary`); :func:`load_classifier` reads a trained classifier back.
+(:func:`nmf_dictionary`); :func:`load_classifier` reads a trained classifier back and
+:func:`load_pretrained_encoder` puts the recipes' pretrained encoder weights into a new one.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +40,7 @@ from speechbrain.lobes.models.PIQ import (
 from speechbrain.nnet.losses import AdditiveAngularMargin, LogSoftmaxWrapper
 from speechbrain.processing.features import Filterbank
 
+from xairepro.common.errors import InputError
 from xairepro.common.io import load_torch
 from xairepro.esc50.data import N_FFT
 
@@ -124,9 +130,12 @@ class SoundClassifier(torch.nn.Module):
         return tokens.transpose(1, 2).reshape(tokens.shape[0], -1, side, side)
 
     def embed(self, X: torch.Tensor) -> torch.Tensor:
-        """The embedding (B, 1, emb) fed to the classifier head."""
+        """The embedding (B, 1, emb) fed to the classifier head: ViT's is the mean over all 197
+        tokens, CLS included, as the recipe's (classification/train.py:73-77 at afd34230c)."""
         if self.arch == "cnn14":
             return self.embedding_model(self.fbank(X))[0]
+        if self.arch == "vit":
+            return self.embedding_model(pixel_values=to_image(X)).last_hidden_state.mean(1).unsqueeze(1)
         return self.representations(X).mean((-1, -2)).unsqueeze(1)
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
@@ -145,6 +154,84 @@ def load_classifier(path: str | Path, device: str = "cpu") -> SoundClassifier:
     model = build_classifier(record)
     model.load_state_dict(record["state_dict"])
     return model.to(device).eval().requires_grad_(False)
+
+
+# Where the recipes' starting weights come from (``use_pretrained``): conv2d.yaml:138 and
+# cnn14.yaml:149 (``embedding_model_path``, fetched by the recipe's ``Pretrainer``),
+# focalnet.yaml:87 and vit.yaml:87 (``from_pretrained``), at afd34230c.
+PRETRAINED_SOURCES = {
+    "conv2d": "embedding_model.ckpt of https://huggingface.co/speechbrain/PIQ-ESC50",
+    "cnn14": "embedding_model.ckpt of https://huggingface.co/speechbrain/cnn14-esc50",
+    "focalnet": "pytorch_model.bin or model.safetensors of https://huggingface.co/microsoft/focalnet-base",
+    "vit": "pytorch_model.bin or model.safetensors of https://huggingface.co/google/vit-base-patch16-224",
+}
+# The Hugging Face image-classification checkpoints hold the backbone under this prefix
+# (and a ``classifier.*`` head, which the recipes replace by ECAPA_TDNN.Classifier)
+HF_BACKBONE_PREFIX = {"focalnet": "focalnet.", "vit": "vit."}
+# The published ViT checkpoint keeps the module names of transformers 4
+# (encoder.layer.<i>.attention.attention.query, ...); transformers 5 renamed them. Applied
+# only to keys the installed model does not have, so either version loads it.
+VIT_LEGACY_NAMES = (
+    (r"^encoder\.layer\.(\d+)\.attention\.attention\.query\.", r"layers.\1.attention.q_proj."),
+    (r"^encoder\.layer\.(\d+)\.attention\.attention\.key\.", r"layers.\1.attention.k_proj."),
+    (r"^encoder\.layer\.(\d+)\.attention\.attention\.value\.", r"layers.\1.attention.v_proj."),
+    (r"^encoder\.layer\.(\d+)\.attention\.output\.dense\.", r"layers.\1.attention.o_proj."),
+    (r"^encoder\.layer\.(\d+)\.intermediate\.dense\.", r"layers.\1.mlp.fc1."),
+    (r"^encoder\.layer\.(\d+)\.output\.dense\.", r"layers.\1.mlp.fc2."),
+    (r"^encoder\.layer\.(\d+)\.", r"layers.\1."),
+)
+
+
+def current_names(state: dict[str, torch.Tensor], own: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """``state`` with transformers-4 ViT key names renamed to the installed ones where ``own`` lacks them."""
+    renamed = {}
+    for key, value in state.items():
+        if key not in own:
+            for pattern, replacement in VIT_LEGACY_NAMES:
+                key, n = re.subn(pattern, replacement, key)
+                if n:
+                    break
+        renamed[key] = value
+    return renamed
+
+
+def read_weights(path: str | Path, arch: str) -> dict[str, torch.Tensor]:
+    """A state dict from a ``.safetensors`` file or a torch file read weights-only."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, f"pretrained {arch} weights not found (use_pretrained is true)",
+                         f"place the {PRETRAINED_SOURCES[arch]} there, or set use_pretrained: false")
+    if path.suffix == ".safetensors":
+        from safetensors.torch import load_file
+
+        return load_file(str(path))
+    return load_torch(path)
+
+
+def load_pretrained_encoder(model: SoundClassifier, path: str | Path) -> None:
+    """Load the recipe's pretrained weights into ``model.embedding_model`` (the head stays new).
+
+    conv2d and CNN14: a SpeechBrain ``embedding_model.ckpt`` (the encoder's state dict, as
+    the recipe's ``Pretrainer`` loads it). FocalNet and ViT: a Hugging Face
+    ``pytorch_model.bin`` / ``model.safetensors`` of the image classifier, whose backbone
+    keys (``focalnet.*`` / ``vit.*``) are taken and its ImageNet head dropped. Every encoder
+    key must be present and fit; a file of another architecture or width stops with the
+    keys that do not fit.
+    """
+    state = read_weights(path, model.arch)
+    prefix = HF_BACKBONE_PREFIX.get(model.arch)
+    own = model.embedding_model.state_dict()
+    if prefix is not None:
+        state = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+        state = current_names(state, own)
+    missing = sorted(set(own) - set(state))
+    unexpected = sorted(set(state) - set(own))
+    wrong = sorted(k for k in set(own) & set(state) if own[k].shape != state[k].shape)
+    if missing or unexpected or wrong:
+        raise InputError(path, f"does not fit the {model.arch} encoder of this config: missing {missing[:5]}, "
+                               f"unexpected {unexpected[:5]}, wrong shape {wrong[:5]}",
+                         f"expected the {PRETRAINED_SOURCES[model.arch]}")
+    model.embedding_model.load_state_dict(state, strict=True)
 
 
 def clf_rate(classifier_path) -> int:

@@ -20,6 +20,10 @@ PUBLISHED_INTERPRETATION = {
 }
 #: Interpreters whose fidelity the README table reports, hence claimed at demo scale too.
 CLAIMED_METHODS = ("piq", "amt")
+#: Classifiers with no demo claim (their accuracy and AMT rows are in the tables and figures):
+#: the tiny random-init FocalNet's randomised copy already beats chance (21 of 48 at seed
+#: offset 0), and AMT's maps of both find no planted box at demo sizes.
+DEMO_UNCLAIMED_ARCHS = ("focalnet", "vit")
 #: Test accuracy (%) reported by the classification recipe.
 PUBLISHED_ACCURACY = {"cnn14": 82.0, "conv2d": 75.0, "focalnet": 77.4, "vit": 73.6}
 
@@ -88,7 +92,7 @@ def _demo_claims(table: Claims, clips: pd.DataFrame, accuracy: pd.DataFrame, ove
                     INTERPRETER_CONTROL,
                     wilcoxon_greater(overlap["control_mask_in_source_region"], overlap["control_mask_in_noise_region"]))
     for (method, arch), rows in clips.groupby(["method", "arch"], sort=False):
-        if method not in CLAIMED_METHODS:
+        if method not in CLAIMED_METHODS or arch in DEMO_UNCLAIMED_ARCHS:
             continue
         n, chance = len(rows), 1.0 / rows["target"].nunique()
         if "relevance_rank" in rows:
@@ -105,6 +109,8 @@ def _demo_claims(table: Claims, clips: pd.DataFrame, accuracy: pd.DataFrame, ove
                     binomial_above(int(round(rows["fidelity_to_input"].sum())), n, chance), INTERPRETER_CONTROL,
                     binomial_above(int(round(rows["control_fidelity_to_input"].sum())), n, chance))
     for r in accuracy.itertuples():
+        if r.arch in DEMO_UNCLAIMED_ARCHS:
+            continue
         chance = 1.0 / r.n_classes
         table.claim(f"{r.arch} classifier above chance on the synthetic classes",
                     f"test clips classified correctly, of {r.n_test}",
@@ -154,6 +160,9 @@ def claims(clips: pd.DataFrame, accuracy: pd.DataFrame, overlap: pd.DataFrame | 
     - fidelity-to-input (PIQ, AMT): exact binomial test of the clips whose masked input
       keeps the prediction against chance (1 / classes);
     - each classifier: exact binomial test of the correct test clips against chance.
+
+    The demo's tiny FocalNet and ViT (:data:`DEMO_UNCLAIMED_ARCHS`) and AMT on them are in the
+    tables and figures only.
 
     Fidelity is claimed for the interpreters of the README table (PIQ, AMT); L2I's is in
     the table only (the recipe publishes no fidelity for it, and at demo scale its mask

@@ -20,18 +20,23 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import math
+
 import speechbrain as sb
 import torch
 import torch.nn.functional as F
 from speechbrain.lobes.models.L2I import NMFDecoderAudio, NMFEncoder
+from speechbrain.nnet.schedulers import CyclicLRScheduler
 
 from xairepro.common.controls import randomised_copy
 from xairepro.common.io import load_torch, save_torch, write_json
 from xairepro.common.seeding import pick_device, seed_everything
 from xairepro.common.training import fit_and_save, minibatches
 from xairepro.esc50.data import load_features, n_classes_of
+from xairepro.esc50.explain import fit_to
+from xairepro.esc50.plateau import PlateauHalving
 from xairepro.esc50.models import (
-    L2I, SoundClassifier, aam_loss, build_piq, clf_rate, load_classifier, nmf_dictionary,
+    L2I, SoundClassifier, aam_loss, build_piq, clf_rate, load_classifier, load_pretrained_encoder, nmf_dictionary,
 )
 
 log = logging.getLogger(__name__)
@@ -98,11 +103,39 @@ def threshold_augment(X: torch.Tensor, fraction: float, max_level: float = 0.5) 
     return torch.where(chosen & (X < level), torch.zeros_like(X), X)
 
 
+def classifier_lr_schedule(cfg: dict[str, Any]) -> CyclicLRScheduler | None:
+    """The classification recipe's ``lr_annealing``: SpeechBrain's triangular
+    ``CyclicLRScheduler`` from ``base_lr`` up to ``max_lr`` = ``lr`` over ``step_size``
+    iterations and back (``hparams/*.yaml:46-49, 115-118`` at afd34230c); None for a
+    constant ``lr`` (``lr_annealing: constant``, the demo's).
+
+    With step_size 65000 and ESC-50's 51 batches per epoch (38 training, 13 validation) the
+    recipes' 200 epochs reach iteration 10200, so the rate only rises, from ``base_lr`` to
+    about base_lr + 0.16 (lr - base_lr).
+    """
+    if cfg["lr_annealing"] == "constant":
+        return None
+    return CyclicLRScheduler(base_lr=cfg["base_lr"], max_lr=cfg["lr"], step_size=cfg["step_size"])
+
+
+def cyclic_iterations(epoch: int, n_train: int, n_valid: int, batch_size: int) -> int:
+    """The scheduler's iteration count when (0-based) ``epoch`` starts.
+
+    The recipe steps the scheduler in ``compute_objectives`` of every batch that is not a
+    test batch (``train.py:98-100`` at afd34230c), validation batches included, so an epoch
+    advances it by its training and validation batches. Counting them from the epoch makes
+    a resumed run continue the schedule where it stopped.
+    """
+    return epoch * (math.ceil(n_train / batch_size) + math.ceil(n_valid / batch_size))
+
+
 class ClassifierBrain(EpochBrain):
     """The classification recipe: cosine scores, AAM-softmax loss on the targets.
 
     With ``hparams.mask_augment`` > 0 (demo only), training batches are thresholded by
-    :func:`threshold_augment` before the forward pass.
+    :func:`threshold_augment` before the forward pass. With a scheduler in
+    ``hparams.scheduler`` (the recipe's ``lr_annealing``), every training batch steps it
+    before the optimiser steps, as the recipe's ``compute_objectives`` does.
     """
 
     def compute_forward(self, batch, stage):
@@ -112,6 +145,8 @@ class ClassifierBrain(EpochBrain):
         return self.modules.model(X.to(self.device))
 
     def compute_objectives(self, scores, batch, stage):
+        if stage == sb.Stage.TRAIN and self.hparams.scheduler is not None:
+            self.hparams.scheduler.on_batch_end(self.optimizer)
         return self.hparams.loss(scores.unsqueeze(1), batch[1].to(self.device).unsqueeze(1))
 
 
@@ -199,12 +234,17 @@ def test_counts(model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor, seed: 
 
 def train_classifier(data_root, model_path, metrics_path, checkpoint_path, *, arch: str, seed: int,
                      threads: int, folds: dict[str, list[int]], cfg: dict[str, Any],
-                     mask_augment: float = 0.0, max_train_clips: int | None = None) -> dict[str, Any]:
+                     mask_augment: float = 0.0, max_train_clips: int | None = None,
+                     pretrained_path=None) -> dict[str, Any]:
     """Train one classifier with the AAM-softmax loss and Adam; keep the best validation epoch.
 
     ``cfg`` holds ``sample_rate``, ``number_of_epochs``, ``batch_size``, ``lr``,
-    ``weight_decay`` and the architecture's widths (see :class:`SoundClassifier`);
-    ``max_train_clips`` (None: all) keeps the first clips of the training folds.
+    ``weight_decay``, the schedule (``lr_annealing``, ``base_lr``, ``step_size``: see
+    :func:`classifier_lr_schedule`), ``use_pretrained`` and the architecture's widths (see
+    :class:`SoundClassifier`); ``max_train_clips`` (None: all) keeps the first clips of the
+    training folds. With ``use_pretrained`` the encoder starts from ``pretrained_path``
+    (:func:`~xairepro.esc50.models.load_pretrained_encoder`), as the recipes' do
+    (``train.py:413-416`` at afd34230c, and FocalNet/ViT's ``from_pretrained``).
     """
     seed_everything(seed, threads)
     sr = cfg["sample_rate"]
@@ -213,12 +253,18 @@ def train_classifier(data_root, model_path, metrics_path, checkpoint_path, *, ar
     Xte, _, yte, _ = load_features(data_root, folds["test"], sr)
     n_classes = n_classes_of(data_root)
     model = SoundClassifier(arch, n_classes, sr, cfg)
+    if cfg["use_pretrained"]:
+        load_pretrained_encoder(model, pretrained_path)
+        log.info("%s encoder starts from %s", arch, pretrained_path)
+    scheduler = classifier_lr_schedule(cfg)
     brain = ClassifierBrain({"model": model}, {"loss": aam_loss(cfg["margin"], cfg["scale"]),
-                                               "mask_augment": mask_augment, **cfg},
+                                               "mask_augment": mask_augment, **cfg, "scheduler": scheduler},
                             cfg["lr"], cfg["weight_decay"], train_device())
     gen = torch.Generator().manual_seed(seed)
 
     def run_epoch(epoch: int) -> dict[str, float]:
+        if scheduler is not None:
+            scheduler.clr_iterations = cyclic_iterations(epoch, len(ytr), len(yva), cfg["batch_size"])
         loss = brain.train_epoch((Xtr[idx], ytr[idx]) for idx in minibatches(len(ytr), cfg["batch_size"], gen))
         # BatchNorm statistics of the distribution trained on: with mask_augment, clean
         # statistics would normalise the masked inputs wrongly (all then get one class)
@@ -312,10 +358,33 @@ def piq_objective(xhat, hcat, z_q_x, X: torch.Tensor, mask_th: float, rec_loss_c
     return rec_loss_coef * rec + F.mse_loss(z_q_x, hcat.detach()) + F.mse_loss(hcat, z_q_x.detach())
 
 
+@torch.no_grad()
+def piq_valid_fidelity(psi, reps, scores: torch.Tensor, clf, X: torch.Tensor, batch: int = 16) -> float:
+    """The PIQ recipe's validation metric (``top-3_fid``, in fact top-1): the share of clips whose
+    masked input sigmoid(decoder) * X keeps the classifier's prediction (train_piq.py:473-475,
+    515-518, 545-557 at afd34230c). ``reps``/``scores``: the classifier's on X (N, T, F)."""
+    psi.eval()
+    device = device_of(psi)
+    kept = []
+    for idx in torch.arange(len(X)).split(batch):
+        xhat, _, _ = piq_forward(psi, to_device(take(reps, idx), device), scores[idx].to(device))
+        T = min(xhat.shape[1], X.shape[1])  # the recipe crops X to the decoder's frames
+        masked = fit_to(torch.sigmoid(xhat), T, X.shape[2]) * X[idx, :T].to(device)
+        kept.append(clf(masked.to(device_of(clf))).argmax(1).cpu() == scores[idx].argmax(1))
+    return float(torch.cat(kept).float().mean())
+
+
 def train_piq(data_root, classifier_path, model_path, metrics_path, checkpoint_path, *, seed: int, threads: int,
               folds: dict[str, list[int]], cfg: dict[str, Any], max_train_clips: int | None = None) -> dict[str, Any]:
     """Train the PIQ decoder (VQ codebook with class partitioning) on a frozen classifier
-    (on the first ``max_train_clips`` training clips where given)."""
+    (on the first ``max_train_clips`` training clips where given).
+
+    Adam's rate follows the recipe's ``lr_annealing`` (:class:`PlateauHalving` on minus
+    :func:`piq_valid_fidelity`). The last epoch is kept, as in the recipe: it asks its
+    Checkpointer for the best ``top-3_fid``, but its checkpoints store the fidelity as
+    ``input_fidelity``, so only the latest survives and is tested (train_piq.py:637-662,
+    844-850 at afd34230c).
+    """
     seed_everything(seed, threads)
     device = train_device()
     clf = load_classifier(classifier_path, device)
@@ -327,20 +396,29 @@ def train_piq(data_root, classifier_path, model_path, metrics_path, checkpoint_p
     init_codebook(psi, Rtr, seed=seed)
     brain = PIQBrain({"psi": psi}, cfg, cfg["lr"], device=device)
     gen = torch.Generator().manual_seed(seed)
+    plateau = PlateauHalving(brain.optimizer, **cfg["lr_annealing"])
+    valid = {}
 
     def run_epoch(epoch: int) -> dict[str, float]:
         loss = brain.train_epoch((take(Rtr, idx), Str[idx], Xtr[idx])
                                  for idx in minibatches(len(Xtr), cfg["batch_size"], gen))
         if epoch + 1 == cfg["number_of_epochs"]:
             refresh_batchnorm(psi, Xtr, forward=lambda i: brain.compute_forward((take(Rtr, i), Str[i], None), None))
-        return {"train_loss": loss}
+        metrics = {"train_loss": loss}
+        if plateau.needs(epoch + 1, cfg["number_of_epochs"]):
+            if not valid:  # the validation fold, only where the schedule can act on it
+                valid["X"] = load_features(data_root, folds["valid"], sr)[0]
+                valid["reps"], valid["scores"] = frozen_outputs(clf, valid["X"])
+            metrics["valid_fidelity"] = piq_valid_fidelity(psi, valid["reps"], valid["scores"], clf, valid["X"])
+            plateau.observe(epoch + 1, -metrics["valid_fidelity"])
+        return metrics
 
     meta = {"arch": rec["arch"], "emb_dim": rec["rep_dim"], "n_classes": rec["n_classes"], "cfg": dict(cfg)}
     _, record = fit_and_save(model=psi, optimizer=brain.optimizer, run_epoch=run_epoch, epochs=cfg["number_of_epochs"],
                              params={"method": "piq", "arch": rec["arch"], "seed": seed, "folds": folds, **cfg,
                                      **cap_record(max_train_clips)},
                              data_path=classifier_path, checkpoint_path=checkpoint_path, model_path=model_path,
-                             metrics_path=metrics_path, model_meta=meta, generator=gen)
+                             metrics_path=metrics_path, model_meta=meta, generator=gen, scheduler=plateau)
     return record
 
 
@@ -349,20 +427,31 @@ def train_nmf(data_root, model_path, metrics_path, checkpoint_path, *, seed: int
               folds: dict[str, list[int]], sample_rate: int, cfg: dict[str, Any],
               max_train_clips: int | None = None) -> dict[str, Any]:
     """The NMF dictionary W (513, K) of log1p magnitudes: NMFEncoder + NMFDecoderAudio, MSE(W H, X)
-    (on the first ``max_train_clips`` training clips where given)."""
+    (on the first ``max_train_clips`` training clips where given). The epoch of least
+    validation MSE is kept, as the recipe's ``evaluate(min_key="loss")`` before it saves the
+    dictionary (train_nmf.py:81-83, 136-145 at afd34230c)."""
     seed_everything(seed, threads)
     X, _, _, _ = load_features(data_root, folds["train"], sample_rate, max_clips=max_train_clips)
     X = X.transpose(1, 2)  # (N, 513, T)
+    Xva = load_features(data_root, folds["valid"], sample_rate)[0].transpose(1, 2)
     device = train_device()
     brain = NMFBrain({"encoder": NMFEncoder(X.shape[1], cfg["K"]),
                       "decoder": NMFDecoderAudio(cfg["K"], X.shape[1], device=device)}, cfg, cfg["lr"], device=device)
     gen = torch.Generator().manual_seed(seed)
 
+    @torch.no_grad()
+    def valid_loss() -> float:
+        brain.modules.eval()
+        losses = [float(brain.compute_objectives(brain.compute_forward((x,), None), (x,), None)) * len(x)
+                  for x in Xva.split(cfg["batch_size"])]
+        return sum(losses) / len(Xva)
+
     def run_epoch(epoch: int) -> dict[str, float]:
-        return {"train_loss": brain.train_epoch((X[idx],) for idx in minibatches(len(X), cfg["batch_size"], gen))}
+        loss = brain.train_epoch((X[idx],) for idx in minibatches(len(X), cfg["batch_size"], gen))
+        return {"train_loss": loss, "valid_loss": valid_loss()}
 
     _, record = fit_and_save(model=brain.modules, optimizer=brain.optimizer, run_epoch=run_epoch,
-                             epochs=cfg["number_of_epochs"],
+                             select_metric="valid_loss", select_mode="min", epochs=cfg["number_of_epochs"],
                              params={"method": "nmf", "seed": seed, "sample_rate": sample_rate, "folds": folds, **cfg,
                                      **cap_record(max_train_clips)},
                              data_path=Path(data_root) / "meta" / "esc50.csv", checkpoint_path=checkpoint_path,
@@ -381,11 +470,32 @@ def l2i_objective(model: L2I, W: torch.Tensor, H: torch.Tensor, X: torch.Tensor,
     return alpha * rec + beta * H.abs().mean() + agree
 
 
+@torch.no_grad()
+def l2i_valid_fidelity(model: L2I, reps, scores: torch.Tensor, k: int, batch: int = 16) -> float:
+    """The L2I recipe's validation metric (``top-3_fid``): the share of clips whose predicted class
+    is among Theta's top ``k`` classes (train_l2i.py:388-390, 424-434 at afd34230c).
+    ``reps``/``scores``: the frozen classifier's on the validation clips."""
+    model.eval()
+    device = device_of(model)
+    hits = []
+    for idx in torch.arange(len(scores)).split(batch):
+        theta = model.theta(model.activations(to_device(take(reps, idx), device))).cpu()
+        top = theta.topk(min(k, theta.shape[1]), dim=1).indices
+        hits.append((top == scores[idx].argmax(1, keepdim=True)).any(1))
+    return float(torch.cat(hits).float().mean())
+
+
 def train_l2i(data_root, classifier_path, nmf_path, model_path, metrics_path, checkpoint_path, *, seed: int,
               threads: int, folds: dict[str, list[int]], cfg: dict[str, Any],
               max_train_clips: int | None = None) -> dict[str, Any]:
     """Train L2I's Psi and Theta on a frozen classifier and a fixed NMF dictionary (on the
-    first ``max_train_clips`` training clips where given)."""
+    first ``max_train_clips`` training clips where given).
+
+    Adam's rate follows the recipe's ``lr_annealing`` (:class:`PlateauHalving` on minus
+    :func:`l2i_valid_fidelity`). The last epoch is kept: the recipe keeps the best
+    ``top-3_fid`` checkpoint but tests with ``min_key="error"``, which no checkpoint has, so
+    its test runs the last epoch's weights (train_l2i.py:566-568, 675-677 at afd34230c).
+    """
     seed_everything(seed, threads)
     device = train_device()
     clf = load_classifier(classifier_path, device)
@@ -397,13 +507,22 @@ def train_l2i(data_root, classifier_path, nmf_path, model_path, metrics_path, ch
     gen = torch.Generator().manual_seed(seed)
 
     Rtr, Str = frozen_outputs(clf, Xtr)
+    plateau = PlateauHalving(brain.optimizer, **cfg["lr_annealing"])
+    valid = {}
 
     def run_epoch(epoch: int) -> dict[str, float]:
         loss = brain.train_epoch((take(Rtr, idx), Str[idx], Xtr[idx])
                                  for idx in minibatches(len(Xtr), cfg["batch_size"], gen))
         if epoch + 1 == cfg["number_of_epochs"]:
             refresh_batchnorm(model, Xtr, forward=lambda i: brain.compute_forward((take(Rtr, i),), None))
-        return {"train_loss": loss}
+        metrics = {"train_loss": loss}
+        if plateau.needs(epoch + 1, cfg["number_of_epochs"]):
+            if not valid:  # the validation fold, only where the schedule can act on it
+                Xva = load_features(data_root, folds["valid"], rec["sample_rate"])[0]
+                valid["reps"], valid["scores"] = frozen_outputs(clf, Xva)
+            metrics["valid_fidelity"] = l2i_valid_fidelity(model, valid["reps"], valid["scores"], cfg["k_fidelity"])
+            plateau.observe(epoch + 1, -metrics["valid_fidelity"])
+        return metrics
 
     meta = {"arch": rec["arch"], "emb_dim": rec["rep_dim"], "n_classes": rec["n_classes"],
             "n_frames": int(Xtr.shape[1]), "cfg": dict(cfg)}
@@ -412,7 +531,7 @@ def train_l2i(data_root, classifier_path, nmf_path, model_path, metrics_path, ch
                              params={"method": "l2i", "arch": rec["arch"], "seed": seed, "folds": folds, **cfg,
                                      **cap_record(max_train_clips)},
                              data_path=nmf_path, checkpoint_path=checkpoint_path, model_path=model_path,
-                             metrics_path=metrics_path, model_meta=meta, generator=gen)
+                             metrics_path=metrics_path, model_meta=meta, generator=gen, scheduler=plateau)
     return record
 
 

@@ -19,8 +19,9 @@ instrument 0 and the left hand in instrument 1, as the original's CAV set does
 Both scales share the layout of the paper's Zenodo archive::
 
     clips/<dataset>/<track>/clip_NNN.mid       clip i spans [i L, i L + L) (+ padding)
+    clips/<dataset>/<track>/metadata.json      the track's metadata (optional: figure titles)
     splits/{train,validation,test}_split.csv   ",track,pianist,duration" (track = <dataset>/<track>)
-    splits/pianist_mapping.csv                 ",idx" (original) or name,pianist (demo): class names (optional)
+    splits/pianist_mapping.csv                 ",idx" (the original's; name,pianist read too): class names (optional)
     voicings/<k>_cav/*.mid, cav_mapping.csv    the concept MIDI set
 
 The demo renders synthetic performers with pretty_midi. Each comps only with the voicings
@@ -39,6 +40,11 @@ reads into the layout the demo uses too::
     <archive>/<split_dir>/{train,validation,test}_split.csv                -> splits/
     <archive>/references/cav_resources/voicings/midi_final/<k>_cav/*.mid   -> voicings/midi_final/
     <archive>/references/cav_resources/voicings/cav_mapping.csv            -> voicings/cav_mapping.csv
+    <archive>/data/raw/<dataset>/<track>/metadata.json                     -> clips/<dataset>/<track>/
+
+The track metadata (``bandleader``, ``track_name``, ``album_name``, ``recording_year``, ...: the
+JSON the original's ``create_lime_plots.py`` titles its figures with) is copied beside the
+clips of each track that has them; the demo writes one per track in the same format.
 """
 
 from __future__ import annotations
@@ -327,34 +333,82 @@ def read_hands(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     return hands[0], hands[1]
 
 
+def chords_of(notes: np.ndarray) -> list[np.ndarray]:
+    """Indices of ``notes`` ``(M, 4)`` grouped by onset (notes sharing a start time), in time order."""
+    onsets = notes[:, 1]
+    return [np.where(onsets == onset)[0] for onset in np.unique(onsets)]
+
+
+def combine_hands(rh: np.ndarray, lh: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The original's hands of a concept MIDI: in every left-hand chord the lowest note (the
+    bass) stays in the left hand and the others join the right hand.
+
+    Returns ``(right hand, left hand)`` notes ``(M, 4)``; the left hand then holds one note per onset.
+    """
+    bass = np.zeros(len(lh), dtype=bool)
+    for idx in chords_of(lh):
+        bass[idx[np.argmin(lh[idx, 0])]] = True
+    return np.concatenate([rh, lh[~bass]]), lh[bass]
+
+
 def invert_notes(rh: np.ndarray, k: int) -> np.ndarray:
-    """Invert every right-hand chord (notes sharing an onset) ``k`` times."""
+    """The ``k``-th inversion of every right-hand chord (notes sharing an onset): its ``k``
+    lowest notes moved up an octave (every note when the chord has ``k`` or fewer)."""
     out = rh.copy()
-    for onset in np.unique(out[:, 1]):
-        idx = np.where(out[:, 1] == onset)[0]
-        for _ in range(k):
-            low = idx[np.argmin(out[idx, 0])]
-            out[low, 0] += 12
+    for idx in chords_of(out):
+        lowest = idx[np.argsort(out[idx, 0], kind="stable")[:k]]
+        out[lowest, 0] += 12
+    return out
+
+
+def stretch_chords(notes: np.ndarray, clip_seconds: float) -> np.ndarray:
+    """Each chord (notes sharing an onset) fills an equal slot of the clip: chord i of n
+    spans ``[i L / n, (i + 1) L / n)``, as the original renders its concept MIDIs."""
+    out = notes.copy()
+    groups = chords_of(out)
+    edges = np.linspace(0.0, clip_seconds, len(groups) + 1)
+    for idx, start, end in zip(groups, edges, edges[1:]):
+        out[idx, 1], out[idx, 2] = start, end
     return out
 
 
 def concept_rolls(files: list[Path], *, fps: int, clip_seconds: float, transpositions: list[int],
-                  n_inversions: int, harmony_window: float, min_duration: float = 0.01) -> np.ndarray:
-    """Harmony-channel rolls ``(V, 88, T)`` of a concept's files: every inversion (0 ..
-    ``n_inversions``-1) x transposition x (with, without left hand)."""
+                  n_inversions: int | None, harmony_window: float, min_duration: float = 0.01,
+                  stretch: bool = True, harmony_filter: bool = False, hands: str = "bass") -> np.ndarray:
+    """Harmony-channel rolls ``(V, 88, T)`` of a concept's files: inversion x transposition x
+    (with, without left hand), in that nesting order, each note at one velocity (cells 0 or 1).
+
+    ``n_inversions``: root position and the next ``n_inversions - 1`` inversions; ``None``
+    (the original's) every inversion of the file's first right-hand chord (as many renderings
+    as it has notes). ``hands``: ``bass`` (the original's :func:`combine_hands`: only the
+    lowest left-hand note is the left hand, so the rendering without it keeps the upper
+    left-hand notes) or ``split`` (instrument 0 is the right hand, 1 the left). ``stretch``:
+    each chord fills an equal slot of the clip (the original's); else the file's own timing.
+    ``harmony_filter``: keep only chords of 3 or more distinct pitches
+    (:func:`harmony_notes`, applied to the clips' harmony channel; the original does not apply
+    it to concept renderings).
+    """
+    if hands not in ("bass", "split"):
+        raise ValueError(f"unknown hands {hands!r}; choose bass or split")
     rolls = []
     for path in files:
         rh, lh = read_hands(path)
-        for k in range(n_inversions):
+        if hands == "bass":
+            rh, lh = combine_hands(rh, lh)
+        count = len(chords_of(rh)[0]) if n_inversions is None and len(rh) else n_inversions or 1
+        for k in range(count):
             inv = invert_notes(rh, k)
             for shift in transpositions:
                 for with_lh in (True, False):
-                    notes = np.concatenate([inv, lh]) if with_lh else inv
-                    notes = notes.copy()
+                    notes = np.concatenate([inv, lh]) if with_lh else inv.copy()
                     notes[:, 0] += shift
+                    notes[:, 3] = 1.0
                     notes = notes[(notes[:, 0] >= LOWEST) & (notes[:, 0] <= HIGHEST)]
-                    roll = piano_roll(harmony_notes(notes, harmony_window), fps, clip_seconds, min_duration)
-                    rolls.append(normalise(roll))
+                    if stretch:
+                        notes = stretch_chords(notes, clip_seconds)
+                    if harmony_filter:
+                        notes = harmony_notes(notes, harmony_window)
+                    rolls.append(normalise(piano_roll(notes, fps, clip_seconds, min_duration)))
     return np.stack(rolls).astype(np.float32)
 
 
@@ -458,6 +512,7 @@ def generate_demo(root: str | Path, *, performers: list[dict[str, Any]], concept
             notes = np.concatenate([np.column_stack([rh, np.zeros(len(rh))]), np.column_stack([lh, np.ones(len(lh))])])
             notes = notes[np.argsort(notes[:, 1], kind="stable")]
             write_performance(root / "raw" / dataset / f"{name}.mid", rh, lh)
+            write_json(root / "clips" / dataset / name / METADATA, demo_metadata(performer["name"], j))
             for i, clip in enumerate(split_clips(notes, seconds, clip_seconds, pad_seconds)):
                 write_performance(root / "clips" / dataset / name / f"clip_{i:03d}.mid",
                                   clip[clip[:, 4] == 0, :4], clip[clip[:, 4] == 1, :4])
@@ -466,8 +521,8 @@ def generate_demo(root: str | Path, *, performers: list[dict[str, Any]], concept
     for split in SPLITS:
         with atomic_path(root / "splits" / f"{split}_split.csv") as tmp:
             pd.DataFrame(rows[split]).to_csv(tmp)
-    with atomic_path(root / "splits" / "pianist_mapping.csv") as tmp:
-        pd.DataFrame({"name": [p["name"] for p in performers], "pianist": range(len(performers))}).to_csv(tmp, index=False)
+    with atomic_path(root / "splits" / "pianist_mapping.csv") as tmp:  # the original's ",idx" layout
+        pd.DataFrame({"idx": range(len(performers))}, index=[p["name"] for p in performers]).to_csv(tmp)
     generate_concept_set(root / "voicings" / "midi_final", concepts, concept_files, clip_seconds / 4, seed + 1)
     truth = {"performers": [p["name"] for p in performers], "concepts": list(concepts),
              "planted": {p["name"]: list(p["concepts"]) for p in performers}}
@@ -475,7 +530,36 @@ def generate_demo(root: str | Path, *, performers: list[dict[str, Any]], concept
     return truth
 
 
+def demo_metadata(performer: str, j: int) -> dict[str, Any]:
+    """A demo track's ``metadata.json`` in the original's format (the keys its PiJAMA
+    conversion writes; no recording year, as PiJAMA's)."""
+    name = f"{performer}-track{j:02d}"
+    return {"track_name": f"Track {j:02d}", "album_name": f"Synthetic {performer.title()} (demo)",
+            "recording_year": None, "bandleader": performer.title(), "pianist": performer.title(),
+            "mbz_id": name, "live": False, "fname": name}
+
+
 # --------------------------------------------------------------------------- loader (both scales)
+METADATA = "metadata.json"
+
+
+def read_metadata(folder: str | Path) -> str:
+    """The track's ``metadata.json`` in ``folder`` as compact JSON text, or ``""`` when it is
+    absent; a file that is not a JSON object stops with an :class:`InputError`."""
+    import json
+
+    path = Path(folder) / METADATA
+    if not path.is_file():
+        return ""
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InputError(path, f"not readable JSON ({exc})") from exc
+    if not isinstance(meta, dict):
+        raise InputError(path, "not a JSON object")
+    return json.dumps(meta, ensure_ascii=False, sort_keys=True)
+
+
 def read_split(path: str | Path) -> pd.DataFrame:
     """A split table with at least ``track`` and ``pianist`` columns (the original's CSV)."""
     path = Path(path)
@@ -525,13 +609,15 @@ def load_clips(clip_root: str | Path, split_dir: str | Path, clip_seconds: float
     ``notes`` (M, 4) float32 (pitch, start, end, velocity; clip padding included);
     ``offsets`` (N + 1,) int64 (clip n = notes[offsets[n]:offsets[n + 1]]); ``label``,
     ``split`` (0 train, 1 validation, 2 test), ``track``, ``clip`` (index in its track)
-    (N,) int64; ``clip_name`` (N,) and ``track_name``, ``performer`` (str arrays).
+    (N,) int64; ``clip_name`` (N,) and ``track_name``, ``performer`` (str arrays);
+    ``track_metadata`` per track: its ``metadata.json`` as JSON text, ``""`` when absent.
     """
     clip_root, split_dir = Path(clip_root), Path(split_dir)
     tables = {split: read_split(split_dir / f"{split}_split.csv") for split in SPLITS}
     all_labels = [int(v) for t in tables.values() for v in t.pianist]
     notes, offsets, meta = [], [0], {k: [] for k in ("label", "split", "track", "clip", "clip_name")}
     track_names: list[str] = []
+    track_metadata: list[str] = []
     for s, split in enumerate(SPLITS):
         for row in progress(list(tables[split].itertuples()), desc=f"clips {split}"):
             folder = clip_root / str(row.track)
@@ -539,6 +625,7 @@ def load_clips(clip_root: str | Path, split_dir: str | Path, clip_seconds: float
             if not files:
                 raise InputError(folder, "track has no clip_NNN.mid files", "check the clips folder of the split table")
             track_names.append(str(row.track))
+            track_metadata.append(read_metadata(folder))
             for path in files[:max_clips_per_track]:
                 clip = read_midi(path)
                 if not len(filter_notes(clip, clip_seconds, min_duration)):
@@ -556,7 +643,7 @@ def load_clips(clip_root: str | Path, split_dir: str | Path, clip_seconds: float
         "notes": np.concatenate(notes).astype(np.float32), "offsets": np.asarray(offsets, np.int64),
         **{k: np.asarray(meta[k], np.int64) for k in ("label", "split", "track", "clip")},
         "clip_name": np.asarray(meta["clip_name"]), "track_name": np.asarray(track_names),
-        "performer": np.asarray(performer_names(split_dir, all_labels)),
+        "track_metadata": np.asarray(track_metadata), "performer": np.asarray(performer_names(split_dir, all_labels)),
     }
 
 
@@ -575,6 +662,8 @@ class ClipTable:
         self.performer = [str(p) for p in arrays["performer"]]
         self.clip_name = [str(c) for c in arrays["clip_name"]]
         self.track_name = [str(t) for t in arrays["track_name"]]
+        # tables written before track metadata was read have none
+        self.track_metadata = [str(m) for m in arrays.get("track_metadata", [""] * len(self.track_name))]
 
     def __len__(self) -> int:
         return len(self.label)
@@ -654,5 +743,19 @@ def extract_archive(archive: str | Path, dest: str | Path, *, checksum: str | No
                 shutil.rmtree(target) if target.is_dir() else target.unlink()
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(str(src), target)
+        copy_metadata(root / "data" / "raw", dest / "clips")
     log.info("extracted %s into %s", archive, dest)
     return dest
+
+
+def copy_metadata(raw_root: Path, clip_root: Path) -> int:
+    """Copy ``<raw_root>/<dataset>/<track>/metadata.json`` beside the clips of each track that
+    has a folder under ``clip_root``; returns how many were copied (none without ``raw/``)."""
+    copied = 0
+    for source in sorted(Path(raw_root).glob(f"*/*/{METADATA}")):
+        folder = Path(clip_root) / source.parent.parent.name / source.parent.name
+        if folder.is_dir():
+            shutil.copyfile(source, folder / METADATA)
+            copied += 1
+    log.info("track metadata: %d files copied beside the clips", copied)
+    return copied

@@ -15,7 +15,8 @@ the model and the method's flags, one public ``attribute(inputs, target=..., ...
 * :class:`CavSensitivity`: sensitivities of clips to concept activation vectors on the
   harmony branch of DisentangleNet (the original's ``create_harmony_cavs.py``, not
   ``captum.concept.TCAV``).
-* :class:`KernelOcclusion`: kernel-occlusion maps of a clip's sensitivities to CAVs.
+* :class:`KernelOcclusion`: kernel-occlusion maps of a clip's sensitivities to CAVs, on the
+  original's grid of kernel centres (``CAVKernelSlider`` of its ``cav_utils.py``).
 
 TCAV, as computed here:
 
@@ -24,10 +25,13 @@ TCAV, as computed here:
 * CAV of a concept, one per experiment: logistic-regression coefficients separating the
   concept's renderings (inversions x transpositions x with/without left hand, harmony
   channel only) from as many renderings of the other concepts, drawn afresh per experiment
-  (the positives are a fresh ``positive_fraction`` subsample too).
-* Random CAV, one per experiment: two random halves of ``n_random_clips`` training clips.
-  Control CAVs, one per concept and experiment, are drawn the same way: a random concept in
-  each concept's place, the negative control of the TCAV claims (Kim et al. 2018's null).
+  (the positives are a fresh ``positive_fraction`` subsample too; 1, the original's, takes
+  them all); ``solver`` ``lbfgs`` (scikit-learn's default, the original's) or ``liblinear``.
+* Random CAV, one per experiment (``random_cavs``): two random sets of ``n_random_clips``
+  renderings of any concept (``fake_voicings``, the original's ``RandomCAV``), or two random
+  halves of ``n_random_clips`` training clips (``training_clips``). Control CAVs, one per
+  concept and experiment, are drawn the same way: a random concept in each concept's place,
+  the negative control of the TCAV claims (Kim et al. 2018's null).
 * Sensitivity of a held-out clip to a CAV v: ``< flatten(d logit_y / d a * a), v >`` with
   captum's ``LayerGradientXActivation`` (or ``LayerIntegratedGradients``), y = true performer,
   every channel but harmony zeroed.
@@ -49,13 +53,15 @@ import torch
 from torch import nn
 
 from xairepro.common.logs import progress
-from xairepro.pianist.data import CHANNELS, HIGHEST, LOWEST, filter_notes, harmony_notes, normalise, piano_roll
+from xairepro.pianist.data import CHANNELS, LOWEST, N_KEYS, filter_notes, harmony_notes, normalise, piano_roll
 
 log = logging.getLogger(__name__)
 HARMONY = CHANNELS.index("harmony")
 ATTRIBUTION_FNS = ("gradient_x_activation", "integrated_gradients")
 # lime's default quickshift segmentation (lime_image.explain_instance), the original's
 QUICKSHIFT_DEFAULT = {"kernel_size": 4, "max_dist": 200, "ratio": 0.2}
+# the original's integration steps of layer integrated gradients (5, after Foscarin et al.)
+IG_STEPS = 5
 
 
 def _device(model: nn.Module) -> torch.device:
@@ -245,27 +251,66 @@ def activations(model: nn.Module, rolls: np.ndarray, batch_size: int = 64) -> np
     return np.concatenate(out).astype(np.float32)
 
 
-def _fit(pos: np.ndarray, neg: np.ndarray, seed: int) -> tuple[np.ndarray, float]:
-    """Logistic-regression coefficients (the CAV) and the training accuracy."""
+RANDOM_CAVS = ("fake_voicings", "training_clips")
+SOLVERS = ("lbfgs", "liblinear")
+
+
+def _fit(pos: np.ndarray, neg: np.ndarray, seed: int, solver: str = "lbfgs") -> tuple[np.ndarray, float]:
+    """Logistic-regression coefficients (the CAV) and the training accuracy; scikit-learn's
+    defaults otherwise (C = 1, 100 iterations: lbfgs may stop before convergence, as the original's)."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression
 
     x = np.concatenate([pos, neg])
     y = np.concatenate([np.ones(len(pos)), np.zeros(len(neg))])
-    clf = LogisticRegression(solver="liblinear", random_state=seed).fit(x, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = LogisticRegression(solver=solver, random_state=seed).fit(x, y)
     return clf.coef_[0].astype(np.float32), float(clf.score(x, y))
 
 
-def fit_cavs(concept_acts: list[np.ndarray], clip_acts: np.ndarray, *, n_experiments: int, n_random_clips: int,
-             positive_fraction: float, seed: int) -> dict[str, np.ndarray]:
+def random_sets(rng: np.random.Generator, n_pool: int, n_random_clips: int,
+                random_cavs: str) -> tuple[np.ndarray, np.ndarray]:
+    """Indices into the pool of the two sets one random CAV separates.
+
+    ``fake_voicings`` (the original's ``RandomCAV``): two independent draws of
+    ``n_random_clips`` renderings each (they may share renderings); ``training_clips``: the
+    two halves of one draw of ``n_random_clips`` clips (disjoint). Draws are capped at the pool.
+    """
+    n = min(n_random_clips, n_pool)
+    if random_cavs == "fake_voicings":
+        return rng.choice(n_pool, n, replace=False), rng.choice(n_pool, n, replace=False)
+    if random_cavs == "training_clips":
+        chosen = rng.choice(n_pool, n, replace=False)
+        return chosen[:n // 2], chosen[n // 2:]
+    raise ValueError(f"unknown random_cavs {random_cavs!r}; choose from {RANDOM_CAVS}")
+
+
+def fit_cavs(concept_acts: list[np.ndarray], random_acts: np.ndarray | None = None, *, n_experiments: int,
+             n_random_clips: int, positive_fraction: float, seed: int, random_cavs: str = "fake_voicings",
+             solver: str = "lbfgs") -> dict[str, np.ndarray]:
     """CAVs ``(C, E, D)``, random CAVs ``(E, D)``, control CAVs ``(C, E, D)`` and the CAV
     classifiers' accuracies ``(C, E)``.
 
-    ``concept_acts[c]`` are the activations of concept c's renderings; ``clip_acts`` those
-    of the training clips the random CAVs are drawn from. A random CAV separates two random
-    halves of ``n_random_clips`` training clips (the TCAV null, Kim et al. 2018); the control
-    CAVs are a random concept in each concept's place: random CAVs drawn the same way, one per
-    concept and experiment, whose TCAV scores must not beat the random CAVs'.
+    ``concept_acts[c]`` are the activations of concept c's renderings. A concept CAV
+    separates a ``positive_fraction`` draw of them (1: all, the original's) from as many
+    renderings of the other concepts, drawn afresh per experiment. A random CAV (the TCAV
+    null, Kim et al. 2018) separates two random sets of ``random_acts``
+    (:func:`random_sets`): with ``random_cavs`` ``fake_voicings`` the pool is every concept's
+    renderings (``random_acts`` ``None``: ``concept_acts`` concatenated; the original's
+    ``VoicingLoaderFake``), with ``training_clips`` the activations of training clips. The
+    control CAVs are a random concept in each concept's place: random CAVs drawn the same
+    way, one per concept and experiment, whose TCAV scores must not beat the random CAVs'.
+    ``solver``: the logistic regression's (``lbfgs``, scikit-learn's default, the original's).
     """
+    if random_cavs not in RANDOM_CAVS:
+        raise ValueError(f"unknown random_cavs {random_cavs!r}; choose from {RANDOM_CAVS}")
+    if random_acts is None:
+        if random_cavs == "training_clips":
+            raise ValueError("random_cavs training_clips needs the training clips' activations")
+        random_acts = np.concatenate(concept_acts)
     rng = np.random.default_rng(seed)
     n_c, dim = len(concept_acts), concept_acts[0].shape[1]
     cavs = np.zeros((n_c, n_experiments, dim), np.float32)
@@ -276,17 +321,16 @@ def fit_cavs(concept_acts: list[np.ndarray], clip_acts: np.ndarray, *, n_experim
             n_pos = max(2, int(round(positive_fraction * len(concept_acts[c]))))
             pos = concept_acts[c][rng.choice(len(concept_acts[c]), n_pos, replace=False)]
             neg = others[rng.choice(len(others), min(n_pos, len(others)), replace=False)]
-            cavs[c, e], accuracy[c, e] = _fit(pos, neg, seed + e)
-    n_rand = min(n_random_clips, len(clip_acts))
+            cavs[c, e], accuracy[c, e] = _fit(pos, neg, seed + e, solver)
 
     def random_cav(e: int) -> np.ndarray:
-        chosen = rng.choice(len(clip_acts), n_rand, replace=False)
-        return _fit(clip_acts[chosen[:n_rand // 2]], clip_acts[chosen[n_rand // 2:]], seed + e)[0]
+        first, second = random_sets(rng, len(random_acts), n_random_clips, random_cavs)
+        return _fit(random_acts[first], random_acts[second], seed + e, solver)[0]
 
-    random_cavs = np.stack([random_cav(e) for e in range(n_experiments)]).astype(np.float32)
+    random = np.stack([random_cav(e) for e in range(n_experiments)]).astype(np.float32)
     # drawn after the random CAVs, so that adding them left every other CAV as it was
     control_cavs = np.stack([[random_cav(e) for e in range(n_experiments)] for _ in range(n_c)]).astype(np.float32)
-    return {"cavs": cavs, "random_cavs": random_cavs, "control_cavs": control_cavs, "cav_accuracy": accuracy}
+    return {"cavs": cavs, "random_cavs": random, "control_cavs": control_cavs, "cav_accuracy": accuracy}
 
 
 class CavSensitivity:
@@ -313,7 +357,7 @@ class CavSensitivity:
     """
 
     def __init__(self, model: nn.Module, *, attribution_fn: str = "gradient_x_activation",
-                 multiply_by_inputs: bool = True, ig_steps: int = 20):
+                 multiply_by_inputs: bool = True, ig_steps: int = IG_STEPS):
         if attribution_fn not in ATTRIBUTION_FNS:
             raise ValueError(f"unknown attribution_fn {attribution_fn!r}; choose gradient_x_activation or "
                              "integrated_gradients")
@@ -358,7 +402,7 @@ class CavSensitivity:
 
 def sensitivities(model: nn.Module, rolls: np.ndarray, targets: np.ndarray, vectors: np.ndarray, *, batch_size: int,
                   attribution_fn: str = "gradient_x_activation", multiply_by_inputs: bool = True,
-                  ig_steps: int = 20) -> np.ndarray:
+                  ig_steps: int = IG_STEPS) -> np.ndarray:
     """:class:`CavSensitivity` of ``rolls`` ``(N, 88, T)`` to ``vectors`` ``(K, D)``: ``(N, K)``."""
     return CavSensitivity(model, attribution_fn=attribution_fn, multiply_by_inputs=multiply_by_inputs,
                           ig_steps=ig_steps).attribute(rolls, target=targets, cavs=vectors, batch_size=batch_size)
@@ -380,16 +424,43 @@ def sign_counts(s: np.ndarray, labels: np.ndarray, n_performers: int) -> tuple[n
 
 # =========================================================================== kernel occlusion
 def kernel_positions(clip_seconds: float, kernel: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
-    """Lowest pitches and start times of the kernel's positions over the 88 keys and the clip."""
-    pitches = np.arange(LOWEST, max(LOWEST, HIGHEST + 1 - kernel["semitones"]) + 1, kernel["stride_semitones"])
-    times = np.arange(0.0, max(0.0, clip_seconds - kernel["seconds"]) + 1e-9, kernel["stride_seconds"])
-    return pitches, times
+    """Centres of the kernel's positions: MIDI pitches and times (s) in the clip.
+
+    The original's grid: centres from key 0 (A0) to key 88 and from 0 s to ``clip_seconds``,
+    both ends included, moved by the strides (``np.arange(0, n + stride, stride)``, so a
+    stride that does not divide the range overshoots its end by less than one stride). A
+    kernel around a centre is clamped to the keyboard and the clip (:func:`occluded`).
+    """
+    keys = np.arange(0, N_KEYS + kernel["stride_semitones"], kernel["stride_semitones"])
+    times = np.arange(0.0, clip_seconds + kernel["stride_seconds"], kernel["stride_seconds"])
+    return (LOWEST + keys).astype(np.int64), times.astype(np.float64)
+
+
+def occluded(notes: np.ndarray, pitch: float, time: float, kernel: dict[str, float],
+             clip_seconds: float) -> np.ndarray:
+    """Which notes ``(M, 4)`` (pitch, start, end, velocity) the kernel centred on ``pitch``,
+    ``time`` deletes: ``(M,)`` bool.
+
+    As the original: the kernel spans ``semitones / 2`` and ``seconds / 2`` either side of its
+    centre, clamped to the 88 keys and to [0, ``clip_seconds``], bounds included; a note
+    inside its pitch range goes when its start or its end lies inside its time range (a note
+    that spans the whole kernel stays).
+    """
+    low_p = max(pitch - kernel["semitones"] / 2, LOWEST)
+    high_p = min(pitch + kernel["semitones"] / 2, LOWEST + N_KEYS)
+    low_t = max(time - kernel["seconds"] / 2, 0.0)
+    high_t = min(time + kernel["seconds"] / 2, clip_seconds)
+    in_pitch = (notes[:, 0] >= low_p) & (notes[:, 0] <= high_p)
+    starts = (notes[:, 1] >= low_t) & (notes[:, 1] <= high_t)
+    ends = (notes[:, 2] >= low_t) & (notes[:, 2] <= high_t)
+    return in_pitch & (starts | ends)
 
 
 class KernelOcclusion:
-    """Kernel occlusion of a clip's CAV sensitivities: delete the notes inside each kernel
-    position (``semitones`` x ``seconds``, moved by ``stride_semitones`` / ``stride_seconds``),
-    recompute the sensitivity to each CAV; ``map = (s_orig - s_masked) / s_orig``.
+    """Kernel occlusion of a clip's CAV sensitivities: delete the notes under each kernel
+    position (``semitones`` x ``seconds`` around centres moved by ``stride_semitones`` /
+    ``stride_seconds``: :func:`kernel_positions`, :func:`occluded`), recompute the
+    sensitivity to each CAV; ``map = (s_orig - s_masked) / s_orig``.
 
     Parameters
     ----------
@@ -399,7 +470,7 @@ class KernelOcclusion:
         The roll settings: ``fps``, ``clip_seconds``, ``min_duration``, ``harmony_window``.
     kernel
         ``semitones``, ``seconds``, ``stride_semitones``, ``stride_seconds``.
-    attribution_fn, multiply_by_inputs
+    attribution_fn, multiply_by_inputs, ig_steps
         Of the sensitivities (:class:`CavSensitivity`).
 
     Example
@@ -410,10 +481,12 @@ class KernelOcclusion:
     """
 
     def __init__(self, model: nn.Module, *, roll: dict[str, Any], kernel: dict[str, float],
-                 attribution_fn: str = "gradient_x_activation", multiply_by_inputs: bool = True):
+                 attribution_fn: str = "gradient_x_activation", multiply_by_inputs: bool = True,
+                 ig_steps: int = IG_STEPS):
         self.roll = roll
         self.kernel = kernel
-        self.sensitivity = CavSensitivity(model, attribution_fn=attribution_fn, multiply_by_inputs=multiply_by_inputs)
+        self.sensitivity = CavSensitivity(model, attribution_fn=attribution_fn, multiply_by_inputs=multiply_by_inputs,
+                                          ig_steps=ig_steps)
 
     def _harmony(self, notes: np.ndarray) -> np.ndarray:
         roll = self.roll
@@ -424,17 +497,16 @@ class KernelOcclusion:
         """Occlusion maps of one clip's notes ``inputs`` ``(M, 4)`` for class ``target``
         against ``cavs`` ``(C, D)``.
 
-        Returns ``map`` ``(C, n_pitch, n_time)``, ``s_orig`` ``(C,)``, ``pitches``, ``times``.
+        Returns ``map`` ``(C, n_pitch, n_time)``, ``s_orig`` ``(C,)``, and the kernel centres
+        ``pitches`` (MIDI) and ``times`` (s in the clip).
         """
         roll, kernel = self.roll, self.kernel
         notes = filter_notes(inputs, roll["clip_seconds"], roll["min_duration"])
         pitches, times = kernel_positions(roll["clip_seconds"], kernel)
         variants = [self._harmony(notes)]
-        for p0 in pitches:
-            for t0 in times:
-                inside = ((notes[:, 0] >= p0) & (notes[:, 0] < p0 + kernel["semitones"]) & (notes[:, 1] >= t0)
-                          & (notes[:, 1] < t0 + kernel["seconds"]))
-                variants.append(self._harmony(notes[~inside]))
+        for p in pitches:
+            for t in times:
+                variants.append(self._harmony(notes[~occluded(notes, p, t, kernel, roll["clip_seconds"])]))
         rolls = np.stack(variants)
         s = self.sensitivity.attribute(rolls, target=np.full(len(rolls), target), cavs=cavs, batch_size=batch_size)
         s_orig, s_masked = s[0], s[1:].reshape(len(pitches), len(times), -1)

@@ -17,19 +17,6 @@ def mmss(seconds: float, _pos=None) -> str:
     return f"{int(seconds // 60):02d}:{int(round(seconds % 60)) % 60:02d}"
 
 
-def dendrogram_order(matrix: np.ndarray) -> list[int]:
-    """Leaf order of average-linkage clustering of the rows on 1 - Pearson r."""
-    from scipy.cluster.hierarchy import leaves_list, linkage
-    from scipy.spatial.distance import squareform
-
-    if len(matrix) < 3:
-        return list(range(len(matrix)))
-    r = np.nan_to_num(np.corrcoef(matrix), nan=0.0)
-    dist = np.clip(1 - r, 0, 2)
-    np.fill_diagonal(dist, 0)
-    return [int(i) for i in leaves_list(linkage(squareform(dist, checks=False), method="average"))]
-
-
 def octave_ticks(ax) -> None:
     """Label the key axis at every C: C1 (MIDI 24) ... C8 (MIDI 108)."""
     cs = [p for p in range(LOWEST, HIGHEST + 1) if p % 12 == 0]
@@ -89,13 +76,11 @@ def grid_size(width: float, height: float, n_rows: int, n_cols: int, *, cell_wid
 
 def plot_sign_counts(summary: pd.DataFrame, *, width: float, height: float, cmap: str = "RdBu_r") -> plt.Figure:
     """Performers x concepts mean sign counts centred at 0.5, significance stars, rows and
-    columns ordered by average-linkage dendrograms on 1 - Pearson r. The figure grows with
-    the grid (:func:`grid_size`)."""
+    columns in the summary's order (dendrogram order: :func:`xairepro.pianist.tables.ordered`).
+    The figure grows with the grid (:func:`grid_size`)."""
     from xairepro.pianist.tables import wide
 
     counts, marks = wide(summary), wide(summary, "stars")
-    rows, cols = dendrogram_order(counts.to_numpy()), dendrogram_order(counts.to_numpy().T)
-    counts, marks = counts.iloc[rows, cols], marks.iloc[rows, cols]
     fig, ax = plt.subplots(figsize=grid_size(width, height, *counts.shape))
     image = ax.imshow(counts.to_numpy(float), cmap=cmap, vmin=0, vmax=1, aspect="auto")
     for i in range(counts.shape[0]):
@@ -115,10 +100,8 @@ def plot_sign_counts(summary: pd.DataFrame, *, width: float, height: float, cmap
 
 def plot_correlation(matrix: pd.DataFrame, *, title: str, width: float, height: float,
                      cmap: str = "RdBu_r") -> plt.Figure:
-    """A Pearson-correlation heatmap, rows and columns in dendrogram order; the figure grows
-    with the matrix (:func:`grid_size`)."""
-    order = dendrogram_order(matrix.to_numpy()) if len(matrix) > 2 else list(range(len(matrix)))
-    matrix = matrix.iloc[order, order]
+    """A Pearson-correlation heatmap in the matrix's order (dendrogram order:
+    :func:`xairepro.pianist.tables.ordered`); the figure grows with the matrix (:func:`grid_size`)."""
     fig, ax = plt.subplots(figsize=grid_size(width, height, len(matrix), len(matrix), cell_width=0.4,
                                              cell_height=0.25, margin=2.5))
     image = ax.imshow(matrix.to_numpy(float), cmap=cmap, vmin=-1, vmax=1)
@@ -137,7 +120,8 @@ def plot_kernel_heatmap(roll: np.ndarray, maps: np.ndarray, concepts: list[str],
                         width: float, height: float, s_orig: np.ndarray | None = None,
                         panel_width: float = 3.0) -> plt.Figure:
     """One panel per concept: the harmony roll with the occlusion map
-    ``(s_orig - s_masked) / s_orig`` laid over it (kernel centres).
+    ``(s_orig - s_masked) / s_orig`` laid over it at the kernel centres ``pitches`` (MIDI)
+    and ``times`` (s in the clip).
 
     ``maps`` ``(C, n_pitch, n_time)``. Each panel has its own symmetric colour scale and
     colourbar: the ratio explodes where ``s_orig`` is near zero, and one shared scale left
@@ -152,8 +136,8 @@ def plot_kernel_heatmap(roll: np.ndarray, maps: np.ndarray, concepts: list[str],
     fig, axes = plt.subplots(rows, cols, figsize=(max(width, panel_width * cols), max(height / 2, 2.6) * rows),
                              squeeze=False, sharex=True, sharey=True, layout="constrained")
     n_frames = roll.shape[1]
-    centres_t = clip_start + times + kernel["seconds"] / 2
-    centres_p = pitches - LOWEST + kernel["semitones"] / 2
+    centres_t = clip_start + np.asarray(times, float)
+    centres_p = np.asarray(pitches, float) - LOWEST
     for k, ax in enumerate(axes.flat):
         if k >= n:
             ax.axis("off")
@@ -174,6 +158,9 @@ def plot_kernel_heatmap(roll: np.ndarray, maps: np.ndarray, concepts: list[str],
                                   c=heat.T.ravel(), cmap="RdBu_r", vmin=-limit, vmax=limit, s=60)
             fig.colorbar(mesh, ax=ax, label="(s - s_masked) / s", shrink=0.9)
             ax.set_title(subtitle, fontsize=8)
+        # the original's grid reaches the keyboard's and the clip's edges: keep the roll's frame
+        ax.set_xlim(clip_start, clip_start + n_frames / fps)
+        ax.set_ylim(-0.5, roll.shape[0] - 0.5)
         ax.xaxis.set_major_locator(MaxNLocator(nbins=3))
         ax.xaxis.set_major_formatter(FuncFormatter(mmss))
         octave_ticks(ax)
@@ -184,6 +171,25 @@ def plot_kernel_heatmap(roll: np.ndarray, maps: np.ndarray, concepts: list[str],
         ax.set_ylabel("key")
     fig.suptitle(title, fontsize=9)
     return fig
+
+
+def lime_title(performer: str, track: str, start: float, end: float, metadata: str = "") -> str:
+    """The first lines of a LIME figure's title: the track and the clip's span.
+
+    With the track's ``metadata`` (JSON text of its ``metadata.json``), as the original's
+    ``create_lime_plots.py``: ``bandleader — "track_name" (mm:ss—mm:ss)`` and
+    ``from "album_name", recording_year`` (the year left out where it is null, as in
+    PiJAMA's metadata, where the original printed None); without, ``performer | track | span``.
+    """
+    import json
+
+    span = f"{mmss(start)}—{mmss(end)}"
+    meta = json.loads(metadata) if metadata else {}
+    if not {"bandleader", "track_name", "album_name"} <= set(meta):
+        return f"{performer} | {track} | {mmss(start)}-{mmss(end)}"
+    year = meta.get("recording_year")
+    album = f'from "{meta["album_name"]}"' + ("" if year in (None, "") else f", {year}")
+    return f'{meta["bandleader"]} — "{meta["track_name"]}" ({span})\n{album}'
 
 
 def write_lime_figures(data_path, explanations_path, out_dir, *, roll: dict, width: float, height: float,
@@ -208,8 +214,10 @@ def write_lime_figures(data_path, explanations_path, out_dir, *, roll: dict, wid
         start = float(table.clip[i]) * roll["clip_seconds"]
         performer = table.performer[int(table.label[i])]
         track = table.track_name[int(table.track[i])]
-        title = (f"{performer} | {track} | {mmss(start)}-{mmss(start + roll['clip_seconds'])}\n"
-                 f"LIME top-{n_features} positive superpixels for predicted {table.performer[int(top)]} "
+        metadata = table.track_metadata[int(table.track[i])]
+        title = (lime_title(performer, track, start, start + roll["clip_seconds"], metadata) + "\n"
+                 + (f"{performer}: " if metadata else "")
+                 + f"LIME top-{n_features} positive superpixels for predicted {table.performer[int(top)]} "
                  f"(p={prob:.2f})")
         fig = plot_lime_roll(x, mask, fps=roll["fps"], clip_start=start, title=title, width=width, height=height)
         path = out_dir / performer / f"{track.split('/')[-1]}_clip_{int(table.clip[i]):03d}.png"
@@ -238,8 +246,9 @@ def write_kernel_figures(heatmaps_path, out_dir, *, roll: dict, kernel: dict, wi
     written = []
     for i, clip in enumerate(str(c) for c in arrays["clips"]):
         start = float(arrays["clip_start"][i])
-        title = (f"{arrays['performer'][i]} | {clip} | {mmss(start)}-{mmss(start + roll['clip_seconds'])}\n"
-                 "kernel occlusion of the harmony channel, first CAV of each concept (own colour scale per panel)")
+        metadata = str(arrays["metadata"][i]) if "metadata" in arrays else ""
+        title = (lime_title(str(arrays["performer"][i]), clip, start, start + roll["clip_seconds"], metadata)
+                 + "\nkernel occlusion of the harmony channel, first CAV of each concept (own colour scale per panel)")
         fig = plot_kernel_heatmap(arrays[f"roll_{i}"], arrays[f"map_{i}"], concepts, arrays["pitches"], arrays["times"],
                                   kernel, fps=roll["fps"], clip_start=start, title=title, width=width, height=height,
                                   s_orig=arrays.get(f"s_orig_{i}"))

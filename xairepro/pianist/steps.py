@@ -24,9 +24,9 @@ from xairepro.pianist.data import (
     concept_rolls, filter_notes, harmony_notes, list_concepts, load_table, normalise, piano_roll,
 )
 from xairepro.pianist.explain import (
-    CavSensitivity, KernelOcclusion, LimeRoll, activations, fit_cavs, note_coverage, sign_counts,
+    IG_STEPS, CavSensitivity, KernelOcclusion, LimeRoll, activations, fit_cavs, note_coverage, sign_counts,
 )
-from xairepro.pianist.tables import correlations, summarise
+from xairepro.pianist.tables import correlations, ordered, summarise
 from xairepro.pianist.train import clip_inputs, load_model
 
 log = logging.getLogger(__name__)
@@ -44,10 +44,18 @@ def harmony_rolls(table, indices: np.ndarray, roll: dict[str, Any]) -> np.ndarra
 
 def compute_cavs(model_path: str | Path, data_path: str | Path, voicing_dir: str | Path, mapping_csv: str | Path,
                  out: str | Path, *, roll: dict[str, Any], n_cavs: int, n_experiments: int, n_random_clips: int,
-                 positive_fraction: float, transpositions: list[int], n_inversions: int, batch_size: int,
-                 seed: int, threads: int = 1) -> dict[str, np.ndarray]:
-    """Render the first ``n_cavs`` concepts, take harmony-branch activations, fit the CAVs
-    and random CAVs; write them (with names and layer shape) to ``out`` (npz)."""
+                 positive_fraction: float, transpositions: list[int], n_inversions: int | str, batch_size: int,
+                 seed: int, random_cavs: str = "fake_voicings", solver: str = "lbfgs", stretch: bool = True,
+                 harmony_filter: bool = False, hands: str = "bass", threads: int = 1) -> dict[str, np.ndarray]:
+    """Render the first ``n_cavs`` concepts, take harmony-branch activations, fit the CAVs,
+    random CAVs and control CAVs (:func:`~xairepro.pianist.explain.fit_cavs`); write them
+    (with names and layer shape) to ``out`` (npz).
+
+    The renderings follow :func:`~xairepro.pianist.data.concept_rolls` (``n_inversions``
+    ``all``: every inversion). The random CAVs' pool (``random_cavs``) is every concept's
+    renderings (``fake_voicings``, the original's) or ``n_random_clips`` training clips
+    (``training_clips``).
+    """
     seed_everything(seed, threads)
     model = load_model(model_path, pick_device())
     table = load_table(data_path)
@@ -55,23 +63,26 @@ def compute_cavs(model_path: str | Path, data_path: str | Path, voicing_dir: str
     concept_acts = []
     for name, files in progress(concepts, desc="concept activations"):
         rolls = concept_rolls(files, fps=roll["fps"], clip_seconds=roll["clip_seconds"], transpositions=transpositions,
-                              n_inversions=n_inversions, harmony_window=roll["harmony_window"],
-                              min_duration=roll["min_duration"])
+                              n_inversions=None if n_inversions == "all" else int(n_inversions),
+                              harmony_window=roll["harmony_window"], min_duration=roll["min_duration"],
+                              stretch=stretch, harmony_filter=harmony_filter, hands=hands)
         concept_acts.append(activations(model, rolls, batch_size))
         log.info("concept %s: %d renderings", name, len(rolls))
-    train = table.indices("train")
-    rng = np.random.default_rng(seed)
-    pool = rng.choice(train, min(len(train), n_random_clips), replace=False)
-    clip_acts = activations(model, harmony_rolls(table, pool, roll), batch_size)
+    random_acts = None  # fake_voicings: the concepts' renderings
+    if random_cavs == "training_clips":
+        train = table.indices("train")
+        rng = np.random.default_rng(seed)
+        pool = rng.choice(train, min(len(train), n_random_clips), replace=False)
+        random_acts = activations(model, harmony_rolls(table, pool, roll), batch_size)
     with torch.no_grad():
         branch = model.branches["harmony"]
         probe = torch.zeros(1, 1, 88, int(round(roll["fps"] * roll["clip_seconds"])),
                             device=next(model.parameters()).device)
         layer_shape = branch.layer4(branch.layer3(branch.layer2(branch.layer1(branch.stem(probe))))).shape[1:]
-    fitted = fit_cavs(concept_acts, clip_acts, n_experiments=n_experiments, n_random_clips=n_random_clips,
-                      positive_fraction=positive_fraction, seed=seed)
-    log.info("CAV dimension %d (harmony layer4 %s); mean CAV accuracy %.3f", fitted["cavs"].shape[-1],
-             tuple(layer_shape), float(fitted["cav_accuracy"].mean()))
+    fitted = fit_cavs(concept_acts, random_acts, n_experiments=n_experiments, n_random_clips=n_random_clips,
+                      positive_fraction=positive_fraction, seed=seed, random_cavs=random_cavs, solver=solver)
+    log.info("CAV dimension %d (harmony layer4 %s); mean CAV accuracy %.3f; random CAVs from %s", fitted["cavs"].shape[-1],
+             tuple(layer_shape), float(fitted["cav_accuracy"].mean()), random_cavs)
     arrays = {**fitted, "concepts": np.asarray([name for name, _ in concepts]),
               "layer_shape": np.asarray(tuple(layer_shape), np.int64)}
     save_arrays(out, **arrays)
@@ -138,10 +149,11 @@ def compute_sensitivities(model_path: str | Path, data_path: str | Path, cavs_pa
 
 def summarise_tcav(sign_counts_csv: str | Path, summary_out: str | Path, concept_out: str | Path,
                    performer_out: str | Path) -> pd.DataFrame:
-    """Mean sign counts with Wilcoxon stars, and the two correlation matrices (CSVs)."""
+    """Mean sign counts with Wilcoxon stars, and the two correlation matrices (CSVs), each in
+    dendrogram order (:func:`~xairepro.pianist.tables.ordered`): the figures draw them as listed."""
     long = read_csv(sign_counts_csv, required=("performer", "concept", "experiment", "sign_count", "random_sign_count"))
-    summary = summarise(long)
-    concept_r, performer_r = correlations(summary)
+    concept_r, performer_r = correlations(long)
+    summary, concept_r, performer_r = ordered(summarise(long), concept_r, performer_r)
     provenance = stamp("pianist", {"source": Path(sign_counts_csv).name})
     write_csv(summary_out, summary, provenance)
     write_csv(concept_out, concept_r.rename_axis("concept").reset_index(), provenance)
@@ -157,15 +169,16 @@ def heatmap_clips(clips: list[str], default_clip: str) -> list[str]:
 
 def compute_kernel_heatmaps(model_path: str | Path, data_path: str | Path, cavs_path: str | Path, out: str | Path, *,
                             clips: list[str], roll: dict[str, Any], kernel: dict[str, float], batch_size: int,
-                            attribution_fn: str, multiply_by_inputs: bool, seed: int, threads: int = 1) -> None:
+                            attribution_fn: str, multiply_by_inputs: bool, seed: int, ig_steps: int = IG_STEPS,
+                            threads: int = 1) -> None:
     """Kernel-occlusion maps of the named clips against the first CAV of each concept (npz:
-    ``map_<i>``, ``s_orig_<i>``, ``roll_<i>`` per clip, plus the positions and names)."""
+    ``map_<i>``, ``s_orig_<i>``, ``roll_<i>`` per clip, plus the kernel centres and names)."""
     seed_everything(seed, threads)
     model = load_model(model_path, pick_device())
     table = load_table(data_path)
     cavs = load_cavs(cavs_path)
     occlusion = KernelOcclusion(model, roll=roll, kernel=kernel, attribution_fn=attribution_fn,
-                                multiply_by_inputs=multiply_by_inputs)
+                                multiply_by_inputs=multiply_by_inputs, ig_steps=ig_steps)
     arrays: dict[str, np.ndarray] = {"clips": np.asarray(clips), "concepts": cavs["concepts"]}
     for i, name in enumerate(clips):
         k = table.index_of(name)
@@ -177,6 +190,8 @@ def compute_kernel_heatmaps(model_path: str | Path, data_path: str | Path, cavs_
         log.info("%s: sensitivities %s", name, np.round(result["s_orig"], 4).tolist())
     arrays["performer"] = np.asarray([table.performer[int(table.label[table.index_of(c)])] for c in clips])
     arrays["clip_start"] = np.asarray([float(table.clip[table.index_of(c)]) * roll["clip_seconds"] for c in clips])
+    # the tracks' metadata.json (JSON text, "" when absent): the figures' titles, as the original's
+    arrays["metadata"] = np.asarray([table.track_metadata[int(table.track[table.index_of(c)])] for c in clips])
     save_arrays(out, **arrays)
 
 

@@ -91,13 +91,50 @@ def wide(summary: pd.DataFrame, value: str = "sign_count") -> pd.DataFrame:
     return table.loc[list(dict.fromkeys(summary.performer)), list(dict.fromkeys(summary.concept))]
 
 
-def correlations(summary: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Pearson r between concepts (over performers) and between performers (over concepts)
-    of the mean sign counts."""
-    matrix = wide(summary)
-    concept_r = pd.DataFrame(np.corrcoef(matrix.to_numpy().T), index=matrix.columns, columns=matrix.columns)
-    performer_r = pd.DataFrame(np.corrcoef(matrix.to_numpy()), index=matrix.index, columns=matrix.index)
+def observations(long: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Sign counts with one column per ``by`` (``concept`` or ``performer``) and one row per
+    observation of the other two keys (performer or concept, experiment), in first-seen order."""
+    other = "performer" if by == "concept" else "concept"
+    table = long.pivot_table(index=[other, "experiment"], columns=by, values="sign_count", sort=False)
+    return table[list(dict.fromkeys(long[by]))]
+
+
+def correlations(long: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Pearson r between concepts over the performer x experiment sign counts, and between
+    performers over the concept x experiment sign counts (the original's 200 observations
+    each at 20 x 20 x 10), from the long table of
+    :func:`xairepro.pianist.steps.compute_sensitivities`. A constant column correlates 0."""
+    concept_r, performer_r = (observations(long, by).corr(method="pearson") for by in ("concept", "performer"))
+    for r in (concept_r, performer_r):
+        r.index.name = r.columns.name = None
     return concept_r.fillna(0.0), performer_r.fillna(0.0)
+
+
+def dendrogram_order(r: pd.DataFrame) -> list[int]:
+    """Leaf order of average-linkage clustering on the distance 1 - r of a correlation
+    matrix (the original's ``AgglomerativeClustering(linkage='average')`` on ``1 - corr``; the
+    same tree, though two children may be drawn swapped)."""
+    from scipy.cluster.hierarchy import leaves_list, linkage
+    from scipy.spatial.distance import squareform
+
+    if len(r) < 3:
+        return list(range(len(r)))
+    dist = np.clip(1 - r.to_numpy(float), 0, 2)
+    dist = (dist + dist.T) / 2
+    np.fill_diagonal(dist, 0)
+    return [int(i) for i in leaves_list(linkage(squareform(dist, checks=False), method="average"))]
+
+
+def ordered(summary: pd.DataFrame, concept_r: pd.DataFrame,
+            performer_r: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The summary's rows and both correlation matrices in dendrogram order of concepts and
+    performers (:func:`dendrogram_order` of the correlations), the order the figures draw."""
+    concepts = [concept_r.index[i] for i in dendrogram_order(concept_r)]
+    performers = [performer_r.index[i] for i in dendrogram_order(performer_r)]
+    rank = {"performer": {p: i for i, p in enumerate(performers)}, "concept": {c: i for i, c in enumerate(concepts)}}
+    summary = summary.sort_values(["performer", "concept"], key=lambda col: col.map(rank[col.name]),
+                                  kind="stable").reset_index(drop=True)
+    return summary, concept_r.loc[concepts, concepts], performer_r.loc[performers, performers]
 
 
 # =========================================================================== claims
