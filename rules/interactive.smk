@@ -3,7 +3,7 @@ include: "interactive_functions.smk"
 
 
 wildcard_constraints:
-    classifier=r"celeb-[A-Za-z0-9_]+|flowers102_c\d+-c\d+",
+    classifier=IA_CLASSIFIER,
     attr=r"[A-Za-z0-9_]+",
     eval_attr=r"[A-Za-z0-9_]+",
 
@@ -139,20 +139,51 @@ rule interactive_summarise_heatmaps:
 
 
 rule interactive_plot_heatmaps:
-    """The heatmap figure of one classifier: a row per image, captum's normalisation, seismic [-1, 1], a colourbar."""
+    """The heatmap figure of one classifier (or FairFace output): a row per image, captum's normalisation, seismic [-1, 1], a colourbar."""
     input:
-        attributions=rules.interactive_compute_heatmaps.output.attributions,
+        attributions="results/{scale}/interactive/heatmaps/{classifier}.npz",
     output:
         figure=report(
             "results/{scale}/interactive/fig_heatmaps_{classifier}.png",
             caption="../report/interactive/fig_heatmaps.rst",
             category="interactive",
         ),
+    wildcard_constraints:
+        classifier=f"{IA_CLASSIFIER}|{IA_FAIRFACE}",
     params:
         plot=setting("interactive", "plot", keys=IA_HEATMAP_PLOT),
         outlier_perc=setting("interactive", "heatmaps", "outlier_perc"),
     script:
         "../scripts/interactive/plot_heatmaps.py"
+
+
+rule interactive_place_fairface:
+    """FairFace's weights are user-provided: stops with where to get them and where to put them (a local rule)."""
+    output:
+        weights=setting("interactive", "heatmaps", "fairface_path", scale="paper"),
+    localrule: True
+    script:
+        "../scripts/interactive/place_fairface.py"
+
+
+rule interactive_compute_fairface_heatmaps:
+    """The same heatmaps of FairFace's gender or age output (static_exp.py --model_name fairface --attr)."""
+    input:
+        unpack(ia_fairface_images),
+        weights=rules.interactive_place_fairface.output.weights,
+    output:
+        attributions="results/{scale}/interactive/heatmaps/{classifier}.npz",
+        table="results/{scale}/interactive/heatmaps/{classifier}.csv",
+    wildcard_constraints:
+        classifier=IA_FAIRFACE,
+    threads: job_threads("interactive", "heatmaps")
+    resources:
+        **job_resources("interactive", "heatmaps"),
+    params:
+        heatmaps=setting("interactive", "heatmaps", keys=IA_HEATMAPS + IA_FAIRFACE_KEYS),
+        data=setting("interactive", "train", keys=IA_SPLIT),
+    script:
+        "../scripts/interactive/compute_fairface_heatmaps.py"
 
 
 include: "interactive_generative.smk"

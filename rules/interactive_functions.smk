@@ -10,6 +10,9 @@ IA_DATA = {
     },
     "flowers": {"labels": "data/{scale}/flowers102/imagelabels.mat", "images": "data/{scale}/flowers102/jpg"},
 }
+# The classifiers' names (the original's output folders) and FairFace's two explained outputs.
+IA_CLASSIFIER = r"celeb-[A-Za-z0-9_]+|flowers102_c\d+-c\d+"
+IA_FAIRFACE = r"fairface-(?:gender|age)"
 # The keys each rule reads from its config part.
 IA_FACES = ("n_images", "size", "seed")
 IA_FLOWERS = ("n_per_class", "size", "seed")
@@ -41,6 +44,7 @@ IA_HEATMAPS = (
     "outlier_perc",
     "seed",
 )
+IA_FAIRFACE_KEYS = ("fairface_img_dir",)
 IA_GENERATOR = ("img_resolution", "z_dim", "channels", "epochs", "batch_size", "lr", "latent_noise", "seed")
 IA_PICKLE = ("stylegan2_code", "allow_generator_pickle")
 IA_PHASE1 = ("attrs", "n_train", "n_valid", "psi", "gen_bs", "seed")
@@ -93,6 +97,17 @@ def ia_control_methods(wildcards):
     """The heatmap methods claimed to find the planted region on the classifier's dataset:
     their maps are computed on randomised copies too (the claims' controls)."""
     return setting("interactive", "claims", "mass_methods")(wildcards)[ia_dataset(wildcards.classifier)]
+
+
+def ia_fairface_images(wildcards):
+    """The images FairFace's heatmaps explain: the configured folder (and its files), or
+    the CelebA data whose validation faces stand in for it."""
+    img_dir = setting("interactive", "heatmaps", "fairface_img_dir")(wildcards)
+    if img_dir is None:
+        data = {key: path.format(scale=wildcards.scale) for key, path in IA_DATA["celeb"].items()}
+    else:
+        data = {"images": img_dir}
+    return data | {"image_files": files_under(data["images"])(wildcards)}
 
 
 def ia_generator(wildcards):
@@ -163,7 +178,8 @@ def interactive_train_targets(scale):
 
 def interactive_heatmap_targets(scale):
     base = f"results/{scale}/interactive"
-    return [f"{base}/fig_heatmaps_{c}.png" for c in ia_classifiers(scale)] + [f"{base}/heatmaps.csv"]
+    fairface = [f"fairface-{a}" for a in setting("interactive", "heatmaps", "fairface_attrs", scale=scale)]
+    return [f"{base}/fig_heatmaps_{c}.png" for c in ia_classifiers(scale) + fairface] + [f"{base}/heatmaps.csv"]
 
 
 def interactive_generative_targets(scale):

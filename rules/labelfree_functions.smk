@@ -23,6 +23,7 @@ LF_AUTOENCODER_KEYS = (
     "lr",
     "weight_decay",
     "valid_fraction",
+    "noise_level",
 )
 LF_ATTRIBUTION_KEYS = ("methods", "n_test", "ig_steps", "shap_samples", "internal_batch_size")
 LF_DENOISER_KEYS = ("latent_dim", "epochs", "batch_size", "lr", "weight_decay", "noise_level", "checkpoint_interval")

@@ -26,6 +26,7 @@ LG_SVD_TRAIN = (
 LG_SWEEP = {
     "attribution_methods": "attribution_method",
     "replacement_types": "replacement_type",
+    "replacement_value": "replacement_value",
     "roar": "ROAR",
     "occlude_levels": "occlude",
 }

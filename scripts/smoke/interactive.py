@@ -32,6 +32,11 @@ Written under ``root/mirror/interactive/`` (served as ``file://`` URLs) unless n
   generator (``state_dict``, ``z_dim``, ``img_resolution``, ``channels``; read
   weights-only). The override points ``generator_path`` at it, so
   phases 1-3 run at paper settings while the pickle loader stays unexecuted.
+* ``root/data/paper/fairface/res34_fair_align_multi_7_20190809.pt`` (placed by hand at paper
+  scale, as the original's users place FairFace's file): a ``torch.save``'d state dict of
+  torchvision's ``resnet34`` with FairFace's 18-way ``fc`` (race 0-6, gender 7-8, age
+  9-17), seeded and untrained, under the original network's key names and shapes (~85 MB),
+  so the FairFace gender and age heatmaps run at paper settings.
 
 Returns the override's ``interactive`` part: the ``file://`` URLs and the files' md5 (the
 config carries torchvision's md5s of Oxford's files), the weight files' sha256 prefixes, the
@@ -231,6 +236,16 @@ def write_generator(path: Path) -> None:
     torch.save({"state_dict": generator.state_dict(), **GENERATOR}, path)
 
 
+def write_fairface(path: Path) -> None:
+    """FairFace's ``res34_fair_align_multi_7`` state dict: torchvision's ResNet-34, fc 18 (seeded)."""
+    import torch
+    import torchvision
+
+    torch.manual_seed(SEED + 4)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(torchvision.models.resnet34(num_classes=18).state_dict(), path)
+
+
 def write_mirror(root: Path) -> dict:
     """Write every file above; return the override's ``interactive`` part."""
     mirror = root / "mirror" / "interactive"
@@ -239,6 +254,7 @@ def write_mirror(root: Path) -> dict:
     celeb_sha256 = write_celeb(root / "data" / "paper" / "celebamask_hq" / "CelebAMask-HQ.zip")
     generator = Path("data") / "paper" / "stylegan2" / "smoke-generator.pt"
     write_generator(root / generator)
+    write_fairface(root / "data" / "paper" / "fairface" / "res34_fair_align_multi_7_20190809.pt")
     return {"interactive": {
         "celeb": {"archive_sha256": celeb_sha256},
         "flowers": flowers,

@@ -34,6 +34,10 @@ def test_feature_explainers_match_the_label_free_wrapper(model, x):
     np.random.seed(3)  # captum draws Gradient SHAP's interpolation points from numpy's RNG
     expected["gradient_shap"] = LabelFreeFeatureImportance(model.encode, GradientShap).attribute(
         x, baselines=black, n_samples=4, internal_batch_size=4)
+    torch.manual_seed(3)
+    np.random.seed(3)
+    expected["gradient_shap_original_pairing"] = LabelFreeFeatureImportance(
+        model.encode, GradientShap, pairing="tiled").attribute(x, baselines=black, n_samples=4, internal_batch_size=4)
     for method in explain.METHODS:
         explainer = explain.feature_explainer(method, model.encode, ig_steps=8, shap_samples=4, internal_batch_size=4,
                                               seed=3)
@@ -41,6 +45,54 @@ def test_feature_explainers_match_the_label_free_wrapper(model, x):
         assert torch.equal(explainer.attribute(x, baselines=black), expected[method]), method
     with pytest.raises(ValueError, match="choose from"):
         explain.feature_explainer("lime", model.encode, ig_steps=8, shap_samples=4, internal_batch_size=4, seed=3)
+
+
+@pytest.fixture
+def linear_encoder():
+    weight = torch.randn(3, 8, generator=torch.Generator().manual_seed(0))
+    return weight, lambda inputs: inputs.flatten(1) @ weight.T
+
+
+def tiled_gradient_shap(weight, inputs, n_samples, batch):
+    """Closed form of Gradient SHAP from a zero baseline under the original's tiled pairing, for
+    f(x) = W x: the gradient of <W x~, f(x_j)> is W^T W x_j whatever x~, and captum repeats each
+    input n times in place while the codes are tiled, so within a batch of B inputs sample s of
+    input i is paired with input (n i + s) mod B: attr_i = x_i * mean_s W^T W x_{(n i + s) mod B}."""
+    out = []
+    for chunk in inputs.split(batch):
+        grads = chunk @ weight.T @ weight  # (B, 8): W^T W x_j per input
+        partners = torch.tensor([[(n_samples * i + s) % len(chunk) for s in range(n_samples)]
+                                 for i in range(len(chunk))])  # (B, n)
+        out.append(chunk * grads[partners].mean(dim=1))
+    return torch.cat(out)
+
+
+@pytest.mark.parametrize("batch", [6, 4], ids=["one batch", "batches of 4"])
+def test_original_pairing_gradient_shap_pairs_samples_as_the_tiling_implies(linear_encoder, batch):
+    weight, encoder = linear_encoder
+    inputs = torch.randn(6, 8, generator=torch.Generator().manual_seed(1))
+    n_samples = 3
+    fixed = explain.LabelFreeGradientShap(encoder, n_samples=n_samples, internal_batch_size=batch, seed=0)
+    original = explain.feature_explainer("gradient_shap_original_pairing", encoder, ig_steps=8, shap_samples=n_samples,
+                                         internal_batch_size=batch, seed=0)
+    own = inputs * (inputs @ weight.T @ weight)  # every sample paired with its own f(x_i)
+    torch.testing.assert_close(fixed.attribute(inputs), own, rtol=1e-4, atol=1e-5)
+    tiled = original.attribute(inputs)
+    torch.testing.assert_close(tiled, tiled_gradient_shap(weight, inputs, n_samples, batch), rtol=1e-4, atol=1e-5)
+    assert (tiled - own).abs().max() > 0.1  # the bug changes the attributions
+
+
+def test_original_pairing_is_right_for_integrated_gradients_and_saliency(linear_encoder):
+    _, encoder = linear_encoder
+    inputs = torch.randn(6, 8, generator=torch.Generator().manual_seed(1))
+    zeros = torch.zeros_like(inputs)
+    for method, flags in [(IntegratedGradients, {"baselines": zeros, "n_steps": 10}), (Saliency, {"abs": False})]:
+        own = LabelFreeFeatureImportance(encoder, method).attribute(inputs, internal_batch_size=4, **flags)
+        tiled = LabelFreeFeatureImportance(encoder, method, pairing="tiled").attribute(inputs, internal_batch_size=4,
+                                                                                        **flags)
+        torch.testing.assert_close(tiled, own, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="choose from"):
+        LabelFreeFeatureImportance(encoder, GradientShap, pairing="shuffled")
 
 
 def test_latent_unit_saliency_matches_the_function(model, x):

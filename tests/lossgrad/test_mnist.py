@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from xairepro.common.io import load_arrays, read_json, save_arrays
-from xairepro.lossgrad.data import load_split, make_demo_digits
+from xairepro.lossgrad.data import black_pixel, load_split, make_demo_digits
 from xairepro.lossgrad.models import Net, parse_variant, variant_name
 from xairepro.lossgrad.steps import compute_gradients, occlusion_sweep
 from xairepro.lossgrad.train import load_model, train_classifier
@@ -93,6 +93,25 @@ def test_occluding_every_pixel_erases_the_image(trained):
     # k=784 with the mean replacement gives every image the same input, hence one prediction
     full = curves[(curves.k == 784) & (curves.replacement == "mean")]
     assert full.accuracy.nunique() == 1
+
+
+def test_sweep_runs_the_originals_other_rankings_and_replacements(trained):
+    """dataset_min and custom at k=784 turn every image into one constant image: the accuracy
+    is the share of test labels equal to the model's class for that image."""
+    tmp, record, _, _, _ = trained
+    curves, _, _ = occlusion_sweep(
+        tmp / "mnist.npz", tmp / "m.pt", tmp / "g.npz", variant="sigmoid2", seed=0,
+        attribution_methods=["inp", "abs_grad_abs_inp"], replacement_types=["dataset_min", "custom"],
+        replacement_value=2.5, roar=[1], occlude_levels=[784], test_batch_size=50)
+    model = load_model(tmp / "m.pt")
+    _, y = load_split(tmp / "mnist.npz", "test", 2)
+    for replacement, value in (("dataset_min", black_pixel(tmp / "mnist.npz")), ("custom", 2.5)):
+        with torch.no_grad():
+            label = int(torch.round(model(torch.full((1, 1, 28, 28), value))).item())
+        full = curves[(curves.k == 784) & (curves.replacement == replacement)]
+        assert len(full) == 2
+        assert full.accuracy.tolist() == pytest.approx([float((y == label).float().mean())] * 2)
+    assert (curves[curves.k == 0].accuracy == record["test_accuracy"]).all()
 
 
 def test_sign_counts_cover_every_occluded_pixel(trained):

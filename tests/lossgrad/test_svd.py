@@ -288,3 +288,43 @@ def test_svd_training_honours_the_smoke_batch_cap(tmp_path, monkeypatch):
 
     assert train(None) == 5
     assert train(2) == 2
+
+
+def test_svd_occlusion_writes_the_dataset_min_and_custom_values(tmp_path):
+    """Occluding all 115 x 80 bins leaves one constant excerpt: 0 for dataset_min (the
+    original's SVD default) and replacement_value for custom, so every excerpt's loss is the
+    BCE of the model's prediction for that constant excerpt."""
+    from xairepro.common.io import save_arrays, save_torch
+    from xairepro.lossgrad.steps import svd_occlusion
+    from xairepro.lossgrad.train import load_svd_model, predict_frames
+
+    rng = np.random.default_rng(0)
+    spect = rng.normal(size=(20, MEL_BANDS)).astype(np.float32)
+    labels = (rng.random(20) > 0.5).astype(np.float32)
+    offsets = np.array([0, 8, 20])
+    save_arrays(tmp_path / "spects.npz", test_spect=spect, test_labels=labels, test_offsets=offsets)
+    save_arrays(tmp_path / "znorm.npz", mean=spect.mean(0), std=spect.std(0))
+    torch.manual_seed(0)
+    model = SVDNet(**TINY_ARCH).eval()
+    save_torch(tmp_path / "svd.pt", {"state_dict": model.state_dict(), "blocklen": BLOCKLEN,
+                                     "mel_bands": MEL_BANDS, "arch": dict(TINY_ARCH)})
+    grads = rng.normal(size=(20, BLOCKLEN, MEL_BANDS)).astype(np.float32)
+    save_arrays(tmp_path / "grads.npz", grads=grads, frames=np.arange(20), labels=labels, control_grads=grads)
+    excerpts = ExcerptSet(spect, offsets, spect.mean(0), spect.std(0))
+    clean = predict_frames(load_svd_model(tmp_path / "svd.pt"), excerpts, batch_size=8)
+    save_arrays(tmp_path / "preds.npz", threshold=np.float64(0.5), test_raw=clean)
+    _, items = svd_occlusion(
+        tmp_path / "spects.npz", tmp_path / "znorm.npz", tmp_path / "svd.pt", tmp_path / "grads.npz",
+        tmp_path / "preds.npz", seed=0, attribution_methods=["abs_inp"], replacement_types=["dataset_min", "custom"],
+        replacement_value=0.75, roar=[1], occlude_levels=[BLOCKLEN * MEL_BANDS], median_filter=1, test_batch_size=8)
+    names = list(items["conditions"])
+    losses = []
+    for replacement, value in (("dataset_min", 0.0), ("custom", 0.75)):
+        with torch.no_grad():
+            p = model(torch.full((1, 1, BLOCKLEN, MEL_BANDS), value)).double().clamp(1e-7, 1 - 1e-7)
+        expected = torch.nn.functional.binary_cross_entropy(p.expand(20), torch.from_numpy(labels).double(),
+                                                            reduction="none").numpy()
+        loss = items["loss"][names.index(f"abs_inp|{replacement}|1|{BLOCKLEN * MEL_BANDS}")]
+        np.testing.assert_allclose(loss, expected, rtol=1e-4)
+        losses.append(loss)
+    assert not np.allclose(*losses)  # the two constants are told apart

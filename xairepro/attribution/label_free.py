@@ -11,7 +11,8 @@ Gradients tiles inputs step-major, GradientShap/NoiseTunnel repeat each sample
 consecutively. Here f(x) travels as an ``additional_forward_arg``, which captum expands in
 exactly the same order as the inputs, so the pairing is right by construction
 (tests/attribution/test_label_free.py checks it against closed forms). The original code
-tiled f(x) itself and mismatched it under GradientShap.
+tiled f(x) itself and mismatched it under GradientShap; ``pairing="tiled"`` reproduces
+that pairing, to measure what the mismatch changes.
 """
 
 from __future__ import annotations
@@ -33,6 +34,14 @@ class LabelFreeFeatureImportance:
     method
         A captum attribution class taking a forward function: ``IntegratedGradients``,
         ``GradientShap``, ``Saliency``, ...
+    pairing
+        ``"per_input"`` (default): every expanded input is paired with its own f(x).
+        ``"tiled"``: the original code's pairing (Label-Free-XAI
+        src/lfxai/explanations/features.py:14-22): the batch's codes ``(B, d)`` are tiled
+        (``repeat``) to the expanded batch ``(M, ...)``, so expanded input j is paired with
+        f(x_{j mod B}), where B is the batch attributed in one call (``internal_batch_size``).
+        Right for Integrated Gradients (step-major) and Saliency; under GradientShap, whose
+        samples repeat each input in place, sample s of input i gets f(x_{(n i + s) mod B}).
 
     Examples
     --------
@@ -40,12 +49,24 @@ class LabelFreeFeatureImportance:
     >>> attr = explainer.attribute(x, baselines=torch.zeros_like(x), n_steps=50)
     """
 
-    def __init__(self, encoder: Callable[[torch.Tensor], torch.Tensor], method: type = IntegratedGradients):
-        self.encoder = encoder
-        self.method = method(self._auxiliary)
+    PAIRINGS = ("per_input", "tiled")
 
-    def _auxiliary(self, x_tilde: torch.Tensor, f_x: torch.Tensor) -> torch.Tensor:
-        # x_tilde: (M, *input_shape), f_x: (M, d) already expanded by captum alongside x_tilde
+    def __init__(self, encoder: Callable[[torch.Tensor], torch.Tensor], method: type = IntegratedGradients,
+                 pairing: str = "per_input"):
+        if pairing not in self.PAIRINGS:
+            raise ValueError(f"unknown pairing {pairing!r}; choose from {self.PAIRINGS}")
+        self.encoder, self.pairing = encoder, pairing
+        self.method = method(self._auxiliary)
+        self._batch_codes: torch.Tensor | None = None  # (B, d): the call's f(x), "tiled" pairing only
+
+    def _auxiliary(self, x_tilde: torch.Tensor, f_x: torch.Tensor | None = None) -> torch.Tensor:
+        # x_tilde: (M, *input_shape); f_x: (M, d) already expanded by captum alongside x_tilde
+        if f_x is None:  # "tiled": the batch's codes (B, d) repeated to M = r * B rows, as the original
+            codes = self._batch_codes
+            if len(x_tilde) % len(codes):
+                raise ValueError(f"tiled pairing: {len(x_tilde)} expanded inputs is no multiple of the batch "
+                                 f"{len(codes)}")
+            f_x = codes.repeat(len(x_tilde) // len(codes), *([1] * (codes.dim() - 1)))
         return (self.encoder(x_tilde).flatten(1) * f_x.flatten(1)).sum(dim=1)  # (M,)
 
     def attribute(self, inputs: torch.Tensor, internal_batch_size: int | None = None, **kwargs: Any) -> torch.Tensor:
@@ -70,7 +91,10 @@ class LabelFreeFeatureImportance:
             x = inputs[start : start + step]
             with torch.no_grad():
                 f_x = self.encoder(x).detach()
-            call = dict(kwargs, additional_forward_args=(f_x,))
+            if self.pairing == "tiled":
+                self._batch_codes, call = f_x, dict(kwargs)
+            else:
+                call = dict(kwargs, additional_forward_args=(f_x,))
             if baselines is not None:
                 call["baselines"] = baselines[start : start + step] if per_sample else baselines
             chunks.append(self.method.attribute(x.detach().requires_grad_(True), **call).detach())

@@ -17,7 +17,7 @@ only in the centre (63 vs 54). The pixels each attribute can change are stored i
 Also here: what each classifier reads (:func:`load_split` of its task, named as the
 original's output folders by :func:`parse_classifier`; :func:`to_tensor` and
 :func:`classifier_input`, its normalised input) and the images each explanation is run on
-(:func:`pick_images`, :func:`phase3_inputs`).
+(:func:`pick_images`, :func:`phase3_inputs`, :func:`fairface_inputs`).
 """
 
 from __future__ import annotations
@@ -442,6 +442,46 @@ def load_split(root: str | Path, classifier: str, *, size: int, split_seed: int,
 def pick_images(y: np.ndarray, n_imgs: int) -> np.ndarray:
     """The first ``n_imgs`` of each class (the original's exported c1_i / c2_i images)."""
     return np.concatenate([np.flatnonzero(y == 0)[:n_imgs], np.flatnonzero(y == 1)[:n_imgs]])
+
+
+#: The CelebA attribute whose validation faces FairFace's heatmaps explain when no image
+#: folder is given (label 1: a man; a young person).
+FAIRFACE_CELEB_ATTRS = {"gender": "Male", "age": "Young"}
+
+
+def fairface_inputs(root: str | Path | None, attr: str, *, size: int, n_imgs: int, split_seed: int, ratio: float,
+                    img_dir: str | Path | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The images FairFace's ``attr`` heatmaps explain, uint8 (N, H, W, 3), with labels and names.
+
+    With ``img_dir`` (the original's ``--img_path``): every file in it, sorted by name, the
+    shorter side resized to ``size`` and not cropped (static_exp.py's ``Resize(224)``); the
+    files must then share one aspect ratio, as the original stacks them into one batch;
+    labels are NaN. Without: the first ``n_imgs`` validation faces of each class of the
+    CelebA attribute :data:`FAIRFACE_CELEB_ATTRS` [attr] (CelebA-HQ faces are square, so
+    resizing them is the original's transform).
+    """
+    if img_dir is None:
+        split = load_celeb_attribute(root, FAIRFACE_CELEB_ATTRS[attr], size, split_seed=split_seed, ratio=ratio,
+                                     splits=("valid",))
+        idx = pick_images(split["y_valid"], n_imgs)
+        return split["x_valid"][idx], split["y_valid"][idx], split["names_valid"][idx]
+    from PIL import Image, UnidentifiedImageError
+    from torchvision.transforms import functional as F
+
+    paths = sorted(p for p in Path(img_dir).iterdir() if p.is_file())
+    if not paths:
+        raise InputError(img_dir, "no image files", "set interactive.heatmaps.fairface_img_dir to a folder of faces")
+    images = []
+    for path in paths:
+        try:
+            with Image.open(path) as handle:
+                images.append(np.asarray(F.resize(handle.convert("RGB"), size)))
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+            raise InputError(path, f"not a readable image ({exc})", "replace or delete the file") from exc
+    if len({im.shape for im in images}) > 1:
+        raise InputError(img_dir, f"images of different aspect ratios resize to {sorted({im.shape for im in images})}",
+                         "crop them alike: they are explained as one batch")
+    return np.stack(images), np.full(len(paths), np.nan, np.float32), np.array([p.name for p in paths])
 
 
 def phase3_inputs(root: str | Path, attr: str, *, size: int, n_input_imgs: int, split_seed: int, ratio: float,

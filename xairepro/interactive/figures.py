@@ -44,7 +44,11 @@ def all_zero(attributions: np.ndarray) -> np.ndarray:
 def subject(classifier: str) -> tuple[str, str]:
     """What a classifier tells apart, and what its positive logit means: ``celeb-Smiling`` ->
     ("Smiling", "Smiling"); ``flowers102_c49-c65`` -> ("Flowers102 class 65 vs 49",
-    "class 65") (label 1 is the pair's second class)."""
+    "class 65") (label 1 is the pair's second class); ``fairface-gender`` -> ("FairFace
+    gender", "Male"), ``fairface-age`` -> ("FairFace age", "older": its output is the
+    expected age in years)."""
+    if classifier in ("fairface-gender", "fairface-age"):
+        return ("FairFace gender", "Male") if classifier.endswith("gender") else ("FairFace age", "older")
     dset, target = parse_classifier(classifier)
     if dset == "celeb":
         return target, target
@@ -69,8 +73,12 @@ def heatmap_figure(arrays: dict, classifier: str, *, cmap: str = "seismic", inte
     fig, axes = plt.subplots(n, cols, figsize=(panel_inches * cols + 1.3, panel_inches * n + 1.1), squeeze=False,
                              layout="constrained")
     what, positive = subject(classifier)
-    fig.suptitle(f"Heatmaps of the {what} classifier ({classifier}): attribution to its logit\n"
-                 f"red raises the logit (towards {positive}), blue lowers it; rows: validation images",
+    # FairFace's age head is the expected age in years (softmax over its nine bins); every other
+    # classifier's output is a logit. FairFace's rows are CelebA faces labelled by Male / Young.
+    output = "expected age" if classifier == "fairface-age" else "logit"
+    label = {"fairface-gender": "CelebA Male", "fairface-age": "CelebA Young"}.get(classifier, "label")
+    fig.suptitle(f"Heatmaps of the {what} classifier ({classifier}): attribution to its {output}\n"
+                 f"red raises the {output} (towards {positive}), blue lowers it; rows: validation images",
                  fontsize=FONT_PT + 1)
     mappable = None
     for j, method in enumerate(methods, start=1):
@@ -89,7 +97,9 @@ def heatmap_figure(arrays: dict, classifier: str, *, cmap: str = "seismic", inte
                         bbox={"facecolor": "white", "edgecolor": "0.5", "alpha": 0.85, "pad": 2})
     for i in range(n):
         axes[i, 0].imshow(arrays["images"][i], interpolation=interp)
-        axes[i, 0].set_ylabel(f"label y={arrays['labels'][i]:g}\nlogit {arrays['logits'][i]:+.1f}", fontsize=FONT_PT)
+        value = (f"E[age] {arrays['logits'][i]:.0f} y" if output == "expected age"
+                 else f"logit {arrays['logits'][i]:+.1f}")
+        axes[i, 0].set_ylabel(f"{label} y={arrays['labels'][i]:g}\n{value}", fontsize=FONT_PT)
     for j in range(cols):
         axes[0, j].set_title("image" if j == 0 else TITLES.get(methods[j - 1], methods[j - 1]), fontsize=FONT_PT)
     for ax in axes.flat:

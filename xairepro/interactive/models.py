@@ -10,6 +10,9 @@
   decoder of an autoencoder trained on the procedural faces, with a Gaussian mapping fitted
   to the encoded codes (a deviation: StyleGAN2 is adversarially trained).
 * :func:`load_stylegan2_pickle`: paper scale only, a user-provided StyleGAN2-ADA pickle.
+* :func:`load_fairface`: paper scale only, FairFace's user-provided ResNet-34 weights
+  (:func:`resnet34_fairface`, 18 outputs) read weights-only, with the original's scalar
+  gender or age head (:class:`FairFaceReadout`) for the heatmaps.
 * The trained models read back (:func:`load_classifier`, :func:`load_latent_direction`, the
   frozen inputs of the generative explanations) and the generator's latent space
   (:func:`to_unit`, StyleGAN's truncation :func:`truncate` and the original's
@@ -293,3 +296,77 @@ def truncate(w: torch.Tensor, w_avg: torch.Tensor, psi: float) -> torch.Tensor:
 def truncate_original(w: torch.Tensor, w_avg: torch.Tensor, psi: float) -> torch.Tensor:
     """The original's line, w_avg + psi (w + w_avg): kept only to measure the deviation."""
     return w_avg + psi * (w + w_avg)
+
+
+# --------------------------------------------------------------------------- FairFace
+# FairFace's res34_fair_align_multi_7 network (static_exp.py:69-107, generative_exp.py:307-346):
+# torchvision's ResNet-34 with fc = Linear(512, 18), outputs race 0-6, gender 7-8 (7 is
+# "Male", FairFace's predict.py), age bins 9-17. Its weights are user-provided.
+FAIRFACE_FILE = "res34_fair_align_multi_7_20190809.pt"
+FAIRFACE_SOURCE = "https://github.com/dchen236/FairFace (README, the 'Models' link: res34_fair_align_multi_7_20190809.pt)"
+FAIRFACE_ATTRS = ("gender", "age")
+FAIRFACE_GENDER_OUTPUT = 7
+FAIRFACE_AGE_OUTPUTS = slice(9, 18)
+# the years the original weights the nine age-bin probabilities with (static_exp.py:81-83)
+FAIRFACE_AGE_YEARS = (1.0, 6.0, 15.0, 25.0, 35.0, 45.0, 55.0, 65.0, 75.0)
+FAIRFACE_SIZE = 224  # Resize(224) of the shorter side, no crop (static_exp.py:95-99)
+
+
+class FairFaceReadout(nn.Module):
+    """The original's scalar head on FairFace's 18 outputs: ``gender`` is the "Male" logit
+    (output 7); ``age`` is the expected age in years, softmax over the nine age bins times
+    each bin's year. Parameter-free, so the network's state dict stays FairFace's."""
+
+    def __init__(self, attr: str):
+        super().__init__()
+        if attr not in FAIRFACE_ATTRS:
+            raise ValueError(f"FairFace attribute {attr!r}: choose from {FAIRFACE_ATTRS}")
+        self.attr = attr
+        self.register_buffer("years", torch.tensor(FAIRFACE_AGE_YEARS), persistent=False)
+
+    def forward(self, outputs: torch.Tensor) -> torch.Tensor:
+        # outputs: (N, 18) -> (N, 1)
+        if self.attr == "gender":
+            return outputs[:, FAIRFACE_GENDER_OUTPUT:FAIRFACE_GENDER_OUTPUT + 1]
+        return torch.softmax(outputs[:, FAIRFACE_AGE_OUTPUTS], dim=-1) @ self.years[:, None]
+
+
+def resnet34_fairface() -> ResNet:
+    """FairFace's network with the 18-way head, ReLUs unique and not in-place (as the
+    original's ``resnet_norepeat.resnet34``); state-dict keys are torchvision's."""
+    model = ResNet(NoRepeatBasicBlock, [3, 4, 6, 3])
+    model.relu = nn.ReLU(inplace=False)
+    model.fc = nn.Linear(512, 18)
+    return model
+
+
+def load_fairface(path: str | Path, attr: str) -> nn.Module:
+    """FairFace's ``res34_fair_align_multi_7`` read weights-only, with the original's scalar
+    head for ``attr`` (``--model_name fairface --attr gender|age``), in eval mode and ready
+    for captum (explain it with ``target=0``)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, "FairFace weights not found",
+                         f"download {FAIRFACE_FILE} from {FAIRFACE_SOURCE} and place it at this path "
+                         "(config key interactive.heatmaps.fairface_path)")
+    readout = FairFaceReadout(attr)
+    state = load_torch(path)
+    model = resnet34_fairface()
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(state))
+    if missing or any(tuple(state[k].shape) != tuple(v.shape) for k, v in expected.items()):
+        raise InputError(path, f"not FairFace's ResNet-34 state dict (missing e.g. {missing[:3]}, or shapes differ)",
+                         f"expected {FAIRFACE_FILE} from {FAIRFACE_SOURCE}")
+    model.load_state_dict(state)
+    model.fc = nn.Sequential(model.fc, readout)
+    return model.eval()
+
+
+def fairface_transform():
+    """The original's FairFace preprocessing: shorter side to 224 px, ImageNet normalisation."""
+    from torchvision import transforms
+
+    from xairepro.interactive.data import IMAGENET_MEAN, IMAGENET_STD
+
+    return transforms.Compose([transforms.Resize(FAIRFACE_SIZE), transforms.ToTensor(),
+                               transforms.Normalize(IMAGENET_MEAN, IMAGENET_STD)])

@@ -5,6 +5,8 @@ writes its declared outputs.
 * :func:`compute_heatmaps` (static_exp.py): the captum heatmaps of one classifier's
   validation images, their attribution cache and a table, with the randomised-classifier
   controls of the claims.
+* :func:`compute_fairface_heatmaps` (static_exp.py ``--model_name fairface``): the same
+  heatmaps of FairFace's gender or age output (user-provided weights).
 * :func:`create_latent_dataset` (generative_exp.py, phase 1): z ~ N(0, I), w = mapping(z),
   truncation w = w_avg + psi (w - w_avg) (the original computes w_avg + psi (w + w_avg): a
   sign bug, fixed here, the size of the difference recorded), images synthesised and scored
@@ -105,6 +107,48 @@ def compute_heatmaps(root: str | Path, model_path: str | Path, classifier: str, 
     write_csv(out_csv, table, provenance)
     log.info("%s: mean relevance rank accuracy / area share %s", classifier,
              table.groupby(["model", "method"])[["relevance_rank", "region_area"]].mean().to_dict())
+    return table
+
+
+def compute_fairface_heatmaps(weights: str | Path, attr: str, out_npz: str | Path, out_csv: str | Path, *,
+                              root: str | Path | None, img_dir: str | Path | None, n_imgs: int, split_seed: int,
+                              ratio: float, methods=METHODS, n_steps: int, nt_samples: int, nt_type: str,
+                              internal_batch_size: int | None, nt_samples_batch_size: int | None,
+                              outlier_perc: float, seed: int = 0, threads: int | None = None,
+                              provenance: dict | None = None, device: str = "auto") -> pd.DataFrame:
+    """Heatmaps of FairFace's ``attr`` output (static_exp.py ``--model_name fairface --attr``):
+    the network of :func:`~xairepro.interactive.models.load_fairface` explains the images of
+    :func:`~xairepro.interactive.data.fairface_inputs` at 224 px with the same methods and
+    flags as the classifiers' heatmaps. Writes the attribution cache (the keys of
+    :func:`compute_heatmaps`, so the heatmap figure draws it) and a table (per image and
+    method: output, correlation with the plain gradient); no planted regions, no controls.
+    """
+    from xairepro.interactive.models import FAIRFACE_SIZE, load_fairface
+
+    seed_everything(seed, threads)
+    device = pick_device(device)
+    model = load_fairface(weights, attr).to(device)
+    images, labels, names = D.fairface_inputs(root, attr, size=FAIRFACE_SIZE, n_imgs=n_imgs, split_seed=split_seed,
+                                              ratio=ratio, img_dir=img_dir)
+    x = D.to_tensor(images).to(device)
+    with torch.no_grad():
+        outputs = model(x).flatten().cpu().numpy()  # gender: the "Male" logit; age: expected years
+    raw = explain(model, x, (*methods, "gradient"), n_steps=n_steps, nt_samples=nt_samples, nt_type=nt_type,
+                  internal_batch_size=internal_batch_size, nt_samples_batch_size=nt_samples_batch_size)
+    gradient = raw.pop("gradient")
+    classifier = f"fairface-{attr}"
+    rows = []
+    for m, a in raw.items():
+        corr = map_correlation(a, gradient)
+        for i in range(len(names)):
+            rows.append({"classifier": classifier, "image": names[i], "label": labels[i], "logit": outputs[i],
+                         "method": m, "model": "trained", "corr_with_gradient": corr[i]})
+    table = pd.DataFrame(rows)
+    arrays = {"images": images, "labels": labels, "names": names.astype(str), "logits": outputs,
+              "methods": np.array(methods)}
+    arrays |= {f"raw_{m}": raw[m] for m in methods} | {f"map_{m}": normalise(raw[m], outlier_perc) for m in methods}
+    save_arrays(out_npz, **arrays)
+    write_csv(out_csv, table, provenance)
     return table
 
 

@@ -9,7 +9,9 @@ Feature importance, ``(N, *input_shape)``, on top of
 
 * :class:`LabelFreeIntegratedGradients`, :class:`LabelFreeGradientShap`,
   :class:`LabelFreeSaliency` (claims 1.1, 2.1 and the encoder vs full model extension;
-  :func:`feature_explainer` builds one from its configured name, :data:`METHODS`);
+  :func:`feature_explainer` builds one from its configured name, :data:`METHODS`;
+  ``gradient_shap_original_pairing`` is Gradient SHAP with the original code's pairing of
+  samples and representations, kept to measure that bug's effect);
 * :class:`LatentUnitSaliency`: ``|mu_i(x) * a_i(x)|`` per latent unit i (claim 3).
 
 Example importance, ``(N, n_train)`` scores of the training examples given at construction
@@ -33,7 +35,7 @@ from xairepro.attribution.label_free import (
 )
 
 #: Label-free feature importance methods, by their config names.
-METHODS = ("integrated_gradients", "gradient_shap", "saliency")
+METHODS = ("integrated_gradients", "gradient_shap", "gradient_shap_original_pairing", "saliency")
 #: Label-free example importance explainers, by their config names.
 EXPLAINERS = ("influence_functions", "tracin", "simplex", "dknn", "cosine")
 
@@ -58,11 +60,16 @@ class LabelFreeGradientShap:
     """Label-free Gradient SHAP of ``forward``: ``n_samples`` draws between the inputs and the
     baseline distribution, no noise. captum draws them from numpy's global RNG (seeded once
     per job by :func:`~xairepro.common.seeding.seed_everything`); with ``seed`` given, torch's
-    global RNG is seeded before every :meth:`attribute`, as the study's steps always did."""
+    global RNG is seeded before every :meth:`attribute`, as the study's steps always did.
+
+    ``pairing="tiled"`` pairs the samples with the representations as the original code did
+    (:class:`~xairepro.attribution.label_free.LabelFreeFeatureImportance`): sample s of input
+    i is paired with f(x_{(n_samples i + s) mod B}), B the batch of one call
+    (``internal_batch_size``), instead of f(x_i)."""
 
     def __init__(self, forward: Forward, n_samples: int = 5, internal_batch_size: int | None = None,
-                 seed: int | None = None):
-        self.explainer = LabelFreeFeatureImportance(forward, GradientShap)
+                 seed: int | None = None, pairing: str = "per_input"):
+        self.explainer = LabelFreeFeatureImportance(forward, GradientShap, pairing=pairing)
         self.n_samples, self.internal_batch_size, self.seed = n_samples, internal_batch_size, seed
 
     def attribute(self, inputs: torch.Tensor, baselines: torch.Tensor | None = None) -> torch.Tensor:
@@ -91,12 +98,16 @@ def feature_explainer(method: str, forward: Forward, *, ig_steps: int, shap_samp
                       internal_batch_size: int | None, seed: int):
     """The explainer of a configured feature importance ``method`` (one of :data:`METHODS`),
     with the study's flags: IG in ``ig_steps``, Gradient SHAP with ``shap_samples`` draws
-    seeded by ``seed``, absolute Saliency."""
+    seeded by ``seed`` (``gradient_shap_original_pairing``: the original's tiled pairing, in
+    batches of ``internal_batch_size``), absolute Saliency."""
     if method == "integrated_gradients":
         return LabelFreeIntegratedGradients(forward, n_steps=ig_steps, internal_batch_size=internal_batch_size)
     if method == "gradient_shap":
         return LabelFreeGradientShap(forward, n_samples=shap_samples, internal_batch_size=internal_batch_size,
                                      seed=seed)
+    if method == "gradient_shap_original_pairing":
+        return LabelFreeGradientShap(forward, n_samples=shap_samples, internal_batch_size=internal_batch_size,
+                                     seed=seed, pairing="tiled")
     if method == "saliency":
         return LabelFreeSaliency(forward, abs=True, internal_batch_size=internal_batch_size)
     raise ValueError(f"unknown feature importance method {method!r}; choose from {METHODS}")

@@ -21,7 +21,8 @@ from xairepro.metrics.curves import COINCIDE_RTOL, coinciding_groups, summarise_
 log = logging.getLogger(__name__)
 
 STYLE = {"integrated_gradients": ("#1b9e77", "o"), "gradient_shap": ("#d95f02", "s"),
-         "saliency": ("#7570b3", "^"), "random": ("#666666", "x")}
+         "gradient_shap_original_pairing": ("#e6ab02", "D"), "saliency": ("#7570b3", "^"),
+         "random": ("#666666", "x")}
 
 
 def coincidence_text(group: Sequence[str], rtol: float = COINCIDE_RTOL, which: str = "") -> str:

@@ -25,7 +25,8 @@ DIGITS = 6
 DATASET_NAMES = {"mnist": "MNIST", "ecg": "ECG5000", "cifar10": "CIFAR-10", "cifar100": "CIFAR-100",
                  "dsprites": "dSprites"}
 METHOD_NAMES = {"integrated_gradients": "Integrated Gradients", "gradient_shap": "Gradient SHAP",
-                "saliency": "Saliency", "random": "Random"}
+                "gradient_shap_original_pairing": "Gradient SHAP (original pairing)", "saliency": "Saliency",
+                "random": "Random"}
 #: The reference ranking of claim 1.1 (the paper's curve) and its negative control.
 REFERENCE, RANDOM_ATTRIBUTION = "random", "random_attribution"
 

@@ -158,6 +158,14 @@ def load_split(
     return images.unsqueeze(1), torch.from_numpy(y.astype(np.int64))
 
 
+def black_pixel(path: str | Path) -> float:
+    """The normalised value of a black pixel, ``-mean / std``: the data set's minimum (MNIST's
+    and the demo digits' darkest pixel is 0), the original's ``dataset_min`` replacement
+    (there the constant -0.1307/0.3081)."""
+    arrays = load_arrays(path, required=("mean", "std"))
+    return -float(arrays["mean"]) / float(arrays["std"])
+
+
 # --------------------------------------------------------------------------- singing voice
 SAMPLE_RATE = 22050
 SPLITS = ("train", "valid", "test")

@@ -10,7 +10,8 @@ per-sample losses), taken of the loss the network was trained with:
   BCE against the hard frame label (:func:`gradient_loss`).
 
 The occlusion rankings built from these gradients (``abs_grad``, ``grad_orig``,
-``grad_inp``, ``random``) are the shared :func:`xairepro.attribution.occlusion.rank_scores`.
+``grad_inp``, ``random`` and the original's others) are
+:func:`xairepro.lossgrad.occlusion.rank_scores`.
 captum is imported only when an explainer is built.
 """
 

@@ -22,6 +22,11 @@ METHOD_STYLE = {
     "grad_orig": {"color": "#d95f02", "marker": "s", "label": "g  (grad_orig)"},
     "grad_inp": {"color": "#7570b3", "marker": "^", "label": "g*x  (grad_inp)"},
     "random": {"color": "#666666", "marker": "x", "label": "random"},
+    "abs_grad_inp": {"color": "#e7298a", "marker": "v", "label": "|g|*x  (abs_grad_inp)"},
+    "grad_abs_inp": {"color": "#66a61e", "marker": "D", "label": "g*|x|  (grad_abs_inp)"},
+    "abs_grad_abs_inp": {"color": "#e6ab02", "marker": "P", "label": "|g*x|  (abs_grad_abs_inp)"},
+    "inp": {"color": "#a6761d", "marker": "<", "label": "x  (inp)"},
+    "abs_inp": {"color": "#1f78b4", "marker": ">", "label": "|x|  (abs_inp)"},
 }
 VARIANT_TITLE = {"softmax10": "softmax, 10 classes", "softmax2": "softmax, 0 vs 1", "sigmoid2": "sigmoid, 0 vs 1"}
 ORDER_TITLE = {1: "ROAR=1 (top-k)", 0: "ROAR=0 (bottom-k)"}
@@ -154,7 +159,7 @@ def plot_examples(x: "torch.Tensor", grads: "torch.Tensor", methods: list[str], 
     """
     import torch
 
-    from xairepro.attribution.occlusion import feature_ranks, occlude, rank_scores, replacement_values
+    from xairepro.lossgrad.occlusion import feature_ranks, occlude, rank_scores, replacement_values
 
     x, grads = x[:n_examples], grads[:n_examples]
     generator = torch.Generator().manual_seed(seed)

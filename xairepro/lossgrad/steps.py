@@ -30,14 +30,14 @@ import numpy as np
 import pandas as pd
 import torch
 
-from xairepro.attribution.occlusion import feature_ranks, occlude, rank_scores, replacement_values
 from xairepro.common.controls import randomised_copy
 from xairepro.common.io import load_arrays, save_arrays
 from xairepro.common.logs import progress
 from xairepro.common.seeding import pick_device, seed_everything
-from xairepro.lossgrad.data import load_excerpts, load_split
+from xairepro.lossgrad.data import black_pixel, load_excerpts, load_split
 from xairepro.lossgrad.explain import NetLossGradient, SVDLossGradient
 from xairepro.lossgrad.models import bce_per_excerpt, fast_layout, predict
+from xairepro.lossgrad.occlusion import feature_ranks, occlude, rank_scores, replacement_values
 from xairepro.lossgrad.train import evaluate_items, load_model, load_svd_model, predict_frames
 from xairepro.metrics.detection import detection_metrics, median_smooth, tune_threshold
 from xairepro.metrics.occlusion import SIGNS, sign_counts
@@ -91,10 +91,15 @@ def occlusion_sweep(
     roar: list[int],
     occlude_levels: list[int],
     test_batch_size: int,
+    replacement_value: float = 0.0,
     threads: int = 1,
     device: str = "auto",
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, np.ndarray]]:
     """Accuracy and loss of occluded test sets, for every method, replacement, order and k.
+
+    Rankings and replacements are :mod:`xairepro.lossgrad.occlusion`'s; ``dataset_min``
+    writes the normalised black pixel (:func:`~xairepro.lossgrad.data.black_pixel`),
+    ``custom`` writes ``replacement_value``.
 
     Returns
     -------
@@ -122,6 +127,7 @@ def occlusion_sweep(
         raise ValueError(f"{grads_path}: gradients were computed for another test set; re-run compute_gradients")
     g = torch.from_numpy(cache["grads"]).unsqueeze(1)  # (N, 1, 28, 28)
     levels = sorted({0, *occlude_levels})
+    dataset_min = black_pixel(data_path)
     generator = torch.Generator().manual_seed(seed)
     rows, sign_rows = [], []
     conditions, item_loss, item_correct = [], [], []
@@ -136,7 +142,7 @@ def occlusion_sweep(
                 sign_rows.append({"variant": variant, "seed": seed, "method": method, "order": order, "k": k,
                                   "input_sign": sign, **{f"grad_{s}": int(counts[i, j]) for j, s in enumerate(SIGNS)}})
         for replacement in replacement_types:
-            values = replacement_values(x, replacement)
+            values = replacement_values(x, replacement, dataset_min=dataset_min, replacement_value=replacement_value)
             for k in levels:
                 occluded = occlude(x, ranks, k, values).to(device)
                 correct, loss = evaluate_items(model, occluded, y.to(device), test_batch_size)  # (N,), (N,)
@@ -261,10 +267,16 @@ def svd_occlusion(
     median_filter: int,
     test_batch_size: int,
     frame_step: int = 1,
+    replacement_value: float = 0.0,
     threads: int = 1,
     device: str = "auto",
 ) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     """Test metrics after occluding k bins of every excerpt, per method, replacement, order.
+
+    Rankings and replacements are :mod:`xairepro.lossgrad.occlusion`'s; ``dataset_min``
+    writes 0 as the original's ``ROAR_predict.py`` (it passes no data set minimum, so the
+    constructor's default 0 applies), ``custom`` writes ``replacement_value``, both into the
+    z-normalised excerpt.
 
     Each test frame's excerpt is occluded on its own ranking (its own loss gradient), the
     network predicts its centre frame, predictions are median-filtered per file and
@@ -320,7 +332,7 @@ def svd_occlusion(
                 for order in orders:
                     ranks = feature_ranks(scores, order)
                     for replacement in replacement_types:
-                        values = replacement_values(x, replacement)
+                        values = replacement_values(x, replacement, replacement_value=replacement_value)
                         for k in levels:
                             batch = fast_layout(occlude(x, ranks, k, values).to(device))
                             raw[(name, replacement, order, k)][index.numpy()] = model(batch).double().cpu().numpy()
