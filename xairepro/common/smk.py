@@ -101,7 +101,9 @@ def snakemake_or_mock(namespace: Mapping[str, Any], rulename: str, **wildcards: 
 
 
 #: What a run of the workflow needs from the checkout (results and data stay behind).
-WORKFLOW_FILES = ("Snakefile", "config.yaml", "config", "rules", "slurm", "scripts", "report", "envs", "containers", "profiles")
+#: docs/deviations holds the deviations tables the report's rule reads.
+WORKFLOW_FILES = ("Snakefile", "config.yaml", "config", "rules", "slurm", "scripts", "report", "envs", "containers",
+                  "profiles", "docs/deviations")
 
 
 def copy_workflow(root: str | Path, dest: str | Path) -> Path:
