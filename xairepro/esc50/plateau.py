@@ -2,11 +2,10 @@
 
 The PIQ and L2I recipes (``lr_annealing`` in piq*.yaml and l2i_*.yaml) anneal Adam's rate
 with SpeechBrain's ``ReduceLROnPlateau`` on minus the validation fidelity, once per epoch.
-Its rule, restated: up to epoch ``dont_halve_until_epoch`` the rate stays and each epoch's
-loss becomes the anchor; later, a loss at or below the anchor becomes the new anchor and
-clears the patience counter, a loss above it counts towards ``patience``, and once the
-counter has reached ``patience`` the next worse loss multiplies the rate by ``factor``
-(never below ``lr_min``) and clears the counter.
+:class:`PlateauHalving` runs that scheduler itself and only adapts it to the project's loop:
+up to epoch ``dont_halve_until_epoch`` the rate stays and each epoch's loss becomes the
+anchor; later, ``patience`` worse losses in a row are tolerated and the next one multiplies
+the rate by ``factor`` (never below ``lr_min``).
 
 :func:`xairepro.common.training.train_epochs` steps a scheduler with no argument after each
 epoch and checkpoints its ``state_dict``, so the epoch's loss is handed over first with
@@ -18,10 +17,12 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+from speechbrain.nnet.schedulers import ReduceLROnPlateau
 
 
 class PlateauHalving:
-    """SpeechBrain's ``ReduceLROnPlateau`` rule on one optimiser, resumable.
+    """SpeechBrain's ``ReduceLROnPlateau`` on one optimiser, stepped by the project's loop and
+    resumable from a ``state_dict``.
 
     Parameters
     ----------
@@ -36,10 +37,9 @@ class PlateauHalving:
     def __init__(self, optimizer: torch.optim.Optimizer, *, factor: float, patience: int,
                  dont_halve_until_epoch: int, lr_min: float = 1e-8):
         self.optimizer = optimizer
-        self.factor, self.patience, self.lr_min = factor, patience, lr_min
         self.dont_halve_until_epoch = dont_halve_until_epoch
-        self.anchor = 99999.0
-        self.patience_counter = 0
+        self.rule = ReduceLROnPlateau(lr_min=lr_min, factor=factor, patience=patience,
+                                      dont_halve_until_epoch=dont_halve_until_epoch)
         self._pending: tuple[int, float] | None = None
 
     def needs(self, epoch: int, epochs: int) -> bool:
@@ -57,20 +57,12 @@ class PlateauHalving:
             return
         epoch, loss = self._pending
         self._pending = None
-        lr = self.optimizer.param_groups[0]["lr"]
-        if epoch <= self.dont_halve_until_epoch:
-            self.anchor = loss
-        elif loss <= self.anchor:
-            self.anchor, self.patience_counter = loss, 0
-        elif self.patience_counter < self.patience:
-            self.patience_counter += 1
-        else:
-            lr, self.patience_counter = lr * self.factor, 0
+        _, lr = self.rule([self.optimizer], epoch, loss)
         for group in self.optimizer.param_groups:
-            group["lr"] = max(lr, self.lr_min)
+            group["lr"] = lr
 
     def state_dict(self) -> dict[str, Any]:
-        return {"anchor": self.anchor, "patience_counter": self.patience_counter}
+        return {"anchor": float(self.rule.anchor), "patience_counter": int(self.rule.patience_counter)}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.anchor, self.patience_counter = float(state["anchor"]), int(state["patience_counter"])
+        self.rule.anchor, self.rule.patience_counter = float(state["anchor"]), int(state["patience_counter"])
