@@ -116,3 +116,18 @@ def test_auxiliary_gradient_equals_autograd_of_the_inner_product_for_a_nonlinear
     (expected,) = torch.autograd.grad((encoder(x) * target).sum(), x)
     attr = LabelFreeFeatureImportance(encoder, Saliency).attribute(inputs, abs=False, internal_batch_size=4)
     torch.testing.assert_close(attr, expected, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("internal_batch_size", [None, 4, 5])
+def test_distinct_per_sample_baselines_stay_with_their_samples(linear_encoder, inputs, internal_batch_size):
+    # each sample its own baseline, split alongside the inputs in chunks that do not divide N = 6
+    weight, encoder = linear_encoder
+    baselines = torch.randn(6, 8, generator=torch.Generator().manual_seed(3))
+    attr = LabelFreeFeatureImportance(encoder, IntegratedGradients).attribute(
+        inputs, baselines=baselines, n_steps=10, internal_batch_size=internal_batch_size)
+    torch.testing.assert_close(attr, (inputs - baselines) * expected_gradient(weight, inputs), rtol=1e-4, atol=1e-5)
+    # one shared baseline row broadcasts to every sample
+    shared = LabelFreeFeatureImportance(encoder, IntegratedGradients).attribute(
+        inputs, baselines=baselines[:1], n_steps=10, internal_batch_size=internal_batch_size)
+    torch.testing.assert_close(shared, (inputs - baselines[:1]) * expected_gradient(weight, inputs),
+                               rtol=1e-4, atol=1e-5)

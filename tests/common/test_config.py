@@ -145,6 +145,21 @@ def test_string_values_from_the_command_line_are_coerced(raw, schema):
     assert raw["lossgrad"]["plot"]["example_seed"] is None
 
 
+@pytest.mark.parametrize("text,value", [("false", False), ("False", False), ("true", True), ("TRUE", True)])
+def test_a_boolean_from_the_command_line_keeps_its_truth(raw, schema, text, value):
+    # bool("false") is True: a string must be read, not cast
+    raw["esc50"]["classify"]["test_only"] = text
+    validate_config(raw, schema)
+    classify = raw["esc50"]["classify"]
+    assert classify["demo"]["test_only"] is value and classify["paper"]["test_only"] is value
+
+
+def test_a_string_that_is_no_boolean_stops_naming_the_key(raw, schema):
+    raw["esc50"]["classify"]["test_only"] = "no"
+    with pytest.raises(ConfigError, match=r"esc50.classify.(demo|paper).test_only"):
+        validate_config(raw, schema)
+
+
 def test_the_registry_lists_every_study_with_its_files():
     studies = read_studies(ROOT)
     assert [s.name for s in studies] == ["lossgrad", "labelfree", "pianist", "esc50", "interactive"]

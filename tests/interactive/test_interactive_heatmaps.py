@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 from captum.attr import GuidedBackprop, IntegratedGradients, Saliency
+from scipy.stats import binomtest
 
 from xairepro.common.io import read_json
 from xairepro.interactive import data as D
@@ -20,8 +21,10 @@ def trained(tmp_path_factory):
     """A demo classifier of the planted Heavy_Makeup attribute (lips + eye shadow).
 
     Six epochs, not three: at three, validation accuracy sat at 23/25 here and 22/25 on another
-    2-core machine, one image either side of the 0.9 threshold. At six it is 25/25 at face seeds
-    11, 12 and 13, so the threshold keeps a margin of two images across machines and seeds.
+    2-core machine, one image either side of a 0.9 threshold. At six it is 25/25 at face seeds
+    11, 12 and 13. The tests ask for `MIN_ACC` (20/25), a margin of five images, and for the
+    accuracy to beat the majority baseline by a one-sided binomial test at 1 %: what the
+    heatmap tests need is a classifier that has learned the attribute, not a given image count.
     """
     root = tmp_path_factory.mktemp("faces")
     D.generate_faces(root, root / "regions.npz", n_images=100, size=64, seed=11)
@@ -32,9 +35,17 @@ def trained(tmp_path_factory):
     return root, out, record
 
 
+MIN_ACC = 0.8
+
+
+def beats_baseline(record: dict) -> bool:
+    hits = round(record["valid_acc"] * record["n_valid"])
+    return binomtest(hits, record["n_valid"], record["baseline_acc"], alternative="greater").pvalue < 0.01
+
+
 def test_demo_classifier_learns_the_planted_attribute(trained):
     _, out, record = trained
-    assert record["valid_acc"] >= 0.9 > record["baseline_acc"]
+    assert record["n_valid"] == 25 and record["valid_acc"] >= MIN_ACC and beats_baseline(record), record
     assert record["valid_bce"] < record["baseline_bce"]
     assert not (out / "ck.pt").exists() and read_json(out / "m.json")["history"][-1]["frozen"] == 0
 
@@ -58,7 +69,7 @@ def test_heatmap_mass_falls_on_the_planted_region(trained, tmp_path):
     assert set(ig.index) == {"trained", "randomised", "randomised_twin"} and (ig.n_images == 6).all()
     assert ig.loc["trained", "relevance_rank"] > ig.loc["randomised", "relevance_rank"] + 0.1, ig
     record = read_json(tmp_path / "h.json")
-    assert record["valid_acc"] >= 0.9 and record["randomised_acc"] <= record["baseline_acc"] + 0.05, record
+    assert record["valid_acc"] >= MIN_ACC and record["randomised_acc"] <= record["baseline_acc"] + 0.05, record
     plot_heatmaps(tmp_path / "h.npz", tmp_path / "fig.png", classifier="celeb-Heavy_Makeup")
     assert (tmp_path / "fig.png").stat().st_size > 1000
 

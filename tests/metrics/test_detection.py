@@ -52,3 +52,25 @@ def test_detection_metrics_on_a_confusion_matrix():
     # 0.4 and 0.45 beat 0.1, 0.2, 0.3 but not 0.7
     assert m["auroc"] == pytest.approx((4 + 4 + 3 + 3) / 16)
     assert detection_metrics(np.array([0.1, 0.9]), np.array([0, 1]), 0.5)["auroc"] == 1.0
+
+
+def test_tied_thresholds_go_to_the_smallest():
+    # errors per candidate: 2 (all positive), 1 at 0.3, 2 at 0.5, 1 at 0.7, 2 (all negative)
+    pred = np.array([0.2, 0.4, 0.6, 0.8])
+    labels = np.array([0, 1, 0, 1])
+    assert tune_threshold(pred, labels) == pytest.approx(0.3)
+    # reversed order of the frames changes nothing
+    assert tune_threshold(pred[::-1], labels[::-1]) == pytest.approx(0.3)
+
+
+def test_threshold_below_or_above_every_prediction_when_one_class_is_absent():
+    pred = np.array([0.2, 0.4, 0.6])
+    assert tune_threshold(pred, np.ones(3)) < 0.2  # everything positive: no error
+    assert tune_threshold(pred, np.zeros(3)) > 0.6  # everything negative
+
+
+def test_a_frame_at_the_threshold_counts_as_negative():
+    m = detection_metrics(np.array([0.5, 0.5, 0.9]), np.array([0, 1, 1]), 0.5)
+    # p > t decides: the two frames at 0.5 are negatives -> tn 1, fn 1, tp 1
+    assert m["error"] == pytest.approx(1 / 3) and m["recall"] == pytest.approx(1 / 2)
+    assert m["precision"] == 1.0 and m["specificity"] == 1.0

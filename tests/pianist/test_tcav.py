@@ -159,3 +159,28 @@ def test_integrated_gradients_is_a_drop_in_attribution(model):
         CavSensitivity(model, attribution_fn="occlusion")
     with pytest.raises(ValueError, match="attribution_fn"):
         explain.sensitivities(model, rolls, targets, cavs, batch_size=2, attribution_fn="occlusion")
+
+
+def test_a_zero_sensitivity_is_not_a_positive_one():
+    # TCAV counts s > 0: a clip whose sensitivity is exactly 0 (no gradient through the
+    # harmony layer) counts against the concept, and adds nothing to the magnitude's total
+    s = np.array([[0.0], [2.0], [0.0], [-1.0]])
+    labels = np.array([0, 0, 1, 1])
+    counts, magnitude = explain.sign_counts(s, labels, 2)
+    np.testing.assert_allclose(counts[:, 0], [0.5, 0.0])
+    np.testing.assert_allclose(magnitude[:, 0], [1.0, 0.0])
+    # every sensitivity zero: no direction at all, magnitude 0.5 and count 0
+    counts, magnitude = explain.sign_counts(np.zeros((2, 1)), np.array([0, 0]), 1)
+    assert counts[0, 0] == 0.0 and magnitude[0, 0] == 0.5
+
+
+def test_one_tied_experiment_does_not_void_the_test():
+    # sign counts of a few clips tie often; the tie is dropped (scipy's "wilcox" zero method)
+    # and the nine remaining positive differences decide: exact two-sided p = 2 / 2**9
+    random = np.full((1, 10), 0.5)
+    concept = np.array([[[0.5, 0.9, 0.8, 0.7, 0.95, 0.85, 0.75, 0.65, 0.6, 0.99]]])
+    p, _ = tables.significance(concept, random)
+    assert p[0, 0] == pytest.approx(2 / 2**9)
+    # every experiment tied: nothing to test, p = 1
+    p, _ = tables.significance(np.full((1, 1, 10), 0.5), random)
+    assert p[0, 0] == 1.0
