@@ -4,7 +4,7 @@ include: "interactive_functions.smk"
 
 wildcard_constraints:
     classifier=IA_CLASSIFIER,
-    attr=r"[A-Za-z0-9_]+",
+    attr=r"[A-Za-z0-9_]+|ff-skin-color",
     eval_attr=r"[A-Za-z0-9_]+",
 
 

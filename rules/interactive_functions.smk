@@ -13,6 +13,10 @@ IA_DATA = {
 # The classifiers' names (the original's output folders) and FairFace's two explained outputs.
 IA_CLASSIFIER = r"celeb-[A-Za-z0-9_]+|flowers102_c\d+-c\d+"
 IA_FAIRFACE = r"fairface-(?:gender|age)"
+# Generative attributes labelled by FairFace's skin-colour head rather than a CelebA classifier
+# (generative_exp.py ff-skin-color; xairepro.interactive.models.FAIRFACE_DIRECTIONS, not
+# imported here, which would load torch whenever the workflow is parsed).
+IA_FAIRFACE_DIRECTIONS = ("ff-skin-color",)
 # The keys each rule reads from its config part.
 IA_FACES = ("n_images", "size", "seed")
 IA_FLOWERS = ("n_per_class", "size", "seed")
@@ -150,17 +154,28 @@ def ia_phase3_names(wildcards):
     return {"classifiers": ia_phase3_attrs(wildcards), "latent": attrs}
 
 
+def ia_attr_model(attr, scale):
+    """The model that scores one generative attribute: its CelebA classifier, or FairFace's
+    user-provided weights for ff-skin-color (the original's load_celeb)."""
+    if attr in IA_FAIRFACE_DIRECTIONS:
+        return rules.interactive_place_fairface.output.weights
+    return rules.interactive_train_classifier.output.model.format(scale=scale, classifier=f"celeb-{attr}")
+
+
+def ia_direction_classifiers(wildcards):
+    """The models labelling phase 1's codes, one per generative attribute."""
+    attrs = setting("interactive", "generative", "attrs")(wildcards)
+    return [ia_attr_model(attr, wildcards.scale) for attr in attrs]
+
+
+def ia_phase3_classifiers(wildcards):
+    """The models scoring phase 3's frames, in the order of ia_phase3_attrs."""
+    return [ia_attr_model(attr, wildcards.scale) for attr in ia_phase3_attrs(wildcards)]
+
+
 # Runs for per_run(): the wildcard values of each file a job gathers.
 def ia_classifier_runs(wildcards):
     return [{"classifier": name} for name in ia_classifiers(wildcards.scale)]
-
-
-def ia_direction_classifier_runs(wildcards):
-    return [{"classifier": f"celeb-{attr}"} for attr in setting("interactive", "generative", "attrs")(wildcards)]
-
-
-def ia_phase3_classifier_runs(wildcards):
-    return [{"classifier": f"celeb-{attr}"} for attr in ia_phase3_attrs(wildcards)]
 
 
 def ia_attr_runs(wildcards):

@@ -47,10 +47,10 @@ rule interactive_train_generator:
 
 
 rule interactive_create_latent_dataset:
-    """Phase 1: sampled latent codes (truncation sign corrected) labelled by every attribute classifier."""
+    """Phase 1: sampled latent codes (truncation sign corrected) labelled by every attribute classifier (ff-skin-color: FairFace)."""
     input:
         generator=ia_generator,
-        classifiers=per_run(rules.interactive_train_classifier.output.model, ia_direction_classifier_runs),
+        classifiers=ia_direction_classifiers,
     output:
         dataset="results/{scale}/interactive/latent/dataset.npz",
         record="results/{scale}/interactive/latent/dataset.json",
@@ -99,7 +99,7 @@ rule interactive_explain_generative:
         generator=ia_generator,
         anno=IA_DATA["celeb"]["labels"],
         image_files=files_under(IA_DATA["celeb"]["images"]),
-        classifiers=per_run(rules.interactive_train_classifier.output.model, ia_phase3_classifier_runs),
+        classifiers=ia_phase3_classifiers,
         latent=per_run(rules.interactive_train_latent_model.output.model, ia_attr_runs),
         vgg16=ia_vgg16_weights,
     output:

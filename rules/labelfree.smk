@@ -159,20 +159,22 @@ include: "labelfree_experiments.smk"
 
 
 rule labelfree_write_claims:
-    """The labelfree claims: 1.1 per data set, 1.2, 2.1, 2.2 and encoder vs full on MNIST, 3 per data set."""
+    """The labelfree claims: 1.1, 1.2, 2.1, 2.2 and 3 per data set, encoder vs full on MNIST."""
     input:
         features=per_run(rules.labelfree_summarise_consistency_features.output.table, lf_feature_runs),
         disentanglement=per_run(
             rules.labelfree_summarise_disvae.output.table,
             lf_runs("dataset", setting("labelfree", "disvae", "datasets")),
         ),
-        examples=rules.labelfree_summarise_consistency_examples.output.table,
+        examples=per_run(rules.labelfree_summarise_consistency_examples.output.table, lf_example_runs),
         encoder_vs_full=rules.labelfree_summarise_encoder_vs_full.output.table,
-        pretext=rules.labelfree_summarise_pretext.output.table,
+        pretext=per_run(rules.labelfree_summarise_pretext.output.table, lf_pretext_runs),
     output:
         claims=lf_report("results/{scale}/labelfree/claims.csv", "claims"),
     params:
         features=lf_feature_runs,
+        examples=lf_example_runs,
+        pretext=lf_pretext_runs,
     script:
         "../scripts/labelfree/write_claims.py"
 
@@ -184,7 +186,7 @@ rule labelfree_consistency_features:
 
 
 rule labelfree_consistency_examples:
-    """Named target of FACT's `consistency_examples` experiment (MNIST)."""
+    """Named target of FACT's `consistency_examples` experiment, every data set of the scale."""
     input:
         lf_experiment_targets(SCALE)["consistency_examples"],
 
@@ -196,12 +198,12 @@ rule labelfree_encoder_vs_full:
 
 
 rule labelfree_pretext:
-    """Named target of FACT's `pretext` experiment (MNIST)."""
+    """Named target of FACT's `pretext` experiment (MNIST; paper: also CIFAR-10/100)."""
     input:
         lf_experiment_targets(SCALE)["pretext"],
 
 
 rule labelfree_disvae:
-    """Named target of FACT's `disvae` experiments (MNIST and dSprites)."""
+    """Named target of FACT's `disvae` experiments (MNIST and dSprites; paper: also CIFAR-10/100)."""
     input:
         lf_experiment_targets(SCALE)["disvae"],

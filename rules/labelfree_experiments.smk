@@ -1,22 +1,22 @@
-# labelfree, the MNIST experiments after claim 1.1 and claim 3 (included by rules/labelfree.smk):
-# 1.2 denoising autoencoder -> label-free example importance -> similarity rates; encoder
-# vs full classifier; 2.1/2.2 pretext tasks; 3 beta-(TC)VAEs -> latent-unit saliency.
+# labelfree, the experiments after claim 1.1 and claim 3 (included by rules/labelfree.smk):
+# 1.2 (per data set) denoising autoencoder -> label-free example importance -> similarity
+# rates; encoder vs full classifier (MNIST); 2.1/2.2 pretext tasks; 3 beta-(TC)VAEs -> latent-unit saliency.
 
 
 rule labelfree_train_denoiser:
-    """The denoising MNIST autoencoder of one run, with its TracIn snapshots."""
+    """The autoencoder of claim 1.2 of one data set and run (denoising on MNIST and CIFAR, the LSTM one on ECG), with its TracIn snapshots."""
     input:
-        data=LF_MNIST,
+        data=LF_DATA,
     output:
-        model="results/{scale}/labelfree/mnist/denoiser/seed{seed}.pt",
-        metrics="results/{scale}/labelfree/mnist/denoiser/seed{seed}.json",
-        snapshots=directory("results/{scale}/labelfree/mnist/denoiser/seed{seed}_snapshots"),
-    threads: job_threads("labelfree", "consistency_examples")
+        model="results/{scale}/labelfree/{dataset}/denoiser/seed{seed}.pt",
+        metrics="results/{scale}/labelfree/{dataset}/denoiser/seed{seed}.json",
+        snapshots=directory("results/{scale}/labelfree/{dataset}/denoiser/seed{seed}_snapshots"),
+    threads: lf_example_threads
     resources:
-        **job_resources("labelfree", "consistency_examples"),
+        **LF_EXAMPLE_RESOURCES,
     params:
-        checkpoint="results/{scale}/labelfree/checkpoints/denoiser/seed{seed}.pt",
-        train=setting("labelfree", "consistency_examples", keys=LF_DENOISER_KEYS),
+        checkpoint="results/{scale}/labelfree/checkpoints/denoiser/{dataset}/seed{seed}.pt",
+        train=lf_example(keys=LF_DENOISER_KEYS),
     script:
         "../scripts/labelfree/train_denoiser.py"
 
@@ -26,46 +26,50 @@ rule labelfree_train_denoiser:
 # so this job would fail on the stale names ("Missing files after 5 seconds"). The workflow
 # alone writes the directory, and its rule's output mtime moves with every re-run.
 rule labelfree_compute_example_importance:
-    """Influence functions, TracIn, SimplEx, DKNN and cosine scores of one run: the cache."""
+    """Influence functions, TracIn, SimplEx, DKNN and cosine scores of one data set and run: the cache."""
     input:
-        data=LF_MNIST,
+        data=LF_DATA,
         model=rules.labelfree_train_denoiser.output.model,
         snapshots=rules.labelfree_train_denoiser.output.snapshots,
     output:
-        scores="results/{scale}/labelfree/mnist/example_importance/seed{seed}.npz",
-    threads: job_threads("labelfree", "consistency_examples")
+        scores="results/{scale}/labelfree/{dataset}/example_importance/seed{seed}.npz",
+    threads: lf_example_threads
     resources:
-        **job_resources("labelfree", "consistency_examples"),
+        **LF_EXAMPLE_RESOURCES,
     params:
-        explain=setting("labelfree", "consistency_examples", keys=LF_EXAMPLE_KEYS),
+        explain=lf_example(keys=LF_EXAMPLE_KEYS),
     script:
         "../scripts/labelfree/compute_example_importance.py"
 
 
 rule labelfree_summarise_consistency_examples:
-    """Similarity rates of every run, explainer, fraction and most/least (Fig. 2 data)."""
+    """Similarity rates of every run, explainer, fraction and most/least, one data set (Fig. 2 data)."""
     input:
         scores=per_run(
             rules.labelfree_compute_example_importance.output.scores,
-            lf_runs("seed", setting("labelfree", "consistency_examples", "seeds")),
+            lf_runs("seed", lf_example("seeds")),
         ),
     output:
-        table="results/{scale}/labelfree/consistency_examples_mnist.csv",
+        table="results/{scale}/labelfree/consistency_examples_{dataset}.csv",
     params:
-        rates=setting("labelfree", "consistency_examples", keys=["explainers", "fractions", "seeds"]),
+        rates=lf_example(keys=["explainers", "fractions", "seeds"]),
     script:
         "../scripts/labelfree/summarise_consistency_examples.py"
 
 
 rule labelfree_plot_consistency_examples:
-    """Fig. 2 (MNIST): similarity rate vs % of examples selected, most vs least important."""
+    """Fig. 2, one data set: similarity rate vs % of examples selected, most vs least important."""
     input:
         table=rules.labelfree_summarise_consistency_examples.output.table,
     output:
-        figure=lf_report("results/{scale}/labelfree/fig_example_consistency_mnist.png", "fig_example_consistency_mnist"),
+        figure=lf_report(
+            "results/{scale}/labelfree/fig_example_consistency_{dataset}.png",
+            "fig_example_consistency",
+            subcategory="{dataset}",
+        ),
     params:
         plot=setting("labelfree", "plot"),
-        note=lf_scale_note("consistency_examples"),
+        note=lf_scale_note(lf_example_part),
     script:
         "../scripts/labelfree/plot_consistency_examples.py"
 
@@ -131,32 +135,32 @@ rule labelfree_plot_encoder_vs_full:
 
 
 rule labelfree_train_pretext:
-    """The encoder of one run trained on one task: a pretext autoencoder or the classifier."""
+    """The encoder of one run on one data set trained on one task: a pretext autoencoder or the classifier."""
     input:
-        data=LF_MNIST,
+        data=LF_DATA,
     output:
-        model="results/{scale}/labelfree/mnist/pretext/{task}/seed{seed}.pt",
-        metrics="results/{scale}/labelfree/mnist/pretext/{task}/seed{seed}.json",
+        model="results/{scale}/labelfree/{dataset}/pretext/{task}/seed{seed}.pt",
+        metrics="results/{scale}/labelfree/{dataset}/pretext/{task}/seed{seed}.json",
     threads: job_threads("labelfree", "pretext")
     resources:
         **job_resources("labelfree", "pretext"),
     params:
-        checkpoint="results/{scale}/labelfree/checkpoints/pretext/{task}/seed{seed}.pt",
-        train=setting("labelfree", "pretext", keys=LF_PRETEXT_KEYS),
+        checkpoint="results/{scale}/labelfree/checkpoints/pretext/{dataset}/{task}/seed{seed}.pt",
+        train=lf_pretext_train,
     script:
         "../scripts/labelfree/train_pretext.py"
 
 
 rule labelfree_compute_pretext_importance:
-    """Gradient SHAP feature and DKNN example importance of every task's encoder, one run."""
+    """Gradient SHAP feature and DKNN example importance of every task's encoder, one run on one data set."""
     input:
-        data=LF_MNIST,
+        data=LF_DATA,
         models=per_run(
             rules.labelfree_train_pretext.output.model, lf_runs("task", setting("labelfree", "pretext", "tasks"))
         ),
     output:
-        importance="results/{scale}/labelfree/mnist/pretext/importance_seed{seed}.npz",
-        correlations="results/{scale}/labelfree/mnist/pretext/correlations_seed{seed}.csv",
+        importance="results/{scale}/labelfree/{dataset}/pretext/importance_seed{seed}.npz",
+        correlations="results/{scale}/labelfree/{dataset}/pretext/correlations_seed{seed}.csv",
     threads: job_threads("labelfree", "pretext")
     resources:
         **job_resources("labelfree", "pretext"),
@@ -168,19 +172,48 @@ rule labelfree_compute_pretext_importance:
 
 
 rule labelfree_summarise_pretext:
-    """Tables 2-4 (MNIST): correlations between tasks, every run, as CSV and LaTeX."""
+    """Tables 2-4, one data set: correlations between tasks, every run, as CSV and LaTeX (Pearson; Spearman)."""
     input:
         correlations=per_run(
             rules.labelfree_compute_pretext_importance.output.correlations,
             lf_runs("seed", setting("labelfree", "pretext", "seeds")),
         ),
     output:
-        table="results/{scale}/labelfree/pretext_mnist.csv",
-        latex=lf_report("results/{scale}/labelfree/pretext_mnist.tex", "pretext_mnist"),
+        table="results/{scale}/labelfree/pretext_{dataset}.csv",
+        latex=lf_report("results/{scale}/labelfree/pretext_{dataset}.tex", "pretext", subcategory="{dataset}"),
+        spearman=lf_report(
+            "results/{scale}/labelfree/pretext_{dataset}_spearman.tex", "pretext_spearman", subcategory="{dataset}"
+        ),
     params:
         tasks=setting("labelfree", "pretext", "tasks"),
     script:
         "../scripts/labelfree/summarise_pretext.py"
+
+
+rule labelfree_plot_pretext:
+    """Claims 2.1/2.2's figures, one data set, the first run: each task's saliency maps and top training example."""
+    input:
+        importance=lambda wildcards: rules.labelfree_compute_pretext_importance.output.importance.format(
+            seed=setting("labelfree", "pretext", "seeds")(wildcards)[0], **wildcards
+        ),
+    output:
+        saliency=lf_report(
+            "results/{scale}/labelfree/fig_pretext_saliency_{dataset}.png",
+            "fig_pretext_saliency",
+            subcategory="{dataset}",
+        ),
+        examples=lf_report(
+            "results/{scale}/labelfree/fig_pretext_examples_{dataset}.png",
+            "fig_pretext_examples",
+            subcategory="{dataset}",
+        ),
+    params:
+        tasks=setting("labelfree", "pretext", "tasks"),
+        n_plots=setting("labelfree", "pretext", "n_plots"),
+        seed=lambda wildcards: setting("labelfree", "pretext", "seeds")(wildcards)[0],
+        note=lf_scale_note("pretext"),
+    script:
+        "../scripts/labelfree/plot_pretext.py"
 
 
 rule labelfree_fit_disvae:

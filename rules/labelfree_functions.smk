@@ -26,8 +26,18 @@ LF_AUTOENCODER_KEYS = (
     "noise_level",
 )
 LF_ATTRIBUTION_KEYS = ("methods", "n_test", "ig_steps", "shap_samples", "internal_batch_size")
-LF_DENOISER_KEYS = ("latent_dim", "epochs", "batch_size", "lr", "weight_decay", "noise_level", "checkpoint_interval")
+LF_DENOISER_KEYS = (
+    "latent_dim",
+    "epochs",
+    "batch_size",
+    "lr",
+    "weight_decay",
+    "noise_level",
+    "checkpoint_interval",
+    "loss",
+)
 LF_EXAMPLE_KEYS = (
+    "loss",
     "explainers",
     "subtrain_size",
     "subtest_size",
@@ -37,7 +47,7 @@ LF_EXAMPLE_KEYS = (
     "simplex_epochs",
 )
 LF_CLASSIFIER_KEYS = ("latent_dim", "epochs", "batch_size", "lr", "weight_decay")
-LF_PRETEXT_KEYS = ("latent_dim", "epochs", "batch_size", "lr", "weight_decay", "noise_level", "mask_proportion")
+LF_PRETEXT_KEYS = ("epochs", "batch_size", "lr", "weight_decay", "noise_level", "mask_proportion")
 LF_TASK_IMPORTANCE_KEYS = ("n_test", "subtrain_size", "shap_samples", "internal_batch_size")
 LF_VAE_KEYS = ("epochs", "batch_size", "lr", "n_test", "shap_samples")
 
@@ -62,6 +72,51 @@ def lf_feature_threads(wildcards):
 LF_FEATURE_RESOURCES = {
     key: (lambda wildcards, key=key: lf_feature("resources")(wildcards)[key]) for key in ("mem_mb", "runtime", "gpu")
 }
+
+
+#: Claim 1.2's data sets -> their config part (CIFAR-10 and CIFAR-100 share one).
+LF_EXAMPLE_PARTS = {
+    "mnist": "consistency_examples",
+    "ecg": "consistency_examples_ecg",
+    "cifar10": "consistency_examples_cifar",
+    "cifar100": "consistency_examples_cifar",
+}
+
+
+def lf_example(key=None, *, keys=None):
+    """setting() of claim 1.2's rules: the config part of the job's {dataset} (LF_EXAMPLE_PARTS)."""
+    return lambda wildcards: setting("labelfree", LF_EXAMPLE_PARTS[wildcards.dataset], key, keys=keys)(wildcards)
+
+
+def lf_example_part(wildcards):
+    """The config part of claim 1.2's job (its {dataset}'s, LF_EXAMPLE_PARTS)."""
+    return LF_EXAMPLE_PARTS[wildcards.dataset]
+
+
+def lf_example_threads(wildcards):
+    """job_threads() of claim 1.2's rules (the part of the job's {dataset})."""
+    return lf_example("resources")(wildcards)["threads"]
+
+
+#: job_resources() of claim 1.2's rules (the part of the job's {dataset}).
+LF_EXAMPLE_RESOURCES = {
+    key: (lambda wildcards, key=key: lf_example("resources")(wildcards)[key]) for key in ("mem_mb", "runtime", "gpu")
+}
+
+
+def lf_example_datasets(scale):
+    """Claim 1.2's data sets enabled at `scale` (CIFAR's block: those of its `datasets`)."""
+    datasets = []
+    for dataset, part in LF_EXAMPLE_PARTS.items():
+        block = setting("labelfree", part, scale=scale)
+        if block["enabled"] and (part != "consistency_examples_cifar" or dataset in block["datasets"]):
+            datasets.append(dataset)
+    return datasets
+
+
+def lf_example_runs(wildcards):
+    """per_run()'s runs of the claims: claim 1.2's data sets at the job's scale."""
+    return [{"dataset": dataset} for dataset in lf_example_datasets(wildcards.scale)]
 
 
 def lf_report(path, caption, **options):
@@ -122,9 +177,24 @@ def lf_vae_runs(wildcards):
 
 
 def lf_vae_fit(wildcards):
-    """Claim 3's settings of the job: the latent size of its {dataset}, then LF_VAE_KEYS."""
-    vae = setting("labelfree", "disvae", keys=("latent_dims", *LF_VAE_KEYS))(wildcards)
-    return {"latent_dim": vae.pop("latent_dims")[wildcards.dataset], **vae}
+    """Claim 3's settings of the job: the latent size and likelihood of its {dataset}, then LF_VAE_KEYS."""
+    vae = setting("labelfree", "disvae", keys=("latent_dims", "rec_dist", *LF_VAE_KEYS))(wildcards)
+    return {
+        "latent_dim": vae.pop("latent_dims")[wildcards.dataset],
+        "rec_dist": vae.pop("rec_dist")[wildcards.dataset],
+        **vae,
+    }
+
+
+def lf_pretext_train(wildcards):
+    """Claims 2.1/2.2's training settings of the job: the latent size of its {dataset}, then LF_PRETEXT_KEYS."""
+    pretext = setting("labelfree", "pretext", keys=("latent_dims", *LF_PRETEXT_KEYS))(wildcards)
+    return {"latent_dim": pretext.pop("latent_dims")[wildcards.dataset], **pretext}
+
+
+def lf_pretext_runs(wildcards):
+    """per_run()'s runs of the claims: claims 2.1/2.2's data sets at the job's scale."""
+    return [{"dataset": dataset} for dataset in setting("labelfree", "pretext", "datasets")(wildcards)]
 
 
 def lf_feature_datasets(scale):
@@ -156,9 +226,23 @@ def lf_experiment_targets(scale):
             for d in setting("labelfree", "disvae", "datasets", scale=scale)
             for path in (f"{base}/disentanglement_{d}.csv", f"{base}/fig_disentanglement_{d}.png")
         ],
-        "consistency_examples": [f"{base}/consistency_examples_mnist.csv", f"{base}/fig_example_consistency_mnist.png"],
+        "consistency_examples": [
+            path
+            for d in lf_example_datasets(scale)
+            for path in (f"{base}/consistency_examples_{d}.csv", f"{base}/fig_example_consistency_{d}.png")
+        ],
         "encoder_vs_full": [f"{base}/encoder_vs_full_mnist.csv", f"{base}/fig_encoder_vs_full_mnist.png"],
-        "pretext": [f"{base}/pretext_mnist.csv", f"{base}/pretext_mnist.tex"],
+        "pretext": [
+            f"{base}/{name}_{d}{ext}"
+            for d in setting("labelfree", "pretext", "datasets", scale=scale)
+            for name, ext in (
+                ("pretext", ".csv"),
+                ("pretext", ".tex"),
+                ("pretext", "_spearman.tex"),
+                ("fig_pretext_saliency", ".png"),
+                ("fig_pretext_examples", ".png"),
+            )
+        ],
     }
 
 

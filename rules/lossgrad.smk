@@ -168,15 +168,16 @@ include: "lossgrad_svd.smk"
 
 
 rule lossgrad_write_claims:
-    """Claims of both halves, decided per test item against a negative control, and the invariants."""
+    """Claims of both halves, decided per test item against a negative control, and the invariants
+    (the singing-voice claims on the first of svd.seeds)."""
     input:
         roar=rules.lossgrad_aggregate_occlusion.output.roar,
         models=rules.lossgrad_aggregate_occlusion.output.models,
         per_image=per_run(rules.lossgrad_compute_occlusion.output.per_image, lg_models),
-        svd_eval=rules.lossgrad_evaluate_svd.output.table,
-        svd_predictions=rules.lossgrad_evaluate_svd.output.predictions,
-        svd_roar=rules.lossgrad_compute_svd_occlusion.output.table,
-        svd_per_excerpt=rules.lossgrad_compute_svd_occlusion.output.per_excerpt,
+        svd_eval=lg_svd_claims(rules.lossgrad_evaluate_svd.output.table),
+        svd_predictions=lg_svd_claims(rules.lossgrad_evaluate_svd.output.predictions),
+        svd_roar=lg_svd_claims(rules.lossgrad_compute_svd_occlusion.output.table),
+        svd_per_excerpt=lg_svd_claims(rules.lossgrad_compute_svd_occlusion.output.per_excerpt),
     output:
         claims=report(
             "results/{scale}/lossgrad/claims.csv", caption="../report/lossgrad/claims.rst", category="lossgrad"

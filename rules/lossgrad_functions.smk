@@ -11,8 +11,9 @@ LG_MNIST_FILES = (
     "t10k-labels-idx1-ubyte",
 )
 LG_MNIST_TRAIN = ("epochs", "batch_size", "test_batch_size", "lr", "gamma", "arch")
+# One SVDNet's files (svd.seeds): model, evaluation, gradient cache, occlusion.
+LG_SVD = "results/{scale}/lossgrad/svd/seed{seed}"
 LG_SVD_TRAIN = (
-    "seed",
     "epochs",
     "batches_per_epoch",
     "batch_size",
@@ -32,7 +33,6 @@ LG_SWEEP = {
 }
 LG_MNIST_SWEEP = {**LG_SWEEP, "test_batch_size": "test_batch_size"}
 LG_SVD_SWEEP = {
-    "seed": "seed",
     **LG_SWEEP,
     "median_filter": "median_filter",
     "test_batch_size": "test_batch_size",
@@ -78,6 +78,33 @@ def lg_example_model(wildcards):
     if seed is None:
         seed = setting("lossgrad", "mnist", "seeds", scale=wildcards.scale)[0]
     return [{"variant": plot["example_variant"], "seed": seed}]
+
+
+def lg_svd_runs(wildcards):
+    """Every SVDNet of the job's scale: one run per `svd.seeds`."""
+    return [{"seed": s} for s in setting("lossgrad", "svd", "seeds", scale=wildcards.scale)]
+
+
+def lg_svd_claims_run(wildcards):
+    """The SVDNet the claims are decided on: the first of `svd.seeds`."""
+    return lg_svd_runs(wildcards)[:1]
+
+
+def lg_svd_claims(pattern):
+    """Input function: `pattern` of the claims' SVDNet (one path)."""
+    return lambda wildcards: per_run(pattern, lg_svd_claims_run)(wildcards)[0]
+
+
+def lg_svd_gradient_seed(wildcards):
+    """The seed of the SVDNet whose loss gradient ranks seed {seed}'s bins: `svd.lossgradient`
+    (the original's --lossgradient), or the model's own seed when that is null."""
+    other = setting("lossgrad", "svd", "lossgradient", scale=wildcards.scale)
+    return int(wildcards.seed) if other is None else other
+
+
+def lg_svd_gradient_model(wildcards):
+    """Input: the model file of :func:`lg_svd_gradient_seed`."""
+    return f"{LG_SVD}/model.pt".format(scale=wildcards.scale, seed=lg_svd_gradient_seed(wildcards))
 
 
 #: What each part's demo data is (the scale note of its figures).

@@ -1,7 +1,8 @@
 # lossgrad's singing-voice-detection (SVD) half, included by rules/lossgrad.smk. Chain:
 # generate (demo) / download + extract (paper)
 # Jamendo -> log-mel spectrograms + z-norm statistics -> train SVDNet -> evaluate ->
-# loss-gradient cache -> ROAR/KAR occlusion -> figure + claims.
+# loss-gradient cache -> ROAR/KAR occlusion, each per model (svd.seeds) -> aggregated tables
+# -> figure + claims.
 
 
 rule lossgrad_generate_jamendo:
@@ -58,18 +59,19 @@ rule lossgrad_compute_spectrograms:
 
 
 rule lossgrad_train_svd:
-    """Train SVDNet (SGD Nesterov, lr x0.85 per epoch, soft labels), keep the best validation epoch."""
+    """Train SVDNet of one seed (SGD Nesterov, lr x0.85 per epoch, soft labels), keep the best
+    validation epoch."""
     input:
         spects=rules.lossgrad_compute_spectrograms.output.spects,
         znorm=rules.lossgrad_compute_spectrograms.output.znorm,
     output:
-        model="results/{scale}/lossgrad/svd/model.pt",
-        metrics="results/{scale}/lossgrad/svd/model.json",
+        model=f"{LG_SVD}/model.pt",
+        metrics=f"{LG_SVD}/model.json",
     threads: job_threads("lossgrad", "svd")
     resources:
         **job_resources("lossgrad", "svd"),
     params:
-        checkpoint="results/{scale}/lossgrad/checkpoints/svd/model.pt",
+        checkpoint="results/{scale}/lossgrad/checkpoints/svd/seed{seed}/model.pt",
         train=setting("lossgrad", "svd", keys=LG_SVD_TRAIN),
         torch_threads=lg_torch_threads("svd"),
     script:
@@ -77,21 +79,20 @@ rule lossgrad_train_svd:
 
 
 rule lossgrad_evaluate_svd:
-    """Median-filtered predictions, validation-tuned threshold, test AUROC and error: svd_eval.csv."""
+    """One model's median-filtered predictions, validation-tuned threshold, test AUROC and error."""
     input:
         spects=rules.lossgrad_compute_spectrograms.output.spects,
         znorm=rules.lossgrad_compute_spectrograms.output.znorm,
         model=rules.lossgrad_train_svd.output.model,
     output:
-        table="results/{scale}/lossgrad/svd_eval.csv",
-        predictions="results/{scale}/lossgrad/svd/predictions.npz",
+        table=f"{LG_SVD}/eval.csv",
+        predictions=f"{LG_SVD}/predictions.npz",
     threads: job_threads("lossgrad", "svd")
     resources:
         **job_resources("lossgrad", "svd"),
     params:
         median_filter=setting("lossgrad", "svd", "median_filter"),
         test_batch_size=setting("lossgrad", "svd", "test_batch_size"),
-        seed=setting("lossgrad", "svd", "seed"),
         frame_step=setting("lossgrad", "svd", "occlusion_frame_step"),
         torch_threads=lg_torch_threads("svd"),
     script:
@@ -99,28 +100,28 @@ rule lossgrad_evaluate_svd:
 
 
 rule lossgrad_compute_svd_gradients:
-    """Loss gradients of every test excerpt, batched: the declared gradient cache (and those of
-    the randomised model, the occlusion claims' control)."""
+    """Loss gradients of every test excerpt, batched, under the model svd.lossgradient names
+    (the original's --lossgradient; by default seed {seed}'s own): the declared gradient cache,
+    and those of the randomised model (the occlusion claims' control)."""
     input:
         spects=rules.lossgrad_compute_spectrograms.output.spects,
         znorm=rules.lossgrad_compute_spectrograms.output.znorm,
-        model=rules.lossgrad_train_svd.output.model,
+        model=lg_svd_gradient_model,
     output:
-        grads="results/{scale}/lossgrad/svd/gradients.npz",
+        grads=f"{LG_SVD}/gradients.npz",
     threads: job_threads("lossgrad", "svd")
     resources:
         **job_resources("lossgrad", "svd"),
     params:
         gradient_batch_size=setting("lossgrad", "svd", "gradient_batch_size"),
         frame_step=setting("lossgrad", "svd", "occlusion_frame_step"),
-        seed=setting("lossgrad", "svd", "seed"),
         torch_threads=lg_torch_threads("svd"),
     script:
         "../scripts/lossgrad/compute_svd_gradients.py"
 
 
 rule lossgrad_compute_svd_occlusion:
-    """ROAR (order 1) and KAR (order 0) occlusion of spectrogram bins: svd_roar.csv."""
+    """ROAR (order 1) and KAR (order 0) occlusion of one model's spectrogram bins."""
     input:
         spects=rules.lossgrad_compute_spectrograms.output.spects,
         znorm=rules.lossgrad_compute_spectrograms.output.znorm,
@@ -128,22 +129,39 @@ rule lossgrad_compute_svd_occlusion:
         grads=rules.lossgrad_compute_svd_gradients.output.grads,
         predictions=rules.lossgrad_evaluate_svd.output.predictions,
     output:
-        table="results/{scale}/lossgrad/svd_roar.csv",
-        per_excerpt="results/{scale}/lossgrad/svd/occlusion_items.npz",
+        table=f"{LG_SVD}/roar.csv",
+        per_excerpt=f"{LG_SVD}/occlusion_items.npz",
     threads: job_threads("lossgrad", "svd")
     resources:
         **job_resources("lossgrad", "svd"),
     params:
+        lossgradient=lg_svd_gradient_seed,
         sweep=lg_sweep("svd", LG_SVD_SWEEP),
         torch_threads=lg_torch_threads("svd"),
     script:
         "../scripts/lossgrad/compute_svd_occlusion.py"
 
 
-rule lossgrad_plot_svd_roar:
-    """Test AUROC and error vs occluded bins, ROAR vs KAR, one line per ranking."""
+rule lossgrad_aggregate_svd:
+    """Every model's evaluation and occlusion tables in one each, with a seed column:
+    svd_eval.csv and svd_roar.csv (the original prints each model's, run_all_ROAR_predict.py)."""
     input:
-        table=rules.lossgrad_compute_svd_occlusion.output.table,
+        tables=per_run(rules.lossgrad_evaluate_svd.output.table, lg_svd_runs),
+        roar=per_run(rules.lossgrad_compute_svd_occlusion.output.table, lg_svd_runs),
+    output:
+        table="results/{scale}/lossgrad/svd_eval.csv",
+        roar="results/{scale}/lossgrad/svd_roar.csv",
+    params:
+        seeds=setting("lossgrad", "svd", "seeds"),
+    script:
+        "../scripts/lossgrad/aggregate_svd.py"
+
+
+rule lossgrad_plot_svd_roar:
+    """Test AUROC and error vs occluded bins, ROAR vs KAR, one line per ranking (mean and
+    min-max band over the models)."""
+    input:
+        table=rules.lossgrad_aggregate_svd.output.roar,
     output:
         figure=report(
             "results/{scale}/lossgrad/fig_svd_roar.png",

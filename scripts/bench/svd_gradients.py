@@ -25,13 +25,14 @@ parser.add_argument("--scale", default="demo", choices=["demo", "paper"])
 parser.add_argument("--n-excerpts", type=int, default=256, help="test excerpts to differentiate (default 256)")
 parser.add_argument("--batch-size", type=int, default=32, help="batched path's batch size (default 32)")
 parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
+parser.add_argument("--seed", type=int, default=0, help="the SVDNet's seed (svd.seeds; default 0)")
 parser.add_argument("--out", help="optional JSON file for the numbers")
 args = parser.parse_args()
 
 log = setup_logging(None)
 seed_everything(0, args.threads)
 data = f"data/{args.scale}/jamendo"
-model = load_svd_model(f"results/{args.scale}/lossgrad/svd/model.pt")
+model = load_svd_model(f"results/{args.scale}/lossgrad/svd/seed{args.seed}/model.pt")
 excerpts, labels = load_excerpts(f"{data}/spectrograms.npz", f"{data}/znorm.npz", "test")
 result = benchmark_gradients(model, excerpts, labels, args.batch_size, args.n_excerpts)
 log.info("%d excerpts: batched (batch %d) %.1f excerpts/s, batch size 1 %.1f excerpts/s, speed-up %.1fx, "

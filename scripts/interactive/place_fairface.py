@@ -12,5 +12,6 @@ setup_logging(smk.log[0], smk.config["log_level"])
 raise XaiReproError(
     f"{smk.output.weights}: FairFace's weights are user-provided, as in the original. Download {FAIRFACE_FILE} "
     f"from {FAIRFACE_SOURCE} and place it there (or point interactive.heatmaps.fairface_path at it); it is "
-    "read weights-only. To skip FairFace, set interactive.heatmaps.paper.fairface_attrs: []."
+    "read weights-only. To skip FairFace, set interactive.heatmaps.paper.fairface_attrs: [] and drop "
+    "ff-skin-color from interactive.generative.paper.attrs."
 )

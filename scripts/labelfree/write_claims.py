@@ -1,8 +1,8 @@
 """Rule labelfree_write_claims: ``claims.csv`` of the labelfree study.
 
 Calls the claim functions of :mod:`xairepro.labelfree.tables` on each experiment's table:
-claim 1.1 for every enabled data set, claims 1.2, 2.1, 2.2 and encoder vs full on MNIST,
-claim 3 on every disentanglement data set. Each claim row carries its statistic, threshold
+claims 1.1 and 1.2 for every enabled data set (chance of 1.2: 1 / the data set's classes),
+encoder vs full on MNIST, claims 2.1 and 2.2 on every pretext data set, claim 3 on every disentanglement data set. Each claim row carries its statistic, threshold
 and negative control (columns of :data:`xairepro.common.claims.COLUMNS`).
 """
 
@@ -15,6 +15,7 @@ from xairepro.common.io import read_csv, write_csv
 from xairepro.common.logs import setup_logging
 from xairepro.common.provenance import stamp
 from xairepro.common.smk import snakemake_or_mock
+from xairepro.labelfree.data import example_classes
 from xairepro.labelfree.tables import (
     DATASET_NAMES, disvae_claims, encoder_vs_full_claims, example_consistency_claims, feature_consistency_claims,
     pretext_claims,
@@ -28,9 +29,11 @@ disentanglement = pd.concat([read_csv(path) for path in smk.input.disentanglemen
 claims = pd.concat([
     *(feature_consistency_claims(read_csv(path), DATASET_NAMES[dataset])
       for path, dataset in zip(smk.input.features, datasets, strict=True)),
-    example_consistency_claims(read_csv(smk.input.examples), "MNIST"),
+    *(example_consistency_claims(read_csv(path), DATASET_NAMES[run["dataset"]], example_classes(run["dataset"]))
+      for path, run in zip(smk.input.examples, smk.params.examples, strict=True)),
     encoder_vs_full_claims(read_csv(smk.input.encoder_vs_full), "MNIST", scale),
-    pretext_claims(read_csv(smk.input.pretext), "MNIST"),
+    *(pretext_claims(read_csv(path), DATASET_NAMES[run["dataset"]])
+      for path, run in zip(smk.input.pretext, smk.params.pretext, strict=True)),
     disvae_claims(disentanglement, scale),
 ], ignore_index=True)
 claims = mark_smoke(claims, smk.config.get("smoke"))

@@ -1,4 +1,4 @@
-"""Rule lossgrad_evaluate_svd: ``svd_eval.csv`` and the clean predictions with their threshold.
+"""Rule lossgrad_evaluate_svd: one model's ``eval.csv`` and its clean predictions with their threshold.
 
 Calls :func:`xairepro.lossgrad.steps.evaluate_svd`.
 """
@@ -9,7 +9,7 @@ from xairepro.common.provenance import stamp
 from xairepro.common.smk import snakemake_or_mock
 from xairepro.lossgrad.steps import evaluate_svd
 
-smk = snakemake_or_mock(globals(), "lossgrad_evaluate_svd", scale="demo")
+smk = snakemake_or_mock(globals(), "lossgrad_evaluate_svd", scale="demo", seed="0")
 setup_logging(smk.log[0], smk.config["log_level"])
 table = evaluate_svd(
     smk.input.spects,
@@ -18,7 +18,7 @@ table = evaluate_svd(
     smk.output.predictions,
     median_filter=smk.params.median_filter,
     test_batch_size=smk.params.test_batch_size,
-    seed=smk.params.seed,
+    seed=int(smk.wildcards.seed),
     frame_step=smk.params.frame_step,
     threads=smk.params.torch_threads,
 )

@@ -36,7 +36,8 @@ Written under ``root/mirror/interactive/`` (served as ``file://`` URLs) unless n
   scale, as the original's users place FairFace's file): a ``torch.save``'d state dict of
   torchvision's ``resnet34`` with FairFace's 18-way ``fc`` (race 0-6, gender 7-8, age
   9-17), seeded and untrained, under the original network's key names and shapes (~85 MB),
-  so the FairFace gender and age heatmaps run at paper settings.
+  so the FairFace gender and age heatmaps and the ``ff-skin-color`` direction (phases 1-3)
+  run at paper settings.
 
 Returns the override's ``interactive`` part: the ``file://`` URLs and the files' md5 (the
 config carries torchvision's md5s of Oxford's files), the weight files' sha256 prefixes, the

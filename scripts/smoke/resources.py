@@ -58,6 +58,9 @@ class Block:
     data_mb: float  # the paper data one job holds
     data: str
     published: str = ""
+    #: Benchmark-file prefixes (the job's wildcards, e.g. ``ecg_``) the peak is read from, for
+    #: a block whose rules other blocks share with other data; empty: every job of its rules.
+    wildcards: tuple[str, ...] = ()
 
 
 # H100 seconds per paper-shaped epoch and items per second: docs/performance.md (make bench-gpu).
@@ -91,7 +94,15 @@ BLOCKS = [
           60_000 * 3 * 32 * 32 * 4 / MB, "CIFAR 60,000 x 3 x 32 x 32 float32"),
     Block("labelfree", "consistency_examples", ("labelfree_train_denoiser", "labelfree_compute_example_importance"), 2,
           None, None, "influence functions and 10,000 SimplEx epochs never timed on a GPU", MNIST_MB,
-          "MNIST 70,000 x 28 x 28 float32"),
+          "MNIST 70,000 x 28 x 28 float32", wildcards=("mnist_",)),
+    Block("labelfree", "consistency_examples_ecg", ("labelfree_train_denoiser",
+                                                    "labelfree_compute_example_importance"), 2,
+          None, None, "influence functions through the unrolled LSTM never timed on a GPU",
+          5_000 * 140 * 4 / MB, "ECG5000 5,000 x 140 float32", wildcards=("ecg_",)),
+    Block("labelfree", "consistency_examples_cifar", ("labelfree_train_denoiser",
+                                                      "labelfree_compute_example_importance"), 4,
+          None, None, "influence functions and 10,000 SimplEx epochs never timed on a GPU",
+          60_000 * 3 * 32 * 32 * 4 / MB, "CIFAR 60,000 x 3 x 32 x 32 float32", wildcards=("cifar",)),
     Block("labelfree", "encoder_vs_full", ("labelfree_train_classifier", "labelfree_compute_encoder_vs_full"), 10,
           100 * 1.8, 5 * (100 * 1.8 + 10_000 * 2 * IG),
           "5 seeds: 100 epochs x 1.8 s (MNIST-sized), then 10,000 images x 2 IG passes", MNIST_MB,
@@ -152,21 +163,33 @@ def ceil_to(value: float, step: int) -> int:
 
 
 def smoke_peaks(smoke_dir: Path) -> dict[str, float]:
-    """Peak RSS (MB) per rule over the smoke run's benchmark files (the largest wildcard)."""
+    """Peak RSS (MB) per rule over the smoke run's benchmark files (the largest wildcard), and
+    per job as ``<rule>/<file stem>`` (the job's wildcards) for blocks that read some jobs only."""
     peaks: dict[str, float] = {}
     for path in (smoke_dir / "benchmarks" / "paper").rglob("*.tsv"):
-        study, step = path.relative_to(smoke_dir / "benchmarks" / "paper").parts[:2]
-        rule = f"{study}_{Path(step).stem}"
+        parts = path.relative_to(smoke_dir / "benchmarks" / "paper").parts
+        rule = f"{parts[0]}_{Path(parts[1]).stem}"
         rss = pd.read_csv(path, sep="\t")["max_rss"].max()
         if pd.notna(rss) and rss != "-":
             peaks[rule] = max(peaks.get(rule, 0.0), float(rss))
+            if len(parts) > 2:
+                peaks[f"{rule}/{path.stem}"] = float(rss)
     return peaks
+
+
+def block_peak(block: Block, peaks: dict[str, float]) -> float:
+    """The largest peak of the block's rules (of its ``wildcards`` jobs only where it names some)."""
+    if not block.wildcards:
+        return max((peaks.get(rule, math.nan) for rule in block.rules), default=math.nan)
+    values = [rss for key, rss in peaks.items() if "/" in key and key.split("/", 1)[0] in block.rules
+              and key.split("/", 1)[1].startswith(block.wildcards)]
+    return max(values, default=math.nan)
 
 
 def derive(peaks: dict[str, float], configured: dict[tuple[str, str], dict]) -> pd.DataFrame:
     rows = []
     for block in BLOCKS:
-        rss = max((peaks.get(rule, math.nan) for rule in block.rules), default=math.nan)
+        rss = block_peak(block, peaks)
         now = configured.get((block.study, block.part), {})
         mem = (ceil_to(MEMORY_MARGIN * (rss + block.data_mb + CUDA_HOST_MB), 1000) if math.isfinite(rss)
                else now.get("mem_mb"))

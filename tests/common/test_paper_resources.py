@@ -77,3 +77,17 @@ def test_the_rule_rounds_up_and_keeps_unmeasured_runtimes():
     row = table[table.part == "p"].iloc[0]
     # 1.5 x (900 + 100 + the CUDA allowance of 3000) = 6000
     assert row.mem_mb == 6000 and row.runtime == 77 and not row.runtime_measured
+
+
+def test_a_block_with_wildcards_reads_only_those_jobs(tmp_path):
+    module = resources_module()
+    for stem, rss in (("mnist_1", 700), ("ecg_42", 3500)):
+        path = tmp_path / "benchmarks" / "paper" / "s" / "r" / f"{stem}.tsv"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"s\tmax_rss\n1.0\t{rss}\n")
+    peaks = module.smoke_peaks(tmp_path)
+    assert peaks["s_r"] == 3500 and peaks["s_r/mnist_1"] == 700
+    every, ecg, mnist = (module.Block("s", "p", ("s_r",), 1, None, None, "", 0.0, "", wildcards=w)
+                         for w in ((), ("ecg_",), ("mnist_",)))
+    assert (module.block_peak(every, peaks), module.block_peak(ecg, peaks), module.block_peak(mnist, peaks)) == (
+        3500, 3500, 700)

@@ -33,7 +33,8 @@ def test_consistency_features_table_and_figure(demo_run, dataset):
 
 
 @pytest.mark.parametrize("name", ["fig_example_consistency_mnist", "fig_disentanglement_mnist",
-                                  "fig_disentanglement_dsprites", "fig_encoder_vs_full_mnist"])
+                                  "fig_disentanglement_dsprites", "fig_encoder_vs_full_mnist",
+                                  "fig_pretext_saliency_mnist", "fig_pretext_examples_mnist"])
 def test_every_labelfree_figure_shows_something(demo_run, name):
     workdir, _ = demo_run
     assert image.imread(workdir / OUT / f"{name}.png")[..., :3].std() > 0.05
@@ -58,7 +59,7 @@ def test_feature_figure_names_exactly_the_coinciding_methods_of_the_demo_curves(
 
 
 @pytest.mark.parametrize("log", ["plot_consistency_features/mnist.log", "plot_consistency_features/ecg.log",
-                                 "plot_consistency_examples.log", "plot_encoder_vs_full.log",
+                                 "plot_consistency_examples/mnist.log", "plot_encoder_vs_full.log",
                                  "plot_disvae/mnist.log", "plot_disvae/dsprites.log"])
 def test_every_demo_figure_states_its_scale(demo_run, log):
     """issue 18: demo figures say they are demo scale; those marking FACT's values say why they differ."""

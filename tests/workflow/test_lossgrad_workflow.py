@@ -191,12 +191,12 @@ def test_killed_training_job_resumes_and_matches_the_uninterrupted_run(demo_run)
 # ------------------------------------------------------------------ singing-voice detection
 def test_demo_builds_every_svd_output(demo_run):
     workdir, _ = demo_run
-    for name in ("svd_eval.csv", "svd_roar.csv", "fig_svd_roar.png", "svd/gradients.npz", "svd/model.pt",
-                 "svd/occlusion_items.npz", "svd/predictions.npz"):
+    for name in ("svd_eval.csv", "svd_roar.csv", "fig_svd_roar.png", "svd/seed0/gradients.npz",
+                 "svd/seed0/model.pt", "svd/seed0/occlusion_items.npz", "svd/seed0/predictions.npz"):
         assert (workdir / OUT / name).stat().st_size > 0, name
     for name in ("spectrograms.npz", "znorm.npz"):
         assert (workdir / "data/demo/jamendo" / name).stat().st_size > 0, name
-    assert not (workdir / OUT / "checkpoints/svd/model.pt").exists()
+    assert not (workdir / OUT / "checkpoints/svd/seed0/model.pt").exists()
 
 
 def test_svd_detector_learns_the_planted_voice(demo_run):
@@ -206,7 +206,7 @@ def test_svd_detector_learns_the_planted_voice(demo_run):
     assert evaluation.loc["test", "error"] < 0.2
     assert set(evaluation.columns) >= {"precision", "recall", "specificity", "f1", "error", "threshold"}
     assert evaluation.loc["test", "median_filter"] == 56
-    record = json.loads((workdir / OUT / "svd/model.json").read_text())
+    record = json.loads((workdir / OUT / "svd/seed0/model.json").read_text())
     losses = [h["valid_loss"] for h in record["history"]]
     assert record["best_epoch"] == 1 + int(np.argmin(losses))  # the best validation checkpoint is kept
 
@@ -253,11 +253,12 @@ def test_svd_claims_are_in_the_study_claims(demo_run):
 def test_svd_claims_fail_when_the_ranking_comes_from_the_randomised_network(demo_run):
     """The g*x claims can fail: fed the randomised network's ranking as the explanation, they do."""
     workdir, _ = demo_run
-    items = load_arrays(workdir / OUT / "svd/occlusion_items.npz")
+    items = load_arrays(workdir / OUT / "svd/seed0/occlusion_items.npz")
     names = [str(c) for c in items["conditions"]]
     swapped = [n.replace("grad_inp|", "tmp|").replace("grad_inp@randomised|", "grad_inp|").replace("tmp|",
                "grad_inp@randomised|") for n in names]
-    claims = svd_claims(read_csv(workdir / OUT / "svd_eval.csv"), load_arrays(workdir / OUT / "svd/predictions.npz"),
+    predictions = load_arrays(workdir / OUT / "svd/seed0/predictions.npz")
+    claims = svd_claims(read_csv(workdir / OUT / "svd_eval.csv"), predictions,
                         read_csv(workdir / OUT / "svd_roar.csv"), dict(items, conditions=np.array(swapped)),
                         scale="demo", frame_step=12)
     gx = claims_only(claims)[claims_only(claims).claim.str.contains("g\\*x", regex=True)]

@@ -40,7 +40,7 @@ from xairepro.common.logs import progress
 from xairepro.common.seeding import pick_device
 from xairepro.interactive import data as D
 from xairepro.interactive.figures import all_zero
-from xairepro.interactive.models import to_unit
+from xairepro.interactive.models import classifier_size_of, to_unit
 
 # --------------------------------------------------------------------------- heatmaps
 METHODS = ("integrated_gradients", "saliency_smoothgrad_sq", "guided_backprop", "guided_gradcam")
@@ -160,11 +160,13 @@ class _VGGFeatures(nn.Module):
 
     def __init__(self, weights: str):
         super().__init__()
-        from torchvision.models import vgg16
+        from torchvision.models.vgg import cfgs, make_layers
 
         from xairepro.interactive.models import load_pretrained
 
-        self.features = vgg16(weights=None).features[:self.LAYERS].eval()
+        # torchvision's VGG16 conv stack (its `features`, same indices), without the 120 M
+        # parameters of the classifier that vgg16() would build and the loss never uses
+        self.features = make_layers(cfgs["D"])[:self.LAYERS].eval()
         state = {k[len("features."):]: v for k, v in load_pretrained(weights).items()
                  if k.startswith("features.") and int(k.split(".")[1]) < self.LAYERS}
         self.features.load_state_dict(state)
@@ -319,7 +321,11 @@ class LatentMoves:
     def _score(self, frames: torch.Tensor, attr: str, target: str) -> tuple[np.ndarray, np.ndarray]:
         """Logits (N, S) of the target's and of the direction's own classifier on frames (N, S, 3, R, R)."""
         n, steps = frames.shape[:2]
-        x = D.classifier_input(frames.flatten(0, 1), self.classifier_size)
-        eval_logits = self.classifiers[target](x).view(n, steps).cpu().numpy()
-        own = self.classifiers[attr](x).view(n, steps).cpu().numpy() if attr in self.classifiers else eval_logits
+
+        def logits(name: str) -> np.ndarray:
+            x = D.classifier_input(frames.flatten(0, 1), classifier_size_of(name, self.classifier_size))
+            return self.classifiers[name](x).view(n, steps).cpu().numpy()
+
+        eval_logits = logits(target)
+        own = logits(attr) if attr in self.classifiers and attr != target else eval_logits
         return eval_logits, own

@@ -12,7 +12,8 @@
 * :func:`load_stylegan2_pickle`: paper scale only, a user-provided StyleGAN2-ADA pickle.
 * :func:`load_fairface`: paper scale only, FairFace's user-provided ResNet-34 weights
   (:func:`resnet34_fairface`, 18 outputs) read weights-only, with the original's scalar
-  gender or age head (:class:`FairFaceReadout`) for the heatmaps.
+  gender or age head (:class:`FairFaceReadout`) for the heatmaps, or its skin-colour head
+  that labels the ``ff-skin-color`` latent direction (:data:`FAIRFACE_DIRECTIONS`).
 * The trained models read back (:func:`load_classifier`, :func:`load_latent_direction`, the
   frozen inputs of the generative explanations) and the generator's latent space
   (:func:`to_unit`, StyleGAN's truncation :func:`truncate` and the original's
@@ -258,10 +259,11 @@ def load_classifier(path: str | Path) -> nn.Module:
 
 
 def load_classifiers(paths: dict[str, str | Path]) -> dict[str, nn.Module]:
-    """Attribute -> trained classifier (eval mode, parameters frozen)."""
+    """Attribute -> trained classifier (eval mode, parameters frozen); an attribute of
+    :data:`FAIRFACE_DIRECTIONS` is FairFace's head, ``paths`` giving FairFace's weights."""
     out = {}
     for attr, path in paths.items():
-        model = load_classifier(path)
+        model = load_fairface(path, FAIRFACE_DIRECTIONS[attr]) if attr in FAIRFACE_DIRECTIONS else load_classifier(path)
         for p in model.parameters():
             p.requires_grad_(False)
         out[attr] = model
@@ -304,8 +306,15 @@ def truncate_original(w: torch.Tensor, w_avg: torch.Tensor, psi: float) -> torch
 # "Male", FairFace's predict.py), age bins 9-17. Its weights are user-provided.
 FAIRFACE_FILE = "res34_fair_align_multi_7_20190809.pt"
 FAIRFACE_SOURCE = "https://github.com/dchen236/FairFace (README, the 'Models' link: res34_fair_align_multi_7_20190809.pt)"
-FAIRFACE_ATTRS = ("gender", "age")
+FAIRFACE_ATTRS = ("gender", "age")  # the heatmaps' heads (static_exp.py --attr)
+FAIRFACE_HEADS = (*FAIRFACE_ATTRS, "skin-color")
+# generative attributes scored by a FairFace head instead of a CelebA classifier
+# (generative_exp.py:252-259: the original maps ff-skin-color to the skin-color head)
+FAIRFACE_DIRECTIONS = {"ff-skin-color": "skin-color"}
 FAIRFACE_GENDER_OUTPUT = 7
+# race outputs 0 "White" and 1 "Black" (FairFace's predict.py): the skin-colour score is
+# output 1 minus output 0 (generative_exp.py:323-327)
+FAIRFACE_SKIN_OUTPUTS = (1, 0)
 FAIRFACE_AGE_OUTPUTS = slice(9, 18)
 # the years the original weights the nine age-bin probabilities with (static_exp.py:81-83)
 FAIRFACE_AGE_YEARS = (1.0, 6.0, 15.0, 25.0, 35.0, 45.0, 55.0, 65.0, 75.0)
@@ -315,12 +324,14 @@ FAIRFACE_SIZE = 224  # Resize(224) of the shorter side, no crop (static_exp.py:9
 class FairFaceReadout(nn.Module):
     """The original's scalar head on FairFace's 18 outputs: ``gender`` is the "Male" logit
     (output 7); ``age`` is the expected age in years, softmax over the nine age bins times
-    each bin's year. Parameter-free, so the network's state dict stays FairFace's."""
+    each bin's year; ``skin-color`` is output 1 ("Black") minus output 0 ("White"), a logit
+    whose sigmoid labels the generated faces of phase 1. Parameter-free, so the network's
+    state dict stays FairFace's."""
 
     def __init__(self, attr: str):
         super().__init__()
-        if attr not in FAIRFACE_ATTRS:
-            raise ValueError(f"FairFace attribute {attr!r}: choose from {FAIRFACE_ATTRS}")
+        if attr not in FAIRFACE_HEADS:
+            raise ValueError(f"FairFace attribute {attr!r}: choose from {FAIRFACE_HEADS}")
         self.attr = attr
         self.register_buffer("years", torch.tensor(FAIRFACE_AGE_YEARS), persistent=False)
 
@@ -328,6 +339,9 @@ class FairFaceReadout(nn.Module):
         # outputs: (N, 18) -> (N, 1)
         if self.attr == "gender":
             return outputs[:, FAIRFACE_GENDER_OUTPUT:FAIRFACE_GENDER_OUTPUT + 1]
+        if self.attr == "skin-color":
+            darker, lighter = FAIRFACE_SKIN_OUTPUTS
+            return outputs[:, darker:darker + 1] - outputs[:, lighter:lighter + 1]
         return torch.softmax(outputs[:, FAIRFACE_AGE_OUTPUTS], dim=-1) @ self.years[:, None]
 
 
@@ -342,8 +356,9 @@ def resnet34_fairface() -> ResNet:
 
 def load_fairface(path: str | Path, attr: str) -> nn.Module:
     """FairFace's ``res34_fair_align_multi_7`` read weights-only, with the original's scalar
-    head for ``attr`` (``--model_name fairface --attr gender|age``), in eval mode and ready
-    for captum (explain it with ``target=0``)."""
+    head for ``attr`` (``--model_name fairface --attr gender|age``, or ``skin-color`` for the
+    ``ff-skin-color`` direction), in eval mode and ready for captum (explain it with
+    ``target=0``)."""
     path = Path(path)
     if not path.is_file():
         raise InputError(path, "FairFace weights not found",
@@ -360,6 +375,12 @@ def load_fairface(path: str | Path, attr: str) -> nn.Module:
     model.load_state_dict(state)
     model.fc = nn.Sequential(model.fc, readout)
     return model.eval()
+
+
+def classifier_size_of(attr: str, classifier_size: int) -> int:
+    """The input size of the model that scores ``attr``: FairFace's 224 px for its
+    directions (the original's ``setup_fairface`` transform), else the classifiers' size."""
+    return FAIRFACE_SIZE if attr in FAIRFACE_DIRECTIONS else classifier_size
 
 
 def fairface_transform():

@@ -10,7 +10,8 @@ writes its declared outputs.
 * :func:`create_latent_dataset` (generative_exp.py, phase 1): z ~ N(0, I), w = mapping(z),
   truncation w = w_avg + psi (w - w_avg) (the original computes w_avg + psi (w + w_avg): a
   sign bug, fixed here, the size of the difference recorded), images synthesised and scored
-  by each attribute classifier (soft label = sigmoid of the logit); w[:, 0] is stored.
+  by each attribute classifier (soft label = sigmoid of the logit; ``ff-skin-color``:
+  FairFace's skin-colour head at 224 px); w[:, 0] is stored.
 * :func:`explain_images` (phase 3): :class:`~xairepro.interactive.explain.LatentMoves` of
   the input images along every direction, the frames and a table of their scores.
 """
@@ -32,7 +33,7 @@ from xairepro.common.seeding import pick_device, seed_everything
 from xairepro.interactive import data as D
 from xairepro.interactive.explain import (METHODS, LatentMoves, explain, localisation, map_correlation, normalise,
                                           region_mass, resize_regions)
-from xairepro.interactive.models import load_classifier, to_unit, truncate, truncate_original
+from xairepro.interactive.models import classifier_size_of, load_classifier, to_unit, truncate, truncate_original
 from xairepro.interactive.tables import monotonicity
 
 log = logging.getLogger(__name__)
@@ -216,9 +217,12 @@ def create_latent_dataset(generator: nn.Module, classifiers: dict[str, nn.Module
             fixed = truncate(w, w_avg, psi)
             deviation.append((truncate_original(w, w_avg, psi) - fixed)[:, 0].norm(dim=1) / fixed[:, 0].norm(dim=1))
             images = to_unit(generator.synthesis(fixed, noise_mode="const"))
-            x = D.classifier_input(images, classifier_size)
+            inputs = {}  # input size -> (B, 3, size, size): FairFace reads 224 px
             for attr, model in classifiers.items():
-                logits[attr].append(model(x).flatten())
+                size = classifier_size_of(attr, classifier_size)
+                if size not in inputs:
+                    inputs[size] = D.classifier_input(images, size)
+                logits[attr].append(model(inputs[size]).flatten())
             ws.append(fixed[:, 0])
         out[f"w_{split}"] = torch.cat(ws).cpu().numpy()
         for attr in classifiers:

@@ -13,7 +13,8 @@ the paper-scale files, and the loaders that turn a data file into model inputs.
   :func:`read_official_dsprites`).
 * :func:`load_images`, :func:`load_inputs`, :func:`baseline_input`, :func:`load_dataset`
   and :func:`balanced_subset` give the models their inputs (MNIST is the file the lossgrad
-  rules write).
+  rules write); :func:`example_data` and :func:`example_subsets` those of claim 1.2 on
+  every data set.
 """
 
 from __future__ import annotations
@@ -348,9 +349,10 @@ def baseline_input(data_path: str | Path, dataset: str, kind: str) -> torch.Tens
 
 
 def load_dataset(path: str | Path, dataset: str) -> tuple[torch.Tensor, torch.Tensor]:
-    """Train and test images in [0, 1], ``(N, 1, S, S)``, of the disentanglement experiment:
+    """Train and test images in [0, 1], ``(N, C, S, S)``, of the disentanglement experiment:
     MNIST padded from 28 to 32 pixels, dSprites as stored (``images`` split 90/10 in file
-    order)."""
+    order), CIFAR-10/100 ``(N, 3, 32, 32)`` as stored (FACT's ``Resize(32)`` leaves them as
+    they are)."""
     arrays = load_arrays(path)
     if dataset == "mnist":
         train, test = (torch.from_numpy(arrays[f"{s}_x"].astype(np.float32) / 255.0).unsqueeze(1)
@@ -360,14 +362,69 @@ def load_dataset(path: str | Path, dataset: str) -> tuple[torch.Tensor, torch.Te
         images = torch.from_numpy(arrays["images"].astype(np.float32)).unsqueeze(1)
         cut = int(0.9 * len(images))
         return images[:cut], images[cut:]
-    raise ValueError(f"unknown dataset {dataset!r}; choose mnist or dsprites")
+    if dataset in CIFAR:
+        return load_inputs(path, dataset, "train")[0], load_inputs(path, dataset, "test")[0]
+    raise ValueError(f"unknown dataset {dataset!r}; choose mnist, dsprites, {' or '.join(CIFAR)}")
+
+
+def class_count(dataset: str) -> int:
+    """Number of classes of a labelled data set (MNIST 10, CIFAR-10 10, CIFAR-100 100)."""
+    return CIFAR[dataset]["n_classes"] if dataset in CIFAR else 10
 
 
 def balanced_subset(labels: torch.Tensor, size: int, n_classes: int = 10) -> torch.Tensor:
-    """Indices of ``size`` examples, the n-th of class ``n % n_classes`` in turn (as FACT)."""
+    """Indices of ``size`` examples, the n-th of class ``n % n_classes`` in turn (as FACT).
+    Only the classes drawn are checked (fewer than ``n_classes`` when ``size`` is smaller)."""
     per_class = [torch.nonzero(labels == c).flatten() for c in range(n_classes)]
-    needed = (size + n_classes - 1) // n_classes
-    short = [c for c, idx in enumerate(per_class) if len(idx) < needed]
+    needed = [len(range(c, size, n_classes)) for c in range(n_classes)]  # examples drawn from class c
+    short = [c for c, idx in enumerate(per_class) if len(idx) < needed[c]]
     if short:
-        raise ValueError(f"classes {short} have fewer than {needed} examples for a balanced subset of {size}")
+        raise ValueError(f"classes {short} have fewer than {max(needed)} examples for a balanced subset of {size}")
     return torch.stack([per_class[n % n_classes][n // n_classes] for n in range(size)])
+
+
+# --- Claim 1.2: example-importance data --------------------------------------------------
+
+def example_classes(dataset: str) -> int:
+    """Classes of an example-importance data set: :func:`class_count`'s, ECG5000's two
+    (normal vs abnormal beats, :func:`example_data`)."""
+    return 2 if dataset == "ecg" else class_count(dataset)
+
+
+def example_data(path: str | Path, dataset: str, seed: int, test_fraction: float = 0.2
+                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``train_x, train_y, test_x, test_y`` of the example-importance experiment (claim 1.2).
+
+    MNIST and CIFAR: their train and test splits (:func:`load_inputs`). ECG5000: every beat,
+    labelled 0 (normal, class 1) or 1 (abnormal), split at random into ``1 - test_fraction``
+    / ``test_fraction`` by ``seed`` (the original's 4,000 / 1,000: Label-Free-XAI
+    experiments/ecg5000.py:146-147 and ``ECG5000(experiment="examples")``,
+    src/lfxai/utils/datasets.py:306-308). Beats are ``(N, 1, 140)``.
+    """
+    if dataset != "ecg":
+        return (*load_inputs(path, dataset, "train"), *load_inputs(path, dataset, "test"))
+    arrays = load_arrays(path, required=("beats", "labels"))
+    x = torch.from_numpy(arrays["beats"].astype(np.float32)).unsqueeze(1)
+    y = torch.from_numpy((arrays["labels"] != 1).astype(np.int64))
+    order = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))
+    n_test = int(round(test_fraction * len(x)))
+    test, train = order[:n_test], order[n_test:]
+    return x[train], y[train], x[test], y[test]
+
+
+def example_subsets(train_y: torch.Tensor, test_y: torch.Tensor, dataset: str, subtrain_size: int,
+                    subtest_size: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Indices of the scored training examples and of the explained test examples.
+
+    Training: class-balanced (:func:`balanced_subset`, the data set's
+    :func:`example_classes`). Test: class-balanced too (FACT), except ECG5000, where the
+    original draws ``subtest_size`` test beats at random (experiments/ecg5000.py:178),
+    drawn here by ``seed``.
+    """
+    n_classes = example_classes(dataset)
+    sub_train = balanced_subset(train_y, subtrain_size, n_classes)
+    if dataset == "ecg":
+        sub_test = torch.randperm(len(test_y), generator=torch.Generator().manual_seed(seed))[:subtest_size]
+    else:
+        sub_test = balanced_subset(test_y, subtest_size, n_classes)
+    return sub_train, sub_test

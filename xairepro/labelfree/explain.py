@@ -134,9 +134,21 @@ def reconstruction_loss(call, x: torch.Tensor) -> torch.Tensor:
     return ((call(x) - x) ** 2).mean()
 
 
+def l1_reconstruction_loss(call, x: torch.Tensor) -> torch.Tensor:
+    """Clean reconstruction L1 (mean): the pretext loss of the original's ECG autoencoder."""
+    return (call(x) - x).abs().mean()
+
+
+#: Example-importance pretext losses, by the config's ``loss`` names.
+RECONSTRUCTION_LOSSES = {"mse": reconstruction_loss, "l1": l1_reconstruction_loss}
+
+
 def encoder_parameters(model: torch.nn.Module) -> list[str]:
-    """Names of the parameters of ``model.encoder``, those example importance differentiates."""
-    return [name for name, _ in model.named_parameters() if name.startswith("encoder.")]
+    """Names of the encoder's parameters, those example importance differentiates: those
+    under ``model.encoder``, or under each of the model's ``encoder_modules`` where it
+    names them (the LSTM autoencoder's ``enc1``, ``enc2``)."""
+    prefixes = tuple(f"{name}." for name in getattr(model, "encoder_modules", ("encoder",)))
+    return [name for name, _ in model.named_parameters() if name.startswith(prefixes)]
 
 
 class InfluenceFunctions:

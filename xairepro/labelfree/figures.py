@@ -175,8 +175,99 @@ def plot_disvae(table: pd.DataFrame, width: float = 4.0, height: float = 3.0,
         ax.set_title(f"{DATASET_NAMES.get(dataset, dataset)}: saliency correlation of latent units\n"
                      "box = quartiles over test images, whiskers = 1.5 IQR")
     axes[0, 0].set_ylabel("saliency correlation\nbetween latent units")
-    axes[0, 0].plot([], [], "kD", ms=4, label="FACT's mean")
+    if any((dataset, loss) in DISVAE_PUBLISHED for dataset in datasets for loss in LOSS_STYLE):
+        axes[0, 0].plot([], [], "kD", ms=4, label="FACT's mean")
     axes[0, 0].legend(frameon=False, fontsize=7)
+    fig.tight_layout()
+    add_notes(fig, _notes([], note))
+    return fig
+
+
+# --- Claims 2.1 and 2.2: pretext tasks ------------------------------------------------------
+
+#: One colour per pretext task (the saliency overlays).
+TASK_COLORS = {"reconstruction": "#1b9e77", "denoising": "#d95f02", "inpainting": "#7570b3",
+               "classification": "#e7298a"}
+
+
+def class_balanced_items(labels: np.ndarray, n_plots: int) -> np.ndarray:
+    """Indices of ``n_plots`` test items: the n-th item of the n-th class in turn (classes in
+    label order), as the original picks the images it plots; a class with too few items is
+    skipped."""
+    classes = np.unique(labels)
+    seen = {c: np.flatnonzero(labels == c) for c in classes}
+    picked = []
+    n, last = 0, len(classes) * max(len(members) for members in seen.values())
+    while len(picked) < n_plots and n < last:
+        members = seen[classes[n % len(classes)]]
+        if n // len(classes) < len(members):
+            picked.append(members[n // len(classes)])
+        n += 1
+    return np.asarray(picked, dtype=int)
+
+
+def _show_image(ax, image: np.ndarray) -> None:
+    """Draw a ``(C, H, W)`` image in [0, 1]: grey for one channel, RGB for three."""
+    if image.shape[0] == 1:
+        ax.imshow(image[0], cmap="gray", vmin=0, vmax=1)
+    else:
+        ax.imshow(np.clip(np.transpose(image, (1, 2, 0)), 0, 1))
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def plot_pretext_saliency(images: np.ndarray, labels: np.ndarray, features: dict[str, np.ndarray],
+                          items: np.ndarray, cell: float = 1.3, note: str | None = None) -> plt.Figure:
+    """Each task's label-free |Gradient SHAP| map over the test image, a row per item and a
+    column per task (the original's pretext saliency figure).
+
+    ``images`` ``(N, C, H, W)``; ``features[task]`` ``(N, C, H, W)`` (averaged over channels
+    for the map); ``items`` the rows. Each map is scaled to its own maximum and drawn in
+    the task's colour, opaque where the map peaks and transparent at zero, over the image
+    dimmed to 60 % (so the colour stands out on white strokes and the image stays visible
+    under the low values).
+    """
+    from matplotlib.colors import LinearSegmentedColormap, to_rgb
+
+    tasks = list(features)
+    fig, axes = plt.subplots(len(items), len(tasks), figsize=(cell * len(tasks), cell * len(items)), squeeze=False)
+    for col, task in enumerate(tasks):
+        rgb = to_rgb(TASK_COLORS.get(task, "#d95f02"))
+        cmap = LinearSegmentedColormap.from_list(task, [(*rgb, 0.0), (*rgb, 0.9)])
+        for row, i in enumerate(items):
+            ax = axes[row, col]
+            _show_image(ax, 0.6 * images[i])
+            saliency = features[task][i].mean(axis=0)  # (H, W)
+            ax.imshow(saliency, cmap=cmap, vmin=0, vmax=max(float(saliency.max()), 1e-12))
+            if row == 0:
+                ax.set_title(task.capitalize(), fontsize=8)
+            if col == 0:
+                ax.set_ylabel(f"label {int(labels[i])}", fontsize=7)
+    fig.tight_layout()
+    add_notes(fig, _notes([], note))
+    return fig
+
+
+def plot_pretext_examples(images: np.ndarray, labels: np.ndarray, subtrain_images: np.ndarray,
+                          examples: dict[str, np.ndarray], items: np.ndarray, cell: float = 1.3,
+                          note: str | None = None) -> plt.Figure:
+    """The test image and, per task, the sub-train example its DKNN scores rank first, a row
+    per item (the original's pretext top-example figure).
+
+    ``examples[task]`` ``(N, M)``: DKNN scores of the ``M`` sub-train images
+    ``subtrain_images`` ``(M, C, H, W)`` for each test image.
+    """
+    tasks = list(examples)
+    fig, axes = plt.subplots(len(items), len(tasks) + 1, figsize=(cell * (len(tasks) + 1), cell * len(items)),
+                             squeeze=False)
+    for row, i in enumerate(items):
+        _show_image(axes[row, 0], images[i])
+        axes[row, 0].set_ylabel(f"label {int(labels[i])}", fontsize=7)
+        for col, task in enumerate(tasks, start=1):
+            _show_image(axes[row, col], subtrain_images[int(np.argmax(examples[task][i]))])
+    axes[0, 0].set_title("Test image", fontsize=8)
+    for col, task in enumerate(tasks, start=1):
+        axes[0, col].set_title(f"Top: {task}", fontsize=8)
     fig.tight_layout()
     add_notes(fig, _notes([], note))
     return fig

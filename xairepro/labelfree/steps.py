@@ -7,10 +7,11 @@ the mean normal beat); :func:`consistency_features` replaces the top-k % feature
 time steps) by each attribution (sum of |attribution| over channels; random ranking as the
 baseline) with the baseline, and measures the representation shift mean ||f(x) - f(x_masked)||^2.
 
-Claim 1.2, example-importance consistency (Fig. 2): :func:`example_importance` scores, for a
-class-balanced sub-test set, every example of a class-balanced sub-train set with each
-label-free explainer (pretext loss = clean reconstruction MSE, gradients w.r.t. encoder
-parameters only); :func:`consistency_examples` turns the scores into similarity rates, the
+Claim 1.2, example-importance consistency (Fig. 2), per data set (MNIST; CIFAR-10/100 and
+ECG5000 at paper scale): :func:`example_importance` scores, for a sub-test set
+(class-balanced; ECG a random draw), every example of a class-balanced sub-train set with
+each label-free explainer (pretext loss = clean reconstruction MSE, ECG's L1, gradients
+w.r.t. encoder parameters only); :func:`consistency_examples` turns the scores into similarity rates, the
 share of the most (least) important training examples that share the test example's label.
 
 FACT's extension (Fig. 5): :func:`encoder_vs_full` explains the encoder (latent output) and
@@ -18,10 +19,11 @@ the full classifier built on it (logit output) with the same label-free methods;
 the Pearson correlation of the two |attribution| maps over the non-blank pixels
 (:func:`masked_pearson`) measures their agreement.
 
-Claims 2.1 and 2.2, pretext-task sensitivity (Tables 2-4): :func:`task_importance` computes,
-for the encoder trained on each task, label-free Gradient SHAP feature importance of the
-test images and DKNN example importance of a sub-train set; :func:`correlation_tables` gives
-the Pearson correlations between the tasks' scores (all images flattened).
+Claims 2.1 and 2.2, pretext-task sensitivity (Tables 2-4; MNIST, CIFAR-10/100):
+:func:`task_importance` computes, for the encoder trained on each task, label-free Gradient
+SHAP feature importance of the test images and DKNN example importance of a sub-train set;
+:func:`correlation_tables` gives the Pearson and Spearman correlations between the tasks'
+scores (all images flattened).
 
 Claim 3, disentanglement (Fig. 3): :func:`fit_and_explain` trains a beta-VAE or beta-TCVAE
 and computes each latent unit's saliency map |mu_i(x) * GradientSHAP_i(x)|; the metric is,
@@ -41,12 +43,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from scipy.stats import rankdata
 
 from xairepro.attribution.occlusion import feature_ranks
 from xairepro.common.io import load_arrays, load_torch, save_arrays
 from xairepro.common.seeding import pick_device, seed_everything
-from xairepro.labelfree.data import balanced_subset, baseline_input, load_dataset, load_images, load_inputs
-from xairepro.labelfree.models import EncoderClassifier, MnistAutoencoder
+from xairepro.labelfree.data import (
+    balanced_subset, baseline_input, class_count, load_dataset, load_images, load_inputs,
+)
+from xairepro.labelfree.models import EncoderClassifier, RecurrentAutoencoder
 from xairepro.labelfree.train import load_autoencoder, load_encoder, load_snapshots, train_vae
 
 log = logging.getLogger(__name__)
@@ -174,33 +179,41 @@ def example_importance(
     scale: float,
     simplex_epochs: int,
     seed: int,
+    dataset: str = "mnist",
+    loss: str = "mse",
     threads: int = 1,
     device: str = "auto",
 ) -> dict[str, np.ndarray]:
-    """Scores ``(subtest_size, subtrain_size)`` of every explainer; also the labels used."""
+    """Scores ``(subtest_size, subtrain_size)`` of every explainer; also the labels used.
+
+    The training and test examples are those of :func:`~xairepro.labelfree.data.example_data`
+    and :func:`~xairepro.labelfree.data.example_subsets` for ``dataset`` (the split the
+    model was trained on: same ``seed``); influence functions and TracIn differentiate the
+    clean reconstruction ``loss`` (mse, l1: :data:`~xairepro.labelfree.explain.RECONSTRUCTION_LOSSES`)
+    w.r.t. the encoder's parameters, the model in evaluation mode.
+    """
+    from xairepro.labelfree.data import example_data, example_subsets
     from xairepro.labelfree.explain import (
-        DKNN, EXPLAINERS, CosineNN, InfluenceFunctions, SimplEx, TracIn, encoder_parameters,
+        DKNN, EXPLAINERS, RECONSTRUCTION_LOSSES, CosineNN, InfluenceFunctions, SimplEx, TracIn, encoder_parameters,
     )
 
     seed_everything(seed, threads)
     device = pick_device(device)
-    state = load_torch(model_path)
-    model = MnistAutoencoder(latent_dim=int(state["latent_dim"]))
-    model.load_state_dict(state["state_dict"])
-    model.to(device).eval()
-    train_x, train_y = load_images(data_path, "train")
-    test_x, test_y = load_images(data_path, "test")
-    sub_train = balanced_subset(train_y, subtrain_size)
-    sub_test = balanced_subset(test_y, subtest_size)
+    model = load_autoencoder(model_path, device)
+    if isinstance(model, RecurrentAutoencoder):
+        model.unrolled = True  # the influence functions' forward-mode AD has no fused-LSTM kernel
+    train_x, train_y, test_x, test_y = example_data(data_path, dataset, seed)
+    sub_train, sub_test = example_subsets(train_y, test_y, dataset, subtrain_size, subtest_size, seed)
     xs, ys, xt, yt = train_x[sub_train].to(device), train_y[sub_train], test_x[sub_test].to(device), test_y[sub_test]
     params = encoder_parameters(model)
+    pretext_loss = RECONSTRUCTION_LOSSES[loss]
     out: dict[str, np.ndarray] = {"train_labels": ys.numpy(), "test_labels": yt.numpy()}
     for name in explainers:
         if name == "influence_functions":
-            explainer = InfluenceFunctions(model, xs, params=params, depth=recursion_depth, damping=damping,
-                                           scale=scale, seed=seed)
+            explainer = InfluenceFunctions(model, xs, loss=pretext_loss, params=params, depth=recursion_depth,
+                                           damping=damping, scale=scale, seed=seed)
         elif name == "tracin":
-            explainer = TracIn(model, xs, load_snapshots(snapshots_dir), params=params)
+            explainer = TracIn(model, xs, load_snapshots(snapshots_dir), loss=pretext_loss, params=params)
         elif name == "simplex":
             explainer = SimplEx(model.encode, xs, n_epochs=simplex_epochs, seed=seed)
         elif name == "dknn":
@@ -335,12 +348,14 @@ def task_importance(
     shap_samples: int,
     internal_batch_size: int,
     seed: int,
+    dataset: str = "mnist",
     threads: int = 1,
     device: str = "auto",
 ) -> dict[str, np.ndarray]:
-    """|Gradient SHAP| feature importance ``(N, 1, 28, 28)`` and DKNN example importance
-    ``(N, subtrain_size)`` of every task's encoder, as ``features_<task>`` / ``examples_<task>``,
-    plus ``images``. Two sets of :data:`UNTRAINED_ENCODERS` untrained encoders (the first
+    """|Gradient SHAP| feature importance ``(N, C, H, W)`` and DKNN example importance
+    ``(N, subtrain_size)`` of every task's encoder on ``dataset`` (MNIST, CIFAR-10/100), as
+    ``features_<task>`` / ``examples_<task>``, plus the test ``images`` and ``labels`` and
+    the class-balanced sub-train set's ``subtrain_images`` (what the figures show). Two sets of :data:`UNTRAINED_ENCODERS` untrained encoders (the first
     task's encoder with every layer re-initialised,
     :func:`~xairepro.common.controls.randomised_copy`) for the claims: ``reference_<j>``
     (seed ``seed + 1 + j``), what the trained tasks are compared with, and
@@ -351,16 +366,18 @@ def task_importance(
 
     seed_everything(seed, threads)
     device = pick_device(device)
-    x_cpu, _ = load_images(data_path, "test", limit=n_test)
-    train_x, train_y = load_images(data_path, "train")
-    x, sub_train = x_cpu.to(device), train_x[balanced_subset(train_y, subtrain_size)].to(device)
+    x_cpu, y_test = load_inputs(data_path, dataset, "test", limit=n_test)
+    train_x, train_y = load_inputs(data_path, dataset, "train")
+    sub_train_cpu = train_x[balanced_subset(train_y, subtrain_size, class_count(dataset))]
+    x, sub_train = x_cpu.to(device), sub_train_cpu.to(device)
     black = torch.zeros(1, *x.shape[1:], device=device)
     encoders = {task: load_encoder(path, task) for task, path in model_paths.items()}
     template = encoders[next(iter(model_paths))]
     for prefix, first in (("reference", seed + 1), ("randomised", seed + 1 + UNTRAINED_ENCODERS)):
         encoders |= {f"{prefix}_{j}": randomised_copy(template, seed=first + j).eval()
                      for j in range(UNTRAINED_ENCODERS)}
-    out: dict[str, np.ndarray] = {"images": x_cpu.numpy()}
+    out: dict[str, np.ndarray] = {"images": x_cpu.numpy(), "labels": y_test.numpy(),
+                                  "subtrain_images": sub_train_cpu.numpy()}
     for task, encoder in encoders.items():
         encoder.to(device)
         attr = LabelFreeGradientShap(encoder, n_samples=shap_samples, internal_batch_size=internal_batch_size,
@@ -372,10 +389,13 @@ def task_importance(
 
 
 def correlation_tables(importance_path: str | Path, tasks: list[str]) -> pd.DataFrame:
-    """Pearson correlations between tasks, for feature and example importance.
+    """Pearson and Spearman correlations between tasks, for feature and example importance.
 
-    Rows (kind, task_a, task_b, item, pearson). ``item`` NaN: the paper's table, one
-    correlation over all images flattened, between every two ``tasks``. ``item`` i: the
+    Rows (kind, task_a, task_b, item, pearson, spearman). ``item`` NaN: the paper's tables,
+    one correlation over all images flattened, between every two ``tasks``: Pearson, and
+    Spearman's rank correlation (Pearson of the ranks, ties averaged), which the original
+    computes beside it (FACT experiments/mnist.py:437, 440). ``item`` i (Pearson only,
+    ``spearman`` NaN): the
     correlation of test image i's maps (features: over its non-blank pixels, where
     |Gradient SHAP| from the black image can be non-zero; examples: over the sub-train
     set's scores), for every two different tasks and, where the cache has the untrained
@@ -387,7 +407,10 @@ def correlation_tables(importance_path: str | Path, tasks: list[str]) -> pd.Data
     for kind in ("features", "examples"):
         stacked = np.stack([arrays[f"{kind}_{task}"].ravel().astype(np.float64) for task in tasks])
         corr = np.corrcoef(stacked)
-        rows += [{"kind": kind, "task_a": a, "task_b": b, "item": np.nan, "pearson": corr[i, j]}
+        rank_corr = np.corrcoef(rankdata(stacked, axis=1))
+        del stacked
+        rows += [{"kind": kind, "task_a": a, "task_b": b, "item": np.nan, "pearson": corr[i, j],
+                  "spearman": rank_corr[i, j]}
                  for i, a in enumerate(tasks) for j, b in enumerate(tasks)]
     if "images" not in arrays:
         return pd.DataFrame(rows)
@@ -428,10 +451,12 @@ def fit_and_explain(
     n_test: int,
     shap_samples: int,
     seed: int,
+    rec_dist: str = "bernoulli",
     threads: int = 1,
     device: str = "auto",
 ) -> pd.DataFrame:
-    """Train one VAE (:func:`~xairepro.labelfree.train.train_vae`) and return the per-image
+    """Train one VAE (:func:`~xairepro.labelfree.train.train_vae`, decoder likelihood
+    ``rec_dist``) and return the per-image
     saliency correlations of its latent units.
 
     Rows: dataset, loss, beta, seed, model, image, correlation; ``model`` is ``trained``,
@@ -451,7 +476,7 @@ def fit_and_explain(
     train, test = load_dataset(data_path, dataset)
     model = train_vae(train.to(device), data_path, model_path, record_path, checkpoint_path, dataset=dataset,
                       loss=loss, beta=beta, latent_dim=latent_dim, epochs=epochs, batch_size=batch_size, lr=lr,
-                      seed=seed)
+                      seed=seed, rec_dist=rec_dist)
     x = test[:n_test].to(device)
     frames = []
     for kind in ("trained", "randomised", "random_attribution"):

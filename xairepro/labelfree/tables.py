@@ -231,12 +231,13 @@ def disvae_claims(table: pd.DataFrame, scale: str, max_drop: float = 0.4) -> pd.
     return claims.frame()
 
 
-def latex_table(table: pd.DataFrame, kind: str, tasks: list[str]) -> str:
+def latex_table(table: pd.DataFrame, kind: str, tasks: list[str], statistic: str = "pearson") -> str:
     """A LaTeX tabular of mean +- std over runs of one kind's correlation matrix (the mean
-    alone when there is a single run); the pooled rows (``item`` NaN) only."""
+    alone when there is a single run); the pooled rows (``item`` NaN) only. ``statistic``
+    is the column tabulated: ``pearson`` or ``spearman``."""
     if "item" in table.columns:
         table = table[table["item"].isna()]
-    sel = table[table.kind == kind].groupby(["task_a", "task_b"])["pearson"].agg(["mean", "std", "count"])
+    sel = table[table.kind == kind].groupby(["task_a", "task_b"])[statistic].agg(["mean", "std", "count"])
     lines = [r"\begin{tabular}{l" + "c" * len(tasks) + "}", r"\toprule",
              " & ".join(["", *(t.capitalize() for t in tasks)]) + r" \\", r"\midrule"]
     for a in tasks:

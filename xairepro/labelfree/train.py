@@ -3,7 +3,8 @@
 * :func:`train_autoencoder`: the autoencoder of a feature-consistency data set (claim 1.1;
   MNIST/CIFAR: MSE; ECG: the LSTM autoencoder with L1, on normal beats only), best
   validation epoch kept.
-* :func:`train_denoiser`: the denoising MNIST autoencoder and its TracIn snapshots (claim 1.2).
+* :func:`train_denoiser`: the autoencoder of claim 1.2 (denoising on MNIST and CIFAR, the
+  original's LSTM one on ECG) and its TracIn snapshots.
 * :func:`train_classifier`: the encoder + linear classifier (FACT's encoder vs full model).
 * :func:`train_task`: the encoder trained on a pretext task or as the classifier (claims
   2.1, 2.2), its inputs corrupted by :func:`corrupt`.
@@ -26,7 +27,7 @@ from torch import nn
 from xairepro.common.io import load_torch, save_torch
 from xairepro.common.seeding import pick_device, seed_everything
 from xairepro.common.training import fit_and_save, minibatches
-from xairepro.labelfree.data import load_images, load_inputs
+from xairepro.labelfree.data import class_count, example_data, load_images, load_inputs
 from xairepro.labelfree.models import (
     BurgessVAE, EncoderClassifier, MnistAutoencoder, beta_tcvae_loss, beta_vae_loss, build_autoencoder,
 )
@@ -148,22 +149,28 @@ def train_denoiser(
     noise_level: float,
     checkpoint_interval: int,
     seed: int,
+    dataset: str = "mnist",
+    loss: str = "mse",
     threads: int = 1,
     device: str = "auto",
 ) -> dict[str, Any]:
-    """Train a denoising :class:`MnistAutoencoder`; write TracIn snapshots to ``snapshots_dir``.
+    """Train the autoencoder of claim 1.2 on ``dataset``; write TracIn snapshots to ``snapshots_dir``.
 
-    Snapshots (weights + the learning rate they were trained with) are kept inside the
-    resumable checkpoint while training, and written out at the end, so a resumed run
-    still delivers every one of them.
+    The model is the data set's (:func:`~xairepro.labelfree.models.build_autoencoder`:
+    MNIST's, FACT's CIFAR one, the LSTM one of ECG), trained on the training split of
+    :func:`~xairepro.labelfree.data.example_data` with ``loss`` (mse, l1) between the
+    reconstruction of ``x + noise_level * eps`` and the clean ``x`` (``noise_level`` 0: a
+    plain autoencoder, the original's ECG model). Snapshots (weights + the learning rate
+    they were trained with) are kept inside the resumable checkpoint while training, and
+    written out at the end, so a resumed run still delivers every one of them.
     """
     seed_everything(seed, threads)
     device = pick_device(device)
-    x, _ = load_images(data_path, "train")
-    x = x.to(device)
+    x = example_data(data_path, dataset, seed)[0].to(device)
     generator = torch.Generator().manual_seed(seed)
-    model = MnistAutoencoder(latent_dim=latent_dim).to(device)
+    model = build_autoencoder(dataset, latent_dim).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    loss_fn = LOSSES[loss]()
     snapshots: dict[str, dict[str, torch.Tensor]] = {}
 
     def run_epoch(epoch: int) -> dict[str, float]:
@@ -171,9 +178,8 @@ def train_denoiser(
         total = 0.0
         for idx in minibatches(len(x), batch_size, generator):
             clean = x[idx.to(device)]
-            noisy = clean + noise_level * torch.randn(clean.shape, generator=generator).to(device)
             optimizer.zero_grad()
-            loss = torch.nn.functional.mse_loss(model(noisy), clean)
+            loss = loss_fn(model(add_noise(clean, noise_level, generator)), clean)
             loss.backward()
             optimizer.step()
             total += loss.item() * len(idx)
@@ -182,14 +188,15 @@ def train_denoiser(
         return {"train_loss": total / len(x)}
 
     params = dict(latent_dim=latent_dim, epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay,
-                  noise_level=noise_level, checkpoint_interval=checkpoint_interval, seed=seed)
+                  noise_level=noise_level, checkpoint_interval=checkpoint_interval, seed=seed, dataset=dataset,
+                  loss=loss)
     snapshot_path = Path(str(checkpoint_path) + ".snapshots")
     if snapshot_path.exists():
         snapshots.update(load_torch(snapshot_path))
     _, record = fit_and_save(model=model, optimizer=optimizer, run_epoch=run_epoch, epochs=epochs, params=params,
                              data_path=data_path, checkpoint_path=checkpoint_path, model_path=model_path,
-                             metrics_path=metrics_path, model_meta={"latent_dim": latent_dim}, generator=generator,
-                             summary=lambda r: {"seed": seed, "snapshots": sorted(snapshots)},
+                             metrics_path=metrics_path, model_meta={"latent_dim": latent_dim, "dataset": dataset},
+                             generator=generator, summary=lambda r: {"seed": seed, "snapshots": sorted(snapshots)},
                              on_checkpoint=lambda: save_torch(snapshot_path, snapshots))
     snapshots_dir = Path(snapshots_dir)
     snapshots_dir.mkdir(parents=True, exist_ok=True)
@@ -223,16 +230,19 @@ def train_classifier(
     lr: float,
     weight_decay: float,
     seed: int,
+    dataset: str = "mnist",
     threads: int = 1,
     device: str = "auto",
 ) -> dict[str, Any]:
-    """Train :class:`EncoderClassifier` with cross-entropy and Adam; report test accuracy."""
+    """Train :class:`EncoderClassifier` on ``dataset`` (MNIST, CIFAR-10/100) with
+    cross-entropy and Adam; report test accuracy."""
     seed_everything(seed, threads)
     device = pick_device(device)
-    x, y = (t.to(device) for t in load_images(data_path, "train"))
-    test_x, test_y = (t.to(device) for t in load_images(data_path, "test"))
+    x, y = (t.to(device) for t in load_inputs(data_path, dataset, "train"))
+    test_x, test_y = (t.to(device) for t in load_inputs(data_path, dataset, "test"))
     generator = torch.Generator().manual_seed(seed)
-    model = EncoderClassifier(latent_dim).to(device)
+    n_classes = class_count(dataset)
+    model = EncoderClassifier(latent_dim, n_classes=n_classes, dataset=dataset).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
 
     def run_epoch(epoch: int) -> dict[str, float]:
@@ -254,7 +264,9 @@ def train_classifier(
                   seed=seed)
     _, record = fit_and_save(model=model, optimizer=optimizer, run_epoch=run_epoch, epochs=epochs, params=params,
                              data_path=data_path, checkpoint_path=checkpoint_path, model_path=model_path,
-                             metrics_path=metrics_path, model_meta={"latent_dim": latent_dim}, generator=generator,
+                             metrics_path=metrics_path,
+                             model_meta={"latent_dim": latent_dim, "dataset": dataset, "n_classes": n_classes},
+                             generator=generator,
                              summary=lambda r: {"seed": seed, "test_accuracy": r.history[-1]["test_accuracy"]})
     return record
 
@@ -290,20 +302,22 @@ def train_task(
     noise_level: float,
     mask_proportion: float,
     seed: int,
+    dataset: str = "mnist",
     threads: int = 1,
     device: str = "auto",
 ) -> dict[str, Any]:
-    """Train the encoder on one task: an autoencoder on a pretext, or the classifier."""
+    """Train the encoder of ``dataset``'s autoencoder (MNIST, CIFAR-10/100) on one task: the
+    autoencoder on a pretext, or the encoder plus a linear layer as the classifier."""
     if task == "classification":
         return train_classifier(data_path, model_path, metrics_path, checkpoint_path, latent_dim=latent_dim,
                                 epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay, seed=seed,
-                                threads=threads, device=device)
+                                dataset=dataset, threads=threads, device=device)
     seed_everything(seed, threads)
     device = pick_device(device)
-    x, _ = load_images(data_path, "train")
+    x, _ = load_inputs(data_path, dataset, "train")
     x = x.to(device)
     generator = torch.Generator().manual_seed(seed)
-    model = MnistAutoencoder(latent_dim).to(device)
+    model = build_autoencoder(dataset, latent_dim).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
 
     def run_epoch(epoch: int) -> dict[str, float]:
@@ -323,16 +337,19 @@ def train_task(
                   weight_decay=weight_decay, noise_level=noise_level, mask_proportion=mask_proportion, seed=seed)
     _, record = fit_and_save(model=model, optimizer=optimizer, run_epoch=run_epoch, epochs=epochs, params=params,
                              data_path=data_path, checkpoint_path=checkpoint_path, model_path=model_path,
-                             metrics_path=metrics_path, model_meta={"latent_dim": latent_dim}, generator=generator,
+                             metrics_path=metrics_path, model_meta={"latent_dim": latent_dim, "dataset": dataset},
+                             generator=generator,
                              summary=lambda r: {"task": task, "seed": seed, "train_loss": r.history[-1]["train_loss"]})
     return record
 
 
 def load_encoder(path: str | Path, task: str) -> torch.nn.Module:
-    """The encoder (``(N, 1, 28, 28) -> (N, d)``) of a model trained by :func:`train_task`."""
+    """The encoder (MNIST ``(N, 1, 28, 28) -> (N, d)``, CIFAR ``(N, 3, 32, 32) -> (N, d)``) of
+    a model trained by :func:`train_task`."""
     state = load_torch(path)
-    model = EncoderClassifier(int(state["latent_dim"])) if task == "classification" else MnistAutoencoder(
-        int(state["latent_dim"]))
+    dataset, latent_dim = str(state.get("dataset", "mnist")), int(state["latent_dim"])
+    model = (EncoderClassifier(latent_dim, n_classes=int(state.get("n_classes", 10)), dataset=dataset)
+             if task == "classification" else build_autoencoder(dataset, latent_dim))
     model.load_state_dict(state["state_dict"])
     return model.encoder.eval()
 
@@ -356,16 +373,18 @@ def train_vae(
     batch_size: int,
     lr: float,
     seed: int,
+    rec_dist: str = "bernoulli",
 ) -> BurgessVAE:
-    """Train a :class:`BurgessVAE` on ``train`` images ``(N, 1, S, S)`` (already on the
-    device, read from ``data_path``) with the beta-VAE or beta-TCVAE objective; write the
+    """Train a :class:`BurgessVAE` on ``train`` images ``(N, C, S, S)`` (already on the
+    device, read from ``data_path``) with the beta-VAE or beta-TCVAE objective and the
+    decoder likelihood ``rec_dist`` (bernoulli, gaussian); write the
     model and a JSON record of the training (``record_path``). Returns the model in
     evaluation mode, on the CPU."""
     if loss not in VAE_LOSSES:
         raise ValueError(f"unknown loss {loss!r}; choose from {VAE_LOSSES}")
     device = train.device
     generator = torch.Generator().manual_seed(seed)
-    model = BurgessVAE(latent_dim=latent_dim, size=train.shape[-1]).to(device)
+    model = BurgessVAE(latent_dim=latent_dim, size=train.shape[-1], channels=train.shape[1]).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
 
     def run_epoch(epoch: int) -> dict[str, float]:
@@ -375,17 +394,18 @@ def train_vae(
             x = train[idx.to(device)]
             optimizer.zero_grad()
             logits, mu, logvar, z = model(x)
-            value = (beta_vae_loss(logits, x, mu, logvar, beta) if loss == "beta_vae"
-                     else beta_tcvae_loss(logits, x, mu, logvar, z, len(train), beta))
+            value = (beta_vae_loss(logits, x, mu, logvar, beta, rec_dist) if loss == "beta_vae"
+                     else beta_tcvae_loss(logits, x, mu, logvar, z, len(train), beta, rec_dist))
             value.backward()
             optimizer.step()
             total += value.item() * len(idx)
         return {"train_loss": total / len(train)}
 
     params = dict(dataset=dataset, loss=loss, beta=beta, latent_dim=latent_dim, epochs=epochs, batch_size=batch_size,
-                  lr=lr, seed=seed)
+                  lr=lr, seed=seed, **({"rec_dist": rec_dist} if rec_dist != "bernoulli" else {}))
     fit_and_save(model=model, optimizer=optimizer, run_epoch=run_epoch, epochs=epochs, params=params,
                  data_path=data_path, checkpoint_path=checkpoint_path, model_path=model_path,
-                 metrics_path=record_path, model_meta={"latent_dim": latent_dim, "size": train.shape[-1]},
+                 metrics_path=record_path,
+                 model_meta={"latent_dim": latent_dim, "size": train.shape[-1], "channels": train.shape[1]},
                  generator=generator)
     return model.eval().cpu()

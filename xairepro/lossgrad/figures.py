@@ -220,25 +220,35 @@ def plot_svd_roar(table: pd.DataFrame, panel_width: float = 2.2, panel_height: f
     """Singing-voice detection: test AUROC and error vs occluded bins; ROAR vs KAR.
 
     Rows are the two metrics, columns replacement x order (``ROAR=1`` top-k, ``ROAR=0``
-    bottom-k, i.e. KAR); one line per ranking method; the dashed line is the clean value.
-    Methods whose lines coincide in a panel are named there; ``note`` goes under the legend.
+    bottom-k, i.e. KAR); one line per ranking method, the mean over the models (``seed``
+    column, one per ``svd.seeds``) with their min-max band; the dashed line is the clean
+    value. Methods whose lines coincide in a panel are named there; ``note`` goes under the
+    legend.
     """
+    if "seed" not in table:
+        table = table.assign(seed=0)
+    n_models = table.seed.nunique()
+    keys = ["method", "replacement", "order", "k"]
+    summaries = {metric: summarise_curves(table, keys, value=metric) for metric, _ in SVD_METRICS}
     columns = [(r, o) for r in ("mean", "image_min", "image_max") for o in (1, 0)
                if ((table.replacement == r) & (table.order == o)).any()]
     n_bins = int(round(table.loc[table.k > 0, "k"].iloc[0] / table.loc[table.k > 0, "fraction"].iloc[0]))
     fig, axes = plt.subplots(len(SVD_METRICS), len(columns), squeeze=False, sharex=True, sharey="row",
                              figsize=(1.2 * panel_width * len(columns), 1.1 * panel_height * len(SVD_METRICS)))
     for i, (metric, label) in enumerate(SVD_METRICS):
+        summary = summaries[metric]
         clean = table.loc[table.k == 0, metric].mean()
         for j, (replacement, order) in enumerate(columns):
             ax = axes[i, j]
             ax.axhline(clean, color="black", lw=0.8, ls="--")
             for method, style in METHOD_STYLE.items():
-                sel = table[(table.method == method) & (table.replacement == replacement)
-                            & (table.order == order)].sort_values("k")
+                sel = summary[(summary.method == method) & (summary.replacement == replacement)
+                              & (summary.order == order)].sort_values("k")
                 if not sel.empty:
-                    ax.plot(sel.k, sel[metric], color=style["color"], marker=style["marker"], ms=3, lw=1.2,
+                    ax.plot(sel.k, sel["mean"], color=style["color"], marker=style["marker"], ms=3, lw=1.2,
                             label=style["label"])
+                    if n_models > 1:
+                        ax.fill_between(sel.k, sel["min"], sel["max"], color=style["color"], alpha=0.15, lw=0)
             if i == 0:
                 name = "ROAR=1 (top-k, ROAR)" if order == 1 else "ROAR=0 (bottom-k, KAR)"
                 ax.set_title(f"replacement = {replacement}\n{name}")
@@ -250,13 +260,18 @@ def plot_svd_roar(table: pd.DataFrame, panel_width: float = 2.2, panel_height: f
     handles.append(plt.Line2D([], [], color="black", lw=0.8, ls="--"))
     labels.append("clean")
     fig.legend(handles, labels, loc="lower center", ncol=3, bbox_to_anchor=(0.5, -0.06), frameon=False)
-    fig.suptitle("Singing voice detection: one model's test AUROC and error after occluding\n"
-                 "k spectrogram bins ranked by the loss gradient g", y=1.0)
+    over = f"mean over {n_models} models, band = min-max" if n_models > 1 else "one model"
+    other = sorted(set(table.lossgradient[table.lossgradient != table.seed])) if "lossgradient" in table else []
+    source = (f"the seed-{other[0]} model's loss gradient g (lossgradient)" if len(other) == 1
+              else "the model's own loss gradient g" if n_models == 1 else "each model's own loss gradient g")
+    fig.suptitle(f"Singing voice detection: test AUROC and error after occluding\n"
+                 f"k spectrogram bins ranked by {source}\n({over})", y=1.0)
     fig.tight_layout(rect=(0, 0.06, 1, 0.98))
     for i, (metric, _) in enumerate(SVD_METRICS):  # after tight_layout: the axes' final limits
+        summary = summaries[metric]
         for j, (replacement, order) in enumerate(columns):
-            sel = table[(table.replacement == replacement) & (table.order == order)].sort_values("k")
-            lines = {m: (line.k.to_numpy(), line[metric].to_numpy())
+            sel = summary[(summary.replacement == replacement) & (summary.order == order)].sort_values("k")
+            lines = {m: (line.k.to_numpy(), line["mean"].to_numpy())
                      for m in METHOD_STYLE if not (line := sel[sel.method == m]).empty}
             mark_coincidences(axes[i, j], lines, panel=f"{metric}, {replacement}, ROAR={order}")
     add_notes(fig, [("scale_note", note)] if note else [], y=-0.1)

@@ -268,6 +268,7 @@ def svd_occlusion(
     test_batch_size: int,
     frame_step: int = 1,
     replacement_value: float = 0.0,
+    lossgradient: int | None = None,
     threads: int = 1,
     device: str = "auto",
 ) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
@@ -285,10 +286,16 @@ def svd_occlusion(
     ``frame_step``-th test frame is evaluated and the median filter spans
     ``round(median_filter / frame_step)`` of them, the same stretch of time.
 
+    The rankings come from ``grads_path``, whichever network computed them: the evaluated
+    model's own loss gradient (the original's run-all script) or another model's of the same
+    architecture (its ``--lossgradient``, our ``svd.lossgradient``); ``lossgradient`` only
+    labels the table (the seed of the gradient's model; ``None``: ``seed``).
+
     Returns
     -------
     table
-        One row per (method, replacement, order, k): ``auroc, precision, recall,
+        One row per (method, replacement, order, k), with ``seed`` and ``lossgradient``
+        (the gradient model's seed): ``auroc, precision, recall,
         specificity, f1, error, loss`` (mean BCE of the raw predictions against hard labels).
     items
         The per-excerpt values the claims' statistics resample: ``conditions`` ``(C,)``
@@ -350,7 +357,8 @@ def svd_occlusion(
         if method.endswith("@randomised"):
             continue
         metrics = detection_metrics(smooth, labels, threshold)
-        rows.append({"method": method, "replacement": replacement, "order": order, "k": k,
+        rows.append({"seed": seed, "lossgradient": seed if lossgradient is None else lossgradient,
+                     "method": method, "replacement": replacement, "order": order, "k": k,
                      "fraction": k / n_bins, **metrics, "loss": float(loss.mean()),
                      "median_filter": filter_size, "max_abs_diff_clean": float(np.abs(pred - clean_raw).max())})
     table = pd.DataFrame(rows).sort_values(["method", "replacement", "order", "k"], ignore_index=True)

@@ -33,6 +33,24 @@ def aggregate_sweeps(curve_paths, sign_paths, metric_paths) -> tuple[pd.DataFram
     return roar, table, models.sort_values(["variant", "seed"], ignore_index=True)
 
 
+def aggregate_svd(eval_paths, roar_paths, seeds) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every SVDNet's clean evaluation and occlusion table in one each, ``(evaluation, roar)``.
+
+    ``eval_paths`` and ``roar_paths`` are per model, in the order of ``seeds``; the
+    evaluation gains a ``seed`` column (the occlusion tables carry theirs). The original
+    prints each model's metrics (``run_all_ROAR_predict.py`` calls ``eval.py`` per model);
+    averaging is left to the figure.
+    """
+    if not len(eval_paths) == len(roar_paths) == len(seeds):
+        raise ValueError(f"{len(seeds)} seeds but {len(eval_paths)} evaluations and {len(roar_paths)} occlusion tables")
+    evaluation = pd.concat([read_csv(p, required=("split", "auroc", "error")).assign(seed=s)
+                            for p, s in zip(eval_paths, seeds)], ignore_index=True)
+    evaluation = evaluation[["seed", *(c for c in evaluation.columns if c != "seed")]]
+    roar = pd.concat([read_csv(p, required=("seed", "method", "replacement", "order", "k", "auroc", "error"))
+                      for p in roar_paths], ignore_index=True)
+    return evaluation, roar.sort_values(["seed", "method", "replacement", "order", "k"], ignore_index=True)
+
+
 # Items of one condition, ``method|replacement|order|k``, as the occlusion steps name them.
 def condition(method: str, replacement: str, order: int, k: int) -> str:
     return f"{method}|{replacement}|{order}|{k}"
