@@ -19,27 +19,6 @@ from xairepro.interactive.steps import compute_fairface_heatmaps
 YEARS = torch.tensor([1.0, 6.0, 15.0, 25.0, 35.0, 45.0, 55.0, 65.0, 75.0])
 
 
-@pytest.fixture(scope="module")
-def original():
-    """FairFace's network as FairFace and the original build it: torchvision's ResNet-34, fc 512 -> 18."""
-    torch.manual_seed(0)
-    net = torchvision.models.resnet34()
-    net.fc = torch.nn.Linear(net.fc.in_features, 18)
-    with torch.no_grad():  # non-trivial batch-norm statistics, so eval mode is tested too
-        for m in net.modules():
-            if isinstance(m, torch.nn.BatchNorm2d):
-                m.running_mean.uniform_(-0.1, 0.1)
-                m.running_var.uniform_(0.5, 1.5)
-    return net.eval()
-
-
-@pytest.fixture(scope="module")
-def weights(original, tmp_path_factory):
-    path = tmp_path_factory.mktemp("fairface") / FAIRFACE_FILE
-    torch.save(original.state_dict(), path)
-    return path
-
-
 def test_network_has_fairfaces_parameter_names_and_shapes(original):
     ours = resnet34_fairface()
     assert {k: v.shape for k, v in ours.state_dict().items()} == {k: v.shape for k, v in original.state_dict().items()}

@@ -3,36 +3,18 @@ skin-colour head, output 1 minus output 0, labels the generated faces at 224 px,
 regression is fitted as the CelebA attributes', and it scores the moves of phase 3."""
 
 import numpy as np
-import pytest
 import torch
-import torchvision
 
 from xairepro.common.io import load_arrays
 from xairepro.interactive.data import classifier_input
 from xairepro.interactive.explain import LatentMoves
-from xairepro.interactive.models import (FAIRFACE_DIRECTIONS, FAIRFACE_FILE, FAIRFACE_SIZE, MappingNetwork,
+from xairepro.interactive.models import (FAIRFACE_DIRECTIONS, FAIRFACE_SIZE, MappingNetwork,
                                          classifier_size_of, load_classifiers, load_fairface, load_latent_direction,
                                          to_unit)
 from xairepro.interactive.steps import create_latent_dataset
 from xairepro.interactive.train import train_latent_model
 
 SKIN = "ff-skin-color"
-
-
-@pytest.fixture(scope="module")
-def original():
-    """FairFace's network as FairFace builds it (torchvision's ResNet-34, fc 512 -> 18), seeded."""
-    torch.manual_seed(1)
-    net = torchvision.models.resnet34()
-    net.fc = torch.nn.Linear(net.fc.in_features, 18)
-    return net.eval()
-
-
-@pytest.fixture(scope="module")
-def weights(original, tmp_path_factory):
-    path = tmp_path_factory.mktemp("fairface") / FAIRFACE_FILE
-    torch.save(original.state_dict(), path)
-    return path
 
 
 class TinyGenerator(torch.nn.Module):
