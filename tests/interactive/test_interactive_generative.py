@@ -196,3 +196,17 @@ def test_random_direction_control_rows_beside_the_learned_moves(tmp_path):
     again = explain_images(g, "Red", {"Red": BrightnessClassifier()}, {"Red": red_direction(g)}, images, names,
                            tmp_path / "f2.npz", tmp_path / "s2.csv", random_seed=0, **kwargs)
     pd.testing.assert_frame_equal(table, again)
+
+
+def test_a_move_is_a_share_of_the_faces_norm_whatever_the_directions_length():
+    # frame g renders w + g ||w|| beta / ||beta||: the last frame's code, recovered through the
+    # generator's known inverse (back to [-1, 1], atanh, then B's pseudo-inverse), sits exactly there
+    g = LinearGenerator()
+    w = g.mapping.w_avg + 0.3 * torch.randn(3, 6, generator=torch.Generator().manual_seed(4))
+    beta = torch.randn(6, generator=torch.Generator().manual_seed(5))
+    _, frames = move_and_render(g, w, beta, ampl=0.4, steps=3)
+    _, long = move_and_render(g, w, 10 * beta, ampl=0.4, steps=3)
+    torch.testing.assert_close(frames, long)  # the direction's length does not set the step
+    latent = torch.atanh(2 * frames[:, -1].flatten(1) - 1) @ torch.linalg.pinv(g.B).T  # (3, 6)
+    expected = w + 0.4 * w.norm(dim=1, keepdim=True) * beta / beta.norm()
+    torch.testing.assert_close(latent, expected, atol=1e-4, rtol=1e-4)

@@ -1,11 +1,13 @@
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from xairepro.common.claims import failed_claims
 from xairepro.common.errors import InputError
 from xairepro.common.io import read_json, save_arrays
 from xairepro.labelfree.data import load_dataset, read_official_dsprites, render_dsprites
+from xairepro.labelfree.explain import GradientShap, LatentUnitSaliency, vae_mean
 from xairepro.labelfree.steps import fit_and_explain
 from xairepro.labelfree.tables import disvae_claims
 from xairepro.lossgrad.data import make_demo_digits
@@ -84,3 +86,29 @@ def test_disvae_claim_is_uninformative_when_the_control_does_not_decorrelate():
     # random maps as correlated as the trained ones: the statistic cannot tell them apart
     claims = disvae_claims(disvae_table({1: 0.6, 10: 0.55}, control=0.6), "demo")
     assert claims.verdict.tolist() == ["uninformative"]
+
+
+class TwoHeads(torch.nn.Module):
+    """encode(x) = (A x, C x): a VAE whose mean and log-variance heads are known and differ."""
+
+    def __init__(self):
+        super().__init__()
+        gen = torch.Generator().manual_seed(0)
+        self.A = torch.randn(2, 5, generator=gen)
+        self.C = torch.randn(2, 5, generator=gen)
+
+    def encode(self, x):
+        return x @ self.A.T, x @ self.C.T
+
+
+def test_claim_3_explains_the_latent_means_not_the_log_variances():
+    vae = TwoHeads()
+    x = torch.randn(3, 5, generator=torch.Generator().manual_seed(1))
+    torch.testing.assert_close(vae_mean(vae)(x), x @ vae.A.T)
+    # for the linear mean head, unit i's saliency is |mu_i(x) * x * A_i| (GradientSHAP from a
+    # zero baseline without noise is exactly (x - 0) * A_i)
+    maps = LatentUnitSaliency(vae_mean(vae), GradientShap, seed=0, n_samples=4, stdevs=0.0).attribute(
+        x, baselines=torch.zeros(1, 5))
+    mu = x @ vae.A.T
+    expected = (mu[:, :, None] * x[:, None, :] * vae.A[None]).abs()
+    torch.testing.assert_close(maps, expected, rtol=1e-4, atol=1e-5)

@@ -127,9 +127,10 @@ def test_sign_counts_cover_every_occluded_pixel(trained):
     assert grad_orig_bottom.grad_negative.sum() > grad_orig_bottom.grad_positive.sum()
 
 
-def _synthetic_sweep(n=300, informative=True, seeds=(0, 1, 2)):
-    """A softmax10 sweep's tables and per-image items: grad_orig lowers every image's loss
-    (or, with ``informative=False``, moves it like the random ranking: noise around 0)."""
+def _synthetic_sweep(n=300, informative=True, seeds=(0, 1, 2), levels=(0, 78)):
+    """A softmax10 sweep's tables and per-image items: grad_orig lowers every image's loss at
+    k=78 (or, with ``informative=False``, moves it like the random ranking: noise around 0);
+    at any larger level of ``levels`` it is uninformative."""
     rng = np.random.default_rng(0)
     rows, items = [], {}
     for seed in seeds:
@@ -138,10 +139,10 @@ def _synthetic_sweep(n=300, informative=True, seeds=(0, 1, 2)):
         clean_correct = rng.random(n) < 0.95
         for method in ("grad_orig", "random"):
             for replacement, order in (("mean", 1), ("mean", 0), ("image_min", 1), ("image_max", 0)):
-                for k in (0, 78):
+                for k in levels:
                     if k == 0:
                         l, c = clean_loss, clean_correct
-                    elif method == "grad_orig" and informative:
+                    elif method == "grad_orig" and informative and k == 78:
                         l, c = clean_loss * 0.5, np.ones(n, bool)
                     else:
                         l, c = clean_loss + rng.normal(0.01, 0.05, n), clean_correct & (rng.random(n) < 0.97)
@@ -167,6 +168,16 @@ def test_claims_pass_with_controls_when_the_gradient_lowers_every_loss():
     assert broken_invariants(claims) == []
     assert (claims_only(claims).control != "").all()
     assert not claims_only(claims).control_pass.any()
+
+
+def test_claims_are_decided_at_the_smallest_occlusion_level():
+    # grad_orig helps at k=78 and is at chance at k=392: the claims read k=78, and pass
+    from xairepro.common.claims import claims_only, failed_claims
+
+    claims = mnist_claims(*_synthetic_sweep(levels=(0, 392, 78)), "demo")
+    assert failed_claims(claims) == []
+    occlusion = claims_only(claims)[claims_only(claims).claim.str.contains("loss-gradient occlusion")]
+    assert len(occlusion) == 4 and occlusion.claim.str.contains("k=78").all()
 
 
 def test_claims_fail_when_the_gradient_ranking_is_at_chance_level():

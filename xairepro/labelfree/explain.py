@@ -129,6 +129,17 @@ class LatentUnitSaliency:
         return latent_unit_saliency(self.encoder, inputs, self.method, **self.flags, **kwargs)
 
 
+def vae_mean(vae: torch.nn.Module) -> Forward:
+    """The VAE's mean encoder ``x -> mu(x)``: claim 3 explains the latent means (the
+    original's ``encoder.mu``), not the log-variances ``encode`` returns beside them."""
+
+    def mean(x: torch.Tensor) -> torch.Tensor:
+        mu, _ = vae.encode(x)
+        return mu
+
+    return mean
+
+
 def reconstruction_loss(call, x: torch.Tensor) -> torch.Tensor:
     """The pretext loss used for example importance: clean reconstruction MSE (mean)."""
     return ((call(x) - x) ** 2).mean()

@@ -468,7 +468,7 @@ def fit_and_explain(
     (``record_path``).
     """
     from xairepro.common.controls import random_attribution, randomised_copy
-    from xairepro.labelfree.explain import GradientShap, LatentUnitSaliency
+    from xairepro.labelfree.explain import GradientShap, LatentUnitSaliency, vae_mean
     from xairepro.metrics.representation import mean_offdiagonal_correlation
 
     seed_everything(seed, threads)
@@ -484,8 +484,7 @@ def fit_and_explain(
             maps = torch.from_numpy(random_attribution((len(x), latent_dim, *x.shape[1:]), seed=seed)).to(device)
         else:
             vae = model if kind == "trained" else randomised_copy(model, seed=seed).eval()
-            explainer = LatentUnitSaliency(lambda t, vae=vae: vae.encode(t)[0], GradientShap, seed=seed,
-                                           n_samples=shap_samples)
+            explainer = LatentUnitSaliency(vae_mean(vae), GradientShap, seed=seed, n_samples=shap_samples)
             maps = explainer.attribute(x, baselines=torch.zeros(1, *x.shape[1:], device=x.device))
         correlation = mean_offdiagonal_correlation(maps).cpu().numpy()
         log.info("%s %s beta=%g, %s: mean saliency correlation %.3f", dataset, loss, beta, kind,
