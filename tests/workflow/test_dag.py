@@ -26,7 +26,9 @@ def test_paper_scale_dag_builds(fresh_workflow):
     assert jobs["lossgrad_train_classifier"] == 15  # 3 heads x 5 models, as in the paper
     assert "lossgrad_generate_mnist" not in jobs
     assert jobs["lossgrad_download_jamendo"] == 1 and jobs["lossgrad_extract_jamendo"] == 1
-    assert jobs["lossgrad_train_svd"] == 1 and "lossgrad_generate_jamendo" not in jobs
+    # five singing-voice models, each occluded by its own gradient, as the original's run-all
+    assert jobs["lossgrad_train_svd"] == 5 and jobs["lossgrad_compute_svd_occlusion"] == 5
+    assert jobs["lossgrad_aggregate_svd"] == 1 and "lossgrad_generate_jamendo" not in jobs
 
 
 def test_svd_figure_builds_only_its_chain(fresh_workflow):
@@ -38,6 +40,7 @@ def test_svd_figure_builds_only_its_chain(fresh_workflow):
         "lossgrad_evaluate_svd": 1,
         "lossgrad_compute_svd_gradients": 1,
         "lossgrad_compute_svd_occlusion": 1,
+        "lossgrad_aggregate_svd": 1,
         "lossgrad_plot_svd_roar": 1,
     }
 
