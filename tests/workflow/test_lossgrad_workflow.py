@@ -138,7 +138,7 @@ def test_every_job_wrote_a_log_and_a_benchmark(demo_run):
     workdir, _ = demo_run
     logs = list((workdir / "logs/demo/lossgrad").rglob("*.log"))
     benchmarks = list((workdir / "benchmarks/demo/lossgrad").rglob("*.tsv"))
-    assert len(logs) == len(benchmarks) == 1 + 9 * 3 + 4 + 7  # MNIST chain + SVD chain
+    assert len(logs) == len(benchmarks) == 1 + 9 * 3 + 4 + 8  # MNIST chain + SVD chain (one model, aggregated)
     assert "final test accuracy" in (workdir / "logs/demo/lossgrad/train_classifier/sigmoid2_0.log").read_text()
     bench = pd.read_csv(benchmarks[0], sep="\t")
     assert "s" in bench.columns and bench["s"].iloc[0] > 0
