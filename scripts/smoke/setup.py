@@ -12,6 +12,14 @@ checksums of the files just written. The workflow then runs in ``DIR`` with
 
 Each study's writer is ``scripts/smoke/<study>.py``, whose ``write_mirror(root)`` returns
 that study's part of the override.
+
+The published-weights pass (issue 22, docs/published-weights.md): a writer that also
+defines ``write_published(root)`` writes checkpoint files in the originals' exact layouts
+(served as ``file://`` mirrors or placed by hand) and returns the override that switches its
+study to ``weights: published``, and lists in ``PUBLISHED_TARGETS`` the outputs (relative to
+the run directory) that the second pass of ``make paper-smoke`` builds from those weights.
+Their merge goes to ``DIR/smoke-published.yaml`` (applied on top of ``smoke.yaml``), the
+targets to ``DIR/published-targets.txt``, one per line.
 """
 
 from __future__ import annotations
@@ -60,6 +68,18 @@ def setup(root: Path, studies: list[str] | None = None) -> Path:
     path = root / "smoke.yaml"
     path.write_text("# Written by scripts/smoke/setup.py: config/smoke/*.yaml and the mirrors' URLs.\n"
                     + yaml.safe_dump(override, sort_keys=False))
+    published: dict = {}
+    targets: list[str] = []
+    for study in studies:
+        module = writer(study)
+        if hasattr(module, "write_published"):
+            published = merge(published, module.write_published(root))
+            targets += list(module.PUBLISHED_TARGETS)
+    (root / "smoke-published.yaml").write_text(
+        "# Written by scripts/smoke/setup.py: the studies switched to the originals' published\n"
+        "# weights (checkpoints written by the smoke writers), on top of smoke.yaml.\n"
+        + yaml.safe_dump(published, sort_keys=False))
+    (root / "published-targets.txt").write_text("".join(f"{t}\n" for t in targets))
     return path
 
 
