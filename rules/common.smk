@@ -59,6 +59,12 @@ def setting(study, part, key=None, *, keys=None, scale=None):
     return lambda wildcards: value(wildcards.scale, dict(wildcards.items()))
 
 
+def section(study):
+    """A study's whole config section, as this run resolved it (seeds already moved by
+    seed_offset): the config of a nested run of that study (pianist_run_music21)."""
+    return config[study]
+
+
 def per_run(pattern, runs):
     """The one per-run expander: an input function giving `pattern` once per run of the job,
     where `runs(wildcards)` lists each run's wildcard values as a dict (seeds, variants, ...);

@@ -6,6 +6,7 @@
 
 
 include: "esc50_functions.smk"
+include: "esc50_user_data.smk"
 
 
 # The archs each method takes are narrowed by the config schema's enums.
@@ -134,6 +135,10 @@ rule esc50_train_l2i:
         "../scripts/esc50/train_l2i.py"
 
 
+# weights: published: the recipes' released models, fetched and imported (docs/published-weights.md)
+include: "esc50_published.smk"
+
+
 rule esc50_compute_interpretations:
     """Masks, interpretations and per-clip fidelity/faithfulness of one interpreter on the test fold."""
     input:
@@ -158,8 +163,8 @@ rule esc50_compute_overlap:
         meta=ESC50_META,
         audio=ESC50_AUDIO,
         audio_files=files_under(ESC50_AUDIO),
-        classifier="results/{scale}/esc50/classifier/conv2d.pt",
-        model="results/{scale}/esc50/piq/conv2d.pt",
+        classifier=esc50_model("classifier", "conv2d"),
+        model=esc50_model("piq", "conv2d"),
     output:
         table="results/{scale}/esc50/overlap.csv",
         arrays="results/{scale}/esc50/overlap.npz",
@@ -177,7 +182,7 @@ rule esc50_compute_overlap:
 rule esc50_summarise_accuracy:
     """Classification accuracy of every classifier (validation and test folds)."""
     input:
-        records=per_run(rules.esc50_train_classifier.output.metrics, esc50_classifier_runs),
+        records=per_run(esc50_model("classifier", suffix="json"), esc50_classifier_runs),
     output:
         table="results/{scale}/esc50/accuracy_table.csv",
     params:
@@ -238,7 +243,7 @@ rule esc50_write_audio:
         audio=ESC50_AUDIO,
         audio_files=files_under(ESC50_AUDIO),
         arrays=rules.esc50_compute_interpretations.output.arrays,
-        classifier=rules.esc50_train_classifier.output.model,
+        classifier=ESC50_CLASSIFIER,
     output:
         audio=directory("results/{scale}/esc50/audio/{method}_{arch}"),
     script:
@@ -255,6 +260,7 @@ rule esc50_write_claims:
         claims=report("results/{scale}/esc50/claims.csv", caption="../report/esc50/claims.rst", category="esc50"),
     params:
         scale="{scale}",
+        user_data=lambda wildcards: setting("esc50", "user_data", "path")(wildcards) is not None,
     script:
         "../scripts/esc50/write_claims.py"
 

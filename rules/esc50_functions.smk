@@ -3,10 +3,14 @@
 
 from xairepro.esc50.tables import CLAIMED_METHODS
 
-# The ESC-50-format folder, generated (demo) or downloaded (paper). A rule reading the clips
+# The ESC-50-format folder, generated (demo) or downloaded (paper), or with user_data.path set
+# the user's own folder as esc50_import_user_data copies it in. A rule reading the clips
 # declares the folder and, with files_under(ESC50_AUDIO), each clip: an edited clip reruns it.
-ESC50_META = "data/{scale}/esc50/meta/esc50.csv"
-ESC50_AUDIO = "data/{scale}/esc50/audio"
+ESC50_USER_DATA = setting("esc50", "user_data", "path", scale=SCALE)
+ESC50_META = (
+    "data/{scale}/esc50/meta/esc50.csv" if ESC50_USER_DATA is None else "data/{scale}/esc50_user/meta/esc50.csv"
+)
+ESC50_AUDIO = "data/{scale}/esc50/audio" if ESC50_USER_DATA is None else "data/{scale}/esc50_user/audio"
 ESC50_METHODS = ("piq", "l2i", "amt")
 # The demo generator's arguments.
 ESC50_GENERATOR = ("n_classes", "clips_per_fold", "sample_rate", "noise_level", "seed")
@@ -37,6 +41,13 @@ ESC50_L2I = (
     "k_fidelity",
 )
 ESC50_PLOT = ("n_clips", "panel_width", "panel_height")
+
+
+def esc50_user_files(wildcards):
+    """The user's meta/esc50.csv once it exists (an edited table re-imports); a missing one is
+    reported by the import's own check, with the layout."""
+    meta = Path(str(setting("esc50", "user_data", "path")(wildcards))) / "meta" / "esc50.csv"
+    return {"user_meta": str(meta)} if meta.is_file() else {}
 
 
 def esc50_hparams(method, keys):
@@ -90,19 +101,89 @@ def esc50_pretrained(wildcards):
 
 
 def esc50_interpreter_inputs(wildcards):
-    """The test clips, classifier, interpreter weights (PIQ, L2I) and NMF dictionary (L2I) of one interpretation."""
+    """The test clips, classifier, interpreter weights (PIQ, L2I) and NMF dictionary (L2I) of
+    one interpretation: trained, or imported from the published files (ESC50_MODELS)."""
     inputs = {
         "meta": ESC50_META,
         "audio": ESC50_AUDIO,
         "audio_files": files_under(ESC50_AUDIO)(wildcards),
-        "classifier": rules.esc50_train_classifier.output.model,
+        "classifier": ESC50_CLASSIFIER,
     }
-    if wildcards.method == "piq":
-        inputs["model"] = rules.esc50_train_piq.output.model
+    if wildcards.method in ("piq", "l2i"):
+        inputs["model"] = esc50_model(wildcards.method)
     if wildcards.method == "l2i":
-        inputs["model"] = rules.esc50_train_l2i.output.model
-        inputs["nmf"] = rules.esc50_train_nmf.output.model
+        inputs["nmf"] = esc50_model("nmf")
     return inputs
+
+
+# Where the models come from (`weights`, docs/published-weights.md): trained by the rules
+# above, or the recipes' published files, fetched to ESC50_PUBLISHED by
+# esc50_download_published and imported under results/<scale>/esc50/published/ by
+# esc50_import_classifier / esc50_import_interpreter, with no training rule in the plan.
+ESC50_WEIGHTS = setting("esc50", "weights", scale=SCALE)
+if ESC50_WEIGHTS == "published" and SCALE != "paper":
+    raise ConfigError(
+        "config: esc50.weights: published needs --config scale=paper (the recipes publish paper-size "
+        "models only; docs/published-weights.md); the demo trains its own (weights: trained)"
+    )
+ESC50_MODELS = "results/{scale}/esc50/published" if ESC50_WEIGHTS == "published" else "results/{scale}/esc50"
+ESC50_PUBLISHED = "data/{scale}/esc50/published/{item}.ckpt"
+
+
+def esc50_model(kind, arch="{arch}", suffix="pt"):
+    """The path of a classifier/PIQ/L2I/NMF model (or a classifier's json record) that the
+    interpretation rules read: trained or imported (ESC50_MODELS); `{scale}` left open."""
+    return f"{ESC50_MODELS}/{kind}/{arch}.{suffix}"
+
+
+ESC50_CLASSIFIER = esc50_model("classifier")
+
+
+def esc50_published(item):
+    """The path of one published file (`published.paper.files.<item>`), `{scale}` left open."""
+    return ESC50_PUBLISHED.replace("{item}", item)
+
+
+def esc50_published_source(wildcards):
+    """url and checksum of the job's published file, and the user's folder (`published.dir`)."""
+    block = setting("esc50", "published", "paper", scale="paper")
+    if wildcards.item not in block["files"]:
+        raise ConfigError(f"config: 'esc50.published.paper.files' has no file '{wildcards.item}'")
+    return {**block["files"][wildcards.item], "dir": block["dir"]}
+
+
+def esc50_import_classifier_inputs(wildcards):
+    """The data (for the accuracy on the validation and test folds) and the classifier's two published files."""
+    return {
+        "meta": ESC50_META,
+        "audio": ESC50_AUDIO,
+        "audio_files": files_under(ESC50_AUDIO)(wildcards),
+        "embedding": esc50_published(f"{wildcards.arch}_embedding"),
+        "head": esc50_published(f"{wildcards.arch}_classifier"),
+    }
+
+
+def esc50_import_interpreter_inputs(wildcards):
+    """The published files of one interpreter model and, but for NMF, the classifier it decodes."""
+    arch = wildcards.arch
+    if wildcards.kind == "nmf":
+        return {"nmf": esc50_published("nmf")}
+    if wildcards.kind == "piq":
+        return {"classifier": ESC50_CLASSIFIER, "psi": esc50_published(f"{arch}_piq")}
+    return {
+        "classifier": ESC50_CLASSIFIER,
+        "psi": esc50_published(f"{arch}_l2i_psi"),
+        "theta": esc50_published(f"{arch}_l2i_theta"),
+    }
+
+
+def esc50_import_hparams(wildcards):
+    """The interpreter's config block (what its decoder is built from), as the trainer's."""
+    if wildcards.kind == "piq":
+        return esc50_hparams("piq", ESC50_PIQ)(wildcards)
+    if wildcards.kind == "l2i":
+        return esc50_hparams("l2i", ESC50_L2I)(wildcards)
+    return {}
 
 
 def esc50_interpretations(scale):
@@ -136,8 +217,9 @@ def esc50_overlap_runs(wildcards):
 # Targets.
 def esc50_classify_targets(scale):
     base = f"results/{scale}/esc50"
+    models = ESC50_MODELS.format(scale=scale)
     return [f"{base}/accuracy_table.csv"] + [
-        f"{base}/classifier/{a}.json" for a in setting("esc50", "classify", "archs", scale=scale)
+        f"{models}/classifier/{a}.json" for a in setting("esc50", "classify", "archs", scale=scale)
     ]
 
 

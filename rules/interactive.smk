@@ -1,5 +1,6 @@
 # Study interactive (Zieger et al. 2021): classifiers -> heatmaps; generator -> latents, canvases (phases 1-3) -> claims.
 include: "interactive_functions.smk"
+include: "interactive_user_data.smk"
 
 
 wildcard_constraints:
@@ -111,7 +112,7 @@ rule interactive_compute_heatmaps:
     """IG, SmoothGrad^2, Guided Backprop, Guided GradCAM of validation images (batched), and randomised controls."""
     input:
         unpack(ia_classifier_data),
-        model=rules.interactive_train_classifier.output.model,
+        model=ia_classifier_model,
         regions=ia_regions,
     output:
         attributions="results/{scale}/interactive/heatmaps/{classifier}.npz",
@@ -149,12 +150,24 @@ rule interactive_plot_heatmaps:
             category="interactive",
         ),
     wildcard_constraints:
-        classifier=f"{IA_CLASSIFIER}|{IA_FAIRFACE}",
+        classifier=f"{IA_CLASSIFIER}|{IA_FAIRFACE}|{IA_USER}",
     params:
         plot=setting("interactive", "plot", keys=IA_HEATMAP_PLOT),
         outlier_perc=setting("interactive", "heatmaps", "outlier_perc"),
     script:
         "../scripts/interactive/plot_heatmaps.py"
+
+
+rule interactive_download_published:
+    """One classifier the originals publish (weights: published), from the user's folder or its mirrors, checksum-checked (a local rule)."""
+    output:
+        weights="data/paper/published/interactive/{classifier}.pt",
+    retries: 2
+    localrule: True
+    params:
+        source=ia_published_source,
+    script:
+        "../scripts/interactive/download_published.py"
 
 
 rule interactive_place_fairface:
@@ -192,10 +205,12 @@ include: "interactive_generative.smk"
 rule interactive_write_claims:
     """claims.csv of the interactive study: one-sided tests against negative controls, and invariants."""
     input:
-        validation=per_run(rules.interactive_compute_heatmaps.output.validation, ia_classifier_runs),
-        heatmaps=per_run(rules.interactive_compute_heatmaps.output.table, ia_classifier_runs),
-        moves=per_run(rules.interactive_explain_generative.output.scores, ia_eval_attr_runs),
-        latent_record=rules.interactive_create_latent_dataset.output.record,
+        # with user_data only `user` (your classifier's heatmap table); the others are then empty
+        validation=ia_claims_input("validation"),
+        heatmaps=ia_claims_input("heatmaps"),
+        moves=ia_claims_input("moves"),
+        latent_record=ia_claims_input("latent_record"),
+        user=ia_claims_input("user"),
     output:
         claims=report(
             "results/{scale}/interactive/claims.csv",

@@ -13,6 +13,8 @@ IA_DATA = {
 # The classifiers' names (the original's output folders) and FairFace's two explained outputs.
 IA_CLASSIFIER = r"celeb-[A-Za-z0-9_]+|flowers102_c\d+-c\d+"
 IA_FAIRFACE = r"fairface-(?:gender|age)"
+# Your own classifier's heatmaps (user_data), named as xairepro.interactive.user_data.USER_CLASSIFIER.
+IA_USER = "user"
 # Generative attributes labelled by FairFace's skin-colour head rather than a CelebA classifier
 # (generative_exp.py ff-skin-color; xairepro.interactive.models.FAIRFACE_DIRECTIONS, not
 # imported here, which would load torch whenever the workflow is parsed).
@@ -67,8 +69,29 @@ IA_HEATMAP_PLOT = ("cmap", "interp", "panel_inches", "dpi", "zero_maps_as_ones")
 IA_CANVAS_PLOT = ("canvas_hw", "canvas_dpi", "canvas_rows", "score_mult")
 
 
+def ia_published(scale):
+    """True when the models are the originals' published files (interactive.weights), which
+    exist for the paper's data only: published at demo scale stops here."""
+    if setting("interactive", "weights", scale=SCALE) != "published":
+        return False
+    if scale != "paper":
+        raise ConfigError(
+            "config: interactive.weights: published needs scale=paper (the originals' models were trained "
+            "on CelebA-HQ, not on the demo's drawn faces); the demo runs with interactive.weights: trained"
+        )
+    return True
+
+
+def ia_published_classifiers():
+    """Our name -> file settings of every published classifier (paper scale)."""
+    return setting("interactive", "published", "classifiers", scale="paper")
+
+
 def ia_classifiers(scale):
-    """Every classifier of the scale, named as the original's output folders."""
+    """Every classifier of the scale, named as the original's output folders: the configured
+    attributes and flower pairs, or (weights: published) the classifiers the originals publish."""
+    if ia_published(scale):
+        return list(ia_published_classifiers())
     cfg = setting("interactive", "train", keys=("attrs", "flower_pairs"), scale=scale)
     names = [f"celeb-{attr}" for attr in cfg["attrs"]]
     for pair in cfg["flower_pairs"]:
@@ -118,7 +141,49 @@ def ia_generator(wildcards):
     """The generator: the demo's own, or the user-provided StyleGAN2-ADA pickle (paper)."""
     if wildcards.scale == "demo":
         return rules.interactive_train_generator.output.model.format(scale="demo")
+    if ia_published(wildcards.scale):
+        return setting("interactive", "published", "generator", scale="paper")
     return setting("interactive", "generator", "generator_path", scale="paper")
+
+
+def ia_classifier_model(wildcards):
+    """The weights of one classifier: trained here, or the originals' published file."""
+    return ia_model_file(wildcards.classifier, wildcards.scale)
+
+
+def ia_model_file(classifier, scale):
+    """The weights file of a classifier by name (see ia_classifier_model)."""
+    if ia_published(scale):
+        return rules.interactive_download_published.output.weights.format(classifier=classifier)
+    return rules.interactive_train_classifier.output.model.format(scale=scale, classifier=classifier)
+
+
+def ia_published_source(wildcards):
+    """Mirrors, checksums and the user's folder of one published classifier."""
+    cfg = ia_published_classifiers()[wildcards.classifier]
+    folder = setting("interactive", "published", "dir", scale="paper")
+    return {**cfg, "dir": folder}
+
+
+def ia_generative_attrs(scale, key="attrs"):
+    """The generative attributes (``attrs``) or evaluated classifiers (``eval_attrs``); with
+    weights: published only those a published model scores (FairFace's heads included)."""
+    attrs = setting("interactive", "generative", key, scale=scale)
+    if not ia_published(scale):
+        return attrs
+    kept = [a for a in attrs if a in IA_FAIRFACE_DIRECTIONS or f"celeb-{a}" in ia_published_classifiers()]
+    if not kept:
+        raise ConfigError(
+            f"config: interactive.generative.{key} {attrs} has no attribute a published model scores "
+            f"(published: {list(ia_published_classifiers())}, {list(IA_FAIRFACE_DIRECTIONS)})"
+        )
+    return kept
+
+
+def ia_phase1(wildcards):
+    """Phase 1's settings, its attributes those of ia_generative_attrs."""
+    cfg = setting("interactive", "generative", keys=IA_PHASE1)(wildcards)
+    return cfg | {"attrs": ia_generative_attrs(wildcards.scale)}
 
 
 def ia_imagenet_weights(wildcards):
@@ -144,13 +209,13 @@ def ia_pretrained_source(wildcards):
 
 def ia_phase3_attrs(wildcards):
     """The classifiers of phase 3: every direction's attribute, then the evaluated one."""
-    attrs = setting("interactive", "generative", "attrs")(wildcards)
+    attrs = ia_generative_attrs(wildcards.scale)
     return attrs + [wildcards.eval_attr] * (wildcards.eval_attr not in attrs)
 
 
 def ia_phase3_names(wildcards):
     """The attribute of each phase-3 input: its classifiers and its latent models (directions)."""
-    attrs = setting("interactive", "generative", "attrs")(wildcards)
+    attrs = ia_generative_attrs(wildcards.scale)
     return {"classifiers": ia_phase3_attrs(wildcards), "latent": attrs}
 
 
@@ -159,12 +224,12 @@ def ia_attr_model(attr, scale):
     user-provided weights for ff-skin-color (the original's load_celeb)."""
     if attr in IA_FAIRFACE_DIRECTIONS:
         return rules.interactive_place_fairface.output.weights
-    return rules.interactive_train_classifier.output.model.format(scale=scale, classifier=f"celeb-{attr}")
+    return ia_model_file(f"celeb-{attr}", scale)
 
 
 def ia_direction_classifiers(wildcards):
     """The models labelling phase 1's codes, one per generative attribute."""
-    attrs = setting("interactive", "generative", "attrs")(wildcards)
+    attrs = ia_generative_attrs(wildcards.scale)
     return [ia_attr_model(attr, wildcards.scale) for attr in attrs]
 
 
@@ -174,36 +239,82 @@ def ia_phase3_classifiers(wildcards):
 
 
 # Runs for per_run(): the wildcard values of each file a job gathers.
+def ia_user_data(scale):
+    """True when user_data.path names a folder: only your classifier's heatmaps then run."""
+    return setting("interactive", "user_data", "path", scale=scale) is not None
+
+
+def ia_user_inputs(wildcards):
+    """Your images (and each file, so an edited image re-runs) and checkpoint, where they exist;
+    a missing one is reported by the rule's own check, with the layout."""
+    cfg = setting("interactive", "user_data", keys=("path", "checkpoint"))(wildcards)
+    inputs = {}
+    if cfg["path"] is not None and Path(cfg["path"]).is_dir():
+        inputs |= {"images": cfg["path"], "image_files": files_under(cfg["path"])(wildcards)}
+    if cfg["checkpoint"] is not None and Path(cfg["checkpoint"]).is_file():
+        inputs["checkpoint"] = cfg["checkpoint"]
+    return inputs
+
+
+def ia_claims_input(key):
+    """One input of claims.csv: with user_data only `user` (your classifier's heatmap table),
+    else every classifier's `validation` and `heatmaps`, the phase-3 `moves` and the
+    `latent_record`; the others are empty."""
+
+    def inputs(wildcards):
+        scale = wildcards.scale
+        if ia_user_data(scale):
+            return f"results/{scale}/interactive/heatmaps/{IA_USER}.csv" if key == "user" else []
+        if key == "validation":
+            return per_run(rules.interactive_compute_heatmaps.output.validation, ia_classifier_runs)(wildcards)
+        if key == "heatmaps":
+            return per_run(rules.interactive_compute_heatmaps.output.table, ia_classifier_runs)(wildcards)
+        if key == "moves":
+            return per_run(rules.interactive_explain_generative.output.scores, ia_eval_attr_runs)(wildcards)
+        if key == "latent_record":
+            return rules.interactive_create_latent_dataset.output.record.format(scale=scale)
+        return []
+
+    return inputs
+
+
 def ia_classifier_runs(wildcards):
     return [{"classifier": name} for name in ia_classifiers(wildcards.scale)]
 
 
 def ia_attr_runs(wildcards):
-    return [{"attr": attr} for attr in setting("interactive", "generative", "attrs")(wildcards)]
+    return [{"attr": attr} for attr in ia_generative_attrs(wildcards.scale)]
 
 
 def ia_eval_attr_runs(wildcards):
-    return [{"eval_attr": attr} for attr in setting("interactive", "generative", "eval_attrs")(wildcards)]
+    return [{"eval_attr": attr} for attr in ia_generative_attrs(wildcards.scale, "eval_attrs")]
 
 
 def interactive_train_targets(scale):
+    """The trained classifiers and their table; none with weights: published."""
     base = f"results/{scale}/interactive"
+    if ia_published(scale):
+        return []
     return [f"{base}/classifiers/{c}.pt" for c in ia_classifiers(scale)] + [f"{base}/classifiers.csv"]
 
 
 def interactive_heatmap_targets(scale):
     base = f"results/{scale}/interactive"
+    if ia_user_data(scale):
+        return [f"{base}/fig_heatmaps_{IA_USER}.png", f"{base}/heatmaps/{IA_USER}.csv"]
     fairface = [f"fairface-{a}" for a in setting("interactive", "heatmaps", "fairface_attrs", scale=scale)]
     return [f"{base}/fig_heatmaps_{c}.png" for c in ia_classifiers(scale) + fairface] + [f"{base}/heatmaps.csv"]
 
 
 def interactive_generative_targets(scale):
     base = f"results/{scale}/interactive"
-    evals = setting("interactive", "generative", "eval_attrs", scale=scale)
+    evals = ia_generative_attrs(scale, "eval_attrs")
     return [f"{base}/latent_models.csv", f"{base}/generative.csv"] + [f"{base}/fig_canvases_{a}" for a in evals]
 
 
 def interactive_targets(scale):
+    if ia_user_data(scale):  # no labels to train on, no generator: the heatmaps and their claims
+        return interactive_heatmap_targets(scale) + [f"results/{scale}/interactive/claims.csv"]
     return (
         interactive_train_targets(scale)
         + interactive_heatmap_targets(scale)

@@ -25,6 +25,15 @@ rule interactive_place_stylegan2:
         "../scripts/interactive/place_stylegan2.py"
 
 
+rule interactive_place_published_generator:
+    """NVlabs' FFHQ generator converted once to a weights-only file (weights: published) is placed by hand: stops with how (a local rule)."""
+    output:
+        generator="data/paper/stylegan2/{name}-G_ema.pt",
+    localrule: True
+    script:
+        "../scripts/interactive/place_published_generator.py"
+
+
 rule interactive_train_generator:
     """Demo generator with the StyleGAN2 interface: autoencoder decoder + fitted Gaussian mapping."""
     input:
@@ -58,7 +67,7 @@ rule interactive_create_latent_dataset:
     resources:
         **job_resources("interactive", "generative"),
     params:
-        phase1=setting("interactive", "generative", keys=IA_PHASE1),
+        phase1=ia_phase1,
         generator=setting("interactive", "generator", keys=IA_PICKLE),
         classifier_size=setting("interactive", "train", "size"),
     script:

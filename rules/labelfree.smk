@@ -21,6 +21,7 @@ localrules:
     labelfree_download_dsprites,
     labelfree_download_ecg,
     labelfree_download_cifar,
+    labelfree_download_published,
 
 
 rule labelfree_generate_ecg:
@@ -74,11 +75,26 @@ rule labelfree_train_autoencoder:
         "../scripts/labelfree/train_autoencoder.py"
 
 
+rule labelfree_download_published:
+    """FACT's published autoencoder or classifier of one data set and run (weights: published): fetched, checksummed, mapped key for key onto ours."""
+    output:
+        raw="data/{scale}/labelfree/published/{dataset}/{kind}_run{seed}.pt",
+        model="results/{scale}/labelfree/{dataset}/published_{kind}/seed{seed}.pt",
+    wildcard_constraints:
+        kind="autoencoder|classifier",
+    retries: 2
+    params:
+        source=lf_published_source,
+        latent_dim=lf_published_latent_dim,
+    script:
+        "../scripts/labelfree/download_published.py"
+
+
 rule labelfree_compute_feature_importance:
     """Label-free IG, Gradient SHAP and Saliency of the test inputs of one data set and run: the attribution cache."""
     input:
         data=LF_DATA,
-        model=rules.labelfree_train_autoencoder.output.model,
+        model=lf_autoencoder,
     output:
         attributions="results/{scale}/labelfree/{dataset}/feature_importance/seed{seed}.npz",
     threads: lf_feature_threads
@@ -93,7 +109,7 @@ rule labelfree_compute_feature_importance:
 rule labelfree_compute_consistency_features:
     """Representation shift after masking the top-k % features of each ranking, one data set and run."""
     input:
-        model=rules.labelfree_train_autoencoder.output.model,
+        model=lf_autoencoder,
         attributions=rules.labelfree_compute_feature_importance.output.attributions,
     output:
         shifts="results/{scale}/labelfree/{dataset}/consistency_features/seed{seed}.csv",
@@ -109,7 +125,7 @@ rule labelfree_compute_consistency_features:
 rule labelfree_summarise_consistency_features:
     """Every run's representation shifts of one data set in one table (the data of a Fig. 1 panel)."""
     input:
-        shifts=per_run(rules.labelfree_compute_consistency_features.output.shifts, lf_runs("seed", lf_feature("seeds"))),
+        shifts=per_run(rules.labelfree_compute_consistency_features.output.shifts, lf_runs("seed", lf_feature_seeds)),
     output:
         table="results/{scale}/labelfree/consistency_features_{dataset}.csv",
     script:
@@ -128,9 +144,23 @@ rule labelfree_plot_consistency_features:
         ),
     params:
         plot=setting("labelfree", "plot"),
-        note=lf_scale_note(lf_feature_part),
+        note=lf_models_note("autoencoder", lf_scale_note(lf_feature_part)),
     script:
         "../scripts/labelfree/plot_consistency_features.py"
+
+
+rule labelfree_import_user_data:
+    """Your own images and labels (labelfree.user_data.path: .npz or MNIST IDX folder), checked before any training, -> the MNIST file's layout."""
+    input:
+        source=lf_user_source,
+    output:
+        data="data/{scale}/user/labelfree/mnist.npz",
+    params:
+        user_data=setting("labelfree", "user_data"),
+        examples=setting("labelfree", "consistency_examples", keys=["subtrain_size", "subtest_size"]),
+        pretext=setting("labelfree", "pretext", keys=["subtrain_size"]),
+    script:
+        "../scripts/labelfree/import_user_data.py"
 
 
 rule labelfree_generate_dsprites:
@@ -164,7 +194,7 @@ rule labelfree_write_claims:
         features=per_run(rules.labelfree_summarise_consistency_features.output.table, lf_feature_runs),
         disentanglement=per_run(
             rules.labelfree_summarise_disvae.output.table,
-            lf_runs("dataset", setting("labelfree", "disvae", "datasets")),
+            lf_disvae_runs,
         ),
         examples=per_run(rules.labelfree_summarise_consistency_examples.output.table, lf_example_runs),
         encoder_vs_full=rules.labelfree_summarise_encoder_vs_full.output.table,
@@ -175,6 +205,7 @@ rule labelfree_write_claims:
         features=lf_feature_runs,
         examples=lf_example_runs,
         pretext=lf_pretext_runs,
+        user_data=LF_USER_DATA is not None,
     script:
         "../scripts/labelfree/write_claims.py"
 

@@ -95,7 +95,7 @@ rule labelfree_compute_encoder_vs_full:
     """Label-free attributions of the encoder and of the full classifier and their per-image correlations, one run."""
     input:
         data=LF_MNIST,
-        model=rules.labelfree_train_classifier.output.model,
+        model=lf_classifier,
     output:
         attributions="results/{scale}/labelfree/mnist/encoder_vs_full/seed{seed}.npz",
         correlations="results/{scale}/labelfree/mnist/encoder_vs_full/seed{seed}.csv",
@@ -113,7 +113,7 @@ rule labelfree_summarise_encoder_vs_full:
     input:
         correlations=per_run(
             rules.labelfree_compute_encoder_vs_full.output.correlations,
-            lf_runs("seed", setting("labelfree", "encoder_vs_full", "seeds")),
+            lf_runs("seed", lf_encoder_vs_full_seeds),
         ),
     output:
         table="results/{scale}/labelfree/encoder_vs_full_mnist.csv",
@@ -129,7 +129,7 @@ rule labelfree_plot_encoder_vs_full:
         figure=lf_report("results/{scale}/labelfree/fig_encoder_vs_full_mnist.png", "fig_encoder_vs_full_mnist"),
     params:
         plot=setting("labelfree", "plot"),
-        note=lf_scale_note("encoder_vs_full", published=True),
+        note=lf_models_note("classifier", lf_scale_note("encoder_vs_full", published=True)),
     script:
         "../scripts/labelfree/plot_encoder_vs_full.py"
 

@@ -1,9 +1,15 @@
 # Constants, input functions and targets of the labelfree rules (kept apart from the rules,
 # as the Snakemake linter asks).
 
-#: The MNIST file (the lossgrad rules write it), and a data set's file ({dataset} wildcard).
-LF_MNIST = "data/{scale}/mnist/mnist.npz"
-LF_DATA = "data/{scale}/{dataset}/{dataset}.npz"
+#: The user's own images in MNIST's place (labelfree.user_data.path; null: the study's data).
+LF_USER_DATA = setting("labelfree", "user_data", "path", scale=SCALE)
+#: The MNIST file (the lossgrad rules write it), and a data set's file ({dataset} wildcard);
+#: with user data, the user's images as labelfree_import_user_data converts them (the only
+#: data set of such a run: lf_datasets).
+LF_MNIST = "data/{scale}/mnist/mnist.npz" if LF_USER_DATA is None else "data/{scale}/user/labelfree/mnist.npz"
+LF_DATA = (
+    "data/{scale}/{dataset}/{dataset}.npz" if LF_USER_DATA is None else "data/{scale}/user/labelfree/{dataset}.npz"
+)
 #: Claim 1.1's data sets -> their config part (CIFAR-10 and CIFAR-100 share one).
 LF_FEATURE_PARTS = {
     "mnist": "consistency_features",
@@ -50,6 +56,23 @@ LF_CLASSIFIER_KEYS = ("latent_dim", "epochs", "batch_size", "lr", "weight_decay"
 LF_PRETEXT_KEYS = ("epochs", "batch_size", "lr", "weight_decay", "noise_level", "mask_proportion")
 LF_TASK_IMPORTANCE_KEYS = ("n_test", "subtrain_size", "shap_samples", "internal_batch_size")
 LF_VAE_KEYS = ("epochs", "batch_size", "lr", "n_test", "shap_samples")
+
+
+def lf_datasets(datasets):
+    """`datasets` of a run: all of them, or on a user's images only "mnist" (their slot)."""
+    return list(datasets) if LF_USER_DATA is None else [d for d in datasets if d == "mnist"]
+
+
+def lf_user_source(wildcards):
+    """Input of labelfree_import_user_data: the user's file or folder once it exists (an edited
+    file re-imports); a missing one is reported by the import's own check."""
+    path = Path(str(setting("labelfree", "user_data", "path")(wildcards)))
+    return str(path) if path.exists() else []
+
+
+def lf_disvae_runs(wildcards):
+    """per_run()'s runs of the claims: claim 3's data sets at the job's scale."""
+    return [{"dataset": d} for d in lf_datasets(setting("labelfree", "disvae", "datasets")(wildcards))]
 
 
 def lf_feature(key=None, *, keys=None):
@@ -111,7 +134,7 @@ def lf_example_datasets(scale):
         block = setting("labelfree", part, scale=scale)
         if block["enabled"] and (part != "consistency_examples_cifar" or dataset in block["datasets"]):
             datasets.append(dataset)
-    return datasets
+    return lf_datasets(datasets)
 
 
 def lf_example_runs(wildcards):
@@ -136,20 +159,27 @@ LF_DEMO_DATA = {
 def lf_scale_note(part, published=False):
     """params: the note a demo figure carries under its axes (data, epochs, runs, test items),
     saying that FACT's values are marked for reference (`published`) or that the curves are
-    not comparable with the paper's; empty at paper scale. `part` is a config part or a
-    function of the wildcards giving one (lf_feature's)."""
+    not comparable with the paper's; empty at paper scale. On a user's images (any scale) it
+    says so first (lf_user_note). `part` is a config part or a function of the wildcards
+    giving one (lf_feature's)."""
 
     def note(wildcards):
-        if wildcards.scale != "demo":
-            return ""
+        scale_note = demo(wildcards) if wildcards.scale == "demo" else ""
+        if LF_USER_DATA is not None:
+            return f"{lf_user_note(published)} {scale_note}".strip()
+        return scale_note
+
+    def demo(wildcards):
         name = part(wildcards) if callable(part) else part
         block = setting("labelfree", name)(wildcards)
         dataset = getattr(wildcards, "dataset", "mnist")
         data = LF_DEMO_DATA[dataset].format(**setting("labelfree", "ecg", scale="demo"), **block)
+        if LF_USER_DATA is not None:
+            data = f"your images ({Path(LF_USER_DATA).name})"
         runs = len(block["seeds"])
         done = (
             "FACT's published means (full data, paper settings) are marked for reference only"
-            if published
+            if published and LF_USER_DATA is None
             else "not comparable with FACT's full-scale figure"
         )
         return (
@@ -158,6 +188,13 @@ def lf_scale_note(part, published=False):
         )
 
     return note
+
+
+def lf_user_note(published):
+    """The note of every figure of a user-data run: the images fill MNIST's slot, and FACT's
+    marked values (`published`) are MNIST's."""
+    marks = " FACT's published means marked in it are MNIST's, not comparable with your images." if published else ""
+    return f"Your images ({Path(LF_USER_DATA).name}) in MNIST's place: where the title says MNIST, read yours.{marks}"
 
 
 def lf_runs(name, values):
@@ -194,7 +231,7 @@ def lf_pretext_train(wildcards):
 
 def lf_pretext_runs(wildcards):
     """per_run()'s runs of the claims: claims 2.1/2.2's data sets at the job's scale."""
-    return [{"dataset": dataset} for dataset in setting("labelfree", "pretext", "datasets")(wildcards)]
+    return [{"dataset": dataset} for dataset in lf_datasets(setting("labelfree", "pretext", "datasets")(wildcards))]
 
 
 def lf_feature_datasets(scale):
@@ -204,7 +241,7 @@ def lf_feature_datasets(scale):
         block = setting("labelfree", part, scale=scale)
         if block["enabled"] and (part != "consistency_features_cifar" or dataset in block["datasets"]):
             datasets.append(dataset)
-    return datasets
+    return lf_datasets(datasets)
 
 
 def lf_feature_runs(wildcards):
@@ -223,7 +260,7 @@ def lf_experiment_targets(scale):
         ],
         "disvae": [
             path
-            for d in setting("labelfree", "disvae", "datasets", scale=scale)
+            for d in lf_datasets(setting("labelfree", "disvae", "datasets", scale=scale))
             for path in (f"{base}/disentanglement_{d}.csv", f"{base}/fig_disentanglement_{d}.png")
         ],
         "consistency_examples": [
@@ -234,7 +271,7 @@ def lf_experiment_targets(scale):
         "encoder_vs_full": [f"{base}/encoder_vs_full_mnist.csv", f"{base}/fig_encoder_vs_full_mnist.png"],
         "pretext": [
             f"{base}/{name}_{d}{ext}"
-            for d in setting("labelfree", "pretext", "datasets", scale=scale)
+            for d in lf_datasets(setting("labelfree", "pretext", "datasets", scale=scale))
             for name, ext in (
                 ("pretext", ".csv"),
                 ("pretext", ".tex"),
@@ -250,3 +287,94 @@ def labelfree_targets(scale):
     """Every output of the study at `scale`: each experiment's, and the claims."""
     experiments = lf_experiment_targets(scale)
     return [path for paths in experiments.values() for path in paths] + [f"results/{scale}/labelfree/claims.csv"]
+
+
+# --- weights: published (FACT's models; docs/published-weights.md) -------------------------
+
+#: Where claim 1.1's autoencoders come from: "trained" or "published" (FACT's).
+LF_WEIGHTS = setting("labelfree", "weights", scale=SCALE)
+if LF_WEIGHTS == "published" and SCALE == "demo":
+    raise ConfigError(
+        "config: labelfree.weights is 'published', which needs scale=paper: FACT's models were "
+        "trained on the original data sets, not on the demo's stand-ins (set labelfree.weights: trained)"
+    )
+
+
+def lf_published_runs(kind, dataset, scale):
+    """FACT's published models of `kind` (autoencoder, classifier) and `dataset` (labelfree.published)."""
+    files = setting("labelfree", "published", kind, scale=scale)
+    if dataset not in files:
+        raise ConfigError(f"config: labelfree.weights is 'published' but labelfree.published.{kind} has no '{dataset}'")
+    return files[dataset]
+
+
+def lf_feature_seeds(wildcards):
+    """The runs of claim 1.1's job: the config's seeds, or the published autoencoders' runs."""
+    if LF_WEIGHTS == "published":
+        return [entry["run"] for entry in lf_published_runs("autoencoder", wildcards.dataset, wildcards.scale)]
+    return lf_feature("seeds")(wildcards)
+
+
+def lf_encoder_vs_full_seeds(wildcards):
+    """The runs of encoder vs full: the config's seeds, or the published MNIST classifiers' runs."""
+    if LF_WEIGHTS == "published":
+        return [entry["run"] for entry in lf_published_runs("classifier", "mnist", wildcards.scale)]
+    return setting("labelfree", "encoder_vs_full", "seeds")(wildcards)
+
+
+def lf_autoencoder(wildcards):
+    """The autoencoder of claim 1.1's job: trained (labelfree_train_autoencoder) or FACT's
+    (labelfree_download_published), so weights: published puts no training job in the plan."""
+    if LF_WEIGHTS == "published":
+        return rules.labelfree_download_published.output.model.format(kind="autoencoder", **wildcards)
+    return rules.labelfree_train_autoencoder.output.model.format(**wildcards)
+
+
+def lf_classifier(wildcards):
+    """The MNIST classifier of the encoder-vs-full job: trained (labelfree_train_classifier) or FACT's."""
+    if LF_WEIGHTS == "published":
+        return rules.labelfree_download_published.output.model.format(kind="classifier", dataset="mnist", **wildcards)
+    return rules.labelfree_train_classifier.output.model.format(**wildcards)
+
+
+def lf_published_latent_dim(wildcards):
+    """params of labelfree_download_published: the latent size of the model it maps."""
+    if wildcards.kind == "classifier":
+        return setting("labelfree", "encoder_vs_full", "latent_dim")(wildcards)
+    return lf_feature("latent_dim")(wildcards)
+
+
+def lf_published_source(wildcards):
+    """params of labelfree_download_published: the job's file (URL, checksum, FACT path) and `dir`."""
+    block = setting("labelfree", "published", scale=wildcards.scale)
+    runs = lf_published_runs(wildcards.kind, wildcards.dataset, wildcards.scale)
+    entry = next((e for e in runs if e["run"] == int(wildcards.seed)), None)
+    if entry is None:
+        raise ConfigError(
+            f"config: labelfree.published.{wildcards.kind}.{wildcards.dataset} has no run {wildcards.seed}"
+        )
+    return {
+        "url": block["url"].format(commit=block["commit"], path=entry["path"]),
+        "checksum": entry["checksum"],
+        "path": entry["path"],
+        "dir": block["dir"],
+    }
+
+
+def lf_models_note(kind, fallback):
+    """params: the note of a figure built on `kind` models (autoencoder: Fig. 1; classifier:
+    Fig. 5): under weights: published, that they are FACT's published ones, not trained here;
+    else the input function `fallback`'s note (lf_scale_note)."""
+    runs_of = {"autoencoder": lf_feature_seeds, "classifier": lf_encoder_vs_full_seeds}[kind]
+
+    def note(wildcards):
+        if LF_WEIGHTS != "published":
+            return fallback(wildcards)
+        runs = len(runs_of(wildcards))
+        plural = "s" if runs != 1 else ""
+        return (
+            f"Models: FACT's published {kind}{plural} ({runs} run{plural}, jwagenbach/FACT at the pinned "
+            "commit), not trained here."
+        )
+
+    return note

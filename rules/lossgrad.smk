@@ -47,6 +47,19 @@ rule lossgrad_prepare_mnist:
         "../scripts/lossgrad/prepare_mnist.py"
 
 
+rule lossgrad_import_user_data:
+    """Your own images and labels (lossgrad.user_data.path: .npz or MNIST IDX folder), checked before any training, -> the study's mnist.npz layout."""
+    input:
+        source=lg_user_source,
+    output:
+        data="data/{scale}/user/lossgrad/mnist.npz",
+    params:
+        user_data=setting("lossgrad", "user_data"),
+        split=setting("lossgrad", "mnist", keys=["test_fraction", "split_seed"]),
+    script:
+        "../scripts/lossgrad/import_user_data.py"
+
+
 rule lossgrad_train_classifier:
     """Train Net for one head and seed (Adadelta + StepLR), resumable from its checkpoint."""
     input:
@@ -129,6 +142,7 @@ rule lossgrad_plot_roar:
         panel_width=setting("lossgrad", "plot", "panel_width"),
         panel_height=setting("lossgrad", "plot", "panel_height"),
         note=lg_scale_note("mnist"),
+        data="MNIST" if LG_USER_DATA is None else "Your images",
     script:
         "../scripts/lossgrad/plot_roar.py"
 
@@ -174,10 +188,10 @@ rule lossgrad_write_claims:
         roar=rules.lossgrad_aggregate_occlusion.output.roar,
         models=rules.lossgrad_aggregate_occlusion.output.models,
         per_image=per_run(rules.lossgrad_compute_occlusion.output.per_image, lg_models),
-        svd_eval=lg_svd_claims(rules.lossgrad_evaluate_svd.output.table),
-        svd_predictions=lg_svd_claims(rules.lossgrad_evaluate_svd.output.predictions),
-        svd_roar=lg_svd_claims(rules.lossgrad_compute_svd_occlusion.output.table),
-        svd_per_excerpt=lg_svd_claims(rules.lossgrad_compute_svd_occlusion.output.per_excerpt),
+        svd_eval=lg_svd_claims_inputs(rules.lossgrad_evaluate_svd.output.table),
+        svd_predictions=lg_svd_claims_inputs(rules.lossgrad_evaluate_svd.output.predictions),
+        svd_roar=lg_svd_claims_inputs(rules.lossgrad_compute_svd_occlusion.output.table),
+        svd_per_excerpt=lg_svd_claims_inputs(rules.lossgrad_compute_svd_occlusion.output.per_excerpt),
     output:
         claims=report(
             "results/{scale}/lossgrad/claims.csv", caption="../report/lossgrad/claims.rst", category="lossgrad"
@@ -186,5 +200,6 @@ rule lossgrad_write_claims:
         scale="{scale}",
         runs=lg_models,
         frame_step=setting("lossgrad", "svd", "occlusion_frame_step"),
+        user_data=LG_USER_DATA is not None,
     script:
         "../scripts/lossgrad/write_claims.py"

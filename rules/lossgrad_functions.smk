@@ -1,8 +1,11 @@
 # Input functions, parameters and targets of the lossgrad rules (kept apart from the rules,
 # as the Snakemake linter asks). Every config value is read through setting() (rules/common.smk).
 
-# The MNIST file of a scale: generated (demo) or prepared from the IDX archives (paper).
-LG_MNIST = "data/{scale}/mnist/mnist.npz"
+# The user's own images (lossgrad.user_data.path; null: the study's data).
+LG_USER_DATA = setting("lossgrad", "user_data", "path", scale=SCALE)
+# The MNIST file of a scale: generated (demo) or prepared from the IDX archives (paper), or
+# the user's images as lossgrad_import_user_data converts them.
+LG_MNIST = "data/{scale}/mnist/mnist.npz" if LG_USER_DATA is None else "data/{scale}/user/lossgrad/mnist.npz"
 # The four IDX archives of paper MNIST (torchvision's names).
 LG_MNIST_FILES = (
     "train-images-idx3-ubyte",
@@ -38,6 +41,19 @@ LG_SVD_SWEEP = {
     "test_batch_size": "test_batch_size",
     "frame_step": "occlusion_frame_step",
 }
+
+
+def lg_user_source(wildcards):
+    """Input of lossgrad_import_user_data: the user's file or folder once it exists (an edited
+    file re-imports); a missing one is reported by the import's own check."""
+    path = Path(str(setting("lossgrad", "user_data", "path")(wildcards)))
+    return str(path) if path.exists() else []
+
+
+def lg_svd_claims_inputs(pattern):
+    """Input function: :func:`lg_svd_claims`, none on a user's images (the singing-voice half
+    needs audio and does not run)."""
+    return (lambda wildcards: []) if LG_USER_DATA is not None else lg_svd_claims(pattern)
 
 
 def lg_sweep(part, names):
@@ -124,8 +140,9 @@ def lg_scale_note(part):
         block = setting("lossgrad", part)(wildcards)
         seeds = len(block.get("seeds", [block.get("seed")]))
         runs = f"{seeds} seeds" if seeds != 1 else "one model"
+        data = LG_DEMO_DATA[part] if LG_USER_DATA is None else f"your images ({Path(LG_USER_DATA).name})"
         return (
-            f"Demo scale: {LG_DEMO_DATA[part]}; narrowed networks, {block['epochs']} epochs, {runs}; "
+            f"Demo scale: {data}; narrowed networks, {block['epochs']} epochs, {runs}; "
             "not comparable with the paper's figure."
         )
 
@@ -158,5 +175,7 @@ def lossgrad_svd_targets(scale):
 
 
 def lossgrad_targets(scale):
-    """Every output of the study: both halves and the one claims table."""
-    return [*lossgrad_mnist_targets(scale), *lossgrad_svd_targets(scale), f"results/{scale}/lossgrad/claims.csv"]
+    """Every output of the study: both halves and the one claims table (on a user's images the
+    MNIST half only: the singing-voice half needs audio)."""
+    svd = lossgrad_svd_targets(scale) if LG_USER_DATA is None else []
+    return [*lossgrad_mnist_targets(scale), *svd, f"results/{scale}/lossgrad/claims.csv"]

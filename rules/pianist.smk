@@ -13,13 +13,17 @@ wildcard_constraints:
 
 localrules:
     pianist_download_archive,
+    pianist_download_published,
     pianist_lime,
     pianist_tcav,
 
 
 rule pianist_generate_data:
     """Demo corpus: synthetic performers (planted concept vocabularies) cut into clips, a
-    track-level split, concept MIDIs from chord rules, and truth.json (no network)."""
+    track-level split, concept MIDIs from chord rules, and truth.json (no network); or, with
+    pianist.user_data.path set, the user's clips checked up front and converted (no truth)."""
+    input:
+        user_files=pn_user_data_files,
     output:
         clips=directory("data/demo/pianist/clips"),
         splits=directory("data/demo/pianist/splits"),
@@ -29,6 +33,7 @@ rule pianist_generate_data:
     params:
         root=lambda wildcards, output: str(Path(output.truth).parent),
         demo=setting("pianist", "data", keys=PN_DEMO, scale="demo"),
+        user_data=pn_user_data,
     script:
         "../scripts/pianist/generate_data.py"
 
@@ -108,7 +113,7 @@ rule pianist_compute_lime:
     explanation cache); demo: the same LIME with the original's quickshift kernel (control)."""
     input:
         data=rules.pianist_prepare_clips.output.data,
-        model="results/{scale}/pianist/models/resnet.pt",
+        model=pn_model("resnet"),
     output:
         explanations="results/{scale}/pianist/lime/explanations.npz",
     threads: job_threads("pianist", "lime")
@@ -148,7 +153,7 @@ rule pianist_compute_cavs:
     declared npz output, rebuilt whenever its inputs change."""
     input:
         data=rules.pianist_prepare_clips.output.data,
-        model="results/{scale}/pianist/models/disentangle.pt",
+        model=pn_model("disentangle"),
         voicings="data/{scale}/pianist/voicings",
         voicing_files=files_under("data/{scale}/pianist/voicings"),
     output:
@@ -168,7 +173,7 @@ rule pianist_compute_sensitivities:
     the sign counts and magnitudes per performer, concept and experiment."""
     input:
         data=rules.pianist_prepare_clips.output.data,
-        model="results/{scale}/pianist/models/disentangle.pt",
+        model=pn_model("disentangle"),
         cavs=rules.pianist_compute_cavs.output.cavs,
     output:
         sensitivities="results/{scale}/pianist/tcav/sensitivities.json",
@@ -232,7 +237,7 @@ rule pianist_compute_kernel_heatmaps:
     when the list is empty): notes under the kernel deleted, sensitivity recomputed."""
     input:
         data=rules.pianist_prepare_clips.output.data,
-        model="results/{scale}/pianist/models/disentangle.pt",
+        model=pn_model("disentangle"),
         cavs=rules.pianist_compute_cavs.output.cavs,
     output:
         heatmaps="results/{scale}/pianist/tcav/kernel_heatmaps.npz",
@@ -290,3 +295,7 @@ rule pianist_tcav:
     """Named target of the original's create_harmony_cavs.py: CAVs, sign counts, heatmaps."""
     input:
         pianist_tcav_targets(SCALE),
+
+
+include: "pianist_published.smk"
+include: "pianist_music21.smk"

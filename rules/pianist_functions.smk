@@ -54,6 +54,54 @@ PN_ATTRIBUTION = ("splits", "attribution_fn", "multiply_by_inputs", "ig_steps", 
 PN_HEATMAP = ("kernel", "batch_size", "attribution_fn", "multiply_by_inputs", "ig_steps", "seed")
 
 
+# Where both classifiers come from (`weights`, docs/published-weights.md): trained by
+# pianist_train_model, or the original's checkpoints (Zenodo 14774191) fetched by
+# pianist_download_published and loaded into our classes by pianist_evaluate_published under
+# results/<scale>/pianist/published/, with no training job in the plan.
+PN_WEIGHTS = setting("pianist", "weights", scale=SCALE)
+if PN_WEIGHTS == "published" and SCALE != "paper":
+    raise ConfigError(
+        "config: pianist.weights: published needs --config scale=paper (the original publishes its "
+        "paper-size ResNet-50 and DisentangleNet only; docs/published-weights.md); the demo trains its own "
+        "(weights: trained)"
+    )
+PN_MODELS = "results/{scale}/pianist/" + ("published/" if PN_WEIGHTS == "published" else "")
+
+
+def pn_model(kind):
+    """The weights file of `kind` that the attribution rules read (trained or published)."""
+    path = PN_MODELS + ("{model}.pt" if PN_WEIGHTS == "published" else "models/{model}.pt")
+    return path.replace("{model}", kind)
+
+
+def pn_accuracy(kind, table="accuracy"):
+    """The accuracy (or confusion) table of `kind`, `{scale}` left open."""
+    return f"{PN_MODELS}{table}_{kind}.csv"
+
+
+def pn_published(wildcards):
+    """The published checkpoint of the job's model: its member path, the folder named in
+    `published.paper.dir` (or None: the archive) and its pinned sha256 (or None)."""
+    cfg = setting("pianist", "published", scale="paper")
+    return {"member": cfg["members"][wildcards.model], "dir": cfg["dir"], "sha256": cfg["sha256"][wildcards.model]}
+
+
+def pn_published_source(wildcards):
+    """The published checkpoint's source: the file in the named folder, else the archive."""
+    cfg = pn_published(wildcards)
+    if cfg["dir"] is not None:
+        return {"source": str(Path(cfg["dir"]) / cfg["member"])}
+    return {
+        "archive": rules.pianist_download_archive.output.archive,
+        "checksum": rules.pianist_download_archive.output.checksum,
+    }
+
+
+def pn_evaluation(wildcards):
+    """What evaluating a published model needs of its part: architecture, batch size, seed."""
+    return setting("pianist", "{model}", keys=("arch", "batch_size", "seed"))(wildcards)
+
+
 def pn_train(wildcards):
     """Training hyper-parameters of the job's model; `augment` is the trainer's `augmentation`."""
     cfg = setting("pianist", "{model}", keys=(*PN_TRAIN, "augment"))(wildcards)
@@ -76,13 +124,49 @@ def pn_heatmap(wildcards):
     return setting("pianist", "tcav", keys=PN_HEATMAP)(wildcards) | {"clips": pn_heatmap_clips(wildcards.scale)}
 
 
+def pn_user_data_path():
+    return setting("pianist", "user_data", "path", scale="demo")
+
+
+def pn_user_data_files(wildcards):
+    """The user's folder's files (an edited clip reruns the conversion); none when the key
+    is null or the folder is missing (the data rule then says so)."""
+    path = pn_user_data_path()
+    if path is None or not Path(path).is_dir():
+        return []
+    return sorted(str(p) for p in Path(path).rglob("*") if p.is_file())
+
+
+def pn_user_data(wildcards):
+    """The user-data conversion's arguments, or None for the demo generator. The config keys
+    naming clips travel with it so that a name the data lack stops before any training."""
+    cfg = setting("pianist", "user_data", scale="demo")
+    if cfg["path"] is None:
+        return None
+    data = setting("pianist", "data", scale="demo")
+    tcav = setting("pianist", "tcav", scale="demo")
+    key = (
+        "pianist.tcav.sensitivity_heatmap_clips"
+        if tcav["sensitivity_heatmap_clips"]
+        else "pianist.tcav.demo.default_heatmap_clip"
+    )
+    return {
+        "path": str(cfg["path"]),
+        "splits": cfg["splits"],
+        "n_validation": data["n_validation"],
+        "n_test": data["n_test"],
+        "min_duration": data["min_duration"],
+        "config_clips": {key: pn_heatmap_clips("demo")},
+    }
+
+
 def pn_claims_inputs(wildcards):
     """Claims read the per-experiment sign counts, the CAVs and both models' accuracies; the
     demo also its truth and the LIME explanations (their note coverage and its control)."""
     inputs = {
         "sign_counts": rules.pianist_compute_sensitivities.output.sign_counts.format(**wildcards),
         "cavs": rules.pianist_compute_cavs.output.cavs.format(**wildcards),
-        "accuracy": expand(rules.pianist_train_model.output.accuracy, model=PIANIST_MODELS, **wildcards),
+        "accuracy": [pn_accuracy(m).format(**wildcards) for m in PIANIST_MODELS],
     }
     if wildcards.scale == "demo":
         inputs["truth"] = rules.pianist_generate_data.output.truth
@@ -109,11 +193,16 @@ def pianist_tcav_targets(scale):
 
 
 def pianist_targets(scale):
+    if scale == "paper" and pn_user_data_path() is not None:
+        raise ConfigError(
+            "config: pianist.user_data.path is set, but a user's data run at demo scale only "
+            "(docs/your-data/pianist.md); drop scale=paper"
+        )
     base = f"results/{scale}/pianist"
     return (
         pianist_lime_targets(scale)
         + pianist_tcav_targets(scale)
-        + [f"{base}/accuracy_{m}.csv" for m in PIANIST_MODELS]
-        + [f"{base}/confusion_{m}.csv" for m in PIANIST_MODELS]
+        + [pn_accuracy(m).format(scale=scale) for m in PIANIST_MODELS]
+        + [pn_accuracy(m, "confusion").format(scale=scale) for m in PIANIST_MODELS]
         + [f"{base}/claims.csv"]
     )

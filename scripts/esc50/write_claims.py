@@ -1,7 +1,8 @@
 """Rule esc50_write_claims: ``claims.csv`` of the esc50 study.
 
 Calls :func:`xairepro.esc50.tables.claims` on the per-clip interpretation rows, the
-accuracy table and the overlap test.
+accuracy table and the overlap test (on a user's own data, user_data: the planted-truth
+claims read "not applicable").
 """
 
 import logging
@@ -19,7 +20,7 @@ smk = snakemake_or_mock(globals(), "esc50_write_claims", scale="demo")
 setup_logging(smk.log[0], smk.config["log_level"])
 clips = pd.concat([read_csv(path) for path in smk.input.clips], ignore_index=True)
 overlap = read_csv(smk.input.overlap[0]) if smk.input.overlap else None
-table = claims(clips, read_csv(smk.input.accuracy), overlap, smk.params.scale)
+table = claims(clips, read_csv(smk.input.accuracy), overlap, smk.params.scale, smk.params.user_data)
 table = mark_smoke(table, smk.config.get("smoke"))
 write_csv(smk.output.claims, table, stamp("esc50", {"scale": smk.params.scale}))
 for failure in failed_claims(table):

@@ -14,5 +14,5 @@ setup_logging(smk.log[0], smk.config["log_level"])
 use_style()
 roar = read_csv(smk.input.roar, required=("variant", "seed", "method", "replacement", "order", "k", "accuracy"))
 figure = plot_roar(roar, spread=smk.params.spread, panel_width=smk.params.panel_width,
-                   panel_height=smk.params.panel_height, note=smk.params.note)
+                   panel_height=smk.params.panel_height, note=smk.params.note, data=smk.params.data)
 save_figure(figure, smk.output.figure)

@@ -1,6 +1,7 @@
 """Rule pianist_write_claims: ``claims.csv`` of the pianist study (demo: accuracy above
 chance, TCAV's planted-truth recovery and LIME masks that outline a region; paper: the
-published accuracies; each with its negative control) and the CAV-size invariant. Calls :func:`xairepro.pianist.tables.claims`."""
+published accuracies; each with its negative control; on a user's data, truth.json without
+planted concepts, the planted-truth claims are ``not applicable``) and the CAV-size invariant. Calls :func:`xairepro.pianist.tables.claims`."""
 
 import logging
 

@@ -34,6 +34,11 @@ Pretrainer fetches it from speechbrain/PIQ-ESC50, here of a seeded, untrained
 smoke runs the pretrained-loading path. CNN14's (300 MB) and the ImageNet FocalNet/ViT files
 (~350 MB each) are too large to write; the smoke starts those three from random weights
 (``use_pretrained: false`` in config/smoke/esc50.yaml).
+
+``write_published(root)`` writes the published-weights pass's files (issue 22,
+docs/published-weights.md): the recipes' released models in their layouts (SpeechBrain
+state dicts; FocalNetBackbone; transformers-4 ViTModel), seeded and untrained, served by
+``file://`` urls with pinned sha256; ``PUBLISHED_TARGETS`` are the outputs built from them.
 """
 
 from __future__ import annotations
@@ -122,3 +127,96 @@ def write_mirror(root: Path) -> dict:
     placed = Path(root).resolve() / "data" / "paper" / "esc50" / "pretrained"
     write_encoder_checkpoint(placed / "conv2d" / "embedding_model.ckpt")
     return {"esc50": {"data": {"paper": {"url": archive.as_uri(), "shape": shape}}}}
+
+
+# ----------------------------------------------------------------------------- published weights
+#: The esc50 outputs of the published-weights pass (docs/published-weights.md), relative to the run folder.
+PUBLISHED_TARGETS = [
+    # one figure per importer kind (PIQ, L2I with the NMF dictionary, AMT on FocalNet) and every
+    # imported classifier's accuracy; the claims need every interpretation (CI time)
+    "results/paper/esc50/accuracy_table.csv",
+    "results/paper/esc50/fig_clips_piq_conv2d.png",
+    "results/paper/esc50/fig_clips_l2i_conv2d.png",
+    "results/paper/esc50/fig_clips_amt_focalnet.png",
+]
+#: The published pass's archs: CNN14's published encoder (300 MB at the paper's emb_dim 2048)
+#: is too large to write, so the pass interprets conv2d (paper widths), FocalNet and ViT
+#: (reduced widths, their paper files being ~350 MB each); tests/esc50/test_esc50_published_weights.py
+#: loads a CNN14 file of the same key names.
+PUBLISHED_WIDTHS = {"focalnet": {"emb_dim": 16, "depths": [1, 1]},
+                    "vit": {"emb_dim": 32, "depths": [1, 1], "heads": 2}}
+
+
+def _published_models(n_classes: int) -> dict:
+    """Seeded, untrained modules in the originals' classes and layouts, at the widths the
+    published pass builds (config/esc50.yaml's paper block; FocalNet/ViT: PUBLISHED_WIDTHS):
+    name -> state dict, as the recipes' Checkpointer/Pretrainer files hold them."""
+    import torch
+    import yaml
+    from speechbrain.lobes.models.ECAPA_TDNN import Classifier
+    from speechbrain.lobes.models.L2I import NMFDecoderAudio, PsiOptimized, Theta
+    from speechbrain.lobes.models.PIQ import Conv2dEncoder_v2
+    from transformers import FocalNetBackbone, FocalNetConfig, ViTConfig, ViTModel
+
+    from xairepro.esc50.models import build_piq
+    from xairepro.esc50.published import vit4_names
+
+    cfg = yaml.safe_load((Path(__file__).resolve().parents[2] / "config" / "esc50.yaml").read_text())["esc50"]
+    conv2d = cfg["classify"]["paper"]["conv2d"]
+    piq = {"K": cfg["piq"]["paper"]["K"], "shared_keys": cfg["piq"]["shared_keys"]}
+    k_l2i = cfg["l2i"]["paper"]["K"]
+    torch.manual_seed(0)
+    focal = PUBLISHED_WIDTHS["focalnet"]
+    focal_dims = [focal["emb_dim"] * 2 ** i for i in range(len(focal["depths"]))]
+    vit = PUBLISHED_WIDTHS["vit"]
+    vit_config = ViTConfig(image_size=224, patch_size=16, hidden_size=vit["emb_dim"],
+                           num_hidden_layers=len(vit["depths"]), num_attention_heads=vit["heads"],
+                           intermediate_size=4 * vit["emb_dim"])
+    lin = conv2d["lin_neurons"]
+    states = {
+        "conv2d_embedding": Conv2dEncoder_v2(dim=conv2d["emb_dim"]).state_dict(),
+        "conv2d_classifier": Classifier(input_size=conv2d["emb_dim"], lin_blocks=1, lin_neurons=lin,
+                                        out_neurons=n_classes).state_dict(),
+        "conv2d_piq": build_piq("conv2d", conv2d["emb_dim"], n_classes, piq).state_dict(),
+        "conv2d_l2i_psi": PsiOptimized(dim=conv2d["emb_dim"], K=k_l2i, numclasses=n_classes, use_adapter=False,
+                                       adapter_reduce_dim=False).state_dict(),
+        "conv2d_l2i_theta": Theta(n_comp=k_l2i, T=417, num_classes=n_classes).state_dict(),
+        "nmf": NMFDecoderAudio(k_l2i, 513).state_dict(),
+        # FocalNetBackbone.from_pretrained, then trained: its FocalNetModel under focalnet.*
+        "focalnet_embedding": FocalNetBackbone(FocalNetConfig(
+            image_size=224, patch_size=4, embed_dim=focal["emb_dim"], depths=focal["depths"],
+            focal_levels=[2] * len(focal["depths"]), hidden_sizes=focal_dims)).state_dict(),
+        "focalnet_classifier": Classifier(input_size=focal_dims[-1], lin_blocks=1, lin_neurons=lin,
+                                          out_neurons=n_classes).state_dict(),
+        "focalnet_piq": build_piq("focalnet", focal_dims[-1], n_classes, piq).state_dict(),
+        # ViTModel.from_pretrained (with its pooler), in transformers 4's key names
+        "vit_embedding": vit4_names(ViTModel(vit_config).state_dict()),
+        "vit_classifier": Classifier(input_size=vit["emb_dim"], lin_blocks=1, lin_neurons=lin,
+                                     out_neurons=n_classes).state_dict(),
+        "vit_piq": build_piq("vit", vit["emb_dim"], n_classes, piq).state_dict(),
+    }
+    return {name: {k: v.contiguous() for k, v in state.items()} for name, state in states.items()}
+
+
+def write_published(root: Path) -> dict:
+    """Write the published files under ``root/mirror/esc50/published/<name>.ckpt``
+    (``torch.save`` of each state dict, as SpeechBrain writes them) and return the override
+    switching esc50 to them: ``weights: published``, each file's ``file://`` url and sha256
+    (so the download's checksum path runs), and the pass's archs and widths."""
+    import hashlib
+
+    import torch
+
+    folder = Path(root).resolve() / "mirror" / "esc50" / "published"
+    folder.mkdir(parents=True, exist_ok=True)
+    files = {}
+    for name, state in _published_models(N_CLASSES).items():
+        path = folder / f"{name}.ckpt"
+        torch.save(state, path)
+        files[name] = {"url": path.as_uri(), "checksum": "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()}
+    return {"esc50": {
+        "weights": "published",
+        "published": {"paper": {"files": files}},
+        "classify": {"paper": {"archs": ["conv2d", "focalnet", "vit"], **PUBLISHED_WIDTHS}},
+        "l2i": {"paper": {"archs": ["conv2d"]}},
+    }}

@@ -42,6 +42,21 @@ Written under ``root/mirror/interactive/`` (served as ``file://`` URLs) unless n
 Returns the override's ``interactive`` part: the ``file://`` URLs and the files' md5 (the
 config carries torchvision's md5s of Oxford's files), the weight files' sha256 prefixes, the
 archive's sha256 and the generator path.
+
+The published-weights pass (:func:`write_published`, docs/published-weights.md) adds:
+
+* ``root/mirror/interactive/published/celeb-Smiling/discriminator.pt``: the file HealthML
+  ship as ``server/resources/evaluators/celeb-smile/discriminator.pt``, in its layout (a
+  ``torch.save``'d plain state dict of torchvision's ``resnet18`` with ``fc`` (1, 512) and
+  (1,), the original train.py's ``export_model``), at the paper's width (seeded sign
+  tensors, deflated, as the ResNet-18 above), checked against its git blob id as the real
+  one is; the override names the mirror folder as ``published.dir``, the user's folder.
+* ``root/data/paper/stylegan2/smoke-G_ema.pt`` (placed by hand, as the converted NVlabs
+  generator is): a smoke generator as above (architecture ``demo``, another seed) in the
+  converted format, a record of ``architecture``, ``init_kwargs`` and ``state_dict``
+  (read weights-only); NVlabs' own network
+  class is not available offline, so the smoke covers the format and the strict loading,
+  not ``training.networks.Generator``.
 """
 
 from __future__ import annotations
@@ -263,3 +278,46 @@ def write_mirror(root: Path) -> dict:
         "generative": write_vgg16(mirror),
         "generator": {"generator_path": str(generator)},
     }}
+
+
+# The outputs the published-weights pass builds from those files (relative to the run dir).
+PUBLISHED_TARGETS = [
+    "results/paper/interactive/fig_heatmaps_celeb-Smiling.png",
+    "results/paper/interactive/heatmaps.csv",
+    "results/paper/interactive/latent_models.csv",
+    "results/paper/interactive/generative.csv",
+    "results/paper/interactive/fig_canvases_Smiling",
+    "results/paper/interactive/claims.csv",
+]
+
+
+def write_published(root: Path) -> dict:
+    """The originals' published models in their layouts; returns the published-pass override."""
+    import torch
+    import torchvision
+
+    from xairepro.interactive.models import DemoGenerator
+    from xairepro.interactive.published import git_blob_sha1
+
+    rng = np.random.default_rng(SEED + 5)
+    folder = root / "mirror" / "interactive" / "published"
+    target = folder / "celeb-Smiling" / "discriminator.pt"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # the original's keys and shapes: torchvision's resnet18 with fc = Linear(512, 1)
+    state = {k: _sign_he(rng, tuple(v.shape)) if v.ndim > 1 else v
+             for k, v in torchvision.models.resnet18(num_classes=1).state_dict().items()}
+    saved = _save_deflated(state, folder, "discriminator")
+    Path(saved["urls"][0][len("file://"):]).rename(target)
+    torch.manual_seed(SEED + 6)
+    generator = DemoGenerator(**GENERATOR)
+    generator.mapping.w_avg.normal_(0, 0.5)
+    converted = Path("data") / "paper" / "stylegan2" / "smoke-G_ema.pt"
+    (root / converted).parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"architecture": "demo", "init_kwargs": dict(GENERATOR), "state_dict": generator.state_dict()},
+               root / converted)
+    return {"interactive": {"weights": "published", "published": {
+        "classifiers": {"celeb-Smiling": {"file": "celeb-Smiling/discriminator.pt", "urls": [target.as_uri()],
+                                          "git_blob_sha1": git_blob_sha1(target), "sha256": None}},
+        "generator": str(converted),
+        "dir": str(folder),
+    }}}

@@ -30,6 +30,14 @@ them (``file://`` URLs) with the checksums of the files just written:
     never unpickles it; it is written here only to be the original's format). 400 sprites
     drawn from random factors, in the original's factor-sorted file order.
 
+``FACT/<FACT's path>`` (``write_published``, the published-weights pass)
+    Claim 1.1's four autoencoders and one MNIST classifier (encoder vs full) in FACT's
+    repository layout and file format (plain state dicts with FACT's key names and the
+    paper's shapes, :func:`xairepro.labelfree.published.write_fact_checkpoint`, random
+    tensors), about 9.3 MB;
+    the override switches ``labelfree.weights`` to ``published`` and points
+    ``labelfree.published.url`` at them, with their sha256s.
+
 Nothing is placed by hand for this study. Deterministic (fixed seeds, fixed archive timestamps); about 0.6 MB in all.
 """
 
@@ -245,3 +253,42 @@ def write_mirror(root: Path) -> dict:
                          "checksum": f"md5:{dsprites}"},
         },
     }
+
+
+#: Outputs of the published-weights pass (relative to the run directory): claim 1.1's
+#: tables and figures from FACT-layout autoencoders, encoder vs full's from a FACT-layout
+#: classifier, and the claims built on them.
+PUBLISHED_TARGETS = [
+    *(f"results/paper/labelfree/{name}_{dataset}.{ext}"
+      for dataset in ("mnist", "ecg", "cifar10", "cifar100")
+      for name, ext in (("consistency_features", "csv"), ("fig_feature_consistency", "png"))),
+    "results/paper/labelfree/encoder_vs_full_mnist.csv",
+    "results/paper/labelfree/fig_encoder_vs_full_mnist.png",
+    # not claims.csv: claims 1.2, 2 and 3 still train (FACT publishes no TracIn snapshots)
+]
+
+
+def write_published(root: Path) -> dict:
+    """Write claim 1.1's autoencoders and one encoder-vs-full classifier (run 0) in FACT's
+    layout under ``root/mirror/labelfree/FACT/`` (the paths of FACT's repository, the paper's
+    latent sizes); return the override that selects them (``weights: published``,
+    ``file://`` URL template, sha256s)."""
+    from xairepro.labelfree.published import write_fact_checkpoint
+
+    fact = (Path(root) / "mirror" / "labelfree" / "FACT").resolve()
+    files = {
+        "mnist": ("results/mnist/consistency_features/model.pt", 4, 1),
+        "ecg": ("results/ecg5000/consistency_features/model.pt", 64, 42),
+        "cifar10": ("results/cifar_vs_mnist/cifar10/consistency_features/model.pt", 16, 1),
+        "cifar100": ("results/cifar_vs_mnist/cifar100/consistency_features/model.pt", 16, 1),
+    }  # FACT's path, the paper's latent size, FACT's random_seed (the run's label)
+    autoencoder = {}
+    for seed, (dataset, (path, latent_dim, run)) in enumerate(files.items()):
+        write_fact_checkpoint(fact / path, "autoencoder", dataset, latent_dim, seed=seed)
+        autoencoder[dataset] = [{"run": run, "path": path, "checksum": f"sha256:{file_digest(fact / path)}"}]
+    classifier = "TrainedModels/MNIST/Classifier_run0.pt"
+    write_fact_checkpoint(fact / classifier, "classifier", "mnist", 4, seed=len(files))
+    return {"labelfree": {"weights": "published", "published": {
+        "url": fact.as_uri() + "/{path}", "dir": None, "autoencoder": autoencoder,
+        "classifier": {"mnist": [{"run": 0, "path": classifier,
+                                  "checksum": f"sha256:{file_digest(fact / classifier)}"}]}}}}

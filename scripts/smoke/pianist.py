@@ -43,7 +43,13 @@ archive of HuwCheston/deep-pianist-identification, record 14774191)
     ``checksum: "md5:<hex>"`` and ``links``) carrying the tiny archive's md5: the download
     rule verifies the archive against it, as against Zenodo (``archive_sha256`` stays null).
 
-Deterministic: fixed seeds, zip members with fixed dates. About 70 kB in all.
+``published/checkpoints/...`` (``write_published``: the second, published-weights pass)
+    The original's two published checkpoints (issue 22) at their archive paths, paper size,
+    random weights, in the original's checkpoint layout; read as the folder a user names
+    (``pianist.published.paper.dir``), each file's sha256 pinned. About 270 MB.
+
+Deterministic: fixed seeds, zip members with fixed dates. About 70 kB in all (without the
+published checkpoints).
 """
 
 from __future__ import annotations
@@ -216,3 +222,44 @@ def write_mirror(root: Path) -> dict:
     archive, record = write_archive(mirror / "zenodo")
     return {"pianist": {"data": {"zenodo_record_api": record.as_uri(),
                                  "paper": {"archive_urls": [archive.as_uri()]}}}}
+
+
+#: The published checkpoints' paths in the original's layout (create_zenodo_zipfile.py,
+#: get_checkpoints; config/pianist.yaml, published.paper.members).
+PUBLISHED_MEMBERS = {
+    "resnet": "checkpoints/baselines/resnet50-jtd+pijama-augment/checkpoint_099.pth",
+    "disentangle": "checkpoints/disentangle-resnet-channel/disentangle-jtd+pijama-resnet18-mask30concept3-"
+                   "augment50-noattention-avgpool-onefc/checkpoint_099.pth",
+}
+#: What the second smoke pass builds from the published checkpoints (relative to the run dir).
+PUBLISHED_TARGETS = [
+    "results/paper/pianist/published/accuracy_resnet.csv",
+    "results/paper/pianist/published/accuracy_disentangle.csv",
+    "results/paper/pianist/lime/figures",
+    "results/paper/pianist/fig_tcav_sign_counts.png",
+    "results/paper/pianist/kernel_heatmaps",
+    "results/paper/pianist/claims.csv",
+]
+
+
+def write_published(root: Path) -> dict:
+    """The original's two published checkpoints, paper size (ResNet-50; four ResNet-18 branches)
+    with random weights, in its exact layout (key names, shapes, the checkpoint dict of
+    training.py with numpy metrics), under ``root/mirror/pianist/published/`` as a user-named
+    folder in the archive's layout; returns the override switching the study to them, with
+    each file's sha256 pinned (~270 MB)."""
+    import torch
+
+    from xairepro.common.download import file_digest
+    from xairepro.pianist.published import original_checkpoint, original_network
+
+    folder = Path(root).resolve() / "mirror" / "pianist" / "published"
+    sha256 = {}
+    for seed, (kind, member) in enumerate(PUBLISHED_MEMBERS.items()):
+        path = folder / member
+        path.parent.mkdir(parents=True, exist_ok=True)
+        torch.save(original_checkpoint(original_network(kind, len(PIANISTS), seed=RECORD_ID + seed), kind), path)
+        sha256[kind] = file_digest(path)
+    return {"pianist": {"weights": "published",
+                        "published": {"paper": {"dir": str(folder), "members": dict(PUBLISHED_MEMBERS),
+                                                "sha256": sha256}}}}

@@ -67,10 +67,12 @@ class LossGradient:
         """
         if target.shape[0] != inputs.shape[0]:
             raise ValueError(f"{inputs.shape[0]} inputs but {target.shape[0]} targets")
+        if len(inputs) == 0:  # split() of no rows still yields one empty chunk, which captum rejects
+            return torch.empty_like(inputs)
         step = internal_batch_size or inputs.shape[0]
         chunks = []
         for x, y in zip(inputs.split(step), target.split(step)):
             # grads: (chunk, *input_shape)
             x = x.detach().requires_grad_(True)
             chunks.append(self._saliency.attribute(x, abs=False, additional_forward_args=(y,)).detach())
-        return torch.cat(chunks) if chunks else torch.empty_like(inputs)
+        return torch.cat(chunks)

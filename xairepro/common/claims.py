@@ -13,7 +13,10 @@ A study's ``claims.csv`` has one row per checked statement, of one of two kinds:
     tell the explanation from its null), ``fail`` otherwise. In a paper-scale smoke run
     (config key ``smoke``) every claim's verdict is ``not comparable``: the statistic and
     the raw ``pass``/``control_pass`` are kept, but a model trained for a few batches on a
-    handful of items says nothing about the paper's claim (:func:`mark_smoke`).
+    handful of items says nothing about the paper's claim (:func:`mark_smoke`). A claim whose
+    statistic needs a truth the data do not carry (a planted concept or region, absent from
+    a user's own data) is ``not applicable`` (:func:`not_applicable_row`): the row keeps the
+    claim, its statistic (with the reason appended), threshold and control, and no values.
 ``invariant``
     A property that holds by construction (k = 0 occludes nothing, a recorded deviation):
     a test of the code, not a claim about explanations. It has no control; ``verdict`` is
@@ -33,8 +36,11 @@ from xairepro.common.stats import Decision
 
 COLUMNS = ("claim", "kind", "statistic", "threshold", "value", "p_value", "ci_low", "ci_high", "pass",
            "control", "control_value", "control_p_value", "control_pass", "verdict")
-VERDICTS = ("pass", "fail", "uninformative", "not comparable")
+VERDICTS = ("pass", "fail", "uninformative", "not comparable", "not applicable")
 NOT_COMPARABLE = "not comparable"
+NOT_APPLICABLE = "not applicable"
+# verdicts that decide nothing either way: listed, never counted as a claim that failed
+UNDECIDED = (NOT_COMPARABLE, NOT_APPLICABLE)
 
 
 def _number(value: Any, digits: int | None) -> Any:
@@ -69,6 +75,18 @@ def claim_row(claim: str, statistic: str, threshold: str, result: Decision, cont
             "verdict": verdict(bool(result.passed), bool(control_result.passed))}
 
 
+def not_applicable_row(claim: str, statistic: str, threshold: str, control: str, reason: str) -> dict[str, Any]:
+    """A claim that cannot be decided on these data, with ``reason`` (e.g. "needs the planted
+    concept; a user's own data carry none") appended to its ``statistic``: verdict ``not
+    applicable``, no values, neither ``pass`` nor ``control_pass``."""
+    if not reason:
+        raise ValueError(f"claim {claim!r} is not applicable without a reason")
+    return {"claim": claim, "kind": "claim", "statistic": f"{statistic} (not applicable: {reason})",
+            "threshold": threshold, "value": math.nan, "p_value": math.nan, "ci_low": math.nan,
+            "ci_high": math.nan, "pass": False, "control": control, "control_value": math.nan,
+            "control_p_value": math.nan, "control_pass": False, "verdict": NOT_APPLICABLE}
+
+
 def invariant_row(name: str, statistic: str, value: Any, expected: str, holds: Any, *,
                   digits: int | None = None) -> dict[str, Any]:
     """One invariant: a property true by construction, checked as a test of the code."""
@@ -99,6 +117,9 @@ class Claims:
         self.rows.append(claim_row(claim, statistic, threshold, result, control, control_result,
                                    digits=self.digits))
 
+    def not_applicable(self, claim: str, statistic: str, threshold: str, control: str, reason: str) -> None:
+        self.rows.append(not_applicable_row(claim, statistic, threshold, control, reason))
+
     def invariant(self, name: str, statistic: str, value: Any, expected: str, holds: Any) -> None:
         self.rows.append(invariant_row(name, statistic, value, expected, holds, digits=self.digits))
 
@@ -112,11 +133,11 @@ class Claims:
 def mark_smoke(frame: pd.DataFrame, smoke: Any) -> pd.DataFrame:
     """``frame`` with every claim's verdict set to ``not comparable`` when ``smoke`` (the
     config key of a smoke run) is set; unchanged for a real run. Invariants keep theirs:
-    they hold by construction at any size."""
+    they hold by construction at any size; so do claims that are ``not applicable``."""
     if not smoke:
         return frame
     frame = frame.copy()
-    frame.loc[frame["kind"] == "claim", "verdict"] = NOT_COMPARABLE
+    frame.loc[(frame["kind"] == "claim") & (frame["verdict"] != NOT_APPLICABLE), "verdict"] = NOT_COMPARABLE
     return frame
 
 
@@ -132,10 +153,11 @@ def claims_only(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def failed_claims(frame: pd.DataFrame) -> list[str]:
-    """The claims whose verdict is not ``pass`` (each with its verdict), for assertions."""
+    """The claims whose verdict is not ``pass`` (each with its verdict), for assertions;
+    ``not comparable`` and ``not applicable`` ones decide nothing and are left out."""
     rows = claims_only(frame)
     return [f"{row.claim} [{row.verdict}: value {row.value}, control {row.control_value}]"
-            for row in rows.itertuples() if row.verdict not in ("pass", NOT_COMPARABLE)]
+            for row in rows.itertuples() if row.verdict not in ("pass", *UNDECIDED)]
 
 
 def broken_invariants(frame: pd.DataFrame) -> list[str]:
@@ -170,14 +192,16 @@ def report_tables(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     -------
     summary
         One row per study: claims passed, failed, uninformative (and not comparable, in a
-        smoke run); invariants holding, broken.
+        smoke run, and not applicable, where a table has such claims); invariants holding,
+        broken.
     listing
         One row per claim: study, verdict in capitals, claim, statistic, threshold,
         measured value with its p-value or interval, the control and its value.
     """
     rows = []
-    # "not comparable" only in a smoke run's table, where it is every claim's verdict
-    verdicts = [v for v in VERDICTS if v != NOT_COMPARABLE or (table.verdict == NOT_COMPARABLE).any()]
+    # "not comparable" only in a smoke run's table, "not applicable" only on data without a
+    # planted truth: a column for either only where some claim has it
+    verdicts = [v for v in VERDICTS if v not in UNDECIDED or (table.verdict == v).any()]
     for study, part in table.groupby("study", sort=False):
         claims, invariants = part[part.kind == "claim"], part[part.kind == "invariant"]
         counts = claims.verdict.value_counts()

@@ -21,8 +21,8 @@ from xairepro.common.io import read_csv
 
 log = logging.getLogger(__name__)
 
-VERDICT_CODES = {"pass": 0, "uninformative": 1, "fail": 2, "missing": 3}
-VERDICT_COLOURS = ("#4c9a5f", "#e0b040", "#c0392b", "#9e9e9e")
+VERDICT_CODES = {"pass": 0, "uninformative": 1, "fail": 2, "missing": 3, "not applicable": 4}
+VERDICT_COLOURS = ("#4c9a5f", "#e0b040", "#c0392b", "#9e9e9e", "#d0d0d0")
 
 
 def cross_study_table(paths: dict[str, str | Path]) -> pd.DataFrame:

@@ -97,11 +97,17 @@ class SoundClassifier(torch.nn.Module):
     cfg
         The classifier's config block: ``emb_dim`` (conv2d ``dim`` / CNN14 ``emb_dim``),
         ``n_mels`` (CNN14), ``lin_neurons``, ``depths``/``heads`` (transformers).
+    final_norm
+        FocalNet only: represent a clip by ``last_hidden_state``, after the model's final
+        layer norm (true: our trained classifiers), or by the last stage's feature map before
+        it, as the recipe's ``FocalNetBackbone`` does (false: the published classifier,
+        :mod:`xairepro.esc50.published`).
     """
 
-    def __init__(self, arch: str, n_classes: int, sample_rate: int, cfg: dict[str, Any]):
+    def __init__(self, arch: str, n_classes: int, sample_rate: int, cfg: dict[str, Any], final_norm: bool = True):
         super().__init__()
         self.arch = arch
+        self.final_norm = final_norm
         if arch == "conv2d":
             self.embedding_model = Conv2dEncoder_v2(dim=cfg["emb_dim"])
             emb = cfg["emb_dim"]
@@ -122,6 +128,9 @@ class SoundClassifier(torch.nn.Module):
             return self.embedding_model(X)
         if self.arch == "cnn14":
             return self.embedding_model(self.fbank(X))[1]
+        if self.arch == "focalnet" and not self.final_norm:
+            # FocalNetBackbone's feature_maps[-1]: the last stage, before the final layer norm
+            return self.embedding_model(pixel_values=to_image(X), output_hidden_states=True).reshaped_hidden_states[-1]
         out = self.embedding_model(pixel_values=to_image(X))
         tokens = out.last_hidden_state
         if self.arch == "vit":
@@ -144,8 +153,10 @@ class SoundClassifier(torch.nn.Module):
 
 
 def build_classifier(meta: dict[str, Any]) -> SoundClassifier:
-    """A classifier from the record saved beside its weights (arch, n_classes, sample_rate, cfg)."""
-    return SoundClassifier(meta["arch"], int(meta["n_classes"]), int(meta["sample_rate"]), meta["cfg"])
+    """A classifier from the record saved beside its weights (arch, n_classes, sample_rate, cfg;
+    ``final_norm`` in the records of published FocalNet classifiers)."""
+    return SoundClassifier(meta["arch"], int(meta["n_classes"]), int(meta["sample_rate"]), meta["cfg"],
+                           final_norm=bool(meta.get("final_norm", True)))
 
 
 def load_classifier(path: str | Path, device: str = "cpu") -> SoundClassifier:

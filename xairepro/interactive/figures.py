@@ -46,7 +46,10 @@ def subject(classifier: str) -> tuple[str, str]:
     ("Smiling", "Smiling"); ``flowers102_c49-c65`` -> ("Flowers102 class 65 vs 49",
     "class 65") (label 1 is the pair's second class); ``fairface-gender`` -> ("FairFace
     gender", "Male"), ``fairface-age`` -> ("FairFace age", "older": its output is the
-    expected age in years)."""
+    expected age in years); ``user`` (your own classifier, user_data) -> ("user-provided
+    ResNet-18", "its positive class")."""
+    if classifier == "user":
+        return "user-provided ResNet-18", "its positive class"
     if classifier in ("fairface-gender", "fairface-age"):
         return ("FairFace gender", "Male") if classifier.endswith("gender") else ("FairFace age", "older")
     dset, target = parse_classifier(classifier)
@@ -78,7 +81,8 @@ def heatmap_figure(arrays: dict, classifier: str, *, cmap: str = "seismic", inte
     output = "expected age" if classifier == "fairface-age" else "logit"
     label = {"fairface-gender": "CelebA Male", "fairface-age": "CelebA Young"}.get(classifier, "label")
     fig.suptitle(f"Heatmaps of the {what} classifier ({classifier}): attribution to its {output}\n"
-                 f"red raises the {output} (towards {positive}), blue lowers it; rows: validation images",
+                 f"red raises the {output} (towards {positive}), blue lowers it; rows: "
+                 f"{'your images' if classifier == 'user' else 'validation images'}",
                  fontsize=FONT_PT + 1)
     mappable = None
     for j, method in enumerate(methods, start=1):
@@ -99,7 +103,10 @@ def heatmap_figure(arrays: dict, classifier: str, *, cmap: str = "seismic", inte
         axes[i, 0].imshow(arrays["images"][i], interpolation=interp)
         value = (f"E[age] {arrays['logits'][i]:.0f} y" if output == "expected age"
                  else f"logit {arrays['logits'][i]:+.1f}")
-        axes[i, 0].set_ylabel(f"{label} y={arrays['labels'][i]:g}\n{value}", fontsize=FONT_PT)
+        # unlabelled images (your own, or FairFace's folder) are named by their file
+        first = (f"{label} y={arrays['labels'][i]:g}" if np.isfinite(arrays["labels"][i])
+                 else str(arrays["names"][i])[:18])
+        axes[i, 0].set_ylabel(f"{first}\n{value}", fontsize=FONT_PT)
     for j in range(cols):
         axes[0, j].set_title("image" if j == 0 else TITLES.get(methods[j - 1], methods[j - 1]), fontsize=FONT_PT)
     for ax in axes.flat:

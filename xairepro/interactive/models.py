@@ -216,6 +216,10 @@ def load_generator(path: str | Path, stylegan2_code: str | None = None, allow_pi
     path = Path(path)
     if path.suffix != ".pkl":
         record = load_torch(path)
+        from xairepro.interactive.published import is_converted_generator, load_converted_generator
+
+        if is_converted_generator(record):  # weights: published, NVlabs' G_ema converted once
+            return load_converted_generator(path, record, stylegan2_code, device)
         model = build_generator(record)
         model.load_state_dict(record["state_dict"])
         return model.eval().to(device)
@@ -251,11 +255,14 @@ def load_stylegan2_pickle(path: str | Path, stylegan2_code: str | None, allow_pi
 
 # --------------------------------------------------------------------------- trained models
 def load_classifier(path: str | Path) -> nn.Module:
-    """A trained classifier in eval mode, ReLUs unique and not in-place (ready for captum)."""
+    """A trained classifier in eval mode, ReLUs unique and not in-place (ready for captum):
+    ours (a record with ``state_dict``) or the original's plain state dict (weights: published)."""
+    from xairepro.interactive.published import load_published_classifier, load_strict
+
     record = load_torch(path)
-    model = resnet18_norepeat()
-    model.load_state_dict(record["state_dict"])
-    return model.eval()
+    if "state_dict" not in record:
+        return load_published_classifier(path)
+    return load_strict(path, record["state_dict"], resnet18_norepeat()).eval()
 
 
 def load_classifiers(paths: dict[str, str | Path]) -> dict[str, nn.Module]:
@@ -364,15 +371,11 @@ def load_fairface(path: str | Path, attr: str) -> nn.Module:
         raise InputError(path, "FairFace weights not found",
                          f"download {FAIRFACE_FILE} from {FAIRFACE_SOURCE} and place it at this path "
                          "(config key interactive.heatmaps.fairface_path)")
+    from xairepro.interactive.published import load_plain_state_dict, load_strict
+
     readout = FairFaceReadout(attr)
-    state = load_torch(path)
-    model = resnet34_fairface()
-    expected = model.state_dict()
-    missing = sorted(set(expected) - set(state))
-    if missing or any(tuple(state[k].shape) != tuple(v.shape) for k, v in expected.items()):
-        raise InputError(path, f"not FairFace's ResNet-34 state dict (missing e.g. {missing[:3]}, or shapes differ)",
-                         f"expected {FAIRFACE_FILE} from {FAIRFACE_SOURCE}")
-    model.load_state_dict(state)
+    model = load_strict(path, load_plain_state_dict(path), resnet34_fairface(), "FairFace's ResNet-34 state dict",
+                        f"expected {FAIRFACE_FILE} from {FAIRFACE_SOURCE}")
     model.fc = nn.Sequential(model.fc, readout)
     return model.eval()
 

@@ -196,3 +196,49 @@ def claims(validation: pd.DataFrame, heatmaps: pd.DataFrame, moves: pd.DataFrame
                     "would move w (recorded deviation)", "mean ||w_original - w|| / ||w||", dev,
                     "> 0 when w_avg != 0", dev > 0)
     return table.frame()
+
+
+#: Why a claim cannot be decided on your own classifier and images (user_data).
+NO_LABELS = "needs labelled validation images; static_exp.py explains unlabelled ones"
+NO_REGIONS = "needs the demo's planted regions; your images carry none"
+NO_GENERATOR = "needs a generator and its latent directions; with user_data only the heatmaps run"
+
+
+def user_claims(heatmaps: pd.DataFrame, cfg: Mapping[str, Any]) -> pd.DataFrame:
+    """The claims table on your own classifier and images (user_data).
+
+    Decided: per heatmap method, the deletion test of
+    :func:`xairepro.interactive.user_data.deletion_drops` (per image, the |logit change| from
+    deleting the map's top pixels minus that from deleting as many random pixels, one-sided
+    Wilcoxon signed-rank p < 0.01; it can pass from 7 images on), beside its control, the
+    same map with its pixels shuffled; and the guided methods' invariant. The classifier,
+    planted-region and generative claims of :func:`claims` are ``not applicable``.
+    """
+    table = Claims(digits=6)
+    table.not_applicable("classifier beats the class baseline", "validation accuracy, exact binomial test",
+                         "p < 0.01 vs the majority share", "same classifier, every layer randomised (cascading)",
+                         NO_LABELS)
+    planted = list(dict.fromkeys(m for methods in cfg["mass_methods"].values() for m in methods))
+    for method in planted:
+        table.not_applicable(f"{method} heatmap finds the planted region (trained vs randomised classifier)",
+                             "per image, Quantus relevance rank accuracy on the planted region minus the randomised "
+                             "classifier's, Wilcoxon signed-rank", "one-sided p < 0.01",
+                             "a second randomised copy in place of the trained classifier", NO_REGIONS)
+    table.not_applicable("moving along a latent attribute direction raises that attribute's score",
+                         "per face, own logit at +ampl minus at -ampl, Wilcoxon signed-rank", "one-sided p < 0.01",
+                         "the same faces moved along random latent directions, one per face", NO_GENERATOR)
+    trained = heatmaps[heatmaps["model"] == "trained"]
+    for method, g in trained.groupby("method", sort=False):
+        g = g.sort_values("image")
+        table.claim(f"{method} heatmap of your classifier is faithful (deletion test)",
+                    f"per image, |logit change| deleting the map's top pixels minus deleting as many random pixels "
+                    f"({len(g)} images), Wilcoxon signed-rank", "one-sided p < 0.01",
+                    wilcoxon_greater(g["deletion_top"], g["deletion_random"]),
+                    "the same map with its pixels shuffled (a map that carries no information)",
+                    wilcoxon_greater(g["deletion_shuffled"], g["deletion_random"]))
+    limit = cfg["max_guided_corr"]
+    for method, g in trained[trained["method"].isin(GUIDED_METHODS)].groupby("method", sort=False):
+        worst = float(g["corr_with_gradient"].mean())
+        table.invariant(f"{method} differs from the plain gradient (ReLU hooks act)",
+                        "mean Pearson r with the gradient over your images", worst, f"< {limit}", worst < limit)
+    return table.frame()

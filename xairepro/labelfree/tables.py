@@ -246,3 +246,27 @@ def latex_table(table: pd.DataFrame, kind: str, tasks: list[str], statistic: str
         lines.append(" & ".join([a.capitalize(), *cells]) + r" \\")
     lines += [r"\bottomrule", r"\end{tabular}"]
     return "\n".join(lines) + "\n"
+
+
+def user_data_not_applicable(scale: str) -> pd.DataFrame:
+    """The claims a run on a user's own images cannot decide (``not applicable``): those of
+    the data sets it does not run (ECG5000's planted T wave at demo scale, dSprites' planted
+    factors) and, at paper scale, the comparisons with FACT's published MNIST values (the
+    user's images are not MNIST; their scale-free form runs instead)."""
+    claims = Claims(digits=DIGITS)
+    skipped = "a user-data run explains the user's images only"
+    claims.not_applicable("ECG5000: label-free feature importance (claim 1.1)",
+                          "representation shift after masking the top features", "-",
+                          "random feature ranking", f"{skipped}; the demo's ECG truth is a planted T wave")
+    claims.not_applicable("dSprites: raising beta does not decorrelate the saliency maps (claim 3)",
+                          "correlation between latent units' saliency", "-",
+                          "independent random saliency maps per unit", f"{skipped}; dSprites' factors are planted")
+    if scale == "paper":
+        published = "the user's images are not MNIST: no published value to compare with"
+        claims.not_applicable("MNIST: encoder and full-model attributions correlate as published",
+                              "mean per-image Pearson", "within 0.1 of FACT's", "re-initialised full model",
+                              published)
+        claims.not_applicable("MNIST: saliency correlation as published (claim 3)",
+                              "mean per-image correlation between latent units", "within 0.1 of FACT's",
+                              "independent random saliency maps per unit", published)
+    return claims.frame()

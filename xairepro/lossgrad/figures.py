@@ -79,8 +79,9 @@ def mark_coincidences(ax: plt.Axes, curves: dict[str, tuple[np.ndarray, np.ndarr
 
 
 def plot_roar(roar: pd.DataFrame, spread: str = "minmax", panel_width: float = 2.2,
-              panel_height: float = 1.9, note: str | None = None) -> plt.Figure:
-    """Accuracy vs occluded pixels; rows = heads, columns = replacement x order.
+              panel_height: float = 1.9, note: str | None = None, data: str = "MNIST") -> plt.Figure:
+    """Accuracy vs occluded pixels; rows = heads, columns = replacement x order; ``data`` names
+    the images in the title (a user's own, docs/your-data/lossgrad.md).
 
     Lines are means over seeds, bands their min-max (``spread="minmax"``) or +-1 std; the
     dashed line is the clean accuracy. Methods whose lines coincide in a panel are named
@@ -121,7 +122,7 @@ def plot_roar(roar: pd.DataFrame, spread: str = "minmax", panel_width: float = 2
     fig.legend(handles, labels, loc="lower center", ncol=len(labels), bbox_to_anchor=(0.5, -0.02), frameon=False)
     band = "min-max" if spread == "minmax" else "+-1 std"
     over = f"mean over {n_seeds} seeds, band = {band}" if n_seeds > 1 else "one model per head (no band)"
-    fig.suptitle(f"MNIST: test accuracy after occluding k pixels ranked by the loss gradient g, {over}", y=1.0)
+    fig.suptitle(f"{data}: test accuracy after occluding k pixels ranked by the loss gradient g, {over}", y=1.0)
     fig.tight_layout(rect=(0, 0.04, 1, 0.98))
     for i, variant in enumerate(variants):  # after tight_layout: the axes' final limits
         for j, (replacement, order) in enumerate(columns):

@@ -17,6 +17,8 @@ negative control with the same statistic:
   counts exceed the unplanted pairs' (one-sided permutation test over pairs). Control: the
   TCAV null of Kim et al. (2018), a random concept (random-vs-random CAVs drawn like the
   random CAVs, one per concept and experiment) in each concept's place.
+  On a user's own data (``truth.json`` with ``planted: null``, :mod:`xairepro.pianist.user_data`)
+  both are ``not applicable``; the accuracy and LIME claims still run.
 * demo, LIME: the masks outline a region of the roll: the share of held-out clips whose
   top-5 positive superpixels hold between ``lime_coverage`` of the roll's notes (neither
   nothing nor every note) is above ``lime_share``, one-sided exact binomial test. Control:
@@ -173,8 +175,18 @@ def ranking_test(long: pd.DataFrame, truth: dict[str, Any], column: str = "sign_
 
 
 def tcav_claims(table: Claims, long: pd.DataFrame, truth: dict[str, Any]) -> None:
-    """TCAV recovers the planted concept -> performer pairs of the demo (two claims)."""
+    """TCAV recovers the planted concept -> performer pairs of the demo (two claims); on data
+    without planted concepts (``truth["planted"]`` null: a user's own) both are ``not applicable``."""
     n_e = long.experiment.nunique()
+    if truth.get("planted") is None:
+        why = "no concept is planted in these data, a user's own"
+        table.not_applicable("TCAV finds each planted concept in its performer's playing",
+                             "per planted pair: mean sign count minus the performer's random-CAV sign count",
+                             f"every pair p < {ALPHA}", RANDOM_CONCEPT, why)
+        table.not_applicable("sign counts rank planted concept-performer pairs above unplanted pairs",
+                             "mean sign count of planted minus unplanted pairs, one-sided permutation test over "
+                             "pairs", f"p < {ALPHA}", RANDOM_CONCEPT, why)
+        return
     table.claim("TCAV finds each planted concept in its performer's playing",
                 f"per planted pair: mean sign count minus the performer's random-CAV sign count over {n_e} "
                 "experiments, one-sided permutation test; value = smallest difference, p = largest",
@@ -186,9 +198,10 @@ def tcav_claims(table: Claims, long: pd.DataFrame, truth: dict[str, Any]) -> Non
                 ranking_test(long, truth, "control_sign_count"))
 
 
-def accuracy_claims(table: Claims, accuracy: pd.DataFrame, scale: str, *, tolerance: float) -> None:
+def accuracy_claims(table: Claims, accuracy: pd.DataFrame, scale: str, *, tolerance: float,
+                    who: str = "the demo performers") -> None:
     """Recording-level test accuracy: above chance (demo) or as published (paper), with the
-    randomised model as control."""
+    randomised model as control; ``who`` names the classes in the claim."""
     for row in accuracy[accuracy.split == "test"].itertuples():
         if scale == "paper":
             expected = PUBLISHED_TRACK_ACCURACY[row.model]
@@ -202,7 +215,7 @@ def accuracy_claims(table: Claims, accuracy: pd.DataFrame, scale: str, *, tolera
         def above_chance(rate: float) -> Decision:
             return binomial_above(int(round(rate * row.n_tracks)), int(row.n_tracks), chance)
 
-        table.claim(f"{row.model} identifies the demo performers",
+        table.claim(f"{row.model} identifies {who}",
                     f"track accuracy (test, {row.n_tracks} recordings), one-sided binomial test vs chance "
                     f"1/{row.n_classes}", f"p < {ALPHA}", above_chance(row.track_accuracy),
                     RANDOMISED, above_chance(row.randomised_track_accuracy))
@@ -244,7 +257,9 @@ def claims(accuracy: pd.DataFrame, sign_counts: pd.DataFrame, truth: dict[str, A
     table of :func:`xairepro.pianist.steps.compute_sensitivities`.
     """
     table = Claims(digits=4)
-    accuracy_claims(table, accuracy, scale, tolerance=thresholds["accuracy_tolerance"])
+    own_data = truth is not None and truth.get("planted") is None
+    accuracy_claims(table, accuracy, scale, tolerance=thresholds["accuracy_tolerance"],
+                    who="the performers of these data" if own_data else "the demo performers")
     if truth is not None:
         tcav_claims(table, sign_counts, truth)
     if lime is not None and "control_note_coverage" in lime:

@@ -85,6 +85,24 @@ def evaluate(table: ClipTable, probs: np.ndarray, indices: np.ndarray) -> tuple[
     return acc, pd.DataFrame(rows)
 
 
+def held_out_tables(model: nn.Module, table: ClipTable, kind: str, roll: dict[str, Any], seed: int,
+                    batch_size: int, device: str = "cpu") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Accuracy per held-out split (with the randomised copy's, the claims' control) and the
+    confusion counts of a trained or published model."""
+    accuracy, confusion = [], []
+    control = randomised_copy(model, seed=seed)
+    for split in SPLITS[1:]:
+        idx = table.indices(split)
+        acc, conf = evaluate(table, predict(model, table, idx, kind, roll, seed, batch_size, device), idx)
+        random_acc, _ = evaluate(table, predict(control, table, idx, kind, roll, seed, batch_size, device), idx)
+        accuracy.append({"model": kind, "split": split, **acc, "n_classes": len(table.performer),
+                         "randomised_clip_accuracy": random_acc["clip_accuracy"],
+                         "randomised_track_accuracy": random_acc["track_accuracy"]})
+        confusion.append(conf.assign(model=kind, split=split))
+    columns = ["model", "split", "level", "true", "predicted", "count"]
+    return pd.DataFrame(accuracy), pd.concat(confusion, ignore_index=True)[columns]
+
+
 def train_model(
     data_path: str | Path, model_path: str | Path, metrics_path: str | Path, accuracy_path: str | Path,
     confusion_path: str | Path, checkpoint_path: str | Path, *, kind: str, roll: dict[str, Any],
@@ -130,20 +148,9 @@ def train_model(
     tables: dict[str, Any] = {}
 
     def summary(_result) -> dict[str, Any]:
-        accuracy, confusion = [], []
-        control = randomised_copy(model, seed=seed)
-        for split in SPLITS[1:]:
-            idx = table.indices(split)
-            acc, conf = evaluate(table, predict(model, table, idx, kind, roll, seed, batch_size, device), idx)
-            random_acc, _ = evaluate(table, predict(control, table, idx, kind, roll, seed, batch_size, device), idx)
-            accuracy.append({"model": kind, "split": split, **acc, "n_classes": n_classes,
-                             "randomised_clip_accuracy": random_acc["clip_accuracy"],
-                             "randomised_track_accuracy": random_acc["track_accuracy"]})
-            confusion.append(conf.assign(model=kind, split=split))
-        tables["accuracy"] = pd.DataFrame(accuracy)
-        tables["confusion"] = pd.concat(confusion, ignore_index=True)[["model", "split", "level", "true", "predicted",
-                                                                      "count"]]
-        return {f"{r['split']}_{k}": r[k] for r in accuracy for k in ("clip_accuracy", "track_accuracy")}
+        tables["accuracy"], tables["confusion"] = held_out_tables(model, table, kind, roll, seed, batch_size, device)
+        return {f"{r['split']}_{k}": r[k] for r in tables["accuracy"].to_dict("records")
+                for k in ("clip_accuracy", "track_accuracy")}
 
     params = {"kind": kind, "roll": roll, "augmentation": augmentation, "arch": arch, "epochs": epochs,
               "batch_size": batch_size, "optimizer": optimizer, "lr": lr, "momentum": momentum,

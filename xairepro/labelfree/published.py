@@ -1,0 +1,240 @@
+"""FACT's published models (``labelfree.weights: published``): fetch one, map its keys onto
+our model classes, check it fits, and write it as our own checkpoint.
+
+FACT (jwagenbach/FACT) commits its trained models to its repository as plain state dicts
+(``torch.save(self.state_dict(), ...)``, FACT ``lfxai/models/images.py:272``,
+``lfxai/models/time_series.py:172``), so they load with ``torch.load(weights_only=True)``;
+nothing is unpickled. Their keys are FACT's module names:
+
+* MNIST (``AutoEncoderMnist``): ``encoder.encoder_cnn.{0,2,3,5}``, ``encoder.encoder_lin.{0,2}``,
+  ``decoder.decoder_lin.{0,2}``, ``decoder.decoder_conv.{0,1,3,4,6}``; our
+  :class:`~xairepro.labelfree.models.MnistAutoencoder` holds the same layers in one flat
+  ``nn.Sequential`` each, so the indices shift (:data:`KEY_MAPS`).
+* ECG5000 (``RecurrentAutoencoder``): ``encoder.rnn1/rnn2``, ``decoder.rnn1/rnn2/output_layer``;
+  ours are ``enc1/enc2/dec1/dec2/out``.
+* CIFAR-10/100 (``AutoEncoderCIFAR``): our :class:`~xairepro.labelfree.models.CifarAutoencoder`
+  has FACT's names, key for key.
+* Classifiers (``ClassifierMnist``/``ClassifierCIFAR``): the encoder's keys plus
+  ``lin_output.0``, our :class:`~xairepro.labelfree.models.EncoderClassifier`'s ``head``.
+
+Loading is strict, unlike FACT's own (``load_state_dict(..., strict=False)``, e.g.
+``experiments/mnist.py:110``): a file whose keys or shapes do not fit stops with one
+:class:`~xairepro.common.errors.InputError` naming the file and the first mismatching key.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+from pathlib import Path
+
+import torch
+
+from xairepro.common.download import download, verify_checksum
+from xairepro.common.errors import InputError
+from xairepro.common.io import load_torch, save_torch
+from xairepro.labelfree.models import EncoderClassifier, build_autoencoder
+
+log = logging.getLogger(__name__)
+
+#: FACT key prefix -> ours, per model kind; each pattern is anchored at the key's start and
+#: its numbered groups (layer indices) are shifted by the offsets in the replacement.
+_MNIST_ENCODER = [
+    (r"encoder\.encoder_cnn\.(\d+)\.", "encoder.{0}."),
+    (r"encoder\.encoder_lin\.(\d+)\.", "encoder.{8}."),  # after the 7 conv-block layers and Flatten
+]
+KEY_MAPS: dict[str, list[tuple[str, str]]] = {
+    "autoencoder/mnist": [
+        *_MNIST_ENCODER,
+        (r"decoder\.decoder_lin\.(\d+)\.", "decoder.{0}."),
+        (r"decoder\.decoder_conv\.(\d+)\.", "decoder.{5}."),  # after the 4 linear layers and Unflatten
+    ],
+    "autoencoder/ecg": [
+        (r"encoder\.rnn1\.", "enc1."),
+        (r"encoder\.rnn2\.", "enc2."),
+        (r"decoder\.rnn1\.", "dec1."),
+        (r"decoder\.rnn2\.", "dec2."),
+        (r"decoder\.output_layer\.", "out."),
+    ],
+    "autoencoder/cifar10": [],
+    "autoencoder/cifar100": [],
+    "classifier/mnist": [*_MNIST_ENCODER, (r"lin_output\.0\.", "head.")],
+    "classifier/cifar10": [(r"lin_output\.0\.", "head.")],
+    "classifier/cifar100": [(r"lin_output\.0\.", "head.")],
+}
+
+
+def map_key(key: str, rules: list[tuple[str, str]]) -> str:
+    """Our name of FACT's parameter ``key`` (the first rule whose pattern matches; unchanged
+    when none does). A replacement's ``{offset}`` is the matched layer index plus offset."""
+    for pattern, replacement in rules:
+        match = re.match(pattern, key)
+        if match:
+            prefix = re.sub(r"\{(\d+)\}", lambda m: str(int(match.group(1)) + int(m.group(1))), replacement)
+            return prefix + key[match.end():]
+    return key
+
+
+def fit_state(model: torch.nn.Module, state: dict[str, torch.Tensor], path: str | Path,
+              original: dict[str, str] | None = None) -> None:
+    """Load ``state`` into ``model`` strictly; the first missing, unexpected or mis-shaped
+    key stops with an :class:`InputError` naming ``path`` and that key (with its name in the
+    file's own layout, ``original[key]``, where that differs)."""
+    original = original or {}
+
+    def name(key: str) -> str:
+        return f"{key!r} (FACT's {original[key]!r})" if original.get(key, key) != key else repr(key)
+
+    expected = model.state_dict()
+    for key, value in expected.items():
+        if key not in state:
+            raise InputError(path, f"does not fit {type(model).__name__}: missing key {name(key)}")
+        if tuple(state[key].shape) != tuple(value.shape):
+            raise InputError(path, f"does not fit {type(model).__name__}: key {name(key)} has shape "
+                                   f"{tuple(state[key].shape)}, the model's is {tuple(value.shape)}")
+    for key in state:
+        if key not in expected:
+            raise InputError(path, f"does not fit {type(model).__name__}: unexpected key {name(key)}")
+    model.load_state_dict(state, strict=True)
+
+
+def build_model(kind: str, dataset: str, latent_dim: int, n_classes: int = 10) -> torch.nn.Module:
+    """A fresh model of ours for FACT's ``kind`` (``autoencoder``, ``classifier``) of ``dataset``."""
+    if f"{kind}/{dataset}" not in KEY_MAPS:
+        raise ValueError(f"FACT publishes no {kind} of {dataset!r} that we map; known: {sorted(KEY_MAPS)}")
+    if kind == "classifier":
+        return EncoderClassifier(latent_dim, n_classes, dataset="cifar10" if dataset.startswith("cifar") else dataset)
+    return build_autoencoder(dataset, latent_dim)
+
+
+def load_fact_model(path: str | Path, kind: str, dataset: str, latent_dim: int,
+                    n_classes: int = 10) -> torch.nn.Module:
+    """FACT's state dict at ``path`` (``torch.load(weights_only=True)``) in our model class,
+    every key mapped (:data:`KEY_MAPS`) and checked (:func:`fit_state`); eval mode."""
+    state = load_torch(path)
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise InputError(path, "is not a state dict of tensors (FACT saves model.state_dict())")
+    model = build_model(kind, dataset, latent_dim, n_classes)
+    rules = KEY_MAPS[f"{kind}/{dataset}"]
+    # FACT's name of each of our keys: the file's own, else the one FACT's layout would use
+    original = {map_key(k, rules): k for k in fact_layout(kind, dataset, latent_dim, n_classes)}
+    original.update({map_key(k, rules): k for k in state})
+    fit_state(model, {map_key(k, rules): v for k, v in state.items()}, path, original)
+    return model.eval()
+
+
+def fetch_published(url: str, dest: str | Path, checksum: str, source_dir: str | Path | None = None,
+                    repo_path: str | None = None) -> Path:
+    """FACT's file at ``dest``: copied from ``source_dir / repo_path`` (a FACT checkout the
+    user names) or downloaded from ``url``; checked against ``checksum`` either way. A file
+    already at ``dest`` (placed by hand) is verified and kept."""
+    dest = Path(dest)
+    if source_dir is not None and not dest.exists():
+        local = Path(source_dir) / str(repo_path)
+        if not local.is_file():
+            raise InputError(local, f"not found: labelfree.published.dir names {source_dir}, which should be "
+                                    f"a FACT checkout holding {repo_path} (or set dir: null to download {url})")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(local, dest)
+        verify_checksum(dest, checksum)
+        return dest
+    return download(url, dest, checksum=checksum)
+
+
+def import_published(raw_path: str | Path, model_path: str | Path, *, kind: str, dataset: str,
+                     latent_dim: int, run: int, source: str, n_classes: int = 10) -> None:
+    """Write FACT's model at ``raw_path`` as the checkpoint our training would have written
+    at ``model_path`` (``state_dict``, ``latent_dim``, ``dataset``; ECG's decoder without the
+    demo's positional input; a classifier's ``n_classes``), with its provenance (``source``)."""
+    model = load_fact_model(raw_path, kind, dataset, latent_dim, n_classes)
+    meta = {"positional_decoder": False} if dataset == "ecg" else {}
+    if kind == "classifier":
+        meta["n_classes"] = n_classes
+    save_torch(model_path, {"state_dict": model.state_dict(), "latent_dim": latent_dim, "dataset": dataset,
+                            "published": source, "run": run, **meta})
+    log.info("%s: FACT's %s of %s (run %d) loaded key for key", raw_path, kind, dataset, run)
+
+
+def _conv(c_out: int, c_in: int) -> dict[str, tuple[int, ...]]:
+    return {"weight": (c_out, c_in, 3, 3), "bias": (c_out,)}
+
+
+def _deconv(c_in: int, c_out: int) -> dict[str, tuple[int, ...]]:
+    return {"weight": (c_in, c_out, 3, 3), "bias": (c_out,)}
+
+
+def _linear(n_out: int, n_in: int) -> dict[str, tuple[int, ...]]:
+    return {"weight": (n_out, n_in), "bias": (n_out,)}
+
+
+def _batchnorm(c: int) -> dict[str, tuple[int, ...]]:
+    return {"weight": (c,), "bias": (c,), "running_mean": (c,), "running_var": (c,), "num_batches_tracked": ()}
+
+
+def _layernorm(*shape: int) -> dict[str, tuple[int, ...]]:
+    return {"weight": shape, "bias": shape}
+
+
+def _lstm(n_in: int, hidden: int) -> dict[str, tuple[int, ...]]:
+    return {"weight_ih_l0": (4 * hidden, n_in), "weight_hh_l0": (4 * hidden, hidden),
+            "bias_ih_l0": (4 * hidden,), "bias_hh_l0": (4 * hidden,)}
+
+
+def fact_layout(kind: str, dataset: str, latent_dim: int, n_classes: int = 10) -> dict[str, tuple[int, ...]]:
+    """FACT's state-dict keys and shapes of ``kind``/``dataset``, in its order, written from
+    its model code (FACT ``lfxai/models/images.py:39-91``, ``lfxai/models/time_series.py:15-62``,
+    ``lfxai/models/cifar100_models.py:4-63``) and checked against its published files in the
+    tests. What the smoke run and the tests write as "FACT's checkpoint"."""
+    d = latent_dim
+    modules: dict[str, dict[str, tuple[int, ...]]]
+    if dataset == "mnist":
+        encoder = {"encoder.encoder_cnn.0": _conv(8, 1), "encoder.encoder_cnn.2": _conv(16, 8),
+                   "encoder.encoder_cnn.3": _batchnorm(16), "encoder.encoder_cnn.5": _conv(32, 16),
+                   "encoder.encoder_lin.0": _linear(128, 288), "encoder.encoder_lin.2": _linear(d, 128)}
+        decoder = {"decoder.decoder_lin.0": _linear(128, d), "decoder.decoder_lin.2": _linear(288, 128),
+                   "decoder.decoder_conv.0": _deconv(32, 16), "decoder.decoder_conv.1": _batchnorm(16),
+                   "decoder.decoder_conv.3": _deconv(16, 8), "decoder.decoder_conv.4": _batchnorm(8),
+                   "decoder.decoder_conv.6": _deconv(8, 1)}
+    elif dataset in ("cifar10", "cifar100"):
+        encoder = {"encoder.encoder_cnn.0": _conv(32, 3), "encoder.encoder_cnn.1": _layernorm(32, 32, 32),
+                   "encoder.encoder_cnn.4": _conv(64, 32), "encoder.encoder_cnn.5": _layernorm(64, 16, 16),
+                   "encoder.encoder_cnn.8": _conv(128, 64), "encoder.encoder_cnn.9": _layernorm(128, 8, 8),
+                   "encoder.encoder_cnn.12": _conv(128, 128),
+                   "encoder.encoder_lin.0": _linear(128, 2048), "encoder.encoder_lin.2": _linear(d, 128)}
+        decoder = {"decoder.decoder_lin.0": _linear(128, d), "decoder.decoder_lin.2": _linear(2048, 128),
+                   "decoder.decoder_conv.0": _deconv(128, 64), "decoder.decoder_conv.1": _layernorm(64, 8, 8),
+                   "decoder.decoder_conv.3": _deconv(64, 32), "decoder.decoder_conv.4": _layernorm(32, 16, 16),
+                   "decoder.decoder_conv.6": _deconv(32, 3)}
+    elif dataset == "ecg" and kind == "autoencoder":
+        encoder = {"encoder.rnn1": _lstm(1, 2 * d), "encoder.rnn2": _lstm(2 * d, d)}
+        decoder = {"decoder.rnn1": _lstm(d, d), "decoder.rnn2": _lstm(d, 2 * d),
+                   "decoder.output_layer": _linear(1, 2 * d)}
+    else:
+        raise ValueError(f"FACT publishes no {kind} of {dataset!r} that we map")
+    if kind == "autoencoder":
+        modules = {**encoder, **decoder}
+    elif kind == "classifier":
+        modules = {**encoder, "lin_output.0": _linear(n_classes, d)}
+    else:
+        raise ValueError(f"unknown model kind {kind!r}; choose autoencoder or classifier")
+    return {f"{module}.{name}": shape for module, params in modules.items() for name, shape in params.items()}
+
+
+def write_fact_checkpoint(path: str | Path, kind: str, dataset: str, latent_dim: int, seed: int = 0,
+                          n_classes: int = 10) -> dict[str, torch.Tensor]:
+    """Write a checkpoint in FACT's exact layout (:func:`fact_layout`, a plain state dict
+    saved by :func:`torch.save`) with random tensors drawn from ``seed`` (BatchNorm variances
+    positive, step counts 0); returns the state dict. For the smoke run and the tests."""
+    generator = torch.Generator().manual_seed(seed)
+    state: dict[str, torch.Tensor] = {}
+    for key, shape in fact_layout(kind, dataset, latent_dim, n_classes).items():
+        if key.endswith("num_batches_tracked"):
+            state[key] = torch.tensor(0)
+        elif key.endswith("running_var"):
+            state[key] = torch.rand(shape, generator=generator) + 0.5
+        else:
+            state[key] = 0.2 * torch.randn(shape, generator=generator)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    torch.save(state, path)
+    return state
