@@ -18,6 +18,7 @@ from torch import nn
 from xairepro.common.errors import ConfigError, InputError, XaiReproError
 from xairepro.interactive.models import DemoGenerator, load_classifier, load_generator
 from xairepro.interactive.published import fetch_published, git_blob_sha1, load_published_classifier
+from tests.workflow.conftest import jobs_of
 
 ROOT = Path(__file__).resolve().parents[2]
 SNAKEMAKE = Path(sys.executable).parent / "snakemake"
@@ -164,20 +165,6 @@ def _dry_run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=300)
 
 
-def _jobs(output: str) -> dict[str, int]:
-    counts, inside = {}, False
-    for line in output.splitlines():
-        if line.startswith("job ") and "count" in line:
-            inside = True
-        elif inside:
-            parts = line.split()
-            if not parts or parts[0] == "total":
-                break
-            if len(parts) == 2 and parts[1].isdigit():
-                counts[parts[0]] = int(parts[1])
-    return counts
-
-
 def test_paper_dag_on_published_weights_plans_no_training(tmp_path):
     pub = tmp_path / "published.yaml"
     pub.write_text(yaml.safe_dump({"interactive": {"weights": "published", "published": {
@@ -187,7 +174,7 @@ def test_paper_dag_on_published_weights_plans_no_training(tmp_path):
         "generator": "data/paper/stylegan2/ffhq-G_ema.pt", "dir": None}}}))
     proc = _dry_run(tmp_path, "--config", "scale=paper", "--configfile", str(pub))
     assert proc.returncode == 0, proc.stdout[-4000:]
-    jobs = _jobs(proc.stdout)
+    jobs = jobs_of(proc.stdout)
     assert not {"interactive_train_classifier", "interactive_train_generator",
                 "interactive_summarise_classifiers"} & set(jobs), jobs
     assert jobs["interactive_download_published"] == 1 and jobs["interactive_compute_heatmaps"] == 1

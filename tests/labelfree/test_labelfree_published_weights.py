@@ -20,6 +20,7 @@ from xairepro.labelfree.published import (
 )
 from xairepro.labelfree.models import EncoderClassifier
 from xairepro.labelfree.train import load_autoencoder
+from tests.workflow.conftest import jobs_of
 
 ROOT = Path(__file__).resolve().parents[2]
 FACT_MIRROR = Path("/work/.mirror/jwagenbach+FACT/repo")
@@ -271,20 +272,6 @@ def _dry_run(tmp_path, *args):
                           text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=300)
 
 
-def _jobs(output: str) -> dict[str, int]:
-    counts, inside = {}, False
-    for line in output.splitlines():
-        if line.startswith("job ") and "count" in line:
-            inside = True
-        elif inside:
-            parts = line.split()
-            if not parts or parts[0] == "total":
-                break
-            if len(parts) == 2 and parts[1].isdigit():
-                counts[parts[0]] = int(parts[1])
-    return counts
-
-
 def test_published_weights_put_no_training_of_their_models_in_the_plan(tmp_path):
     folder = tmp_path / "FACT"
     override = tmp_path / "published.yaml"
@@ -292,7 +279,7 @@ def test_published_weights_put_no_training_of_their_models_in_the_plan(tmp_path)
     proc = _dry_run(tmp_path, "--config", "scale=paper", "--configfile", str(override), "--",
                     "labelfree_consistency_features", "labelfree_encoder_vs_full")
     assert proc.returncode == 0, proc.stdout[-4000:]
-    jobs = _jobs(proc.stdout)
+    jobs = jobs_of(proc.stdout)
     assert not [rule for rule in jobs if rule.startswith("labelfree_train")], jobs
     # MNIST, ECG5000, CIFAR-10, CIFAR-100: FACT's one autoencoder each; its 5 MNIST classifiers
     assert jobs["labelfree_download_published"] == 4 + 5
