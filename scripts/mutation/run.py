@@ -44,7 +44,9 @@ GROUPS = {
         ["xairepro/common/claims.py", "xairepro/common/stats.py", "xairepro/common/download.py",
          "xairepro/common/config.py"],
         ["tests/common/test_claims.py", "tests/common/test_stats.py", "tests/common/test_download.py",
-         "tests/common/test_config.py"],
+         "tests/common/test_config.py", "tests/common/test_claims_not_applicable.py",
+         "tests/common/test_claims_mutants.py", "tests/common/test_stats_mutants.py",
+         "tests/common/test_download_mutants.py", "tests/common/test_config_mutants.py"],
     ),
     **{
         study: ([f"xairepro/{study}/explain.py", f"xairepro/{study}/tables.py"], [f"tests/{study}"])

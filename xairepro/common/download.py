@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import logging
+import re
 import shutil
 import tarfile
 import time
@@ -38,7 +39,7 @@ def file_digest(path: str | Path, algorithm: str = "sha256") -> str:
 def verify_checksum(path: str | Path, checksum: str) -> None:
     """Raise :class:`InputError` unless ``path`` matches ``checksum`` (``"md5:…"``/``"sha256:…"``)."""
     algorithm, _, expected = checksum.partition(":")
-    if not expected or algorithm not in {"md5", "sha1", "sha256"}:
+    if algorithm not in {"md5", "sha1", "sha256"} or not re.fullmatch(r"[0-9a-fA-F]+", expected):
         raise ValueError(f"checksum {checksum!r} must look like 'sha256:<hex>' or 'md5:<hex>'")
     actual = file_digest(path, algorithm)
     if actual != expected.lower():
