@@ -40,6 +40,7 @@ from typing import Any
 
 import torch
 
+from xairepro.common.checkpoints import load_strict
 from xairepro.common.download import download, verify_checksum
 from xairepro.common.errors import ConfigError, InputError
 from xairepro.common.io import load_torch, save_torch, write_json
@@ -84,25 +85,10 @@ def read_state(path: str | Path) -> dict[str, torch.Tensor]:
 
 
 def fit_strictly(path: str | Path, state: dict[str, torch.Tensor], module: torch.nn.Module, what: str) -> None:
-    """Load ``state`` into ``module`` strictly, or stop naming the file and its first
-    missing, unexpected or mis-shaped key."""
-    own = module.state_dict()
-    missing = [k for k in own if k not in state]
-    unexpected = [k for k in state if k not in own]
-    wrong = [k for k in own if k in state and tuple(state[k].shape) != tuple(own[k].shape)]
-    if missing:
-        problem = f"key '{missing[0]}' of the {what} is missing ({len(missing)} missing)"
-    elif unexpected:
-        problem = f"key '{unexpected[0]}' is not in the {what} ({len(unexpected)} unexpected)"
-    elif wrong:
-        k = wrong[0]
-        problem = (f"key '{k}' has shape {tuple(state[k].shape)}, the {what} {tuple(own[k].shape)} "
-                   f"({len(wrong)} mis-shaped)")
-    else:
-        module.load_state_dict(state, strict=True)
-        return
-    raise InputError(path, f"does not fit: {problem}",
-                     "check the file against docs/published-weights.md and the config's widths")
+    """Load ``state`` into ``module`` strictly (:func:`xairepro.common.checkpoints.load_strict`),
+    or stop naming the file and its first missing, unexpected or mis-shaped key."""
+    load_strict(path, state, module, f"the {what}'s state dict",
+                "check the file against docs/published-weights.md and the config's widths")
 
 
 def encoder_state(arch: str, path: str | Path, own: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:

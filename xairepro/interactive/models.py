@@ -257,7 +257,8 @@ def load_stylegan2_pickle(path: str | Path, stylegan2_code: str | None, allow_pi
 def load_classifier(path: str | Path) -> nn.Module:
     """A trained classifier in eval mode, ReLUs unique and not in-place (ready for captum):
     ours (a record with ``state_dict``) or the original's plain state dict (weights: published)."""
-    from xairepro.interactive.published import load_published_classifier, load_strict
+    from xairepro.common.checkpoints import load_strict
+    from xairepro.interactive.published import load_published_classifier
 
     record = load_torch(path)
     if "state_dict" not in record:
@@ -371,7 +372,8 @@ def load_fairface(path: str | Path, attr: str) -> nn.Module:
         raise InputError(path, "FairFace weights not found",
                          f"download {FAIRFACE_FILE} from {FAIRFACE_SOURCE} and place it at this path "
                          "(config key interactive.heatmaps.fairface_path)")
-    from xairepro.interactive.published import load_plain_state_dict, load_strict
+    from xairepro.common.checkpoints import load_strict
+    from xairepro.interactive.published import load_plain_state_dict
 
     readout = FairFaceReadout(attr)
     model = load_strict(path, load_plain_state_dict(path), resnet34_fairface(), "FairFace's ResNet-34 state dict",

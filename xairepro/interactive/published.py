@@ -17,7 +17,8 @@ What the originals publish (docs/published-weights.md, "interactive"):
   :func:`load_converted_generator` builds the network from the user's clone of
   stylegan2-ada-pytorch and loads it strictly.
 * FairFace's ``res34_fair_align_multi_7`` (user-provided in the original too) is read by
-  :func:`xairepro.interactive.models.load_fairface`, checked with :func:`check_state_dict`.
+  :func:`xairepro.interactive.models.load_fairface`, checked with
+  :func:`xairepro.common.checkpoints.check_state_dict`.
 
 Every loader is strict: a checkpoint that does not fit stops with one :class:`InputError`
 naming the file and the first missing, unexpected or mis-shaped key.
@@ -34,6 +35,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from xairepro.common.checkpoints import load_strict
 from xairepro.common.errors import ConfigError, InputError
 
 log = logging.getLogger(__name__)
@@ -42,35 +44,6 @@ log = logging.getLogger(__name__)
 # clone of stylegan2-ada-pytorch) or the demo generator (the smoke run and the tests).
 GENERATOR_ARCHITECTURES = ("stylegan2-ada", "demo")
 CONVERSION_HINT = "convert NVlabs' ffhq.pkl once in their environment, as docs/published-weights.md ('interactive') shows"
-
-
-def check_state_dict(path: str | Path, state: Mapping[str, torch.Tensor], model: nn.Module,
-                     what: str | None = None, fix: str | None = None) -> None:
-    """Raise :class:`InputError` naming ``path`` and the first key (in the model's order) that
-    is missing from ``state``, else the first unexpected one, else the first whose shape differs;
-    ``what`` names the expected checkpoint in the message, ``fix`` says where to get it."""
-    expected = model.state_dict()
-    missing = [k for k in expected if k not in state]
-    unexpected = [k for k in state if k not in expected]
-    misshaped = [k for k in expected if k in state and tuple(state[k].shape) != tuple(expected[k].shape)]
-    if missing:
-        problem = f"key '{missing[0]}' is missing ({len(missing)} missing in all)"
-    elif unexpected:
-        problem = f"key '{unexpected[0]}' is unexpected ({len(unexpected)} unexpected in all)"
-    elif misshaped:
-        k = misshaped[0]
-        problem = f"key '{k}' has shape {tuple(state[k].shape)}, expected {tuple(expected[k].shape)}"
-    else:
-        return
-    raise InputError(path, f"not {what or 'a ' + type(model).__name__ + ' state dict'}: {problem}", fix)
-
-
-def load_strict(path: str | Path, state: Mapping[str, torch.Tensor], model: nn.Module,
-                what: str | None = None, fix: str | None = None) -> nn.Module:
-    """``model`` with ``state`` loaded after :func:`check_state_dict` (so nothing is dropped)."""
-    check_state_dict(path, state, model, what, fix)
-    model.load_state_dict(state, strict=True)
-    return model
 
 
 # --------------------------------------------------------------------------- fetching
