@@ -465,12 +465,21 @@ def fairface_inputs(root: str | Path | None, attr: str, *, size: int, n_imgs: in
                                      splits=("valid",))
         idx = pick_images(split["y_valid"], n_imgs)
         return split["x_valid"][idx], split["y_valid"][idx], split["names_valid"][idx]
+    images, names = read_image_folder(img_dir, size, "set interactive.heatmaps.fairface_img_dir to a folder of faces")
+    return images, np.full(len(names), np.nan, np.float32), names
+
+
+def read_image_folder(folder: str | Path, size: int, fix: str) -> tuple[np.ndarray, np.ndarray]:
+    """Every visible file of ``folder``, sorted by name, as uint8 (N, H, W, 3) with the shorter
+    side resized to ``size`` (torchvision's ``Resize``, no crop), and the file names. Raises
+    :class:`InputError` for an empty folder (with ``fix``), a file that is no image, or images
+    of different aspect ratios (explained as one batch)."""
     from PIL import Image, UnidentifiedImageError
     from torchvision.transforms import functional as F
 
-    paths = sorted(p for p in Path(img_dir).iterdir() if p.is_file())
+    paths = sorted(p for p in Path(folder).iterdir() if p.is_file() and not p.name.startswith("."))
     if not paths:
-        raise InputError(img_dir, "no image files", "set interactive.heatmaps.fairface_img_dir to a folder of faces")
+        raise InputError(folder, "holds no image files", fix)
     images = []
     for path in paths:
         try:
@@ -478,10 +487,12 @@ def fairface_inputs(root: str | Path | None, attr: str, *, size: int, n_imgs: in
                 images.append(np.asarray(F.resize(handle.convert("RGB"), size)))
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
             raise InputError(path, f"not a readable image ({exc})", "replace or delete the file") from exc
-    if len({im.shape for im in images}) > 1:
-        raise InputError(img_dir, f"images of different aspect ratios resize to {sorted({im.shape for im in images})}",
-                         "crop them alike: they are explained as one batch")
-    return np.stack(images), np.full(len(paths), np.nan, np.float32), np.array([p.name for p in paths])
+    odd = [i for i, im in enumerate(images) if im.shape[:2] != images[0].shape[:2]]
+    if odd:
+        i = odd[0]
+        raise InputError(paths[i], f"resizes to {images[i].shape[:2]} but {paths[0].name} to {images[0].shape[:2]}: "
+                         "the images must share one aspect ratio", "crop them alike: they are explained as one batch")
+    return np.stack(images), np.array([p.name for p in paths])
 
 
 def phase3_inputs(root: str | Path, attr: str, *, size: int, n_input_imgs: int, split_seed: int, ratio: float,

@@ -27,6 +27,7 @@ import pandas as pd
 import torch
 from torch import nn
 
+from xairepro.common.checkpoints import load_strict
 from xairepro.common.errors import ConfigError, InputError
 from xairepro.common.io import load_torch, save_arrays, write_csv
 from xairepro.common.seeding import pick_device, seed_everything
@@ -58,20 +59,8 @@ def load_user_classifier(path: str | Path) -> nn.Module:
         state = state["state_dict"]
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise InputError(path, "is not a state dict of tensors", FIX)
-    model = resnet18_norepeat()
-    expected = model.state_dict()
-    for key, value in expected.items():
-        if key not in state:
-            raise InputError(path, f"lacks the key {key!r} of torchvision's resnet18 with a 1-unit fc", FIX)
-        if tuple(state[key].shape) != tuple(value.shape):
-            what = " (the classifier must have one output unit)" if key.startswith("fc.") else ""
-            raise InputError(path, f"key {key!r} has shape {tuple(state[key].shape)}, expected "
-                             f"{tuple(value.shape)}{what}", FIX)
-    extra = sorted(set(state) - set(expected))
-    if extra:
-        raise InputError(path, f"has the key {extra[0]!r}, which torchvision's resnet18 has not", FIX)
-    model.load_state_dict(state)
-    return model.eval()
+    return load_strict(path, state, resnet18_norepeat(), "a torchvision resnet18 state dict with a 1-unit fc",
+                       FIX).eval()
 
 
 def read_user_images(folder: str | Path, size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -81,28 +70,11 @@ def read_user_images(folder: str | Path, size: int) -> tuple[np.ndarray, np.ndar
     Raises :class:`InputError`: a missing or empty folder, a file that is no image, images
     of different aspect ratios (explained as one batch, as the original stacks them).
     """
-    from PIL import Image, UnidentifiedImageError
-    from torchvision.transforms import functional as F
-
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError(folder, "is not a folder (config interactive.user_data.path)", FIX)
-    paths = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
-    if not paths:
-        raise InputError(folder, "holds no image files", FIX)
-    images = []
-    for path in paths:
-        try:
-            with Image.open(path) as handle:
-                images.append(np.asarray(F.resize(handle.convert("RGB"), size)))
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-            raise InputError(path, f"not a readable image ({exc})", "replace or delete the file") from exc
-    odd = [i for i, im in enumerate(images) if im.shape[:2] != images[0].shape[:2]]
-    if odd:
-        i = odd[0]
-        raise InputError(paths[i], f"resizes to {images[i].shape[:2]} but {paths[0].name} to {images[0].shape[:2]}: "
-                         "the images must share one aspect ratio", "crop them alike: they are explained as one batch")
-    return np.stack(images), np.array([p.name for p in paths])
+    images, names = D.read_image_folder(folder, size, FIX)
+    return images, names
 
 
 def check_user_inputs(folder: str | Path, checkpoint: str | Path, size: int) -> tuple[nn.Module, np.ndarray, np.ndarray]:
