@@ -76,12 +76,12 @@ rule labelfree_train_autoencoder:
 
 
 rule labelfree_download_published:
-    """FACT's published autoencoder or classifier of one data set and run (weights: published): fetched, checksummed, mapped key for key onto ours."""
+    """One of FACT's published models (weights: published; {kind}: autoencoder, classifier, denoiser, pretext_<task>, vae_<loss>_beta<beta>): fetched, checksummed, mapped key for key onto ours."""
     output:
         raw="data/{scale}/labelfree/published/{dataset}/{kind}_run{seed}.pt",
         model="results/{scale}/labelfree/{dataset}/published_{kind}/seed{seed}.pt",
     wildcard_constraints:
-        kind="autoencoder|classifier",
+        kind=r"autoencoder|classifier|denoiser|pretext_[a-z]+|vae_[a-z_]+_beta\d+(\.\d+)?",
     retries: 2
     params:
         source=lf_published_source,
@@ -206,6 +206,7 @@ rule labelfree_write_claims:
         examples=lf_example_runs,
         pretext=lf_pretext_runs,
         user_data=LF_USER_DATA is not None,
+        examples_not_run=list(LF_TRAINING_EXPLAINERS) if LF_WEIGHTS == "published" else [],
     script:
         "../scripts/labelfree/write_claims.py"
 

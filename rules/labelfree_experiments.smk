@@ -26,18 +26,18 @@ rule labelfree_train_denoiser:
 # so this job would fail on the stale names ("Missing files after 5 seconds"). The workflow
 # alone writes the directory, and its rule's output mtime moves with every re-run.
 rule labelfree_compute_example_importance:
-    """Influence functions, TracIn, SimplEx, DKNN and cosine scores of one data set and run: the cache."""
+    """Influence functions, TracIn, SimplEx, DKNN and cosine scores of one data set and run (FACT's model: no IF, TracIn): the cache."""
     input:
         data=LF_DATA,
-        model=rules.labelfree_train_denoiser.output.model,
-        snapshots=rules.labelfree_train_denoiser.output.snapshots,
+        model=lf_denoiser,
+        snapshots=lf_snapshots,
     output:
         scores="results/{scale}/labelfree/{dataset}/example_importance/seed{seed}.npz",
     threads: lf_example_threads
     resources:
         **LF_EXAMPLE_RESOURCES,
     params:
-        explain=lf_example(keys=LF_EXAMPLE_KEYS),
+        explain=lf_example_explain,
     script:
         "../scripts/labelfree/compute_example_importance.py"
 
@@ -47,12 +47,12 @@ rule labelfree_summarise_consistency_examples:
     input:
         scores=per_run(
             rules.labelfree_compute_example_importance.output.scores,
-            lf_runs("seed", lf_example("seeds")),
+            lf_runs("seed", lf_example_seeds),
         ),
     output:
         table="results/{scale}/labelfree/consistency_examples_{dataset}.csv",
     params:
-        rates=lf_example(keys=["explainers", "fractions", "seeds"]),
+        rates=lf_example_rates,
     script:
         "../scripts/labelfree/summarise_consistency_examples.py"
 
@@ -69,7 +69,7 @@ rule labelfree_plot_consistency_examples:
         ),
     params:
         plot=setting("labelfree", "plot"),
-        note=lf_scale_note(lf_example_part),
+        note=lf_models_note("model", lf_scale_note(lf_example_part)),
     script:
         "../scripts/labelfree/plot_consistency_examples.py"
 
@@ -155,9 +155,7 @@ rule labelfree_compute_pretext_importance:
     """Gradient SHAP feature and DKNN example importance of every task's encoder, one run on one data set."""
     input:
         data=LF_DATA,
-        models=per_run(
-            rules.labelfree_train_pretext.output.model, lf_runs("task", setting("labelfree", "pretext", "tasks"))
-        ),
+        models=lf_pretext_models,
     output:
         importance="results/{scale}/labelfree/{dataset}/pretext/importance_seed{seed}.npz",
         correlations="results/{scale}/labelfree/{dataset}/pretext/correlations_seed{seed}.csv",
@@ -176,7 +174,7 @@ rule labelfree_summarise_pretext:
     input:
         correlations=per_run(
             rules.labelfree_compute_pretext_importance.output.correlations,
-            lf_runs("seed", setting("labelfree", "pretext", "seeds")),
+            lf_runs("seed", lf_pretext_seeds),
         ),
     output:
         table="results/{scale}/labelfree/pretext_{dataset}.csv",
@@ -194,7 +192,7 @@ rule labelfree_plot_pretext:
     """Claims 2.1/2.2's figures, one data set, the first run: each task's saliency maps and top training example."""
     input:
         importance=lambda wildcards: rules.labelfree_compute_pretext_importance.output.importance.format(
-            seed=setting("labelfree", "pretext", "seeds")(wildcards)[0], **wildcards
+            seed=lf_pretext_seeds(wildcards)[0], **wildcards
         ),
     output:
         saliency=lf_report(
@@ -210,8 +208,8 @@ rule labelfree_plot_pretext:
     params:
         tasks=setting("labelfree", "pretext", "tasks"),
         n_plots=setting("labelfree", "pretext", "n_plots"),
-        seed=lambda wildcards: setting("labelfree", "pretext", "seeds")(wildcards)[0],
-        note=lf_scale_note("pretext"),
+        seed=lambda wildcards: lf_pretext_seeds(wildcards)[0],
+        note=lf_models_note("encoder", lf_scale_note("pretext")),
     script:
         "../scripts/labelfree/plot_pretext.py"
 
@@ -234,10 +232,26 @@ rule labelfree_fit_disvae:
         "../scripts/labelfree/fit_disvae.py"
 
 
+rule labelfree_explain_disvae:
+    """One of FACT's published VAEs (weights: published) and the saliency correlations of its latent units."""
+    input:
+        data=LF_DATA,
+        model=lf_published_vae,
+    output:
+        correlations="results/{scale}/labelfree/disvae/{dataset}/published_{loss}_beta{beta}_seed{seed}.csv",
+    threads: job_threads("labelfree", "disvae")
+    resources:
+        **job_resources("labelfree", "disvae"),
+    params:
+        explain=setting("labelfree", "disvae", keys=["n_test", "shap_samples"]),
+    script:
+        "../scripts/labelfree/explain_disvae.py"
+
+
 rule labelfree_summarise_disvae:
     """Every VAE's per-image saliency correlations of one data set in one table (the data of Fig. 3)."""
     input:
-        correlations=per_run(rules.labelfree_fit_disvae.output.correlations, lf_vae_runs),
+        correlations=lf_disvae_correlations,
     output:
         table="results/{scale}/labelfree/disentanglement_{dataset}.csv",
     script:
@@ -256,6 +270,6 @@ rule labelfree_plot_disvae:
         ),
     params:
         plot=setting("labelfree", "plot"),
-        note=lf_scale_note("disvae", published=True),
+        note=lf_models_note("VAE", lf_scale_note("disvae", published=True)),
     script:
         "../scripts/labelfree/plot_disvae.py"

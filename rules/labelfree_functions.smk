@@ -203,8 +203,15 @@ def lf_runs(name, values):
 
 
 def lf_vae_runs(wildcards):
-    """per_run()'s runs of claim 3: every loss, beta and seed at the job's scale."""
+    """per_run()'s runs of claim 3: every loss, beta and seed at the job's scale; under
+    weights: published, FACT's VAEs of the job's {dataset} whose loss and beta the config runs."""
     vae = setting("labelfree", "disvae")(wildcards)
+    if LF_WEIGHTS == "published":
+        return [
+            {"loss": e["loss"], "beta": f"{e['beta']:g}", "seed": e["run"]}
+            for e in lf_published_runs("vae", wildcards.dataset, wildcards.scale)
+            if e["loss"] in vae["losses"] and e["beta"] in vae["beta_list"]
+        ]
     return [
         {"loss": loss, "beta": f"{beta:g}", "seed": seed}
         for loss in vae["losses"]
@@ -291,7 +298,7 @@ def labelfree_targets(scale):
 
 # --- weights: published (FACT's models; docs/published-weights.md) -------------------------
 
-#: Where claim 1.1's autoencoders come from: "trained" or "published" (FACT's).
+#: Where every labelfree model comes from: "trained" or "published" (FACT's).
 LF_WEIGHTS = setting("labelfree", "weights", scale=SCALE)
 if LF_WEIGHTS == "published" and SCALE == "demo":
     raise ConfigError(
@@ -300,12 +307,42 @@ if LF_WEIGHTS == "published" and SCALE == "demo":
     )
 
 
-def lf_published_runs(kind, dataset, scale):
-    """FACT's published models of `kind` (autoencoder, classifier) and `dataset` (labelfree.published)."""
-    files = setting("labelfree", "published", kind, scale=scale)
+#: Claim 1.2's explainers that need the model's training (TracIn its snapshots, influence
+#: functions its training loss at the optimum): FACT's --inference skips both
+#: (experiments/mnist.py:248-255), and so does weights: published.
+LF_TRAINING_EXPLAINERS = ("influence_functions", "tracin")
+
+
+def lf_published_runs(group, dataset, scale):
+    """FACT's published models of `group` (autoencoder, classifier, denoiser, pretext, vae)
+    and `dataset` (labelfree.published)."""
+    files = setting("labelfree", "published", group, scale=scale)
     if dataset not in files:
-        raise ConfigError(f"config: labelfree.weights is 'published' but labelfree.published.{kind} has no '{dataset}'")
+        raise ConfigError(
+            f"config: labelfree.weights is 'published' but labelfree.published.{group} has no '{dataset}'"
+        )
     return files[dataset]
+
+
+def lf_published_entry(wildcards):
+    """The labelfree.published entry of labelfree_download_published's job: {kind} is
+    autoencoder, classifier, denoiser, pretext_<task> or vae_<loss>_beta<beta>; {seed} its run."""
+    kind, run = wildcards.kind, int(wildcards.seed)
+    group, match = kind, {}
+    if kind.startswith("pretext_"):
+        group, match = "pretext", {"task": kind.removeprefix("pretext_")}
+    elif kind.startswith("vae_"):
+        loss, beta = kind.removeprefix("vae_").rsplit("_beta", 1)
+        group, match = "vae", {"loss": loss, "beta": float(beta)}
+    for entry in lf_published_runs(group, wildcards.dataset, wildcards.scale):
+        if entry["run"] == run and all(entry.get(key) == value for key, value in match.items()):
+            return entry
+    raise ConfigError(f"config: labelfree.published.{group}.{wildcards.dataset} has no run {run} {match or ''}".strip())
+
+
+def lf_published_model(kind, **values):
+    """labelfree_download_published's model of `kind`, the job's wildcards filled in by `values`."""
+    return rules.labelfree_download_published.output.model.format(kind=kind, **values)
 
 
 def lf_feature_seeds(wildcards):
@@ -339,20 +376,22 @@ def lf_classifier(wildcards):
 
 def lf_published_latent_dim(wildcards):
     """params of labelfree_download_published: the latent size of the model it maps."""
-    if wildcards.kind == "classifier":
+    kind = wildcards.kind
+    if kind == "classifier":
         return setting("labelfree", "encoder_vs_full", "latent_dim")(wildcards)
+    if kind == "denoiser":
+        return lf_example("latent_dim")(wildcards)
+    if kind.startswith("pretext_"):
+        return setting("labelfree", "pretext", "latent_dims")(wildcards)[wildcards.dataset]
+    if kind.startswith("vae_"):
+        return setting("labelfree", "disvae", "latent_dims")(wildcards)[wildcards.dataset]
     return lf_feature("latent_dim")(wildcards)
 
 
 def lf_published_source(wildcards):
     """params of labelfree_download_published: the job's file (URL, checksum, FACT path) and `dir`."""
     block = setting("labelfree", "published", scale=wildcards.scale)
-    runs = lf_published_runs(wildcards.kind, wildcards.dataset, wildcards.scale)
-    entry = next((e for e in runs if e["run"] == int(wildcards.seed)), None)
-    if entry is None:
-        raise ConfigError(
-            f"config: labelfree.published.{wildcards.kind}.{wildcards.dataset} has no run {wildcards.seed}"
-        )
+    entry = lf_published_entry(wildcards)
     return {
         "url": block["url"].format(commit=block["commit"], path=entry["path"]),
         "checksum": entry["checksum"],
@@ -363,18 +402,101 @@ def lf_published_source(wildcards):
 
 def lf_models_note(kind, fallback):
     """params: the note of a figure built on `kind` models (autoencoder: Fig. 1; classifier:
-    Fig. 5): under weights: published, that they are FACT's published ones, not trained here;
-    else the input function `fallback`'s note (lf_scale_note)."""
-    runs_of = {"autoencoder": lf_feature_seeds, "classifier": lf_encoder_vs_full_seeds}[kind]
+    Fig. 5; model: Fig. 2; encoder: the pretext figures; VAE: Fig. 3): under weights:
+    published, that they are FACT's published ones, not trained here; else the input
+    function `fallback`'s note (lf_scale_note)."""
+    runs_of = {
+        "autoencoder": lf_feature_seeds,
+        "classifier": lf_encoder_vs_full_seeds,
+        "model": lf_example_seeds,
+        "encoder": lambda wildcards: lf_pretext_seeds(wildcards)[:1],
+        "VAE": lf_vae_runs,
+    }[kind]
 
     def note(wildcards):
         if LF_WEIGHTS != "published":
             return fallback(wildcards)
         runs = len(runs_of(wildcards))
         plural = "s" if runs != 1 else ""
-        return (
-            f"Models: FACT's published {kind}{plural} ({runs} run{plural}, jwagenbach/FACT at the pinned "
-            "commit), not trained here."
+        what = f"{kind}{plural} ({runs} run{plural})"
+        if kind == "encoder":
+            what = f"encoders of run {lf_pretext_seeds(wildcards)[0]}"
+        elif kind == "VAE":
+            what = f"VAEs ({runs}: every loss, beta and run)"
+        extra = (
+            " No influence functions or TracIn: FACT publishes no training snapshots (as its --inference)."
+            if kind == "model"
+            else ""
         )
+        return f"Models: FACT's published {what}, jwagenbach/FACT at the pinned commit, not trained here.{extra}"
 
     return note
+
+
+def lf_example_seeds(wildcards):
+    """The runs of claim 1.2's job: the config's seeds, or the published model's run."""
+    if LF_WEIGHTS == "published":
+        return [entry["run"] for entry in lf_published_runs("denoiser", wildcards.dataset, wildcards.scale)]
+    return lf_example("seeds")(wildcards)
+
+
+def lf_denoiser(wildcards):
+    """Claim 1.2's model: trained (labelfree_train_denoiser) or FACT's."""
+    if LF_WEIGHTS == "published":
+        return lf_published_model("denoiser", **wildcards)
+    return rules.labelfree_train_denoiser.output.model.format(**wildcards)
+
+
+def lf_snapshots(wildcards):
+    """TracIn's training snapshots of claim 1.2's model; none for FACT's (it commits none)."""
+    if LF_WEIGHTS == "published":
+        return []
+    return rules.labelfree_train_denoiser.output.snapshots.format(**wildcards)
+
+
+def lf_examples_not_run(wildcards):
+    """Claim 1.2's configured explainers not run: under weights: published, those needing training."""
+    explainers = lf_example("explainers")(wildcards)
+    return [e for e in explainers if LF_WEIGHTS == "published" and e in LF_TRAINING_EXPLAINERS]
+
+
+def lf_example_explain(wildcards):
+    """params of claim 1.2's explainer job (LF_EXAMPLE_KEYS), lf_examples_not_run's explainers removed."""
+    values = lf_example(keys=LF_EXAMPLE_KEYS)(wildcards)
+    skipped = lf_examples_not_run(wildcards)
+    return {**values, "explainers": [e for e in values["explainers"] if e not in skipped]}
+
+
+def lf_example_rates(wildcards):
+    """params of claim 1.2's summary job: the explainers run, the fractions, the runs."""
+    fractions = lf_example("fractions")(wildcards)
+    explainers = lf_example_explain(wildcards)["explainers"]
+    return {"explainers": explainers, "fractions": fractions, "seeds": lf_example_seeds(wildcards)}
+
+
+def lf_pretext_seeds(wildcards):
+    """The runs of claims 2.1/2.2 on the job's {dataset}: the config's seeds, or FACT's runs."""
+    if LF_WEIGHTS == "published":
+        runs = lf_published_runs("pretext", wildcards.dataset, wildcards.scale)
+        return sorted({entry["run"] for entry in runs})
+    return setting("labelfree", "pretext", "seeds")(wildcards)
+
+
+def lf_pretext_models(wildcards):
+    """Every task's encoder of the job's run: trained (labelfree_train_pretext) or FACT's."""
+    tasks = setting("labelfree", "pretext", "tasks")(wildcards)
+    if LF_WEIGHTS == "published":
+        return [lf_published_model(f"pretext_{task}", **wildcards) for task in tasks]
+    return [rules.labelfree_train_pretext.output.model.format(task=task, **wildcards) for task in tasks]
+
+
+def lf_disvae_correlations(wildcards):
+    """Claim 3's per-VAE saliency correlations of the job's {dataset}: of the VAEs trained
+    here (labelfree_fit_disvae) or of FACT's (labelfree_explain_disvae)."""
+    step = rules.labelfree_explain_disvae if LF_WEIGHTS == "published" else rules.labelfree_fit_disvae
+    return [step.output.correlations.format(**{**dict(wildcards.items()), **run}) for run in lf_vae_runs(wildcards)]
+
+
+def lf_published_vae(wildcards):
+    """FACT's VAE of labelfree_explain_disvae's job ({loss}, {beta}, {seed} its run)."""
+    return lf_published_model(f"vae_{wildcards.loss}_beta{wildcards.beta}", **wildcards)

@@ -9,6 +9,6 @@ from xairepro.labelfree.steps import example_importance
 
 smk = snakemake_or_mock(globals(), "labelfree_compute_example_importance", scale="demo", dataset="mnist", seed="0")
 setup_logging(smk.log[0], smk.config["log_level"])
-example_importance(smk.input.data, smk.input.model, smk.input.snapshots, smk.output.scores,
+example_importance(smk.input.data, smk.input.model, smk.input.get("snapshots") or None, smk.output.scores,
                    seed=int(smk.wildcards.seed), dataset=smk.wildcards.dataset, threads=smk.threads,
                    **smk.params.explain)

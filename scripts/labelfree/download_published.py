@@ -1,5 +1,6 @@
-"""Rule labelfree_download_published: one of FACT's published models (an autoencoder of
-claim 1.1 or an MNIST classifier of encoder vs full), fetched and mapped.
+"""Rule labelfree_download_published: one of FACT's published models ({kind}: an autoencoder
+of claim 1.1, an MNIST classifier of encoder vs full, claim 1.2's model, a pretext encoder of
+claims 2.1/2.2 or a VAE of claim 3), fetched and mapped.
 
 Calls :func:`xairepro.labelfree.published.fetch_published` (checksummed download from FACT's
 repository at the pinned commit, a file placed by hand, or a copy from the FACT checkout

@@ -6,7 +6,9 @@ encoder vs full on MNIST, claims 2.1 and 2.2 on every pretext data set, claim 3 
 and negative control (columns of :data:`xairepro.common.claims.COLUMNS`). On a user's own
 images (``params.user_data``) they are named after them, decided in their scale-free form
 (no published MNIST values), and the claims the run cannot decide are ``not applicable``
-(:func:`xairepro.labelfree.tables.user_data_not_applicable`).
+(:func:`xairepro.labelfree.tables.user_data_not_applicable`). Under ``weights: published``
+claim 1.2's influence functions and TracIn are not run (``params.examples_not_run``): their
+claims are ``not applicable`` too.
 """
 
 import logging
@@ -38,7 +40,8 @@ if user_data:
 claims = pd.concat([
     *(feature_consistency_claims(read_csv(path), DATASET_NAMES[dataset])
       for path, dataset in zip(smk.input.features, datasets, strict=True)),
-    *(example_consistency_claims(read_csv(path), DATASET_NAMES[run["dataset"]], example_classes(run["dataset"]))
+    *(example_consistency_claims(read_csv(path), DATASET_NAMES[run["dataset"]], example_classes(run["dataset"]),
+                                 not_run=tuple(smk.params.get("examples_not_run", [])))
       for path, run in zip(smk.input.examples, smk.params.examples, strict=True)),
     encoder_vs_full_claims(read_csv(smk.input.encoder_vs_full), DATASET_NAMES["mnist"], claim_scale),
     *(pretext_claims(read_csv(path), DATASET_NAMES[run["dataset"]])

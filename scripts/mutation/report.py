@@ -62,7 +62,8 @@ def score_rows(results: dict[str, dict[str, str]], equivalent: dict[str, str]) -
     rows = []
     for module, statuses in sorted(results.items()):
         killed = sum(status in KILLED for status in statuses.values())
-        equal = sum(name in equivalent and statuses[name] not in KILLED for name in statuses)
+        # an equivalent mutant counts once it ran and was not killed; unchecked ones are not scored
+        equal = sum(name in equivalent and statuses[name] not in KILLED | {"not checked"} for name in statuses)
         checked = sum(status != "not checked" for status in statuses.values())
         scored = checked - equal  # a run stopped early leaves mutants "not checked": not scored
         rows.append(

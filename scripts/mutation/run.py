@@ -1,6 +1,7 @@
 """`make mutation`: mutmut over the scientific core, one module group at a time.
 
     python scripts/mutation/run.py [--cores 2] [GROUP ...]
+    python scripts/mutation/run.py --recheck [GROUP ...]
 
 A group is source files and the unit tests that exercise them (GROUPS below). Each group
 runs in its own folder, results/mutation/work/<group>/, holding a copy of the repository's
@@ -8,6 +9,9 @@ package, tests and the files the tests read, and a pyproject.toml whose [tool.mu
 repository's (isolation, pytest options) with the group's files and tests: mutmut's stats
 run (which tests call which function) then runs the group's tests only, and each mutant
 only the tests that reach its function, fastest first, stopping at the first failure.
+`--recheck` re-runs, in a group's existing folder, only the mutants that survived (or that
+no test reached) against the repository's current tests: the tests are copied in again and
+mutmut's stats run again, so a new test file is credited with the functions it calls.
 Then scripts/mutation/report.py writes results/mutation/score.csv and survivors.md and
 this script adds the time of each group to results/mutation/times.csv.
 """
@@ -87,18 +91,53 @@ def prepare(group: str, work: Path) -> None:
     (work / "pyproject.toml").write_text(group_pyproject((ROOT / "pyproject.toml").read_text(), files, tests))
 
 
-def run_group(group: str, cores: int) -> dict:
+def refresh_tests(work: Path) -> None:
+    """The repository's current tests into a group's folder (and mutmut's copy of it), and
+    mutmut's stats forgotten, so that its next run maps the new tests to functions."""
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache")
+    for target in (work / "tests", work / "mutants" / "tests"):
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(ROOT / "tests", target, ignore=ignore)
+    (work / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
+
+
+#: the statuses --recheck runs again (mutmut's names; "not checked" is resumed by a plain run)
+RECHECKED = {"survived", "no tests", "check was interrupted by user"}
+
+
+def surviving(work: Path) -> list[str]:
+    """Names of the group's mutants that survived or that no test reached, from its .meta files."""
+    names = []
+    for meta in sorted((work / "mutants").glob("**/*.py.meta")):
+        codes = json.loads(meta.read_text())["exit_code_by_key"]
+        names += [name for name, code in codes.items()
+                  if code is not None and report.status_of(code) in RECHECKED]
+    return names
+
+
+def run_group(group: str, cores: int, recheck: bool = False) -> dict:
     work = OUT / "work" / group
-    prepare(group, work)
+    names: list[str] = []
+    if recheck:
+        if not (work / "mutants").is_dir():
+            raise SystemExit(f"--recheck {group}: {work}/mutants does not exist; run the group first")
+        refresh_tests(work)
+        names = surviving(work)
+        if not names:
+            print(f"{group}: no surviving mutant to re-check", flush=True)
+            return {"group": group, "returncode": 0, "wall_s": 0, "cpu_s": 0, "workers": cores}
+    else:
+        prepare(group, work)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.monotonic()
     mutmut = Path(sys.executable).with_name("mutmut")
-    done = subprocess.run([str(mutmut), "run", "--max-children", str(cores)], cwd=work,
-                          stdout=open(work / "mutmut.log", "w"), stderr=subprocess.STDOUT)
+    log = work / ("mutmut-recheck.log" if recheck else "mutmut.log")
+    done = subprocess.run([str(mutmut), "run", "--max-children", str(cores), *names], cwd=work,
+                          stdout=open(log, "w"), stderr=subprocess.STDOUT)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    row = {"group": group, "returncode": done.returncode, "wall_s": round(time.monotonic() - start),
-           "cpu_s": round(cpu), "workers": cores}
+    row = {"group": f"{group} (recheck)" if recheck else group, "returncode": done.returncode,
+           "wall_s": round(time.monotonic() - start), "cpu_s": round(cpu), "workers": cores}
     print(f"{group}: mutmut exit {done.returncode}, {row['wall_s']} s wall, {row['cpu_s']} s CPU", flush=True)
     return row
 
@@ -107,11 +146,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("groups", nargs="*", help=f"default: every group ({', '.join(GROUPS)})")
     parser.add_argument("--cores", type=int, default=2, help="mutmut's --max-children")
+    parser.add_argument("--recheck", action="store_true",
+                        help="re-run only the surviving mutants of the groups' last runs against the current tests")
     args = parser.parse_args(argv)
     unknown = set(args.groups) - set(GROUPS)
     if unknown:
         parser.error(f"unknown group(s) {sorted(unknown)}; groups: {', '.join(GROUPS)}")
-    rows = [run_group(group, args.cores) for group in (args.groups or list(GROUPS))]
+    rows = [run_group(group, args.cores, args.recheck) for group in (args.groups or list(GROUPS))]
     OUT.mkdir(parents=True, exist_ok=True)
     times = OUT / "times.csv"
     old = [r for r in csv.DictReader(open(times))] if times.exists() else []

@@ -31,10 +31,12 @@ them (``file://`` URLs) with the checksums of the files just written:
     drawn from random factors, in the original's factor-sorted file order.
 
 ``FACT/<FACT's path>`` (``write_published``, the published-weights pass)
-    Claim 1.1's four autoencoders and one MNIST classifier (encoder vs full) in FACT's
-    repository layout and file format (plain state dicts with FACT's key names and the
-    paper's shapes, :func:`xairepro.labelfree.published.write_fact_checkpoint`, random
-    tensors), about 9.3 MB;
+    Every kind of model FACT publishes, in its repository layout and file format (plain
+    state dicts with FACT's key names and the paper's shapes,
+    :func:`xairepro.labelfree.published.write_fact_checkpoint`, random tensors): claim 1.1's
+    four autoencoders, claim 1.2's four models, one MNIST classifier (encoder vs full), the
+    pretext encoders of one run on MNIST and CIFAR-10/100 (12) and the VAEs of one run
+    (2 losses x 3 betas x 4 data sets), about 90 MB;
     the override switches ``labelfree.weights`` to ``published`` and points
     ``labelfree.published.url`` at them, with their sha256s.
 
@@ -255,40 +257,67 @@ def write_mirror(root: Path) -> dict:
     }
 
 
-#: Outputs of the published-weights pass (relative to the run directory): claim 1.1's
-#: tables and figures from FACT-layout autoencoders, encoder vs full's from a FACT-layout
-#: classifier, and the claims built on them.
+#: Outputs of the published-weights pass (relative to the run directory), from FACT-layout
+#: checkpoints only (no training job): claim 1.1's autoencoders, claim 1.2's model, the
+#: encoder-vs-full classifier, the pretext encoders and the VAEs.
 PUBLISHED_TARGETS = [
+    # one data set per model kind, and ECG for the recurrent key map: the whole study on FACT's
+    # files is ~120 jobs (13 min), beyond CI's budget; every kind's loader, on every data set,
+    # is tested in tests/labelfree/test_labelfree_published_{weights,kinds}.py
     *(f"results/paper/labelfree/{name}_{dataset}.{ext}"
-      for dataset in ("mnist", "ecg", "cifar10", "cifar100")
+      for dataset in ("mnist", "ecg")
       for name, ext in (("consistency_features", "csv"), ("fig_feature_consistency", "png"))),
+    "results/paper/labelfree/consistency_examples_mnist.csv",
+    "results/paper/labelfree/fig_example_consistency_mnist.png",
     "results/paper/labelfree/encoder_vs_full_mnist.csv",
     "results/paper/labelfree/fig_encoder_vs_full_mnist.png",
-    # not claims.csv: claims 1.2, 2 and 3 still train (FACT publishes no TracIn snapshots)
+    "results/paper/labelfree/pretext_mnist.csv",
+    "results/paper/labelfree/fig_pretext_saliency_mnist.png",
+    "results/paper/labelfree/disentanglement_mnist.csv",
+    "results/paper/labelfree/fig_disentanglement_mnist.png",
 ]
+
+#: FACT's folder of each data set's results.
+_FACT_ROOTS = {"mnist": "results/mnist", "ecg": "results/ecg5000", "dsprites": "results/dsprites",
+               "cifar10": "results/cifar_vs_mnist/cifar10", "cifar100": "results/cifar_vs_mnist/cifar100"}
+#: FACT's file name stem of each pretext task.
+_FACT_TASKS = {"reconstruction": "Reconstruction-ae", "denoising": "Denoising-ae", "inpainting": "Inpainting-ae",
+               "classification": "Classifier"}
 
 
 def write_published(root: Path) -> dict:
-    """Write claim 1.1's autoencoders and one encoder-vs-full classifier (run 0) in FACT's
-    layout under ``root/mirror/labelfree/FACT/`` (the paths of FACT's repository, the paper's
-    latent sizes); return the override that selects them (``weights: published``,
-    ``file://`` URL template, sha256s)."""
+    """Write every model kind FACT publishes, in its layout, under
+    ``root/mirror/labelfree/FACT/`` (the paths of FACT's repository, the study's paper latent
+    sizes): claim 1.1's autoencoders, claim 1.2's models, one encoder-vs-full classifier (run
+    0), the pretext encoders of run 0 and the VAEs of run 1 (every loss and beta); return the
+    override that selects them (``weights: published``, ``file://`` URL template, sha256s)."""
+    from xairepro.labelfree.data import class_count
     from xairepro.labelfree.published import write_fact_checkpoint
 
     fact = (Path(root) / "mirror" / "labelfree" / "FACT").resolve()
-    files = {
-        "mnist": ("results/mnist/consistency_features/model.pt", 4, 1),
-        "ecg": ("results/ecg5000/consistency_features/model.pt", 64, 42),
-        "cifar10": ("results/cifar_vs_mnist/cifar10/consistency_features/model.pt", 16, 1),
-        "cifar100": ("results/cifar_vs_mnist/cifar100/consistency_features/model.pt", 16, 1),
-    }  # FACT's path, the paper's latent size, FACT's random_seed (the run's label)
-    autoencoder = {}
-    for seed, (dataset, (path, latent_dim, run)) in enumerate(files.items()):
-        write_fact_checkpoint(fact / path, "autoencoder", dataset, latent_dim, seed=seed)
-        autoencoder[dataset] = [{"run": run, "path": path, "checksum": f"sha256:{file_digest(fact / path)}"}]
-    classifier = "TrainedModels/MNIST/Classifier_run0.pt"
-    write_fact_checkpoint(fact / classifier, "classifier", "mnist", 4, seed=len(files))
+    counter = iter(range(10_000))  # one random seed per file
+
+    def entry(path: str, kind: str, dataset: str, latent_dim: int, **fields) -> dict:
+        write_fact_checkpoint(fact / path, kind, dataset, latent_dim, seed=next(counter),
+                              n_classes=class_count(dataset))
+        return {**fields, "path": path, "checksum": f"sha256:{file_digest(fact / path)}"}
+
+    runs = {"mnist": 1, "ecg": 42, "cifar10": 1, "cifar100": 1}  # FACT's random_seed (the run's label)
+    latent = {"mnist": 4, "ecg": 64, "cifar10": 16, "cifar100": 16}  # the paper's latent sizes
+    autoencoder = {d: [entry(f"{_FACT_ROOTS[d]}/consistency_features/model.pt", "autoencoder", d, latent[d],
+                             run=runs[d])] for d in runs}
+    denoiser = {d: [entry(f"{_FACT_ROOTS[d]}/consistency_examples/model.pt", "autoencoder", d, latent[d],
+                          run=runs[d])] for d in runs}
+    classifier = {"mnist": [entry("TrainedModels/MNIST/Classifier_run0.pt", "classifier", "mnist", 4, run=0)]}
+    pretext = {d: [entry(f"{_FACT_ROOTS[d]}/pretext/{stem}_run0.pt",
+                         "classifier" if task == "classification" else "autoencoder", d, latent[d], run=0, task=task)
+                   for task, stem in _FACT_TASKS.items()]
+               for d in ("mnist", "cifar10", "cifar100")}
+    vae_latent = {"mnist": 3, "dsprites": 6, "cifar10": 16, "cifar100": 16}
+    vae = {d: [entry(f"{_FACT_ROOTS[d]}/vae/{stem}-vae_beta{beta}_run1.pt", "vae", d, vae_latent[d], run=1,
+                     loss=loss, beta=beta)
+               for loss, stem in (("beta_vae", "Beta"), ("beta_tcvae", "TC")) for beta in (1, 5, 10)]
+           for d in vae_latent}
     return {"labelfree": {"weights": "published", "published": {
-        "url": fact.as_uri() + "/{path}", "dir": None, "autoencoder": autoencoder,
-        "classifier": {"mnist": [{"run": 0, "path": classifier,
-                                  "checksum": f"sha256:{file_digest(fact / classifier)}"}]}}}}
+        "url": fact.as_uri() + "/{path}", "dir": None, "autoencoder": autoencoder, "classifier": classifier,
+        "denoiser": denoiser, "pretext": pretext, "vae": vae}}}

@@ -297,3 +297,25 @@ def test_published_weights_at_demo_scale_stop_with_one_message(tmp_path):
     proc = _dry_run(tmp_path, "--configfile", str(override), "--", "labelfree_consistency_features")
     assert proc.returncode != 0
     assert "labelfree.weights is 'published', which needs scale=paper" in proc.stdout
+
+
+def test_published_weights_put_no_training_job_in_the_studys_plan(tmp_path):
+    override = tmp_path / "published.yaml"
+    override.write_text(yaml.safe_dump({"labelfree": {"weights": "published",
+                                                      "published": {"dir": str(tmp_path / "FACT")}}}))
+    proc = _dry_run(tmp_path, "--config", "scale=paper", "--configfile", str(override), "--", "labelfree")
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    jobs = jobs_of(proc.stdout)
+    assert not [rule for rule in jobs if "train" in rule or rule == "labelfree_fit_disvae"], jobs
+    # 4 autoencoders + 5 classifiers + 4 claim-1.2 models + 3 x 20 pretext + 4 x 30 VAEs
+    assert jobs["labelfree_download_published"] == 4 + 5 + 4 + 60 + 120
+    assert jobs["labelfree_compute_example_importance"] == 4
+    assert jobs["labelfree_plot_consistency_examples"] == 4
+    assert jobs["labelfree_compute_pretext_importance"] == 3 * 5 and jobs["labelfree_plot_pretext"] == 3
+    assert jobs["labelfree_explain_disvae"] == 4 * 30 and jobs["labelfree_plot_disvae"] == 4
+    assert jobs["labelfree_write_claims"] == 1
+    for path in ("results/paper/labelfree/mnist/published_pretext_classification/seed0.pt",
+                 "results/paper/labelfree/dsprites/published_vae_beta_tcvae_beta10/seed5.pt",
+                 "results/paper/labelfree/ecg/published_denoiser/seed42.pt"):
+        assert path in proc.stdout
+    assert "_snapshots" not in proc.stdout  # TracIn's snapshots: none without training

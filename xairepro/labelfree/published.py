@@ -16,6 +16,16 @@ nothing is unpickled. Their keys are FACT's module names:
   has FACT's names, key for key.
 * Classifiers (``ClassifierMnist``/``ClassifierCIFAR``): the encoder's keys plus
   ``lin_output.0``, our :class:`~xairepro.labelfree.models.EncoderClassifier`'s ``head``.
+  The pretext classifiers (``pretext/Classifier_run<k>.pt``) hold exactly these keys too:
+  FACT's ``strict=False`` there (``experiments/mnist.py:417``) skips nothing.
+* VAEs (``VAE(EncoderBurgess, DecoderBurgess)``, claim 3): ``encoder.conv1..3``,
+  ``conv_64`` (64x64), ``lin1/2``, ``mu_logvar_gen``; ``decoder.lin1..3``, ``convT_64``,
+  ``convT1..3``; our :class:`~xairepro.labelfree.models.BurgessVAE` is the same network in
+  two ``nn.Sequential`` (:func:`_burgess_map`), reading ``mu_logvar_gen``'s outputs as two
+  halves where FACT interleaves them, so those rows are re-ordered
+  (:func:`_interleaved_to_halves`).
+* Claim 1.2's ``consistency_examples/model.pt`` and the pretext ``<Task>-ae_run<k>.pt``
+  are autoencoders of the layouts above (:func:`layout_kind`).
 
 Loading is strict, unlike FACT's own (``load_state_dict(..., strict=False)``, e.g.
 ``experiments/mnist.py:110``): a file whose keys or shapes do not fit stops with one
@@ -34,7 +44,7 @@ import torch
 from xairepro.common.download import download, verify_checksum
 from xairepro.common.errors import InputError
 from xairepro.common.io import load_torch, save_torch
-from xairepro.labelfree.models import EncoderClassifier, build_autoencoder
+from xairepro.labelfree.models import BurgessVAE, EncoderClassifier, build_autoencoder
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +73,52 @@ KEY_MAPS: dict[str, list[tuple[str, str]]] = {
     "classifier/cifar10": [(r"lin_output\.0\.", "head.")],
     "classifier/cifar100": [(r"lin_output\.0\.", "head.")],
 }
+
+
+def _burgess_map(size: int) -> list[tuple[str, str]]:
+    """FACT's ``EncoderBurgess``/``DecoderBurgess`` (lfxai/models/images.py:720-867) -> our
+    :class:`~xairepro.labelfree.models.BurgessVAE`'s flat ``nn.Sequential`` indices (each
+    layer followed by a ReLU; 64x64 images add ``conv_64`` after ``conv3`` and ``convT_64``
+    before ``convT1``, and the Flatten / Unflatten sit after the convolutions / linears)."""
+    convs = ["conv1", "conv2", "conv3", *(["conv_64"] if size == 64 else [])]
+    deconvs = [*(["convT_64"] if size == 64 else []), "convT1", "convT2", "convT3"]
+    n = len(convs)
+    encoder = [*convs, "lin1", "lin2", "mu_logvar_gen"]
+    encoder_index = [2 * i for i in range(n)] + [2 * n + 1, 2 * n + 3, 2 * n + 5]
+    decoder = ["lin1", "lin2", "lin3", *deconvs]
+    decoder_index = [0, 2, 4] + [7 + 2 * i for i in range(n)]
+    return ([(rf"encoder\.{name}\.", f"encoder.{i}.") for name, i in zip(encoder, encoder_index, strict=True)]
+            + [(rf"decoder\.{name}\.", f"decoder.{i}.") for name, i in zip(decoder, decoder_index, strict=True)])
+
+
+#: FACT's VAE of each claim-3 data set: image size and channels (MNIST padded to 32x32,
+#: FACT experiments/mnist.py ``disvae_feature_importance``; dSprites 64x64; CIFAR 3x32x32).
+VAE_IMAGES = {"mnist": (32, 1), "dsprites": (64, 1), "cifar10": (32, 3), "cifar100": (32, 3)}
+KEY_MAPS |= {f"vae/{dataset}": _burgess_map(size) for dataset, (size, _) in VAE_IMAGES.items()}
+
+
+def layout_kind(kind: str) -> str:
+    """FACT's layout (autoencoder, classifier, vae) of our model ``kind`` (the {kind}
+    wildcard of labelfree_download_published): claim 1.2's ``denoiser`` and the
+    ``pretext_<task>`` autoencoders are autoencoders, ``pretext_classification`` a
+    classifier, ``vae_<loss>_beta<beta>`` a Burgess VAE."""
+    if kind in ("autoencoder", "classifier", "vae"):
+        return kind
+    if kind == "denoiser" or re.fullmatch(r"pretext_(reconstruction|denoising|inpainting)", kind):
+        return "autoencoder"
+    if kind == "pretext_classification":
+        return "classifier"
+    if re.fullmatch(r"vae_(beta_vae|beta_tcvae)_beta\d+(\.\d+)?", kind):
+        return "vae"
+    raise ValueError(f"unknown published model kind {kind!r}")
+
+
+def _interleaved_to_halves(tensor: torch.Tensor) -> torch.Tensor:
+    """FACT's ``mu_logvar_gen`` rows ``(mu_0, logvar_0, mu_1, ...)`` (its encoder reads them
+    as ``view(-1, d, 2).unbind(-1)``, images.py:791) -> ours ``(mu_0..mu_d-1, logvar_0..)``
+    (``chunk(2)``): a fixed permutation of the output rows, the same function."""
+    d = tensor.shape[0] // 2
+    return tensor.reshape(d, 2, *tensor.shape[1:]).transpose(0, 1).reshape(tensor.shape)
 
 
 def map_key(key: str, rules: list[tuple[str, str]]) -> str:
@@ -100,9 +156,12 @@ def fit_state(model: torch.nn.Module, state: dict[str, torch.Tensor], path: str 
 
 
 def build_model(kind: str, dataset: str, latent_dim: int, n_classes: int = 10) -> torch.nn.Module:
-    """A fresh model of ours for FACT's ``kind`` (``autoencoder``, ``classifier``) of ``dataset``."""
+    """A fresh model of ours for FACT's ``kind`` (``autoencoder``, ``classifier``, ``vae``) of ``dataset``."""
     if f"{kind}/{dataset}" not in KEY_MAPS:
         raise ValueError(f"FACT publishes no {kind} of {dataset!r} that we map; known: {sorted(KEY_MAPS)}")
+    if kind == "vae":
+        size, channels = VAE_IMAGES[dataset]
+        return BurgessVAE(latent_dim, size=size, channels=channels)
     if kind == "classifier":
         return EncoderClassifier(latent_dim, n_classes, dataset="cifar10" if dataset.startswith("cifar") else dataset)
     return build_autoencoder(dataset, latent_dim)
@@ -115,12 +174,18 @@ def load_fact_model(path: str | Path, kind: str, dataset: str, latent_dim: int,
     state = load_torch(path)
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise InputError(path, "is not a state dict of tensors (FACT saves model.state_dict())")
+    kind = layout_kind(kind)
     model = build_model(kind, dataset, latent_dim, n_classes)
     rules = KEY_MAPS[f"{kind}/{dataset}"]
     # FACT's name of each of our keys: the file's own, else the one FACT's layout would use
     original = {map_key(k, rules): k for k in fact_layout(kind, dataset, latent_dim, n_classes)}
     original.update({map_key(k, rules): k for k in state})
-    fit_state(model, {map_key(k, rules): v for k, v in state.items()}, path, original)
+    mapped = {map_key(k, rules): v for k, v in state.items()}
+    if kind == "vae":
+        for key, value in state.items():
+            if key.startswith("encoder.mu_logvar_gen.") and value.ndim >= 1 and value.shape[0] % 2 == 0:
+                mapped[map_key(key, rules)] = _interleaved_to_halves(value)
+    fit_state(model, mapped, path, original)
     return model.eval()
 
 
@@ -143,14 +208,21 @@ def fetch_published(url: str, dest: str | Path, checksum: str, source_dir: str |
 
 
 def import_published(raw_path: str | Path, model_path: str | Path, *, kind: str, dataset: str,
-                     latent_dim: int, run: int, source: str, n_classes: int = 10) -> None:
+                     latent_dim: int, run: int, source: str, n_classes: int | None = None) -> None:
     """Write FACT's model at ``raw_path`` as the checkpoint our training would have written
     at ``model_path`` (``state_dict``, ``latent_dim``, ``dataset``; ECG's decoder without the
-    demo's positional input; a classifier's ``n_classes``), with its provenance (``source``)."""
+    demo's positional input; a classifier's ``n_classes``, by default the data set's; a
+    VAE's image ``size`` and ``channels``), with its provenance (``source``). ``kind``: one
+    of our kinds (:func:`layout_kind`)."""
+    from xairepro.labelfree.data import class_count
+
+    n_classes = class_count(dataset) if n_classes is None else n_classes
     model = load_fact_model(raw_path, kind, dataset, latent_dim, n_classes)
-    meta = {"positional_decoder": False} if dataset == "ecg" else {}
-    if kind == "classifier":
+    meta: dict[str, object] = {"positional_decoder": False} if dataset == "ecg" else {}
+    if layout_kind(kind) == "classifier":
         meta["n_classes"] = n_classes
+    if layout_kind(kind) == "vae":
+        meta["size"], meta["channels"] = VAE_IMAGES[dataset]
     save_torch(model_path, {"state_dict": model.state_dict(), "latent_dim": latent_dim, "dataset": dataset,
                             "published": source, "run": run, **meta})
     log.info("%s: FACT's %s of %s (run %d) loaded key for key", raw_path, kind, dataset, run)
@@ -186,8 +258,12 @@ def fact_layout(kind: str, dataset: str, latent_dim: int, n_classes: int = 10) -
     its model code (FACT ``lfxai/models/images.py:39-91``, ``lfxai/models/time_series.py:15-62``,
     ``lfxai/models/cifar100_models.py:4-63``) and checked against its published files in the
     tests. What the smoke run and the tests write as "FACT's checkpoint"."""
-    d = latent_dim
+    kind, d = layout_kind(kind), latent_dim
     modules: dict[str, dict[str, tuple[int, ...]]]
+    if kind == "vae":
+        if dataset not in VAE_IMAGES:
+            raise ValueError(f"FACT publishes no VAE of {dataset!r} that we map")
+        return _burgess_layout(d, *VAE_IMAGES[dataset])
     if dataset == "mnist":
         encoder = {"encoder.encoder_cnn.0": _conv(8, 1), "encoder.encoder_cnn.2": _conv(16, 8),
                    "encoder.encoder_cnn.3": _batchnorm(16), "encoder.encoder_cnn.5": _conv(32, 16),
@@ -218,6 +294,22 @@ def fact_layout(kind: str, dataset: str, latent_dim: int, n_classes: int = 10) -
         modules = {**encoder, "lin_output.0": _linear(n_classes, d)}
     else:
         raise ValueError(f"unknown model kind {kind!r}; choose autoencoder or classifier")
+    return {f"{module}.{name}": shape for module, params in modules.items() for name, shape in params.items()}
+
+
+def _burgess_layout(d: int, size: int, channels: int) -> dict[str, tuple[int, ...]]:
+    """FACT's ``VAE(EncoderBurgess, DecoderBurgess)`` keys and shapes (4x4 kernels, 32 channels)."""
+    conv = lambda c_out, c_in: {"weight": (c_out, c_in, 4, 4), "bias": (c_out,)}  # noqa: E731
+    deconv = lambda c_in, c_out: {"weight": (c_in, c_out, 4, 4), "bias": (c_out,)}  # noqa: E731
+    extra = size == 64
+    modules = {"encoder.conv1": conv(32, channels), "encoder.conv2": conv(32, 32), "encoder.conv3": conv(32, 32),
+               **({"encoder.conv_64": conv(32, 32)} if extra else {}),
+               "encoder.lin1": _linear(256, 512), "encoder.lin2": _linear(256, 256),
+               "encoder.mu_logvar_gen": _linear(2 * d, 256),
+               "decoder.lin1": _linear(256, d), "decoder.lin2": _linear(256, 256), "decoder.lin3": _linear(512, 256),
+               **({"decoder.convT_64": deconv(32, 32)} if extra else {}),
+               "decoder.convT1": deconv(32, 32), "decoder.convT2": deconv(32, 32),
+               "decoder.convT3": deconv(32, channels)}
     return {f"{module}.{name}": shape for module, params in modules.items() for name, shape in params.items()}
 
 

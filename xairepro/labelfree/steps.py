@@ -52,7 +52,7 @@ from xairepro.labelfree.data import (
     balanced_subset, baseline_input, class_count, load_dataset, load_images, load_inputs,
 )
 from xairepro.labelfree.models import EncoderClassifier, RecurrentAutoencoder
-from xairepro.labelfree.train import load_autoencoder, load_encoder, load_snapshots, train_vae
+from xairepro.labelfree.train import load_autoencoder, load_encoder, load_snapshots, load_vae, train_vae
 
 log = logging.getLogger(__name__)
 
@@ -168,7 +168,7 @@ def consistency_features(
 def example_importance(
     data_path: str | Path,
     model_path: str | Path,
-    snapshots_dir: str | Path,
+    snapshots_dir: str | Path | None,
     out_path: str | Path,
     *,
     explainers: list[str],
@@ -467,21 +467,42 @@ def fit_and_explain(
     claim's negative control). Also writes the model and a JSON record of the training
     (``record_path``).
     """
-    from xairepro.common.controls import random_attribution, randomised_copy
-    from xairepro.labelfree.explain import GradientShap, LatentUnitSaliency, vae_mean
-    from xairepro.metrics.representation import mean_offdiagonal_correlation
-
     seed_everything(seed, threads)
     device = pick_device(device)
     train, test = load_dataset(data_path, dataset)
     model = train_vae(train.to(device), data_path, model_path, record_path, checkpoint_path, dataset=dataset,
                       loss=loss, beta=beta, latent_dim=latent_dim, epochs=epochs, batch_size=batch_size, lr=lr,
                       seed=seed, rec_dist=rec_dist)
-    x = test[:n_test].to(device)
+    return vae_correlations(model, test[:n_test].to(device), dataset=dataset, loss=loss, beta=beta, seed=seed,
+                            shap_samples=shap_samples)
+
+
+def explain_published_vae(data_path: str | Path, model_path: str | Path, *, dataset: str, loss: str, beta: float,
+                          n_test: int, shap_samples: int, seed: int, threads: int = 1,
+                          device: str = "auto") -> pd.DataFrame:
+    """:func:`fit_and_explain`'s table for a VAE read from ``model_path`` (FACT's, imported
+    by :func:`~xairepro.labelfree.published.import_published`) instead of trained here."""
+    seed_everything(seed, threads)
+    device = pick_device(device)
+    _, test = load_dataset(data_path, dataset)
+    model = load_vae(model_path).to(device)
+    return vae_correlations(model, test[:n_test].to(device), dataset=dataset, loss=loss, beta=beta, seed=seed,
+                            shap_samples=shap_samples)
+
+
+def vae_correlations(model: torch.nn.Module, x: torch.Tensor, *, dataset: str, loss: str, beta: float, seed: int,
+                     shap_samples: int) -> pd.DataFrame:
+    """Per-image saliency correlations between the latent units of ``model`` (eval mode) on
+    ``x`` ``(N, C, S, S)``, with the two controls (rows as :func:`fit_and_explain`'s)."""
+    from xairepro.common.controls import random_attribution, randomised_copy
+    from xairepro.labelfree.explain import GradientShap, LatentUnitSaliency, vae_mean
+    from xairepro.metrics.representation import mean_offdiagonal_correlation
+
+    latent_dim = model.latent_dim
     frames = []
     for kind in ("trained", "randomised", "random_attribution"):
         if kind == "random_attribution":  # (N, d, *input_shape) independent uniform maps
-            maps = torch.from_numpy(random_attribution((len(x), latent_dim, *x.shape[1:]), seed=seed)).to(device)
+            maps = torch.from_numpy(random_attribution((len(x), latent_dim, *x.shape[1:]), seed=seed)).to(x.device)
         else:
             vae = model if kind == "trained" else randomised_copy(model, seed=seed).eval()
             explainer = LatentUnitSaliency(vae_mean(vae), GradientShap, seed=seed, n_samples=shap_samples)

@@ -409,3 +409,11 @@ def train_vae(
                  model_meta={"latent_dim": latent_dim, "size": train.shape[-1], "channels": train.shape[1]},
                  generator=generator)
     return model.eval().cpu()
+
+
+def load_vae(path: str | Path) -> BurgessVAE:
+    """The VAE written by :func:`train_vae` (or imported from FACT's), in evaluation mode."""
+    state = load_torch(path)
+    model = BurgessVAE(latent_dim=int(state["latent_dim"]), size=int(state["size"]), channels=int(state["channels"]))
+    model.load_state_dict(state["state_dict"])
+    return model.eval()
