@@ -199,6 +199,7 @@ rule labelfree_write_claims:
         examples=per_run(rules.labelfree_summarise_consistency_examples.output.table, lf_example_runs),
         encoder_vs_full=rules.labelfree_summarise_encoder_vs_full.output.table,
         pretext=per_run(rules.labelfree_summarise_pretext.output.table, lf_pretext_runs),
+        fact_vae_metrics=lf_fact_metrics,
     output:
         claims=lf_report("results/{scale}/labelfree/claims.csv", "claims"),
     params:
@@ -207,6 +208,7 @@ rule labelfree_write_claims:
         pretext=lf_pretext_runs,
         user_data=LF_USER_DATA is not None,
         examples_not_run=list(LF_TRAINING_EXPLAINERS) if LF_WEIGHTS == "published" else [],
+        fact_tolerance=setting("labelfree", "published", "vae_metrics_tolerance"),
     script:
         "../scripts/labelfree/write_claims.py"
 

@@ -243,9 +243,21 @@ rule labelfree_explain_disvae:
     resources:
         **job_resources("labelfree", "disvae"),
     params:
-        explain=setting("labelfree", "disvae", keys=["n_test", "shap_samples"]),
+        explain=setting("labelfree", "disvae", keys=["n_test", "shap_samples", "mnist_to_32"]),
     script:
         "../scripts/labelfree/explain_disvae.py"
+
+
+rule labelfree_fact_vae_metrics:
+    """FACT's published metrics.csv of its VAEs on one data set (weights: published): fetched, checksummed, one row per VAE file."""
+    output:
+        raw="data/{scale}/labelfree/published/{dataset}/vae_metrics.csv",
+        table="results/{scale}/labelfree/disvae/{dataset}/fact_metrics.csv",
+    retries: 2
+    params:
+        source=lf_fact_metrics_source,
+    script:
+        "../scripts/labelfree/fact_vae_metrics.py"
 
 
 rule labelfree_summarise_disvae:

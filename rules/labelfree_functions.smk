@@ -55,7 +55,7 @@ LF_EXAMPLE_KEYS = (
 LF_CLASSIFIER_KEYS = ("latent_dim", "epochs", "batch_size", "lr", "weight_decay")
 LF_PRETEXT_KEYS = ("epochs", "batch_size", "lr", "weight_decay", "noise_level", "mask_proportion")
 LF_TASK_IMPORTANCE_KEYS = ("n_test", "subtrain_size", "shap_samples", "internal_batch_size")
-LF_VAE_KEYS = ("epochs", "batch_size", "lr", "n_test", "shap_samples")
+LF_VAE_KEYS = ("epochs", "batch_size", "lr", "n_test", "shap_samples", "mnist_to_32")
 
 
 def lf_datasets(datasets):
@@ -500,3 +500,30 @@ def lf_disvae_correlations(wildcards):
 def lf_published_vae(wildcards):
     """FACT's VAE of labelfree_explain_disvae's job ({loss}, {beta}, {seed} its run)."""
     return lf_published_model(f"vae_{wildcards.loss}_beta{wildcards.beta}", **wildcards)
+
+
+def lf_fact_metrics_source(wildcards):
+    """params of labelfree_fact_vae_metrics: the job's metrics.csv (URL, checksum, FACT path) and `dir`."""
+    block = setting("labelfree", "published", scale=wildcards.scale)
+    if wildcards.dataset not in block["vae_metrics"]:
+        raise ConfigError(f"config: labelfree.published.vae_metrics has no '{wildcards.dataset}'")
+    entry = block["vae_metrics"][wildcards.dataset]
+    return {
+        "url": block["url"].format(commit=block["commit"], path=entry["path"]),
+        "checksum": entry["checksum"],
+        "path": entry["path"],
+        "dir": block["dir"],
+    }
+
+
+def lf_fact_metrics(wildcards):
+    """Claim 3's published per-file values to compare with (labelfree_write_claims): under
+    weights: published at paper scale, FACT's metrics.csv of every disvae data set it has one of."""
+    if LF_WEIGHTS != "published" or wildcards.scale != "paper" or LF_USER_DATA is not None:
+        return []
+    published = setting("labelfree", "published", "vae_metrics", scale=wildcards.scale)
+    return [
+        rules.labelfree_fact_vae_metrics.output.table.format(scale=wildcards.scale, dataset=run["dataset"])
+        for run in lf_disvae_runs(wildcards)
+        if run["dataset"] in published
+    ]

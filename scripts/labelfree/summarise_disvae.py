@@ -10,6 +10,6 @@ from xairepro.common.smk import snakemake_or_mock
 
 smk = snakemake_or_mock(globals(), "labelfree_summarise_disvae", scale="demo", dataset="mnist")
 setup_logging(smk.log[0], smk.config["log_level"])
-table = pd.concat([read_csv(p, required=("dataset", "loss", "beta", "seed", "model", "correlation"))
+table = pd.concat([read_csv(p, required=("dataset", "loss", "beta", "seed", "model", "correlation", "pooled"))
                    for p in smk.input.correlations], ignore_index=True)
 write_csv(smk.output.table, table, stamp("labelfree", {"inputs": sorted(smk.input.correlations)}))

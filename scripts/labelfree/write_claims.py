@@ -8,7 +8,9 @@ images (``params.user_data``) they are named after them, decided in their scale-
 (no published MNIST values), and the claims the run cannot decide are ``not applicable``
 (:func:`xairepro.labelfree.tables.user_data_not_applicable`). Under ``weights: published``
 claim 1.2's influence functions and TracIn are not run (``params.examples_not_run``): their
-claims are ``not applicable`` too.
+claims are ``not applicable`` too, and claim 3 compares our pooled correlation of each of
+FACT's VAE files with FACT's published value of that file (``input.fact_vae_metrics``,
+tolerance ``params.fact_tolerance``).
 """
 
 import logging
@@ -35,6 +37,8 @@ if user_data:
 claim_scale = "demo" if user_data else scale  # the scale-free form of the published comparisons
 datasets = [run["dataset"] for run in smk.params.features]
 disentanglement = pd.concat([read_csv(path) for path in smk.input.disentanglement], ignore_index=True)
+fact_files = list(smk.input.get("fact_vae_metrics") or [])
+fact = pd.concat([read_csv(path) for path in fact_files], ignore_index=True) if fact_files else None
 if user_data:
     disentanglement["dataset"] = disentanglement["dataset"].replace(DATASET_NAMES)
 claims = pd.concat([
@@ -46,7 +50,7 @@ claims = pd.concat([
     encoder_vs_full_claims(read_csv(smk.input.encoder_vs_full), DATASET_NAMES["mnist"], claim_scale),
     *(pretext_claims(read_csv(path), DATASET_NAMES[run["dataset"]])
       for path, run in zip(smk.input.pretext, smk.params.pretext, strict=True)),
-    disvae_claims(disentanglement, claim_scale),
+    disvae_claims(disentanglement, claim_scale, fact=fact, tolerance=smk.params.get("fact_tolerance", 0.05)),
     *([user_data_not_applicable(scale)] if user_data else []),
 ], ignore_index=True)
 claims = mark_smoke(claims, smk.config.get("smoke"))

@@ -414,15 +414,16 @@ def test_latent_moves_without_seed_and_with_the_vgg_loss(recorded):
 
 
 def test_latent_moves_resize_a_non_square_input_to_the_generators_square(recorded):
-    # (N, H, W, 3) with H at the resolution and W not: bilinear to R x R, as a square one
+    # (N, H, W, 3) with one side at the resolution and the other not: bilinear to R x R
     g = FakeGenerator()
     beta = torch.tensor([0.5, 1.0, -1.0, 0.0])
     moves = LatentMoves({"Blue": Channel(2)}, g, {"Blue": beta}, classifier_size=4, reconstruction_steps=2,
                         initial_learning_rate=0.1)
-    inputs = np.random.default_rng(2).integers(0, 256, (2, 4, 8, 3), dtype=np.uint8)
-    got = moves.attribute(inputs, "Blue", ampl=1.0, steps=2)
-    w, *_ = expected_moves(g, inputs, beta, size=4, steps_proj=2, lr=0.1, ampl=1.0, steps=2, seed=0)
-    torch.testing.assert_close(got.w, w, rtol=0, atol=0)
+    for shape in ((2, 4, 8, 3), (2, 8, 4, 3)):  # the width at the resolution, then the height
+        inputs = np.random.default_rng(2).integers(0, 256, shape, dtype=np.uint8)
+        got = moves.attribute(inputs, "Blue", ampl=1.0, steps=2)
+        w, *_ = expected_moves(g, inputs, beta, size=4, steps_proj=2, lr=0.1, ampl=1.0, steps=2, seed=0)
+        torch.testing.assert_close(got.w, w, rtol=0, atol=0)
 
 
 def test_latent_moves_put_the_generator_and_classifiers_on_the_device(monkeypatch):

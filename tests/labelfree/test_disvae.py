@@ -62,13 +62,19 @@ def test_fit_and_explain_returns_a_correlation_per_image_and_model(tmp_path):
     assert abs(table.loc[table.model == "random_attribution", "correlation"].mean()) < 0.05
 
 
-def disvae_table(correlation: dict[int, float], control: float = 0.0, n: int = 40) -> pd.DataFrame:
+def disvae_table(correlation: dict[int, float], control: float = 0.0, n: int = 40, seeds=(0,),
+                 pooled: dict[tuple[int, int], float] | None = None) -> pd.DataFrame:
+    """Per-image rows around ``correlation[beta]`` (the control's around ``control``); each
+    model's ``pooled`` value is ``pooled[(beta, seed)]`` where given, else the per-image mean."""
     rng = np.random.default_rng(0)
     rows = []
     for beta, value in correlation.items():
-        for model, mean in (("trained", value), ("random_attribution", control)):
-            rows += [{"dataset": "mnist", "loss": "beta_vae", "beta": beta, "seed": 0, "model": model, "image": i,
-                      "correlation": mean + 0.05 * rng.standard_normal()} for i in range(n)]
+        for seed in seeds:
+            for model, mean in (("trained", value), ("random_attribution", control)):
+                whole = (pooled or {}).get((beta, seed), mean) if model == "trained" else mean
+                rows += [{"dataset": "mnist", "loss": "beta_vae", "beta": beta, "seed": seed, "model": model,
+                          "image": i, "correlation": mean + 0.05 * rng.standard_normal(), "pooled": whole}
+                         for i in range(n)]
     return pd.DataFrame(rows)
 
 

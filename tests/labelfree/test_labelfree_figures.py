@@ -109,9 +109,22 @@ def test_disentanglement_figure_marks_facts_means_and_names_the_data_set():
     fig = FIGURES["disvae"](NOTE)
     ax = fig.axes[0]
     assert ax.get_title().startswith("dSprites")
-    assert "FACT's mean" in [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "FACT's mean (pooled)" in [t.get_text() for t in ax.get_legend().get_texts()]
     published = [line for line in ax.get_lines() if line.get_marker() == "D" and len(line.get_xdata())]
     assert published and np.isfinite(np.concatenate([line.get_ydata() for line in published])).any()
+    # without a pooled column, no run markers and no legend entry for them
+    assert not [line for line in ax.get_lines() if line.get_marker() == "o" and len(line.get_xdata())]
+
+
+def test_disentanglement_figure_marks_each_runs_pooled_value_beside_its_box():
+    rows = [{"dataset": "mnist", "loss": "beta_vae", "beta": beta, "seed": seed, "model": model, "image": i,
+             "correlation": 0.5, "pooled": pooled}
+            for beta, by_seed in ((1, {1: 0.2, 2: 0.3}), (5, {1: 0.4, 2: 0.45}))
+            for seed, pooled in by_seed.items() for model in ("trained", "random_attribution") for i in range(3)]
+    ax = plot_disvae(pd.DataFrame(rows)).axes[0]
+    runs = [line for line in ax.get_lines() if line.get_marker() == "o" and len(line.get_xdata())]
+    assert [sorted(line.get_ydata()) for line in runs] == [[0.2, 0.3], [0.4, 0.45]]  # the trained models' only
+    assert "one run, pooled over images" in [t.get_text() for t in ax.get_legend().get_texts()]
 
 
 def test_example_figure_names_coinciding_explainers_per_line_style():

@@ -275,16 +275,19 @@ def test_pretext_claims_exact_table_with_the_default_margin():
 # ---------------------------------------------------------------- claim 3
 
 
-def disvae_rows(groups: dict[tuple[str, str], dict[str, dict[int, tuple]]]) -> pd.DataFrame:
+def disvae_rows(groups: dict[tuple[str, str], dict[str, dict[int, tuple]]],
+                pooled: dict[tuple[str, str, str, int], tuple] | None = None) -> pd.DataFrame:
     """Correlations of two images per (dataset, loss), model and beta, by seed (one pair of
-    seeds for both images, or one pair per image)."""
+    seeds for both images, or one pair per image); each model's ``pooled`` value by seed
+    from ``pooled[(dataset, loss, model, beta)]`` (NaN where not given)."""
     rows = []
     for (dataset, loss), models in groups.items():
         for model, betas in models.items():
             for beta, by_seed in betas.items():
                 per_image = by_seed if isinstance(by_seed[0], tuple) else (by_seed, by_seed)
+                whole = (pooled or {}).get((dataset, loss, model, beta), (NAN,) * len(per_image[0]))
                 rows += [{"dataset": dataset, "loss": loss, "beta": beta, "seed": seed, "model": model, "image": image,
-                          "correlation": value}
+                          "correlation": value, "pooled": whole[seed]}
                          for image, values in enumerate(per_image) for seed, value in enumerate(values)]
     return pd.DataFrame(rows)
 
@@ -313,19 +316,33 @@ def test_disvae_claims_at_demo_scale_lowest_minus_highest_beta_in_table_order():
     assert given["pass"].tolist() == [False, True]  # upper bounds 0.375 and 1/3
 
 
-def test_disvae_claims_at_paper_scale_every_published_beta_then_the_demo_form():
-    table = disvae_rows({
-        ("mnist", "beta_vae"): {"trained": {1: (0.25, 0.25), 2: (0.9, 0.9), 5: (0.5, 0.5)},
-                                "random_attribution": {1: (0.0, 0.0), 2: (0.9, 0.9), 5: (0.25, 0.25)}},
-        ("dsprites", "beta_tcvae"): {"trained": {1: (0.25, 0.25)}, "random_attribution": {1: (0.5, 0.5)}},
+def paper_disvae_rows() -> pd.DataFrame:
+    """Per-image correlations of 0.9 everywhere (the per-image mean is not the paper's
+    statistic) and pooled values that decide the claims; runs 0 and 1."""
+    flat = (0.9, 0.9)
+    return disvae_rows({
+        ("mnist", "beta_vae"): {"trained": {1: flat, 2: flat, 5: flat}, "random_attribution": {1: flat, 2: flat, 5: flat}},
+        ("dsprites", "beta_tcvae"): {"trained": {1: flat}, "random_attribution": {1: flat}},
         ("mnist", "foo"): {"trained": {1: (0.5, 0.5), 10: (0.25, 0.25)},
                            "random_attribution": {1: (0.9, 0.9), 10: (0.5, 0.5)}},
+    }, pooled={
+        ("mnist", "beta_vae", "trained", 1): (0.25, 0.375), ("mnist", "beta_vae", "random_attribution", 1): (0.0, 0.0),
+        ("mnist", "beta_vae", "trained", 2): (0.5, 0.5), ("mnist", "beta_vae", "random_attribution", 2): (0.0, 0.0),
+        ("mnist", "beta_vae", "trained", 5): (0.5, 0.5), ("mnist", "beta_vae", "random_attribution", 5): (0.25, 0.25),
+        ("dsprites", "beta_tcvae", "trained", 1): (0.25, 0.25),
+        ("dsprites", "beta_tcvae", "random_attribution", 1): (0.5, 0.5),
     })
-    statistic = "mean per-image correlation between latent units"
+
+
+POOLED_STATISTIC = "pooled correlation between latent units (FACT's pearson_saliency)"
+
+
+def test_disvae_claims_at_paper_scale_every_published_beta_then_the_demo_form():
+    statistic = f"mean over runs of the {POOLED_STATISTIC}"
     control = "independent random saliency maps per unit"
-    assert_rows(tables.disvae_claims(table, "paper"), [
+    assert_rows(tables.disvae_claims(paper_disvae_rows(), "paper"), [
         claim("mnist, beta-VAE: saliency correlation at beta=1 as published", statistic, "within 0.1 of FACT's 0.24",
-              0.25, True, control, 0.0, False, ci=(0.14, 0.34)),
+              0.3125, True, control, 0.0, False, ci=(0.14, 0.34)),
         claim("mnist, beta-VAE: saliency correlation at beta=5 as published", statistic, "within 0.1 of FACT's 0.25",
               0.5, False, control, 0.25, True, ci=(0.15, 0.35)),
         claim("dsprites, beta-TCVAE: saliency correlation at beta=1 as published", statistic,
@@ -334,6 +351,49 @@ def test_disvae_claims_at_paper_scale_every_published_beta_then_the_demo_form():
               "mean over images of correlation at beta=1 - at beta=10", "bootstrap 99 % upper bound < 0.4", 0.25, True,
               "independent random saliency maps per unit at beta=10", 0.0, True),
     ])
+
+
+def fact_rows(rows: list[tuple]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["dataset", "loss", "beta", "seed", "pearson"])
+
+
+def test_disvae_claims_compare_facts_files_run_for_run():
+    fact = fact_rows([
+        ("mnist", "beta_vae", 5.0, 0, 0.5), ("mnist", "beta_vae", 5.0, 1, 0.4375),  # claims go in order of beta
+        ("mnist", "beta_vae", 1.0, 0, 0.28125), ("mnist", "beta_vae", 1.0, 1, 0.375),
+        ("mnist", "beta_vae", 1.0, 7, 0.0),  # a run not explained: not compared
+        ("mnist", "beta_vae", 2.0, 5, 0.5),  # no run in common
+        ("mnist", "beta_vae", 3.0, 0, 0.5), ("mnist", "beta_vae", 10.0, 0, 0.5),  # betas not explained: no claim
+        ("mnist", "beta_tcvae", 1.0, 0, 0.9), ("dsprites", "beta_vae", 1.0, 0, 0.9),  # other VAEs
+        ("dsprites", "beta_tcvae", 1.0, 1, 0.25),
+    ])
+    got = tables.disvae_claims(paper_disvae_rows(), "paper", fact=fact)
+    statistic = f"largest |ours - FACT's metrics.csv| over the files' runs, {POOLED_STATISTIC}"
+    control = "independent random saliency maps per unit in ours' place"
+    name = "FACT's VAE files give FACT's published saliency correlation at beta="
+    expected = [
+        claim(f"mnist, beta-VAE: {name}1 (runs 0, 1)", statistic, "<= 0.05", 0.03125, True, control, 0.375, False,
+              ci=(-0.05, 0.05)),
+        not_applicable(f"mnist, beta-VAE: {name}2", f"{statistic} (not applicable: none of the runs explained "
+                       "([0, 1]) is in FACT's metrics.csv)", "<= 0.05", control),
+        claim(f"mnist, beta-VAE: {name}5 (runs 0, 1)", statistic, "<= 0.05", 0.0625, False, control, 0.25, False,
+              ci=(-0.05, 0.05)),
+        claim(f"dsprites, beta-TCVAE: {name}1 (runs 1)", statistic, "<= 0.05", 0.0, True, control, 0.25, False,
+              ci=(-0.05, 0.05)),
+    ]
+    assert_rows(got[got.claim.str.contains("FACT's VAE files")].reset_index(drop=True), expected)
+    assert len(got) == 4 + 4  # the published means stay
+    wider = tables.disvae_claims(paper_disvae_rows(), "paper", fact=fact, tolerance=0.0625)
+    files = wider[wider.claim.str.contains("FACT's VAE files")]
+    assert files.threshold.tolist() == ["<= 0.0625"] * 4
+    assert files["pass"].tolist() == [True, False, True, True]  # a gap of exactly the tolerance passes
+    assert tables.disvae_claims(paper_disvae_rows(), "demo", fact=fact).claim.str.contains("FACT").sum() == 0
+    # random maps that land on FACT's values: the control passes, the claim is uninformative
+    rows = paper_disvae_rows()
+    rows.loc[(rows.dataset == "dsprites") & (rows.model == "random_attribution"), "pooled"] = 0.25
+    tied = tables.disvae_claims(rows, "paper", fact=fact)
+    tied = tied[tied.claim.str.startswith("dsprites") & tied.claim.str.contains("FACT's VAE files")].iloc[0]
+    assert (tied.control_value, tied.control_pass, tied.verdict) == (0.0, True, "uninformative")
 
 
 # ---------------------------------------------------------------- LaTeX and user data

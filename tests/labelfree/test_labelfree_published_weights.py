@@ -314,6 +314,11 @@ def test_published_weights_put_no_training_job_in_the_studys_plan(tmp_path):
     assert jobs["labelfree_compute_pretext_importance"] == 3 * 5 and jobs["labelfree_plot_pretext"] == 3
     assert jobs["labelfree_explain_disvae"] == 4 * 30 and jobs["labelfree_plot_disvae"] == 4
     assert jobs["labelfree_write_claims"] == 1
+    # FACT's metrics.csv of MNIST, dSprites and CIFAR-100 (none for CIFAR-10), for claim 3
+    assert jobs["labelfree_fact_vae_metrics"] == 3
+    for dataset in ("mnist", "dsprites", "cifar100"):
+        assert f"results/paper/labelfree/disvae/{dataset}/fact_metrics.csv" in proc.stdout
+    assert "results/paper/labelfree/disvae/cifar10/fact_metrics.csv" not in proc.stdout
     for path in ("results/paper/labelfree/mnist/published_pretext_classification/seed0.pt",
                  "results/paper/labelfree/dsprites/published_vae_beta_tcvae_beta10/seed5.pt",
                  "results/paper/labelfree/ecg/published_denoiser/seed42.pt"):

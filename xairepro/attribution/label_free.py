@@ -105,12 +105,16 @@ def latent_unit_saliency(
     encoder: Callable[[torch.Tensor], torch.Tensor],
     inputs: torch.Tensor,
     method: type = Saliency,
+    channel_mean: bool = False,
     **kwargs: Any,
 ) -> torch.Tensor:
     """Importance of the inputs for each latent unit, ``(N, d, *input_shape)``.
 
     For unit i the map is ``|mu_i(x) * a_i(x)|``, with ``a_i`` the attribution of unit i
     (captum ``target=i``), as in the disentanglement experiment of the paper (Sec. 4.3).
+    ``channel_mean``: ``a_i`` averaged over the channels first, maps ``(N, d, 1, ...)``, as
+    the original does (``attribute_individual_dim``, FACT ``lfxai/explanations/features.py:44-51``;
+    the same maps for one-channel images).
     """
     explainer = method(encoder)
     with torch.no_grad():
@@ -119,6 +123,8 @@ def latent_unit_saliency(
     maps = []
     for unit in range(mu.shape[1]):
         attr = explainer.attribute(x, target=unit, **kwargs).detach()  # (N, *input_shape)
+        if channel_mean:
+            attr = attr.mean(dim=1, keepdim=True)
         scale = mu[:, unit].view(-1, *([1] * (inputs.dim() - 1)))
         maps.append((scale * attr).abs())
     return torch.stack(maps, dim=1)

@@ -294,7 +294,7 @@ class LatentMoves:
         generator = self.generator
         res = generator.img_resolution
         targets = torch.from_numpy(inputs).permute(0, 3, 1, 2).float().to(self.device) / 255.0
-        if targets.shape[-1] != res:
+        if tuple(targets.shape[-2:]) != (res, res):
             targets = nn.functional.interpolate(targets, size=(res, res), mode="bilinear", align_corners=False)
         w = project(generator, targets, num_steps=self.reconstruction_steps,
                     initial_learning_rate=self.initial_learning_rate, loss=self.projection_loss,

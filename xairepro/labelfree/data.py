@@ -348,16 +348,31 @@ def baseline_input(data_path: str | Path, dataset: str, kind: str) -> torch.Tens
     raise ValueError(f"unknown baseline {kind!r}; choose zero or mean")
 
 
-def load_dataset(path: str | Path, dataset: str) -> tuple[torch.Tensor, torch.Tensor]:
+def mnist_32(images: np.ndarray, how: str = "pad") -> torch.Tensor:
+    """MNIST digits ``(N, 28, 28)`` uint8 as ``(N, 1, 32, 32)`` in [0, 1] for the VAEs: ``pad``
+    (two zero pixels on every side, the digits' pixels unchanged) or ``resize`` (bilinear on
+    the 8-bit image, then rounded to 8 bits, as torchvision's ``Resize(32)`` does on the PIL
+    images the originals load, FACT experiments/mnist.py:527-528)."""
+    if how == "pad":
+        return torch.nn.functional.pad(torch.from_numpy(images.astype(np.float32) / 255.0).unsqueeze(1), (2, 2, 2, 2))
+    if how == "resize":
+        from PIL import Image
+
+        if images.dtype != np.uint8:
+            raise ValueError(f"resize needs 8-bit digits, got {images.dtype}")
+        big = np.stack([np.asarray(Image.fromarray(im).resize((32, 32), Image.BILINEAR)) for im in images])
+        return torch.from_numpy(big.astype(np.float32) / 255.0).unsqueeze(1)
+    raise ValueError(f"unknown mnist_to_32 {how!r}; choose pad or resize")
+
+
+def load_dataset(path: str | Path, dataset: str, mnist_to_32: str = "pad") -> tuple[torch.Tensor, torch.Tensor]:
     """Train and test images in [0, 1], ``(N, C, S, S)``, of the disentanglement experiment:
-    MNIST padded from 28 to 32 pixels, dSprites as stored (``images`` split 90/10 in file
-    order), CIFAR-10/100 ``(N, 3, 32, 32)`` as stored (FACT's ``Resize(32)`` leaves them as
-    they are)."""
+    MNIST brought to 32 pixels by :func:`mnist_32` (``mnist_to_32``), dSprites as
+    stored (``images`` split 90/10 in file order), CIFAR-10/100 ``(N, 3, 32, 32)`` as stored
+    (FACT's ``Resize(32)`` leaves them as they are)."""
     arrays = load_arrays(path)
     if dataset == "mnist":
-        train, test = (torch.from_numpy(arrays[f"{s}_x"].astype(np.float32) / 255.0).unsqueeze(1)
-                       for s in ("train", "test"))
-        return torch.nn.functional.pad(train, (2, 2, 2, 2)), torch.nn.functional.pad(test, (2, 2, 2, 2))
+        return mnist_32(arrays["train_x"], mnist_to_32), mnist_32(arrays["test_x"], mnist_to_32)
     if dataset == "dsprites":
         images = torch.from_numpy(arrays["images"].astype(np.float32)).unsqueeze(1)
         cut = int(0.9 * len(images))

@@ -146,23 +146,27 @@ LOSS_STYLE = {"beta_vae": ("#1b9e77", "beta-VAE"), "beta_tcvae": ("#d95f02", "be
 def plot_disvae(table: pd.DataFrame, width: float = 4.0, height: float = 3.0,
                 note: str | None = None) -> plt.Figure:
     """Boxes of per-image saliency correlation between latent units, x = beta, hue = loss,
-    a panel per dataset (FACT's means marked where published); ``note`` (the demo-scale
-    note) under the axes."""
+    a panel per dataset; each run's pooled correlation (FACT's metric, column ``pooled``
+    where the table has it) as open circles beside its box, and FACT's published means of
+    that metric as black diamonds where published; ``note`` (the demo-scale note) under the
+    axes."""
     from xairepro.labelfree.tables import DISVAE_PUBLISHED
 
     if "model" in table.columns:  # the controls are not drawn
         table = table[table.model == "trained"]
     datasets = sorted(set(table.dataset))
-    fig, axes = plt.subplots(1, len(datasets), figsize=(width * len(datasets), height), squeeze=False, sharey=True)
+    # the legend sits right of the panels, in 1.8 inches of its own
+    fig, axes = plt.subplots(1, len(datasets), figsize=(width * len(datasets) + 1.8, height), squeeze=False,
+                             sharey=True)
     betas = sorted(set(table.beta))
     for ax, dataset in zip(axes[0], datasets):
         for k, (loss, (color, label)) in enumerate(LOSS_STYLE.items()):
             sel = table[(table.dataset == dataset) & (table.loss == loss)]
             if sel.empty:
                 continue
-            positions = [i + (k - 0.5) * 0.35 for i in range(len(betas))]
+            positions = [i + (k - 0.5) * 0.4 for i in range(len(betas))]
             data = [sel.loc[sel.beta == b, "correlation"].dropna().to_numpy() for b in betas]
-            box = ax.boxplot(data, positions=positions, widths=0.3, patch_artist=True, showfliers=False,
+            box = ax.boxplot(data, positions=positions, widths=0.22, patch_artist=True, showfliers=False,
                              medianprops={"color": "black"})
             for patch in box["boxes"]:
                 patch.set_facecolor(color)
@@ -170,14 +174,22 @@ def plot_disvae(table: pd.DataFrame, width: float = 4.0, height: float = 3.0,
             ax.plot([], [], color=color, lw=6, alpha=0.5, label=label)
             published = [DISVAE_PUBLISHED.get((dataset, loss), {}).get(b, float("nan")) for b in betas]
             ax.plot(positions, published, "kD", ms=4)
+            if "pooled" in sel.columns:
+                runs = sel.groupby(["beta", "seed"])["pooled"].first()
+                for position, beta in zip(positions, betas, strict=True):
+                    values = runs.loc[beta].to_numpy() if beta in runs.index.get_level_values("beta") else []
+                    ax.plot(np.full(len(values), position + 0.16), values, "o", mfc="none", mec=color, ms=3.5)
         ax.set_xticks(range(len(betas)), [f"{b:g}" for b in betas])
         ax.set_xlabel("beta")
         ax.set_title(f"{DATASET_NAMES.get(dataset, dataset)}: saliency correlation of latent units\n"
                      "box = quartiles over test images, whiskers = 1.5 IQR")
     axes[0, 0].set_ylabel("saliency correlation\nbetween latent units")
+    if "pooled" in table.columns:
+        axes[0, 0].plot([], [], "o", mfc="none", mec="grey", ms=3.5, label="one run, pooled over images")
     if any((dataset, loss) in DISVAE_PUBLISHED for dataset in datasets for loss in LOSS_STYLE):
-        axes[0, 0].plot([], [], "kD", ms=4, label="FACT's mean")
-    axes[0, 0].legend(frameon=False, fontsize=7)
+        axes[0, 0].plot([], [], "kD", ms=4, label="FACT's mean (pooled)")
+    axes[0, -1].legend(*axes[0, 0].get_legend_handles_labels(), frameon=False, fontsize=7, loc="upper left",
+                       bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     add_notes(fig, _notes([], note))
     return fig

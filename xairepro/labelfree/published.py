@@ -27,6 +27,10 @@ nothing is unpickled. Their keys are FACT's module names:
 * Claim 1.2's ``consistency_examples/model.pt`` and the pretext ``<Task>-ae_run<k>.pt``
   are autoencoders of the layouts above (:func:`layout_kind`).
 
+FACT also publishes the metrics of its VAEs, one row per file (``results/<dataset>/vae/metrics.csv``);
+:func:`read_fact_vae_metrics` reads them so claim 3 can compare our numbers from the same
+files with FACT's.
+
 Loading is strict, unlike FACT's own (``load_state_dict(..., strict=False)``, e.g.
 ``experiments/mnist.py:110``): a file whose keys or shapes do not fit stops with one
 :class:`~xairepro.common.errors.InputError` naming the file and the first mismatching key.
@@ -39,6 +43,7 @@ import re
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import torch
 
 from xairepro.common.download import download, verify_checksum
@@ -330,3 +335,47 @@ def write_fact_checkpoint(path: str | Path, kind: str, dataset: str, latent_dim:
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     torch.save(state, path)
     return state
+
+
+#: FACT's "Loss Type" in its VAE metrics.csv (``str(BetaHLoss())``, ``str(BtcvaeLoss())``) -> ours.
+FACT_LOSSES = {"Beta": "beta_vae", "TC": "beta_tcvae"}
+#: The column of FACT's ``pearson_saliency`` (FACT ``lfxai/utils/metrics.py:18-29``).
+FACT_PEARSON = "Pearson Correlation"
+
+
+def read_fact_vae_metrics(path: str | Path, dataset: str) -> pd.DataFrame:
+    """FACT's published metrics of its VAEs on ``dataset`` (``results/<dataset>/vae/metrics.csv``)
+    as rows (dataset, loss, beta, seed, pearson), one per VAE file.
+
+    FACT appends one row per VAE in the order of ``itertools.product(beta_list, loss_list,
+    range(1, n_runs + 1))`` (experiments/mnist.py:562-591; dsprites.py:89;
+    cifar100_from_mnist.py:619), so a row's run (``seed``, the ``_run<k>`` of its ``.pt``) is
+    its rank among the rows of its (loss, beta). A file without FACT's columns, with a loss
+    FACT does not write, a value that is not a number or unequal runs per (loss, beta) stops,
+    naming the file.
+    """
+    try:
+        raw = pd.read_csv(path, float_precision="round_trip")
+    except (OSError, ValueError) as err:  # pandas' parser errors are ValueErrors
+        raise InputError(path, f"cannot be read as FACT's metrics.csv: {err}") from None
+    for column in ("Loss Type", "Beta", FACT_PEARSON):
+        if column not in raw.columns:
+            raise InputError(path, f"has no column {column!r} (FACT's metrics.csv: 'Loss Type', 'Beta', "
+                                   f"{FACT_PEARSON!r}, ...); columns: {list(raw.columns)}")
+    losses = raw["Loss Type"].astype(str)
+    unknown = sorted(set(losses) - set(FACT_LOSSES))
+    if unknown:
+        raise InputError(path, f"Loss Type {unknown[0]!r} is not one FACT writes ({', '.join(FACT_LOSSES)})")
+    values = pd.to_numeric(raw[FACT_PEARSON], errors="coerce")
+    beta = pd.to_numeric(raw["Beta"], errors="coerce")
+    bad = values.isna() | beta.isna()
+    if bad.any():
+        raise InputError(path, f"line {int(bad.to_numpy().argmax()) + 2}: Beta or {FACT_PEARSON!r} is not a number")
+    table = pd.DataFrame({"dataset": dataset, "loss": losses.map(FACT_LOSSES), "beta": beta.astype(float),
+                          "pearson": values.astype(float)})
+    table.insert(3, "seed", table.groupby(["loss", "beta"], sort=False).cumcount() + 1)
+    runs = table.groupby(["loss", "beta"], sort=False).size()
+    if runs.min() != runs.max():
+        raise InputError(path, f"has {runs.min()} to {runs.max()} rows per (Loss Type, Beta); FACT writes n_runs "
+                               "rows for each")
+    return table

@@ -452,14 +452,20 @@ def fit_and_explain(
     shap_samples: int,
     seed: int,
     rec_dist: str = "bernoulli",
+    mnist_to_32: str = "pad",
     threads: int = 1,
     device: str = "auto",
 ) -> pd.DataFrame:
     """Train one VAE (:func:`~xairepro.labelfree.train.train_vae`, decoder likelihood
-    ``rec_dist``) and return the per-image
+    ``rec_dist``; MNIST brought to 32 pixels by ``mnist_to_32``, ``pad`` or ``resize``,
+    :func:`~xairepro.labelfree.data.mnist_32`) and return the per-image
     saliency correlations of its latent units.
 
-    Rows: dataset, loss, beta, seed, model, image, correlation; ``model`` is ``trained``,
+    Rows: dataset, loss, beta, seed, model, image, correlation, pooled; ``correlation`` is the
+    image's mean off-diagonal correlation between the units' maps, ``pooled`` the model's
+    single number over all images (the original's ``pearson_saliency``,
+    :func:`~xairepro.metrics.representation.pooled_offdiagonal_correlation`, the same on
+    every row of a model); ``model`` is ``trained``,
     ``randomised`` (the same VAE with every layer re-initialised,
     :func:`~xairepro.common.controls.randomised_copy`: an untrained VAE of the same
     architecture) or ``random_attribution`` (independent random maps per unit,
@@ -469,7 +475,7 @@ def fit_and_explain(
     """
     seed_everything(seed, threads)
     device = pick_device(device)
-    train, test = load_dataset(data_path, dataset)
+    train, test = load_dataset(data_path, dataset, mnist_to_32)
     model = train_vae(train.to(device), data_path, model_path, record_path, checkpoint_path, dataset=dataset,
                       loss=loss, beta=beta, latent_dim=latent_dim, epochs=epochs, batch_size=batch_size, lr=lr,
                       seed=seed, rec_dist=rec_dist)
@@ -478,13 +484,13 @@ def fit_and_explain(
 
 
 def explain_published_vae(data_path: str | Path, model_path: str | Path, *, dataset: str, loss: str, beta: float,
-                          n_test: int, shap_samples: int, seed: int, threads: int = 1,
-                          device: str = "auto") -> pd.DataFrame:
+                          n_test: int, shap_samples: int, seed: int, mnist_to_32: str = "pad",
+                          threads: int = 1, device: str = "auto") -> pd.DataFrame:
     """:func:`fit_and_explain`'s table for a VAE read from ``model_path`` (FACT's, imported
     by :func:`~xairepro.labelfree.published.import_published`) instead of trained here."""
     seed_everything(seed, threads)
     device = pick_device(device)
-    _, test = load_dataset(data_path, dataset)
+    _, test = load_dataset(data_path, dataset, mnist_to_32)
     model = load_vae(model_path).to(device)
     return vae_correlations(model, test[:n_test].to(device), dataset=dataset, loss=loss, beta=beta, seed=seed,
                             shap_samples=shap_samples)
@@ -492,24 +498,28 @@ def explain_published_vae(data_path: str | Path, model_path: str | Path, *, data
 
 def vae_correlations(model: torch.nn.Module, x: torch.Tensor, *, dataset: str, loss: str, beta: float, seed: int,
                      shap_samples: int) -> pd.DataFrame:
-    """Per-image saliency correlations between the latent units of ``model`` (eval mode) on
-    ``x`` ``(N, C, S, S)``, with the two controls (rows as :func:`fit_and_explain`'s)."""
+    """Per-image and pooled saliency correlations between the latent units of ``model`` (eval
+    mode) on ``x`` ``(N, C, S, S)``, with the two controls (rows as :func:`fit_and_explain`'s).
+    Each unit's map averages its attribution over the channels first, as the original does
+    (FACT ``lfxai/explanations/features.py:44-51``)."""
     from xairepro.common.controls import random_attribution, randomised_copy
     from xairepro.labelfree.explain import GradientShap, LatentUnitSaliency, vae_mean
-    from xairepro.metrics.representation import mean_offdiagonal_correlation
+    from xairepro.metrics.representation import mean_offdiagonal_correlation, pooled_offdiagonal_correlation
 
     latent_dim = model.latent_dim
     frames = []
     for kind in ("trained", "randomised", "random_attribution"):
         if kind == "random_attribution":  # (N, d, *input_shape) independent uniform maps
-            maps = torch.from_numpy(random_attribution((len(x), latent_dim, *x.shape[1:]), seed=seed)).to(x.device)
+            maps = torch.from_numpy(random_attribution((len(x), latent_dim, 1, *x.shape[2:]), seed=seed)).to(x.device)
         else:
             vae = model if kind == "trained" else randomised_copy(model, seed=seed).eval()
-            explainer = LatentUnitSaliency(vae_mean(vae), GradientShap, seed=seed, n_samples=shap_samples)
+            explainer = LatentUnitSaliency(vae_mean(vae), GradientShap, seed=seed, n_samples=shap_samples,
+                                           channel_mean=True)
             maps = explainer.attribute(x, baselines=torch.zeros(1, *x.shape[1:], device=x.device))
         correlation = mean_offdiagonal_correlation(maps).cpu().numpy()
-        log.info("%s %s beta=%g, %s: mean saliency correlation %.3f", dataset, loss, beta, kind,
-                 float(correlation.mean()))
+        pooled = pooled_offdiagonal_correlation(maps)
+        log.info("%s %s beta=%g, %s: mean saliency correlation %.3f, pooled %.3f", dataset, loss, beta, kind,
+                 float(correlation.mean()), pooled)
         frames.append(pd.DataFrame({"dataset": dataset, "loss": loss, "beta": beta, "seed": seed, "model": kind,
-                                    "image": np.arange(len(x)), "correlation": correlation}))
+                                    "image": np.arange(len(x)), "correlation": correlation, "pooled": pooled}))
     return pd.concat(frames, ignore_index=True)

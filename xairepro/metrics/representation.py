@@ -30,3 +30,13 @@ def mean_offdiagonal_correlation(maps: torch.Tensor) -> torch.Tensor:
     d = corr.shape[1]
     off = corr.sum(dim=(1, 2)) - torch.diagonal(corr, dim1=1, dim2=2).sum(dim=1)
     return (off / (d * (d - 1))).float()
+
+
+def pooled_offdiagonal_correlation(maps: torch.Tensor) -> float:
+    """The mean off-diagonal Pearson correlation between the d units' maps, each unit's maps
+    of all N samples pooled into one vector: the original's disentanglement metric
+    (``pearson_saliency``, FACT ``lfxai/utils/metrics.py:18-29``), one number per model where
+    :func:`mean_offdiagonal_correlation` gives one per sample. ``maps``: ``(N, d, *shape)``.
+    A constant unit counts as uncorrelated (0), not NaN."""
+    pooled = maps.transpose(0, 1).unsqueeze(0)  # (1, d, N, *shape), flattened per unit by the call below
+    return float(mean_offdiagonal_correlation(pooled)[0])
