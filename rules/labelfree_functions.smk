@@ -388,16 +388,20 @@ def lf_published_latent_dim(wildcards):
     return lf_feature("latent_dim")(wildcards)
 
 
-def lf_published_source(wildcards):
-    """params of labelfree_download_published: the job's file (URL, checksum, FACT path) and `dir`."""
-    block = setting("labelfree", "published", scale=wildcards.scale)
-    entry = lf_published_entry(wildcards)
+def lf_fact_file(scale, entry):
+    """One of FACT's files (a labelfree.published entry): its URL, checksum, FACT path and `dir`."""
+    block = setting("labelfree", "published", scale=scale)
     return {
         "url": block["url"].format(commit=block["commit"], path=entry["path"]),
         "checksum": entry["checksum"],
         "path": entry["path"],
         "dir": block["dir"],
     }
+
+
+def lf_published_source(wildcards):
+    """params of labelfree_download_published: the job's file (lf_fact_file)."""
+    return lf_fact_file(wildcards.scale, lf_published_entry(wildcards))
 
 
 def lf_models_note(kind, fallback):
@@ -504,16 +508,10 @@ def lf_published_vae(wildcards):
 
 def lf_fact_metrics_source(wildcards):
     """params of labelfree_fact_vae_metrics: the job's metrics.csv (URL, checksum, FACT path) and `dir`."""
-    block = setting("labelfree", "published", scale=wildcards.scale)
-    if wildcards.dataset not in block["vae_metrics"]:
+    files = setting("labelfree", "published", "vae_metrics", scale=wildcards.scale)
+    if wildcards.dataset not in files:
         raise ConfigError(f"config: labelfree.published.vae_metrics has no '{wildcards.dataset}'")
-    entry = block["vae_metrics"][wildcards.dataset]
-    return {
-        "url": block["url"].format(commit=block["commit"], path=entry["path"]),
-        "checksum": entry["checksum"],
-        "path": entry["path"],
-        "dir": block["dir"],
-    }
+    return lf_fact_file(wildcards.scale, files[wildcards.dataset])
 
 
 def lf_fact_metrics(wildcards):
