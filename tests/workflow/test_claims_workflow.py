@@ -1,5 +1,6 @@
 """Claims across studies, on the demo DAG of the session: the one cross-study table, and
-every claim again at a seed offset no study's tests were tuned on (`snakemake robustness`)."""
+(`make test-sweep`) every claim again at a seed offset no study's tests were tuned on
+(`snakemake robustness`)."""
 
 import numpy as np
 import pytest
@@ -27,7 +28,10 @@ def test_the_cross_study_table_holds_every_claim_with_its_control(demo_run):
     assert broken_invariants(table) == []
 
 
+@pytest.mark.sweep
 def test_every_claim_holds_at_an_unseen_seed_offset(demo_run):
+    """`make test-sweep`, outside `make test`: a second demo DAG, which CI's time does not
+    hold on a slow 2-core machine (docs/testing.md)."""
     workdir, _ = demo_run
     snakemake(workdir, "robustness", "--cores", "2", "--config", "robustness_offsets=[0, 1]", timeout=2700)
     reference = read_csv(workdir / "results/demo/claims.csv")

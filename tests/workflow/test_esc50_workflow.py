@@ -11,7 +11,7 @@ from matplotlib import image
 from xairepro.common.claims import COLUMNS, broken_invariants, claims_only, failed_claims
 from xairepro.common.io import read_csv
 
-from .conftest import assert_resumed_like, copy_workflow, settle, snakemake
+from .conftest import assert_resumed_like, copy_workflow, snakemake
 
 pytestmark = pytest.mark.workflow
 OUT = "results/demo/esc50"
@@ -187,36 +187,56 @@ def test_every_rule_that_reads_the_clips_reruns_for_an_edited_clip(tmp_path):
             assert not set(str(c.relative_to(workdir)) for c in clips if c != edited) & set(inputs), rule
 
 
-def test_killed_piq_training_resumes_and_matches_the_uninterrupted_run(demo_run):
-    workdir, _ = demo_run
-    try:
-        target = f"{OUT}/piq/conv2d.json"
-        reference = json.loads((workdir / target).read_text())
-        killed = snakemake(workdir, target, "--cores", "1", "--forcerun", "esc50_train_piq",
-                           env={"XAIREPRO_FAULT_AFTER_EPOCH": "1"}, check=False)
-        assert killed.returncode != 0
-        assert "Error in rule esc50_train_piq" in killed.stdout
-        assert not (workdir / target).exists() and not (workdir / target.replace(".json", ".pt")).exists()
-        assert (workdir / f"{OUT}/checkpoints/piq/conv2d.pt").exists()
-        snakemake(workdir, "--cores", "1", target)
-        assert "resuming from" in (workdir / "logs/demo/esc50/train_piq/conv2d.log").read_text()
-        assert_resumed_like(json.loads((workdir / target).read_text()), reference, 1, ())
-    finally:
-        settle(workdir)
+#: The PIQ chain on 12 clips (4 test) with 2 epochs of the classifier and of PIQ: the size
+#: of the determinism and resume tests, which run it from scratch (the demo's would take
+#: minutes per run).
+SMALL = """\
+esc50:
+  data: {demo: {clips_per_fold: [2, 2, 2, 2, 4]}}
+  classify: {demo: {conv2d: {number_of_epochs: 2}}}
+  piq: {demo: {number_of_epochs: 2}}
+"""
+PIQ_CHAIN = [f"{OUT}/interpretations/piq_conv2d.csv", f"{OUT}/overlap.csv", f"{OUT}/classifier/conv2d.json",
+             f"{OUT}/piq/conv2d.json"]
+
+
+@pytest.fixture(scope="module")
+def small_runs(tmp_path_factory):
+    """The PIQ chain on the small config from scratch, twice, in fresh copies."""
+    runs = {}
+    for name in ("first", "again"):
+        workdir = copy_workflow(tmp_path_factory.mktemp(f"esc50_{name}"))
+        (workdir / "small.yaml").write_text(SMALL)
+        snakemake(workdir, "--cores", "2", "--configfile", "small.yaml", "--", *PIQ_CHAIN)
+        runs[name] = workdir
+    return runs
 
 
 def without_commit(path):
     return b"".join(line for line in path.read_bytes().splitlines(keepends=True) if not line.startswith(b"# git_commit"))
 
 
-def test_esc50_chain_is_deterministic(demo_run, tmp_path):
+def test_esc50_chain_is_deterministic(small_runs):
     """A second from-scratch run of the PIQ chain gives byte-identical tables (minus the commit stamp)."""
-    workdir, _ = demo_run
-    again = copy_workflow(tmp_path / "again")
-    targets = [f"{OUT}/interpretations/piq_conv2d.csv", f"{OUT}/overlap.csv", f"{OUT}/classifier/conv2d.json"]
-    snakemake(again, "--cores", "2", *targets)
-    for target in targets:
-        assert without_commit(again / target) == without_commit(workdir / target), target
+    for target in PIQ_CHAIN[:3]:
+        assert without_commit(small_runs["again"] / target) == without_commit(small_runs["first"] / target), target
+    first, again = (json.loads((small_runs[k] / PIQ_CHAIN[3]).read_text()) for k in ("first", "again"))
+    assert first["history"] == again["history"]
+
+
+def test_killed_piq_training_resumes_and_matches_the_uninterrupted_run(small_runs):
+    workdir = small_runs["first"]
+    target = PIQ_CHAIN[3]
+    reference = json.loads((workdir / target).read_text())
+    killed = snakemake(workdir, "--configfile", "small.yaml", "--cores", "1", "--forcerun", "esc50_train_piq",
+                       "--", target, env={"XAIREPRO_FAULT_AFTER_EPOCH": "1"}, check=False)
+    assert killed.returncode != 0
+    assert "Error in rule esc50_train_piq" in killed.stdout
+    assert not (workdir / target).exists() and not (workdir / target.replace(".json", ".pt")).exists()
+    assert (workdir / f"{OUT}/checkpoints/piq/conv2d.pt").exists()
+    snakemake(workdir, "--configfile", "small.yaml", "--cores", "1", "--", target)
+    assert "resuming from" in (workdir / "logs/demo/esc50/train_piq/conv2d.log").read_text()
+    assert_resumed_like(json.loads((workdir / target).read_text()), reference, 1, ())
 
 
 def test_paper_scale_esc50_dag_builds(fresh_workflow):
