@@ -198,6 +198,22 @@ def test_test_counts_score_the_classifier_and_its_randomised_copy(conv2d, X):
     assert 0 <= counts["randomised_test_correct"] <= 2
 
 
+def test_overlap_partners_give_every_clip_its_own_noise_of_another_class():
+    from xairepro.esc50.steps import overlap_partners
+
+    y = np.repeat([0, 1, 2, 3], 12)  # the demo's test fold: 12 clips per class, in class order
+    partner = overlap_partners(y)
+    assert (y[partner] == (y + 1) % 4).all()  # the next class, cyclic
+    assert sorted(partner) == list(range(48))  # every clip is the noise of exactly one mixture
+    assert (partner[:12] == np.arange(12, 24)).all()  # the same rank within the next class
+    # unequal classes in any order: still another class, the next one's clips in turn
+    y = np.array([2, 0, 2, 0, 5, 0])
+    partner = overlap_partners(y)
+    assert list(partner) == [4, 0, 4, 2, 1, 0] and (y[partner] != y).all()
+    with pytest.raises(ValueError, match="two classes"):
+        overlap_partners(np.zeros(4, dtype=int))
+
+
 def test_overlap_test_scores_the_mask_and_its_control_per_mixture(tmp_path):
     from xairepro.esc50.data import write_demo_dataset
     from xairepro.esc50.steps import overlap_test
