@@ -39,7 +39,8 @@ def accuracy(correct=45, control_correct=12, arch="conv2d", accuracy_pct=None):
 def overlap(shift=0.1, control_shift=0.0, n=N, seed=0):
     rng = np.random.default_rng(seed)
     noise = rng.uniform(0.05, 0.1, n)
-    return pd.DataFrame({"mask_in_source_region": noise + shift * rng.uniform(0.2, 1.8, n),
+    return pd.DataFrame({"target": 0, "prediction_mixture": 0,  # every mixture heard as its source
+                         "mask_in_source_region": noise + shift * rng.uniform(0.2, 1.8, n),
                          "mask_in_noise_region": noise,
                          "control_mask_in_source_region": noise + control_shift + rng.normal(0, 0.01, n),
                          "control_mask_in_noise_region": noise})

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from xairepro.common.claims import Claims
 from xairepro.common.io import read_json
-from xairepro.common.stats import binomial_above, mean_above, wilcoxon_greater, within
+from xairepro.common.stats import Decision, binomial_above, mean_above, wilcoxon_greater, within
 
 #: The interpret README table (recipe commit afd34230c): fidelity-to-input, faithfulness (mask-in).
 PUBLISHED_INTERPRETATION = {
@@ -82,15 +84,35 @@ INTERPRETER_CONTROL = "the same interpreter explaining the classifier with every
 CLASSIFIER_CONTROL = "the same classifier with every layer re-initialised (randomised_copy)"
 
 
+#: The overlap claim's margin: the mask's density in the source's box must exceed that in the
+#: noise's by more than this. A mask that follows loudness alone (the randomised classifier's
+#: does) is a little denser on the louder source (0.8 against 0.2): 0.002 over 48 mixtures at
+#: seed offset 1, consistent enough in sign for a Wilcoxon test against zero.
+OVERLAP_MARGIN = 0.05
+
+
+def overlap_decision(source, noise) -> Decision:
+    """The overlap claim's test: the paired difference ``source - noise`` above
+    :data:`OVERLAP_MARGIN` (one-sided Wilcoxon signed-rank); the value is the mean difference."""
+    if len(source) == 0:  # the classifier assigned no mixture to its source's class
+        return Decision(value=float("nan"), passed=False, p_value=1.0)
+    decided = wilcoxon_greater(np.subtract(source, OVERLAP_MARGIN), noise)
+    return replace(decided, value=float(np.mean(np.subtract(source, noise))))
+
+
 def _demo_claims(table: Claims, clips: pd.DataFrame, accuracy: pd.DataFrame, overlap: pd.DataFrame | None) -> None:
     if overlap is not None and len(overlap):
-        n = len(overlap)
+        # PIQ explains the classifier's decision on the mixture: where the classifier takes the
+        # mixture for the noise's class (or a third), a faithful mask marks the noise, not the
+        # source, so the claim is about the mixtures it assigns to the source's class
+        heard = overlap[overlap["prediction_mixture"] == overlap["target"]]
         table.claim("overlap test: PIQ (conv2d) mask denser on the source's planted region than on the noise's",
-                    f"mask density in the source's box minus in the noise's, paired over {n} mixtures",
-                    "one-sided Wilcoxon signed-rank p < 0.01",
-                    wilcoxon_greater(overlap["mask_in_source_region"], overlap["mask_in_noise_region"]),
+                    "mask density in the source's box minus in the noise's, paired over the "
+                    f"{len(heard)} of {len(overlap)} mixtures the classifier assigns to the source's class",
+                    f"one-sided Wilcoxon signed-rank p < 0.01 against a difference of {OVERLAP_MARGIN}",
+                    overlap_decision(heard["mask_in_source_region"], heard["mask_in_noise_region"]),
                     INTERPRETER_CONTROL,
-                    wilcoxon_greater(overlap["control_mask_in_source_region"], overlap["control_mask_in_noise_region"]))
+                    overlap_decision(heard["control_mask_in_source_region"], heard["control_mask_in_noise_region"]))
     for (method, arch), rows in clips.groupby(["method", "arch"], sort=False):
         if method not in CLAIMED_METHODS or arch in DEMO_UNCLAIMED_ARCHS:
             continue
