@@ -35,8 +35,8 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -m "workflow and not slurm and not sweep" --durations=15
 
 # Every demo claim again at seed offset 1 beside the default (tests/workflow/
-# test_claims_workflow.py): the session's demo DAG and a second one, ~50 min on a slow 2-core
-# machine, so not in `make test` (CI's budget); run it before changing a claim or its data.
+# test_claims_workflow.py): the session's demo DAG and a second one (one took 29.5 min on the
+# slowest machine measured), so not in `make test` (CI's budget); run it before changing a claim.
 test-sweep: $(STAMP)
 	$(BIN)/python -m pytest -m sweep --durations=15
 
@@ -86,7 +86,7 @@ paper-dry-run: $(STAMP)
 # A second pass then builds published-targets.txt from the originals' published weights
 # (checkpoints in their layouts, written by the set-up; docs/published-weights.md).
 SMOKE := results/paper-smoke
-# XAIREPRO_COVERAGE=0 (CI sets it: a fifth of the smoke's time on a slow machine) runs both
+# XAIREPRO_COVERAGE=0 (CI sets it: coverage adds about a quarter to each job's imports) runs both
 # passes, and the demo run of `make test`, without coverage and writes no coverage report.
 XAIREPRO_COVERAGE ?= 1
 SMOKE_SNAKEMAKE := $(if $(filter 0,$(XAIREPRO_COVERAGE)),$(BIN)/python -m snakemake,COVERAGE_FILE=$(CURDIR)/$(SMOKE)/coverage-data/.coverage $(BIN)/python -m coverage run --rcfile=pyproject.toml -m snakemake)

@@ -99,7 +99,7 @@ def overlap_partners(y: np.ndarray) -> np.ndarray:
     """The noise clip of each test clip in the overlap test: the clip of the same rank (cyclic)
     among the clips of the next class (classes in sorted order, cyclic).
 
-    The recipe mixes the first two clips of each shuffled test batch, so its noises differ from
+    The recipe mixes the first two clips of each validation batch, so its noises differ from
     mixture to mixture; pairing every clip of a class with one and the same clip (as this
     function's predecessor did) made the 48 mixtures 4 clusters, which the paired Wilcoxon
     test of the claim counts as independent. With equally many clips per class every clip is
