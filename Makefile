@@ -28,11 +28,12 @@ demo: $(STAMP)
 	@find results/demo -maxdepth 2 \( -name '*.png' -o -name 'claims.csv' \) | sort | sed 's/^/  /'
 	@echo "HTML report with every figure: make report"
 
-# The unit tests on every core (pytest-xdist), then the workflow tests in one process: they
-# share the session's demo run (tests/workflow/conftest.py), which uses the cores itself.
+# The unit tests on every core (pytest-xdist), then the workflow tests on two workers: one
+# builds the session's demo run (tests/workflow/conftest.py) and runs the tests that read it,
+# the other every other workflow test, module by module (the xdist groups of tests/conftest.py).
 test: $(STAMP)
 	$(BIN)/python -m pytest -m "not slurm and not workflow" -n $(CORES) --durations=15
-	$(BIN)/python -m pytest -m "workflow and not slurm and not sweep" --durations=15
+	$(BIN)/python -m pytest -m "workflow and not slurm and not sweep" -n 2 --dist loadgroup --durations=15
 
 # Every demo claim again at seed offset 1 beside the default (tests/workflow/
 # test_claims_workflow.py): the session's demo DAG and a second one (one took 29.5 min on the

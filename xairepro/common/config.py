@@ -26,10 +26,9 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import yaml
 
 from xairepro.common.errors import ConfigError
-from xairepro.common.registry import ROOT, study_names
+from xairepro.common.registry import ROOT, safe_load, study_names
 
 SCALES = ("demo", "paper")
 SCHEMA = Path("config") / "config.schema.yaml"
@@ -39,11 +38,11 @@ def load_schema(root: str | Path = ROOT) -> dict:
     """The whole schema: ``config/config.schema.yaml`` with every registered study's
     ``config/<study>.schema.yaml`` under ``properties.<study>`` (its ``$defs`` joined)."""
     root = Path(root)
-    schema = yaml.safe_load((root / SCHEMA).read_text())
+    schema = safe_load((root / SCHEMA).read_text())
     for study in study_names(root):
         path = root / "config" / f"{study}.schema.yaml"
         try:
-            sub = yaml.safe_load(path.read_text())
+            sub = safe_load(path.read_text())
         except OSError as err:
             raise ConfigError(f"{path}: the schema of registered study {study!r} cannot be read ({err})") from err
         sub.pop("$schema", None)
@@ -68,7 +67,7 @@ def load_config(root: str | Path = ROOT, overrides: Mapping[str, Any] | None = N
     root = Path(root)
     config: dict = {}
     for path in [*(root / "config" / f"{s}.yaml" for s in study_names(root)), root / "config.yaml"]:
-        merge(config, yaml.safe_load(path.read_text()) or {})
+        merge(config, safe_load(path.read_text()) or {})
     merge(config, overrides or {})
     validate_config(config, load_schema(root))
     shift_seeds(config)

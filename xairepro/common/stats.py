@@ -18,7 +18,10 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+
+# scipy.stats is imported inside the functions that use it: importing it costs about a second
+# on a slow 2-core machine, and the Snakefile and many jobs import this module without
+# deciding anything.
 
 ALPHA = 0.01
 N_RESAMPLES = 4999
@@ -47,6 +50,7 @@ def _values(values) -> np.ndarray:
 def binomial_above(successes: int, n: int, chance: float, alpha: float = ALPHA) -> Decision:
     """``successes`` out of ``n`` is above the ``chance`` rate: one-sided exact binomial test.
     The value is the rate ``successes / n``."""
+    from scipy import stats
     if n <= 0:
         raise ValueError("a binomial test needs n > 0 trials")
     p = stats.binomtest(int(successes), int(n), chance, alternative="greater").pvalue
@@ -54,6 +58,7 @@ def binomial_above(successes: int, n: int, chance: float, alpha: float = ALPHA) 
 
 
 def _bootstrap_mean(values: np.ndarray, alpha: float, seed: int) -> tuple[float, float]:
+    from scipy import stats
     if values.size < 2 or np.ptp(values) == 0:
         return float(values.mean()), float(values.mean())
     result = stats.bootstrap((values,), np.mean, n_resamples=N_RESAMPLES, confidence_level=1 - 2 * alpha,
@@ -81,6 +86,7 @@ def wilcoxon_greater(a, b=None, alpha: float = ALPHA) -> Decision:
     """Paired items: ``a`` exceeds ``b`` (or zero): one-sided Wilcoxon signed-rank test. The
     value is the mean difference. With n paired items the smallest p-value is 2**-n, so the
     test can pass only from 7 items on."""
+    from scipy import stats
     a = _values(a)
     diff = a - (0.0 if b is None else _values(b))
     if not np.any(diff):
@@ -92,6 +98,7 @@ def wilcoxon_greater(a, b=None, alpha: float = ALPHA) -> Decision:
 def permutation_greater(a, b, alpha: float = ALPHA, seed: int = 0) -> Decision:
     """Two independent groups: the mean of ``a`` exceeds that of ``b``: one-sided permutation
     test of the difference in means. The value is that difference."""
+    from scipy import stats
     a, b = _values(a), _values(b)
     result = stats.permutation_test((a, b), lambda x, y: np.mean(x) - np.mean(y), alternative="greater",
                                     n_resamples=N_RESAMPLES, rng=np.random.default_rng(seed))
@@ -102,6 +109,7 @@ def permutation_greater(a, b, alpha: float = ALPHA, seed: int = 0) -> Decision:
 def correlation_above(x, y, method: str = "spearman", alpha: float = ALPHA) -> Decision:
     """``x`` and ``y`` are positively associated: one-sided Spearman (or Pearson) test of a
     correlation above zero. The value is the correlation coefficient."""
+    from scipy import stats
     x, y = _values(x), _values(y)
     if np.ptp(x) == 0 or np.ptp(y) == 0:
         return Decision(value=0.0, passed=False, p_value=1.0)
