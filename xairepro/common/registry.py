@@ -17,12 +17,12 @@ from xairepro.common.errors import ConfigError
 
 #: libyaml's parser where PyYAML was built with it (the pinned wheel is): the same documents
 #: as yaml.SafeLoader, several times faster on the schemas every Snakemake start reads.
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def safe_load(text: str):
     """``yaml.safe_load`` through libyaml when available."""
-    return yaml.load(text, Loader=_LOADER)
+    return yaml.load(text, Loader=_SafeLoader)
 
 ROOT = Path(__file__).resolve().parents[2]
 REGISTRY = Path("config") / "studies.yaml"
