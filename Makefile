@@ -28,12 +28,22 @@ demo: $(STAMP)
 	@find results/demo -maxdepth 2 \( -name '*.png' -o -name 'claims.csv' \) | sort | sed 's/^/  /'
 	@echo "HTML report with every figure: make report"
 
-# The unit tests on every core (pytest-xdist), then the workflow tests on two workers: one
-# builds the session's demo run (tests/workflow/conftest.py) and runs the tests that read it,
-# the other every other workflow test, module by module (the xdist groups of tests/conftest.py).
+# The unit tests on every core (pytest-xdist), then the workflow tests in two pytest processes
+# side by side: one builds the session's demo run (tests/workflow/conftest.py) and runs the
+# tests that read it (marker demo_run, set in tests/conftest.py), the other runs every other
+# workflow test (user-data chains, small from-scratch runs, killed jobs), whose short serial
+# chains leave a core idle; its output follows the first's. Each has its own --basetemp.
+WORKFLOW_TESTS := $(BIN)/python -m pytest --durations=15 -p no:cacheprovider
+WORKFLOW_TMP := $${TMPDIR:-/tmp}/xairepro-workflow-tests
 test: $(STAMP)
 	$(BIN)/python -m pytest -m "not slurm and not workflow" -n $(CORES) --durations=15
-	$(BIN)/python -m pytest -m "workflow and not slurm and not sweep" -n 2 --dist loadgroup --durations=15
+	@mkdir -p $(WORKFLOW_TMP)
+	$(WORKFLOW_TESTS) -m "workflow and not demo_run and not slurm and not sweep" --basetemp=$(WORKFLOW_TMP)/other \
+	    > $(WORKFLOW_TMP)/other.log 2>&1 & other=$$!; \
+	$(WORKFLOW_TESTS) -m "workflow and demo_run and not slurm and not sweep" --basetemp=$(WORKFLOW_TMP)/demo; \
+	demo=$$?; wait $$other; rest=$$?; \
+	echo "== workflow tests without the demo run (exit $$rest) =="; cat $(WORKFLOW_TMP)/other.log; \
+	exit $$((demo != 0 || rest != 0))
 
 # Every demo claim again at seed offset 1 beside the default (tests/workflow/
 # test_claims_workflow.py): the session's demo DAG and a second one (one took 29.5 min on the

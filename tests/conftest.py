@@ -14,22 +14,20 @@ os.environ.setdefault("XAIREPRO_PROGRESS", "0")
 torch.set_num_threads(1)
 
 
-#: Fixtures of the session's demo run (tests/workflow/conftest.py): their tests share one worker.
+#: Fixtures of the session's demo run (tests/workflow/conftest.py).
 DEMO_FIXTURES = {"demo_run", "demo_report"}
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    # `make test` runs the workflow tests on two pytest-xdist workers with --dist loadgroup:
-    # every test of the session's demo run in one group (the DAG is built once, on one
-    # worker), every other workflow test grouped by its module (a module's own runs, e.g. a
-    # chain built twice from scratch, are built once), so that the user-data chains, the
-    # small from-scratch runs and the killed jobs use the cores the demo DAG leaves idle.
-    # tryfirst: xdist reads the marks in its own hook of the same name.
+    # Marker `demo_run` on every workflow test that reads the session's demo run, before `-m`
+    # selects: `make test` runs those in one pytest process (the DAG is built once) and every
+    # other workflow test in a second process beside it. (pytest-xdist's --dist loadgroup would
+    # do the same in one process, but xdist 3.8.0 sets Item._nodeid, which pytest 9.2 no
+    # longer reads: its groups are silently ignored.)
     for item in items:
-        if "workflow" in item.keywords:
-            group = "demo" if DEMO_FIXTURES & set(item.fixturenames) else item.nodeid.split("::")[0]
-            item.add_marker(pytest.mark.xdist_group(group))
+        if "workflow" in item.keywords and DEMO_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.demo_run)
     if torch.cuda.is_available():
         return
     skip = pytest.mark.skip(reason="needs a CUDA device")
