@@ -31,8 +31,9 @@ demo: $(STAMP)
 # The unit tests on every core (pytest-xdist), then the workflow tests in two pytest processes
 # side by side: one builds the session's demo run (tests/workflow/conftest.py) and runs the
 # tests that read it (marker demo_run, set in tests/conftest.py), the other runs every other
-# workflow test (user-data chains, small from-scratch runs, killed jobs), whose short serial
-# chains leave a core idle; its output follows the first's. Each has its own --basetemp.
+# workflow test (user-data chains, small from-scratch runs, killed jobs) beside it; its output
+# follows the first's. Each has its own --basetemp. Both cores stay busy, so this saves only
+# the idle minutes of running them in turn (docs/testing.md#time).
 WORKFLOW_TESTS := $(BIN)/python -m pytest --durations=15 -p no:cacheprovider
 WORKFLOW_TMP := $${TMPDIR:-/tmp}/xairepro-workflow-tests
 test: $(STAMP)
