@@ -16,7 +16,8 @@ import yaml
 from xairepro.common.errors import ConfigError
 
 #: libyaml's parser where PyYAML was built with it (the pinned wheel is): the same documents
-#: as yaml.SafeLoader, several times faster on the schemas every Snakemake start reads.
+#: as yaml.SafeLoader, parsed in C (with the lazy scipy.stats import, a demo `snakemake -n`
+#: went from 6.4 to 4.6 s of CPU on a slow machine; docs/testing.md#time).
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
