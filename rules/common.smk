@@ -11,9 +11,22 @@
 import re
 from pathlib import Path
 
+from snakemake import __version__ as SNAKEMAKE_VERSION
+from snakemake.logging import logger
+from snakemake.scheduling.job_scheduler import JobScheduler
+
 from xairepro.common import deviations
 from xairepro.common.config import SCALES, load_schema, shift_seeds, validate_config
 from xairepro.common.errors import ConfigError
+from xairepro.common.scheduler import keep_one_wakeup_pending
+
+# Snakemake's scheduling loop multiplies its wake-up timers with every finished job (a
+# quarter of a core busy late in a long run); keep one pending (xairepro/common/scheduler.py).
+if not keep_one_wakeup_pending(JobScheduler, SNAKEMAKE_VERSION):
+    logger.warning(
+        f"Snakemake {SNAKEMAKE_VERSION}: its scheduler's wake-up timers are not capped "
+        "(xairepro/common/scheduler.py was read against another version)"
+    )
 
 SCHEMA = load_schema(workflow.basedir)
 validate_config(config, SCHEMA, source="config")

@@ -235,3 +235,8 @@ def test_overlap_test_scores_the_mask_and_its_control_per_mixture(tmp_path):
     for key, names in (("source_boxes", arrays["names"]), ("noise_boxes", arrays["noise_names"])):
         assert np.array_equal(arrays[key], planted.loc[list(names), ["t0", "t1", "f0", "f1"]].to_numpy(float))
     assert int(arrays["sample_rate"]) == 16000
+    # the figure's classes: each shown mixture's row of the table (source class, noise class, prediction)
+    shown = pairs.loc[list(arrays["names"])]
+    assert list(arrays["targets"]) == list(shown.target)
+    assert list(arrays["predictions"]) == list(shown.prediction_mixture)
+    assert list(arrays["noise_targets"]) == [int(n[-5]) for n in arrays["noise_names"]]

@@ -33,7 +33,8 @@ def _overlap_arrays(n=2, boxes=True):
     return {"source": spec, "noise": spec, "mixture": spec, "masks": np.clip(spec / 3, 0, 1),
             "interpretations": spec, "names": np.array([f"s{i}.wav" for i in range(n)]),
             "noise_names": np.array([f"n{i}.wav" for i in range(n)]), "source_boxes": source_boxes,
-            "noise_boxes": noise_boxes, "sample_rate": np.array(SR)}
+            "noise_boxes": noise_boxes, "sample_rate": np.array(SR), "targets": np.array([0, 1])[:n],
+            "noise_targets": np.array([1, 2])[:n], "predictions": np.array([0, 2])[:n]}
 
 
 def _dashed_boxes(ax):
@@ -68,6 +69,22 @@ def test_overlap_figure_draws_each_planted_box_at_its_time_and_frequency():
             assert sorted(_dashed_boxes(ax)) == sorted([source, noise])
     assert "dashed" in fig._suptitle.get_text()
     plt.close(fig)
+
+
+def test_overlap_figure_names_the_class_the_classifier_gave_each_mixture():
+    arrays = _overlap_arrays()
+    arrays["predictions"] = np.array([0, 2])  # row 0: the source's class; row 1: the noise's
+    fig = draw_overlap(arrays, n_clips=2)
+    mixtures = np.array(_image_axes(fig)).reshape(2, 5)[:, 2]
+    assert [ax.get_title().splitlines()[-1] for ax in mixtures] == ["classified 0: the source's class",
+                                                                   "classified 2: the noise's class"]
+    arrays["predictions"] = np.array([3, 1])  # neither the source's (0) nor the noise's (1) in row 0
+    titles = [ax.get_title() for ax in np.array(_image_axes(draw_overlap(arrays, n_clips=2))).reshape(2, 5)[:, 2]]
+    assert titles[0].endswith("classified 3: neither clip's class") and titles[1].endswith("the source's class")
+    legacy = {k: v for k, v in arrays.items() if k not in ("predictions", "targets", "noise_targets")}
+    titles = [ax.get_title() for ax in np.array(_image_axes(draw_overlap(legacy, n_clips=2))).reshape(2, 5)[:, 2]]
+    assert titles == ["0.8 source + 0.2 noise"] * 2
+    plt.close("all")
 
 
 def test_overlap_figure_without_planted_regions_draws_no_box_and_promises_none():

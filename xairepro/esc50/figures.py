@@ -118,7 +118,9 @@ def _box(ax, box: np.ndarray, colour: str) -> None:
 def draw_overlap(arrays: dict[str, np.ndarray], n_clips: int = 4,
                  panel_size: tuple[float, float] = (2.4, 2.0)) -> plt.Figure:
     """Per mixture (rows): source, noise, 0.8/0.2 mixture, PIQ mask, interpretation; dashed boxes
-    on the planted regions (demo data) of the source (white) and the noise (red)."""
+    on the planted regions (demo data) of the source (white) and the noise (red). The mixture's
+    title says which class the classifier gave it (the source's, the noise's or another):
+    PIQ explains that class, so its mask follows the noise where the noise won."""
     use_style()
     n = min(n_clips, len(arrays["source"]))
     sr = int(arrays["sample_rate"])
@@ -130,7 +132,8 @@ def draw_overlap(arrays: dict[str, np.ndarray], n_clips: int = 4,
         row = axes[i]
         _panel(fig, row[0], arrays["source"][i], f"source {arrays['names'][i]}", sr, vmax, LOG_MAG)
         _panel(fig, row[1], arrays["noise"][i], f"noise {arrays['noise_names'][i]}", sr, vmax, LOG_MAG)
-        _panel(fig, row[2], arrays["mixture"][i], "0.8 source + 0.2 noise", sr, vmax, LOG_MAG)
+        _panel(fig, row[2], arrays["mixture"][i], "0.8 source + 0.2 noise" + _verdict(arrays, i), sr, vmax,
+               LOG_MAG)
         _panel(fig, row[3], arrays["masks"][i], f"PIQ mask (max {arrays['masks'][i].max():.2g})", sr, 1.0, "mask M",
                MASK_GAMMA)
         interp = arrays["interpretations"][i]
@@ -144,6 +147,17 @@ def draw_overlap(arrays: dict[str, np.ndarray], n_clips: int = 4,
     boxed = np.isfinite(arrays["source_boxes"][:n]).all()
     fig.suptitle("PIQ overlap test" + (" (dashed: planted regions, white source, red noise)" if boxed else ""))
     return fig
+
+
+def _verdict(arrays: dict[str, np.ndarray], i: int) -> str:
+    """The second line of mixture ``i``'s title: the class the classifier gave the mixture, named
+    as the source's or the noise's ("" for arrays written before the prediction was kept)."""
+    if "predictions" not in arrays:
+        return ""
+    pred = int(arrays["predictions"][i])
+    whose = {int(arrays["targets"][i]): "the source's class", int(arrays["noise_targets"][i]): "the noise's class"}
+    other = "neither clip's class"
+    return f"\nclassified {pred}: {whose.get(pred, other)}"
 
 
 def plot_overlap(arrays: dict[str, np.ndarray], path: str | Path, n_clips: int = 4,

@@ -127,8 +127,9 @@ def overlap_test(interpreter: Interpreter, data_root, folds: list[int], sample_r
     pair (mean mask in the planted box of s1, in that of s2 minus s1's, their ratio; the
     same two densities for the negative control, the interpreter explaining the classifier
     with every layer re-initialised, seed ``control_seed``) and the arrays of the figure
-    (sources, mixture, mask, interpretation, the noise clips' names, both clips' planted boxes
-    and the sample rate) of the first mixture of each source class.
+    (sources, mixture, mask, interpretation, the noise clips' names, both clips' classes, the
+    classifier's prediction on the mixture, both clips' planted boxes and the sample rate) of
+    the first mixture of each source class.
     """
     waves, y, names = load_split(data_root, folds, sample_rate)
     partner = overlap_partners(y)
@@ -165,6 +166,8 @@ def overlap_test(interpreter: Interpreter, data_root, folds: list[int], sample_r
     arrays = {"source": X1.numpy(), "noise": X2.numpy(), "mixture": X_mix[shown].numpy(),
               "masks": masks[shown].numpy(), "interpretations": interp[shown].numpy(),
               "names": np.array(names)[shown.numpy()], "noise_names": np.array(noise_names),
+              "targets": y[shown.numpy()], "noise_targets": y[partner[shown.numpy()]],
+              "predictions": pred[shown].numpy(),
               "source_boxes": planted_boxes(data_root, np.array(names)[shown.numpy()]),
               "noise_boxes": planted_boxes(data_root, noise_names), "sample_rate": np.array(sample_rate)}
     return rows, arrays
