@@ -232,14 +232,13 @@ PUBLISHED_MEMBERS = {
                    "augment50-noattention-avgpool-onefc/checkpoint_099.pth",
 }
 #: What the second smoke pass builds from the published checkpoints (relative to the run dir):
-#: both checkpoints fetched, loaded and evaluated, and the LIME figures from the ResNet-50.
-#: TCAV, the kernel heatmaps and the claims on the published DisentangleNet run the first
-#: pass's lines on other weights (9-18 min on a slow 2-core machine: beyond CI's budget);
-#: ``snakemake --configfile smoke.yaml smoke-published.yaml`` in the run directory builds them.
+#: both checkpoints fetched, loaded and evaluated on the held-out clips. LIME, TCAV, the kernel
+#: heatmaps and the claims on them run the first pass's lines on other weights (9-18 min on a
+#: slow 2-core machine: beyond CI's budget); ``snakemake --configfile smoke.yaml
+#: smoke-published.yaml`` in the run directory builds them.
 PUBLISHED_TARGETS = [
     "results/paper/pianist/published/accuracy_resnet.csv",
     "results/paper/pianist/published/accuracy_disentangle.csv",
-    "results/paper/pianist/lime/figures",
 ]
 
 
