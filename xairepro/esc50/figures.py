@@ -119,8 +119,9 @@ def draw_overlap(arrays: dict[str, np.ndarray], n_clips: int = 4,
                  panel_size: tuple[float, float] = (2.4, 2.0)) -> plt.Figure:
     """Per mixture (rows): source, noise, 0.8/0.2 mixture, PIQ mask, interpretation; dashed boxes
     on the planted regions (demo data) of the source (white) and the noise (red). The mixture's
-    title says which class the classifier gave it (the source's, the noise's or another):
-    PIQ explains that class, so its mask follows the noise where the noise won."""
+    title says which class the classifier gave it (the source's, the noise's or another): PIQ
+    explains the assigned class, and the overlap claim is decided on the mixtures assigned the
+    source's."""
     use_style()
     n = min(n_clips, len(arrays["source"]))
     sr = int(arrays["sample_rate"])
