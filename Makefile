@@ -99,7 +99,8 @@ paper-dry-run: $(STAMP)
 # (job time over wall time, 2026-12-01: jobs mostly importing, two-thread trainings using 1.5
 # cores, one job ready at a time between stages); the third slot fills those gaps, and
 # `--resources gpu=2` still keeps the heavy jobs (every training and attribution rule asks
-# for a GPU at paper scale) two at a time.
+# for a GPU at paper scale) two at a time. config/smoke/ gives those jobs one thread each, so
+# that none waits for every slot to be free.
 SMOKE_CORES ?= $(shell echo $$(($(CORES) + 1)))
 # A second pass then builds published-targets.txt from the originals' published weights
 # (checkpoints in their layouts, written by the set-up; docs/published-weights.md).

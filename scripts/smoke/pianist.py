@@ -234,8 +234,7 @@ PUBLISHED_MEMBERS = {
 #: What the second smoke pass builds from the published checkpoints (relative to the run dir):
 #: both checkpoints fetched, loaded and evaluated on the held-out clips. LIME, TCAV, the kernel
 #: heatmaps and the claims on them run the first pass's lines on other weights (9-18 min on a
-#: slow 2-core machine: beyond CI's budget); ``snakemake --configfile smoke.yaml
-#: smoke-published.yaml`` in the run directory builds them.
+#: slow 2-core machine: beyond CI's budget); docs/published-weights.md says how to build them.
 PUBLISHED_TARGETS = [
     "results/paper/pianist/published/accuracy_resnet.csv",
     "results/paper/pianist/published/accuracy_disentangle.csv",

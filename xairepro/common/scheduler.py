@@ -14,7 +14,8 @@ Upstream: snakemake/snakemake#3744 (the loop re-run before the rate limit's time
 :func:`keep_one_wakeup_pending` keeps at most one such timer pending per scheduler. The
 limiter is untouched, and the loop still wakes within one timespan of any pass, which is all
 the re-evaluation needs: each pass looks at every ready job. Only the pinned version is
-patched; for any other the function does nothing and says so.
+patched; for any other the function changes nothing and returns False (the Snakefile then
+warns).
 """
 
 from __future__ import annotations
