@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CORES ?= 2
 
-.PHONY: demo test test-fast test-slurm test-sweep lint docs report robustness paper-dry-run paper-smoke music21 images clean-demo lock venv bench bench-gpu bench-svd mutation
+.PHONY: demo test test-fast test-slurm test-sweep test-determinism lint docs report robustness paper-dry-run paper-smoke music21 images clean-demo lock venv bench bench-gpu bench-svd mutation
 
 venv: $(STAMP)
 
@@ -28,22 +28,26 @@ demo: $(STAMP)
 	@find results/demo -maxdepth 2 \( -name '*.png' -o -name 'claims.csv' \) | sort | sed 's/^/  /'
 	@echo "HTML report with every figure: make report"
 
-# The unit tests on every core (pytest-xdist), then the workflow tests in two pytest processes
-# side by side: one builds the session's demo run (tests/workflow/conftest.py) and runs the
-# tests that read it (marker demo_run, set in tests/conftest.py), the other runs every other
-# workflow test (user-data chains, small from-scratch runs, killed jobs) beside it; its output
-# follows the first's. Each has its own --basetemp. Both cores stay busy, so this saves only
-# the idle minutes of running them in turn (docs/testing.md#time).
+# Two pytest processes side by side. One builds the session's demo run (tests/workflow/
+# conftest.py) and runs the tests that read it (marker demo_run, set in tests/conftest.py).
+# The other runs the unit tests on every core (pytest-xdist), then every other workflow test
+# (user-data chains, small from-scratch runs, killed jobs); its output follows the first's.
+# Each has its own --basetemp. The demo DAG alone keeps 2 cores only about 1.4 busy (its
+# longest chain), so the unit tests fill what it leaves; in turn they took 7 min more on the
+# slowest machine measured (docs/testing.md#time). The byte-for-byte determinism runs are
+# `make test-determinism`.
 WORKFLOW_TESTS := $(BIN)/python -m pytest --durations=15 -p no:cacheprovider
 WORKFLOW_TMP := $${TMPDIR:-/tmp}/xairepro-workflow-tests
+WORKFLOW_MARKS := not slurm and not sweep and not determinism
 test: $(STAMP)
-	$(BIN)/python -m pytest -m "not slurm and not workflow" -n $(CORES) --durations=15
 	@mkdir -p $(WORKFLOW_TMP)
-	$(WORKFLOW_TESTS) -m "workflow and not demo_run and not slurm and not sweep" --basetemp=$(WORKFLOW_TMP)/other \
-	    > $(WORKFLOW_TMP)/other.log 2>&1 & other=$$!; \
-	$(WORKFLOW_TESTS) -m "workflow and demo_run and not slurm and not sweep" --basetemp=$(WORKFLOW_TMP)/demo; \
+	{ $(BIN)/python -m pytest -m "not slurm and not workflow" -n $(CORES) --durations=15; unit=$$?; \
+	  $(WORKFLOW_TESTS) -m "workflow and not demo_run and $(WORKFLOW_MARKS)" --basetemp=$(WORKFLOW_TMP)/other; \
+	  rest=$$?; exit $$((unit != 0 || rest != 0)); } > $(WORKFLOW_TMP)/other.log 2>&1 & other=$$!; \
+	$(WORKFLOW_TESTS) -m "workflow and demo_run and $(WORKFLOW_MARKS)" --basetemp=$(WORKFLOW_TMP)/demo; \
 	demo=$$?; wait $$other; rest=$$?; \
-	echo "== workflow tests without the demo run (exit $$rest) =="; cat $(WORKFLOW_TMP)/other.log; \
+	echo "== unit tests, then the workflow tests without the demo run (exit $$rest) =="; \
+	cat $(WORKFLOW_TMP)/other.log; \
 	exit $$((demo != 0 || rest != 0))
 
 # Every demo claim again at seed offset 1 beside the default (tests/workflow/
@@ -51,6 +55,16 @@ test: $(STAMP)
 # slowest machine measured), so not in `make test` (CI's budget); run it before changing a claim.
 test-sweep: $(STAMP)
 	$(BIN)/python -m pytest -m sweep --durations=15
+
+# Four small chains (marker `determinism`: MNIST ROAR, the PIQ chain, ECG feature
+# consistency, the interactive chain) each run twice from scratch, their tables compared byte
+# for byte: about 14 CPU-minutes, so not in `make
+# test` (CI's budget on the slowest 2-core machines, docs/testing.md#time). In `make test`,
+# the pianist chain from scratch still has to reproduce the demo run's tables, and `make
+# test-slurm` compares a cluster run with a local one. Run it before changing seeding,
+# data order or a training loop.
+test-determinism: $(STAMP)
+	$(BIN)/python -m pytest -m determinism --durations=15
 
 # A single-node SLURM cluster with a fake GPU (apt, root), the demo chain through
 # `--profile slurm` against it, then teardown: see tests/slurm/run.sh.
@@ -104,6 +118,10 @@ paper-dry-run: $(STAMP)
 SMOKE_CORES ?= $(shell echo $$(($(CORES) + 1)))
 # A second pass then builds published-targets.txt from the originals' published weights
 # (checkpoints in their layouts, written by the set-up; docs/published-weights.md).
+# SMOKE_PUBLISHED=0 skips it (CI: 7 min on the slowest machine measured; the unit tests still
+# load every published layout, and each study's published DAG is dry-run checked to plan no
+# training).
+SMOKE_PUBLISHED ?= 1
 SMOKE := results/paper-smoke
 # XAIREPRO_COVERAGE=0 (CI sets it: coverage adds about a quarter to each job's imports) runs both
 # passes, and the demo run of `make test`, without coverage and writes no coverage report.
@@ -116,7 +134,7 @@ paper-smoke: $(STAMP)
 	$(SMOKE_SNAKEMAKE) -s $(CURDIR)/Snakefile --directory $(SMOKE) --cores $(SMOKE_CORES) \
 	    --resources gpu=2 --config scale=paper --configfile $(CURDIR)/$(SMOKE)/smoke.yaml
 	$(BIN)/python scripts/smoke/check.py $(SMOKE)
-	test ! -s $(SMOKE)/published-targets.txt || $(SMOKE_SNAKEMAKE) -s $(CURDIR)/Snakefile \
+	test "$(SMOKE_PUBLISHED)" = 0 || test ! -s $(SMOKE)/published-targets.txt || $(SMOKE_SNAKEMAKE) -s $(CURDIR)/Snakefile \
 	    --directory $(SMOKE) --cores $(SMOKE_CORES) --resources gpu=2 --config scale=paper \
 	    --configfile $(CURDIR)/$(SMOKE)/smoke.yaml $(CURDIR)/$(SMOKE)/smoke-published.yaml \
 	    -- $$(cat $(SMOKE)/published-targets.txt)

@@ -33,6 +33,7 @@ def without_commit(path):
     return b"".join(line for line in path.read_bytes().splitlines(keepends=True) if not line.startswith(b"# git_commit"))
 
 
+@pytest.mark.determinism
 def test_same_seed_gives_identical_tables(runs):
     assert without_commit(runs["first"]) == without_commit(runs["again"])
     models = "results/demo/lossgrad/mnist_models.csv"

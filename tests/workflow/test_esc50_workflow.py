@@ -200,32 +200,35 @@ PIQ_CHAIN = [f"{OUT}/interpretations/piq_conv2d.csv", f"{OUT}/overlap.csv", f"{O
              f"{OUT}/piq/conv2d.json"]
 
 
+def small_chain(workdir):
+    """The PIQ chain on the small config from scratch in a fresh copy at ``workdir``."""
+    workdir = copy_workflow(workdir)
+    (workdir / "small.yaml").write_text(SMALL)
+    snakemake(workdir, "--cores", "2", "--configfile", "small.yaml", "--", *PIQ_CHAIN)
+    return workdir
+
+
 @pytest.fixture(scope="module")
-def small_runs(tmp_path_factory):
-    """The PIQ chain on the small config from scratch, twice, in fresh copies."""
-    runs = {}
-    for name in ("first", "again"):
-        workdir = copy_workflow(tmp_path_factory.mktemp(f"esc50_{name}"))
-        (workdir / "small.yaml").write_text(SMALL)
-        snakemake(workdir, "--cores", "2", "--configfile", "small.yaml", "--", *PIQ_CHAIN)
-        runs[name] = workdir
-    return runs
+def small_run(tmp_path_factory):
+    return small_chain(tmp_path_factory.mktemp("esc50_first"))
 
 
 def without_commit(path):
     return b"".join(line for line in path.read_bytes().splitlines(keepends=True) if not line.startswith(b"# git_commit"))
 
 
-def test_esc50_chain_is_deterministic(small_runs):
+@pytest.mark.determinism
+def test_esc50_chain_is_deterministic(small_run, tmp_path):
     """A second from-scratch run of the PIQ chain gives byte-identical tables (minus the commit stamp)."""
+    again = small_chain(tmp_path / "again")
     for target in PIQ_CHAIN[:3]:
-        assert without_commit(small_runs["again"] / target) == without_commit(small_runs["first"] / target), target
-    first, again = (json.loads((small_runs[k] / PIQ_CHAIN[3]).read_text()) for k in ("first", "again"))
-    assert first["history"] == again["history"]
+        assert without_commit(again / target) == without_commit(small_run / target), target
+    first, second = (json.loads((run / PIQ_CHAIN[3]).read_text()) for run in (small_run, again))
+    assert first["history"] == second["history"]
 
 
-def test_killed_piq_training_resumes_and_matches_the_uninterrupted_run(small_runs):
-    workdir = small_runs["first"]
+def test_killed_piq_training_resumes_and_matches_the_uninterrupted_run(small_run):
+    workdir = small_run
     target = PIQ_CHAIN[3]
     reference = json.loads((workdir / target).read_text())
     killed = snakemake(workdir, "--configfile", "small.yaml", "--cores", "1", "--forcerun", "esc50_train_piq",

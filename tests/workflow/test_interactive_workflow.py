@@ -221,6 +221,7 @@ def without_commit(path):
                     if not line.startswith(b"# git_commit"))
 
 
+@pytest.mark.determinism
 def test_interactive_chain_twice_from_scratch_gives_identical_tables(small_runs):
     first, again = small_runs["first"] / OUT, small_runs["again"] / OUT
     for table in TABLES:

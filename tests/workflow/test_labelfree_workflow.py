@@ -145,6 +145,7 @@ def ecg_runs(tmp_path_factory):
     return out
 
 
+@pytest.mark.determinism
 def test_ecg_chain_is_deterministic(ecg_runs):
     strip = lambda path: [line for line in path.read_text().splitlines() if not line.startswith("# git_commit")]  # noqa: E731
     assert strip(ecg_runs["first"]) == strip(ecg_runs["again"])
