@@ -28,28 +28,28 @@ demo: $(STAMP)
 	@find results/demo -maxdepth 2 \( -name '*.png' -o -name 'claims.csv' \) | sort | sed 's/^/  /'
 	@echo "HTML report with every figure: make report"
 
-# Two pytest processes side by side. One builds the session's demo run (tests/workflow/
-# conftest.py) and runs the tests that read it (marker demo_run, set in tests/conftest.py).
-# The other runs the unit tests on every core (pytest-xdist), then every other workflow test
-# (user-data chains, small from-scratch runs, killed jobs); its output follows the first's.
-# Each has its own --basetemp. The demo DAG is the long pole: alone it keeps 2 cores only
-# about 1.4 busy (its longest chain), then its own tests run on one. So the second process
-# runs at lower priority (nice 10): it takes what the DAG leaves instead of slowing it, and
-# finishes on both cores once the DAG is done (docs/testing.md#time). The byte-for-byte
-# determinism runs are `make test-determinism`.
+# Three pytest processes side by side (docs/testing.md#time). One builds the session's demo
+# run (tests/workflow/conftest.py) and runs the tests that read it (marker demo_run, set in
+# tests/conftest.py): the long pole, a DAG that alone keeps 2 cores only about 1.4 busy. The
+# second runs every other workflow test (user-data chains, small from-scratch runs, killed
+# jobs): short chains, mostly one job at a time. The third runs the unit tests on every core
+# (pytest-xdist) at lower priority (nice 10): they take what the other two leave and finish on
+# both cores. The second's and third's output follows the first's. Each has its own
+# --basetemp. The byte-for-byte determinism runs are `make test-determinism`.
 WORKFLOW_TESTS := $(BIN)/python -m pytest --durations=15 -p no:cacheprovider
 WORKFLOW_TMP := $${TMPDIR:-/tmp}/xairepro-workflow-tests
 WORKFLOW_MARKS := not slurm and not sweep and not determinism
 test: $(STAMP)
 	@mkdir -p $(WORKFLOW_TMP)
-	{ nice -n 10 $(BIN)/python -m pytest -m "not slurm and not workflow" -n $(CORES) --durations=15; unit=$$?; \
-	  nice -n 10 $(WORKFLOW_TESTS) -m "workflow and not demo_run and $(WORKFLOW_MARKS)" --basetemp=$(WORKFLOW_TMP)/other; \
-	  rest=$$?; exit $$((unit != 0 || rest != 0)); } > $(WORKFLOW_TMP)/other.log 2>&1 & other=$$!; \
+	nice -n 10 $(BIN)/python -m pytest -m "not slurm and not workflow" -n $(CORES) --durations=15 \
+	    > $(WORKFLOW_TMP)/unit.log 2>&1 & unit=$$!; \
+	$(WORKFLOW_TESTS) -m "workflow and not demo_run and $(WORKFLOW_MARKS)" --basetemp=$(WORKFLOW_TMP)/other \
+	    > $(WORKFLOW_TMP)/other.log 2>&1 & other=$$!; \
 	$(WORKFLOW_TESTS) -m "workflow and demo_run and $(WORKFLOW_MARKS)" --basetemp=$(WORKFLOW_TMP)/demo; \
-	demo=$$?; wait $$other; rest=$$?; \
-	echo "== unit tests, then the workflow tests without the demo run (exit $$rest) =="; \
-	cat $(WORKFLOW_TMP)/other.log; \
-	exit $$((demo != 0 || rest != 0))
+	demo=$$?; wait $$other; rest=$$?; wait $$unit; units=$$?; \
+	echo "== workflow tests without the demo run (exit $$rest) =="; cat $(WORKFLOW_TMP)/other.log; \
+	echo "== unit tests (exit $$units) =="; cat $(WORKFLOW_TMP)/unit.log; \
+	exit $$((demo != 0 || rest != 0 || units != 0))
 
 # Every demo claim again at seed offset 1 beside the default (tests/workflow/
 # test_claims_workflow.py): the session's demo DAG and a second one (one took 29.5 min on the
