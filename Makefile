@@ -59,10 +59,10 @@ test-sweep: $(STAMP)
 
 # Four small chains (marker `determinism`: MNIST ROAR, the PIQ chain, ECG feature
 # consistency, the interactive chain) each run twice from scratch, their tables compared byte
-# for byte: about 14 CPU-minutes, so not in `make
-# test` (CI's budget on the slowest 2-core machines, docs/testing.md#time). In `make test`,
-# the pianist chain from scratch still has to reproduce the demo run's tables, and `make
-# test-slurm` compares a cluster run with a local one. Run it before changing seeding,
+# for byte: about 14 CPU-minutes (estimated from their times beside the demo DAG), so not in
+# `make test` (CI's budget on the slowest 2-core machines, docs/testing.md#time). In `make
+# test`, the pianist chain from scratch still has to reproduce the demo run's tables, and
+# `make test-slurm` compares a cluster run with a local one. Run it before changing seeding,
 # data order or a training loop.
 test-determinism: $(STAMP)
 	$(BIN)/python -m pytest -m determinism --durations=15
