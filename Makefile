@@ -168,7 +168,7 @@ images: $(STAMP)
 
 # Mutation testing of the scientific core with mutmut (pinned in requirements.in; scope and
 # test selection in pyproject.toml [tool.mutmut]) -> results/mutation/score.csv + survivors.md,
-# exit 1 under 90 % in a module (docs/testing.md#mutation-testing).
+# exit 1 under 90 % in a module; about 70 min on 2 cores (docs/testing.md#mutation-testing).
 mutation: $(STAMP)
 	$(BIN)/python scripts/mutation/run.py --cores $(CORES)
 

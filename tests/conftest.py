@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,18 @@ torch.set_num_threads(1)
 
 #: Fixtures of the session's demo run (tests/workflow/conftest.py).
 DEMO_FIXTURES = {"demo_run", "demo_report"}
+
+
+def pytest_configure(config):
+    # `make mutation` only (XAIREPRO_MUTATION_COSTS set): each mutant's tests cheapest first.
+    if os.environ.get("XAIREPRO_MUTATION_COSTS"):
+        module = sys.modules.get("xairepro_mutation_ordering")
+        if module is None:  # loaded once in mutmut's fork server, inherited by every mutant
+            spec = importlib.util.spec_from_file_location(
+                "xairepro_mutation_ordering", ROOT / "scripts" / "mutation" / "ordering.py")
+            module = sys.modules[spec.name] = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+        module.register(config)
 
 
 @pytest.hookimpl(tryfirst=True)

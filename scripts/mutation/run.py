@@ -8,7 +8,9 @@ runs in its own folder, results/mutation/work/<group>/, holding a copy of the re
 package, tests and the files the tests read, and a pyproject.toml whose [tool.mutmut] is the
 repository's (isolation, pytest options) with the group's files and tests: mutmut's stats
 run (which tests call which function) then runs the group's tests only, and each mutant
-only the tests that reach its function, fastest first, stopping at the first failure.
+only the tests that reach its function, stopping at the first failure: cheapest first, by
+what each test and the fixtures it shares cost in the stats run (ordering.py, a pytest plugin
+that tests/conftest.py loads when XAIREPRO_MUTATION_COSTS names the file of those costs).
 `--recheck` re-runs, in a group's existing folder, only the mutants that survived (or that
 no test reached) against the repository's current tests: the tests are copied in again and
 mutmut's stats run again, so a new test file is credited with the functions it calls.
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import re
 import resource
 import shutil
@@ -43,7 +46,8 @@ from xairepro.common.registry import study_names  # noqa: E402
 #: config coercion.
 GROUPS = {
     "attribution": (["xairepro/attribution/*.py"], ["tests/attribution"]),
-    "metrics": (["xairepro/metrics/*.py"], ["tests/metrics"]),
+    # the pooled correlation of labelfree's claim 3 is tested with labelfree's fact metrics
+    "metrics": (["xairepro/metrics/*.py"], ["tests/metrics", "tests/labelfree/test_labelfree_fact_metrics.py"]),
     "common": (
         ["xairepro/common/claims.py", "xairepro/common/stats.py", "xairepro/common/download.py",
          "xairepro/common/config.py"],
@@ -99,7 +103,11 @@ def refresh_tests(work: Path) -> None:
         shutil.rmtree(target, ignore_errors=True)
         shutil.copytree(ROOT / "tests", target, ignore=ignore)
     (work / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
+    (work / COSTS).unlink(missing_ok=True)
 
+
+#: what each test and shared fixture costs, recorded in mutmut's stats run (scripts/mutation/ordering.py)
+COSTS = "test-costs.json"
 
 #: the statuses --recheck runs again (mutmut's names; "not checked" is resumed by a plain run)
 RECHECKED = {"survived", "no tests", "check was interrupted by user"}
@@ -132,7 +140,8 @@ def run_group(group: str, cores: int, recheck: bool = False) -> dict:
     start = time.monotonic()
     mutmut = Path(sys.executable).with_name("mutmut")
     log = work / ("mutmut-recheck.log" if recheck else "mutmut.log")
-    done = subprocess.run([str(mutmut), "run", "--max-children", str(cores), *names], cwd=work,
+    env = {**os.environ, "XAIREPRO_MUTATION_COSTS": str(work / COSTS)}
+    done = subprocess.run([str(mutmut), "run", "--max-children", str(cores), *names], cwd=work, env=env,
                           stdout=open(log, "w"), stderr=subprocess.STDOUT)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)

@@ -227,3 +227,61 @@ def test_simplex_called_with_its_defaults_runs_them():
     test = torch.randn(1, 2, generator=torch.Generator().manual_seed(1))
     torch.testing.assert_close(simplex_scores(train, test),
                                simplex_scores(train, test, n_epochs=2000, lr=0.5, seed=0), rtol=0, atol=0)
+
+
+def test_lissa_and_influence_run_their_documented_defaults_when_not_given():
+    # inspect.signature sees the defaults as written; these calls check the ones that run
+    from test_example_importance import TinyAutoencoder, reconstruction_loss
+
+    from xairepro.attribution.example_importance import influence_scores, lissa_inverse_hvp
+
+    torch.manual_seed(0)
+    model = TinyAutoencoder()
+    train, test = torch.randn(40, 4), torch.randn(2, 4)
+    params = ["encoder.weight", "encoder.bias"]
+    vectors = torch.randn(2, sum(dict(model.named_parameters())[p].numel() for p in params))
+    lissa = lambda **knobs: lissa_inverse_hvp(model, reconstruction_loss, params, vectors, [train], 5, **knobs)  # noqa: E731
+    torch.testing.assert_close(lissa(), lissa(damping=1e-3, scale=1000.0), rtol=0, atol=0)
+    for knobs in ({"damping": 1.001e-3, "scale": 1000.0}, {"damping": 1e-3, "scale": 1001.0}):
+        assert not torch.allclose(lissa(**knobs), lissa(), rtol=1e-6, atol=0)  # either knob moves the estimate
+    # 40 training examples: batches of 32 and of 33 draw different examples at each step
+    influence = lambda **knobs: influence_scores(model, reconstruction_loss, train, test, params, depth=3, **knobs)  # noqa: E731
+    torch.testing.assert_close(influence(), influence(batch_size=32), rtol=0, atol=0)
+    assert not torch.allclose(influence(batch_size=33), influence(), rtol=1e-6, atol=0)
+
+
+def test_latent_unit_saliency_channel_mean_averages_the_signed_gradient_over_channels():
+    from xairepro.attribution.label_free import IntegratedGradients, latent_unit_saliency
+
+    # a linear encoder over (N, 2, 1, 2) inputs: unit i's gradient is weight[i] in the input's shape
+    weight = torch.tensor([[1.0, -3.0, 2.0, 5.0], [0.5, 0.5, -1.0, 2.0]])
+    x = torch.tensor([[[[1.0, 2.0]], [[0.0, -1.0]]], [[[2.0, 0.0]], [[1.0, 1.0]]]])
+    mu = x.flatten(1) @ weight.T  # (N, 2)
+    # IntegratedGradients from a zero baseline: attribution = x * weight, signed; the channel
+    # mean is taken of the signed attributions before |mu_i * .|, as FACT does
+    maps = latent_unit_saliency(lambda t: t.flatten(1) @ weight.T, x, IntegratedGradients, channel_mean=True,
+                                baselines=torch.zeros_like(x), n_steps=16)
+    assert maps.shape == (2, 2, 1, 1, 2)
+    signed = x.unsqueeze(1) * weight.view(1, 2, 2, 1, 2)  # (N, d, C, H, W)
+    expected = (mu.view(2, 2, 1, 1, 1) * signed.mean(dim=2, keepdim=True)).abs()
+    torch.testing.assert_close(maps, expected, rtol=1e-5, atol=1e-6)
+    # without channel_mean every channel keeps its own map
+    full = latent_unit_saliency(lambda t: t.flatten(1) @ weight.T, x, IntegratedGradients,
+                                baselines=torch.zeros_like(x), n_steps=16)
+    torch.testing.assert_close(full, (mu.view(2, 2, 1, 1, 1) * signed).abs(), rtol=1e-5, atol=1e-6)
+
+
+def test_loss_gradient_without_a_batch_size_takes_one_forward_pass_of_all_inputs():
+    # the module's promise: a batch of N costs one forward and one backward pass
+    from xairepro.attribution.loss_gradient import LossGradient
+
+    model = torch.nn.Linear(3, 2)
+    seen = []
+    forward = lambda t: (seen.append(t.shape[0]), model(t))[1]  # noqa: E731
+    lg = LossGradient(forward, lambda out, y: torch.nn.functional.cross_entropy(out, y, reduction="none"))
+    inputs, target = torch.randn(5, 3), torch.tensor([0, 1, 1, 0, 1])
+    whole = lg.attribute(inputs, target)
+    assert seen == [5]
+    seen.clear()
+    torch.testing.assert_close(lg.attribute(inputs, target, internal_batch_size=2), whole)
+    assert seen == [2, 2, 1]

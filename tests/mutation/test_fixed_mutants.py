@@ -109,7 +109,8 @@ def test_a_group_narrows_mutmuts_scope_and_tests_only():
     narrowed = tomllib.loads(run.group_pyproject(text, *run.GROUPS["metrics"]))
     full = tomllib.loads(text)
     assert narrowed["tool"]["mutmut"]["only_mutate"] == ["xairepro/metrics/*.py"]
-    assert narrowed["tool"]["mutmut"]["pytest_add_cli_args_test_selection"] == ["tests/metrics"]
+    assert narrowed["tool"]["mutmut"]["pytest_add_cli_args_test_selection"] == [
+        "tests/metrics", "tests/labelfree/test_labelfree_fact_metrics.py"]
     for key in ("pytest", "coverage", "setuptools"):
         assert narrowed["tool"][key] == full["tool"][key]
     # the groups together mutate exactly the files the repository's [tool.mutmut] names

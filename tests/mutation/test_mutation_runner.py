@@ -61,3 +61,41 @@ def test_refresh_tests_copies_the_current_tests_and_forgets_the_stats(runner, tm
     assert (tmp_path / "mutants" / "tests" / "mutation" / "test_mutation_runner.py").is_file()
     assert not (tmp_path / "mutants" / "tests" / "stale_test.py").exists()
     assert not (tmp_path / "mutants" / "mutmut-stats.json").exists()
+
+
+DIFF = """--- xairepro/attribution/loss_gradient.py
++++ xairepro/attribution/loss_gradient.py
+@@ -25,5 +25,5 @@
+         x = x.detach().requires_grad_(True)
+-        chunks.append(self._saliency.attribute(x, abs=False))
++        chunks.append(self._saliency.attribute(x, abs=None))
+     return torch.cat(chunks)"""
+
+
+def test_a_recorded_equivalent_counts_only_while_it_changes_the_recorded_line(runner):
+    report = runner.report
+    assert report.mutation_of(DIFF) == "chunks.append(self._saliency.attribute(x, abs=None))"
+    equivalent = {"m.f__mutmut_1": "abs=None is falsy", "m.f__mutmut_2": "as 1", "m.f__mutmut_3": "not run"}
+    recorded = {"m.f__mutmut_1": "chunks.append(self._saliency.attribute(x, abs=None))",
+                "m.f__mutmut_2": "chunks.append(self._saliency.attribute(x, abs=None))",
+                "m.f__mutmut_3": "anything"}
+    # after an edit, number 2 is another mutant: it is scored, and listed with both lines
+    other = DIFF.replace("+        chunks.append(self._saliency.attribute(x, abs=None))",
+                         "+        x = x.detach().requires_grad_(False)")
+    current = {"m.f__mutmut_1": DIFF, "m.f__mutmut_2": other}
+    kept, changed = report.confirmed(equivalent, recorded, current)
+    assert kept == {"m.f__mutmut_1": "abs=None is falsy", "m.f__mutmut_3": "not run"}
+    assert changed == {"m.f__mutmut_2": (recorded["m.f__mutmut_2"], "x = x.detach().requires_grad_(False)")}
+    results = {"m": {"m.f__mutmut_1": "survived", "m.f__mutmut_2": "survived"}}
+    assert report.score_rows(results, kept)[0]["survived"] == 1
+    text = report.survivors_markdown(results, kept, None, changed)
+    assert "recorded as equivalent for `chunks.append(self._saliency.attribute(x, abs=None))`" in text
+    assert "m.f__mutmut_1" not in text
+
+
+def test_every_recorded_equivalent_names_its_reason_and_the_line_it_changes(runner):
+    reasons, mutations = runner.report.read_equivalent(), runner.report.read_equivalent(column="mutation")
+    assert reasons.keys() == mutations.keys()
+    for name, mutation in mutations.items():
+        assert mutation.strip(), name
+        assert runner.report.module_path(name).startswith("xairepro/") and (ROOT / runner.report.module_path(name)).is_file(), name
