@@ -51,6 +51,8 @@ def shared_fixtures(item) -> list[str]:
     """Keys of the fixtures of a wider scope than the function that `item` requests."""
     keys = []
     for name in item.fixturenames:
+        # pytest keeps the resolved definitions only in a private attribute (pytest 9.2, pinned);
+        # the last one is the one in force for this item
         definitions = item._fixtureinfo.name2fixturedefs.get(name)
         if not definitions:
             continue
